@@ -1,0 +1,255 @@
+"""`chatbot <verb>`: the command line. Each verb parses, calls the core, prints."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from chatbot.logs import configure_logging
+from chatbot.services import Services
+from chatbot.settings import load_settings
+from knowledge.errors import KnowledgeError
+from knowledge.ingest import IngestReport, ProgressSink, ingest_paths
+
+log = logging.getLogger(__name__)
+
+app = typer.Typer(
+    name="chatbot",
+    help="Customer-support chatbots grounded in your own documents, on local models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False)
+
+BotOption = Annotated[
+    str, typer.Option("--bot", "-b", help="The bot (one knowledge base per bot).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+class _State:
+    services: Services | None = None
+    config: Path | None = None
+    data_dir: Path | None = None
+
+
+_state = _State()
+
+
+def _services() -> Services:
+    if _state.services is None:
+        settings = load_settings(_state.config, _state.data_dir)
+        configure_logging(settings.data_dir, settings.log_level)
+        _state.services = Services(settings)
+    return _state.services
+
+
+def _print_error(message: str) -> None:
+    # Plain print, not rich: an error is one line however narrow the terminal.
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    _print_error(message)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def _main(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Where bots and knowledge bases are stored [env CHATBOT_DATA_DIR; default ./data].",
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="A YAML settings file [env CHATBOT_CONFIG]."),
+    ] = None,
+) -> None:
+    _state.data_dir = data_dir
+    _state.config = config
+
+
+class _RichProgress(ProgressSink):
+    """Files done out of total, and the chunks of the file being embedded."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._files = progress.add_task("files", total=0)
+        self._chunks: int | None = None
+
+    def files(self, total: int) -> None:
+        self._progress.update(self._files, total=total)
+
+    def file_started(self, path: Path) -> None:
+        self._progress.update(self._files, description=f"{path.name[:40]}")
+
+    def chunks(self, done: int, total: int) -> None:
+        if self._chunks is None:
+            self._chunks = self._progress.add_task("  embedding", total=total)
+        self._progress.update(self._chunks, completed=done, total=total)
+
+    def file_done(self, path: Path) -> None:
+        self._progress.advance(self._files)
+        if self._chunks is not None:
+            self._progress.remove_task(self._chunks)
+            self._chunks = None
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (read recursively).")],
+    bot: BotOption = "default",
+    as_json: JsonOption = False,
+) -> None:
+    """Add documents to a bot's knowledge base: PDF, Word, HTML, CSV, Markdown, text.
+
+    Exit status: 0 when every file was ingested or unchanged, 1 when some file was rejected
+    (the others are still ingested), 2 on a usage error.
+    """
+    services = _services()
+    kb = services.knowledge(bot)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+        report = ingest_paths(kb, paths, services.ingest_limits, _RichProgress(progress))
+    _print_report(report, as_json)
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+def _print_report(report: IngestReport, as_json: bool) -> None:
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "ingested": [{"path": str(p), "chunks": n} for p, n in report.ingested],
+                    "unchanged": [str(p) for p in report.unchanged],
+                    "rejected": [{"path": str(p), "reason": r} for p, r in report.rejected],
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    chunks = sum(n for _, n in report.ingested)
+    print(
+        f"ingested: {len(report.ingested)} ({chunks} chunks), unchanged: {len(report.unchanged)},"
+        f" rejected: {len(report.rejected)}"
+    )
+    for path, reason in report.rejected:
+        print(f"rejected: {path}: {reason}")
+
+
+@app.command()
+def search(
+    query: Annotated[
+        str | None, typer.Argument(help="The question; without it, one query per line on stdin.")
+    ] = None,
+    bot: BotOption = "default",
+    k: Annotated[int, typer.Option("--k", min=1, max=100, help="Passages per query.")] = 5,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the passages a bot would answer a question from."""
+    kb = _services().knowledge(bot)
+    queries = [query] if query is not None else [line.strip() for line in sys.stdin]
+    for text in queries:
+        if not text.strip():
+            continue
+        hits = kb.search(text, k)
+        if as_json:
+            print(json.dumps({"query": text, "hits": [h.as_json() for h in hits]},
+                             ensure_ascii=False))
+            continue
+        print(f"» {text}")
+        if not hits:
+            print("  (no passages found)")
+        for rank, hit in enumerate(hits, start=1):
+            where = f", page {hit.page}" if hit.page else ""
+            section = f" · {hit.section}" if hit.section else ""
+            print(f"{rank}. {hit.source}{where}{section}  [{hit.score:.4f}]")
+            snippet = " ".join(hit.text.split())
+            print(f"   {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+
+
+@app.command()
+def docs(bot: BotOption = "default", as_json: JsonOption = False) -> None:
+    """List the documents in a bot's knowledge base."""
+    records = _services().knowledge(bot).documents()
+    if as_json:
+        print(json.dumps([
+            {"source": r.source, "path": r.path, "kind": r.kind, "pages": r.pages,
+             "chunks": r.chunks, "ingested_at": r.ingested_at, "sha256": r.sha256}
+            for r in records
+        ], ensure_ascii=False))
+        return
+    if not records:
+        print(f"no documents in bot {bot!r} yet; add some with: chatbot ingest --bot {bot} PATH")
+        return
+    width = max(len(r.source) for r in records)
+    print(f"{'source'.ljust(width)}  pages  chunks  ingested (UTC)")
+    for r in records:
+        pages = str(r.pages) if r.pages else "-"
+        print(f"{r.source.ljust(width)}  {pages:>5}  {r.chunks:>6}  {r.ingested_at}")
+
+
+@app.command()
+def forget(
+    source: Annotated[str, typer.Argument(help="The document's name as `chatbot docs` lists it.")],
+    bot: BotOption = "default",
+) -> None:
+    """Remove a document and every passage of it from a bot's knowledge base."""
+    kb = _services().knowledge(bot)
+    matches = kb.find_sources(source)
+    if not matches:
+        _fail(f"no document {source!r} in bot {bot!r}; `chatbot docs --bot {bot}` lists them")
+    if len(matches) > 1:
+        _fail(f"{source!r} matches several documents: {', '.join(matches)}; name one exactly")
+    kb.forget(matches[0])
+    print(f"forgot: {matches[0]}")
+
+
+@app.command()
+def reindex(bot: BotOption = "default") -> None:
+    """Re-embed a bot's knowledge base with the configured embedding model (after changing it)."""
+    kb = _services().knowledge(bot, reindexing=True)
+    columns = (TextColumn("re-embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("reindex", total=None)
+        count = kb.reindex(lambda done, total: progress.update(task, completed=done, total=total))
+    print(f"re-indexed: {count} chunks with {kb.embedder.name}")
+
+
+def main() -> None:
+    """Entry point: usage errors exit 2 (typer), known failures 1 with a one-line message."""
+    try:
+        app()
+    except KnowledgeError as exc:
+        _print_error(str(exc))
+        sys.exit(1)
+    except Exception as exc:
+        log.exception("unexpected error")
+        _print_error(f"unexpected {type(exc).__name__}: {exc} (details in the log)")
+        sys.exit(1)
+    finally:
+        if _state.services is not None:
+            _state.services.close()

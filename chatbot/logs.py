@@ -1,0 +1,23 @@
+"""The application log: a file in the data directory. Users see one-line errors; tracebacks
+go here."""
+
+from __future__ import annotations
+
+import logging
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+
+def configure_logging(data_dir: Path, level: str) -> Path:
+    log_dir = data_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / "chatbot.log"
+    handler = RotatingFileHandler(path, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # Libraries that chatter at INFO about things the operator cannot act on.
+    for noisy in ("httpx", "chromadb", "sentence_transformers", "pypdf", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return path

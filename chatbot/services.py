@@ -1,0 +1,82 @@
+"""Everything built from the settings, in one place, lazily: nothing heavy happens at import."""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from chatbot.settings import Settings
+from knowledge.base import KnowledgeBase, check_bot_name
+from knowledge.embeddings import SentenceEmbedder
+from knowledge.ingest import IngestLimits
+from knowledge.parse_worker import ParseLimits
+from knowledge.retrieval import FusionSettings
+from knowledge.splitting import SplitSettings
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._knowledge: dict[str, KnowledgeBase] = {}
+
+    @cached_property
+    def embedder(self) -> SentenceEmbedder:
+        cfg = self.settings.embedding
+        return SentenceEmbedder(cfg.model, batch_size=cfg.batch_size)
+
+    @cached_property
+    def chroma(self) -> Any:
+        from knowledge.vectors import open_chroma
+
+        url = self.settings.vector_store.chroma_url
+        if url:
+            log.info("vector store: Chroma server at %s", url)
+            return open_chroma(url=url)
+        path = self.settings.data_dir / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return open_chroma(path=str(path))
+
+    @cached_property
+    def ingest_limits(self) -> IngestLimits:
+        cfg = self.settings.ingest
+        return IngestLimits(
+            max_file_mb=cfg.max_file_mb,
+            parse=ParseLimits(
+                timeout_s=cfg.parse_timeout_s,
+                memory_mb=cfg.parse_memory_mb,
+                max_pages=cfg.max_pages,
+            ),
+        )
+
+    def bot_dir(self, bot: str) -> Path:
+        return self.settings.data_dir / "bots" / check_bot_name(bot)
+
+    def knowledge(self, bot: str, *, reindexing: bool = False) -> KnowledgeBase:
+        """The bot's knowledge base; `reindexing` opens it even if indexed with another model."""
+        if bot not in self._knowledge:
+            ingest, retrieval = self.settings.ingest, self.settings.retrieval
+            self._knowledge[bot] = KnowledgeBase(
+                bot,
+                self.bot_dir(bot),
+                self.chroma,
+                self.embedder,
+                split=SplitSettings(ingest.chunk_target_tokens, ingest.chunk_max_tokens),
+                fusion=FusionSettings(
+                    candidates=retrieval.candidates,
+                    rrf_k=retrieval.rrf_k,
+                    dense_weight=retrieval.dense_weight,
+                    keyword_weight=retrieval.keyword_weight,
+                    cjk_dense_weight=retrieval.cjk_dense_weight,
+                ),
+                check_model=not reindexing,
+            )
+        return self._knowledge[bot]
+
+    def close(self) -> None:
+        for kb in self._knowledge.values():
+            kb.close()
+        self._knowledge.clear()

@@ -1,0 +1,132 @@
+"""One typed settings tree, read once at start-up.
+
+Sources, later ones winning: defaults here, a YAML file (`--config`, `CHATBOT_CONFIG`, or
+`<data dir>/config.yaml`), then `CHATBOT_*` environment variables, nested with `__`
+(`CHATBOT_RETRIEVAL__K=8`), then command-line flags such as `--data-dir`.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from knowledge.errors import KnowledgeError
+
+# The YAML file of the settings being loaded; a context variable because pydantic-settings
+# asks the class, not the instance, for its sources.
+_YAML_FILE: ContextVar[Path | None] = ContextVar("chatbot_yaml_file", default=None)
+
+
+class EmbeddingSettings(BaseModel):
+    model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="A packaged model name (all-MiniLM-L6-v2) or the local path of any "
+        "sentence-transformers model. Changing it requires `chatbot reindex`.",
+    )
+    batch_size: int = Field(64, ge=1, le=1024, description="Passages embedded per batch.")
+
+
+class VectorStoreSettings(BaseModel):
+    chroma_url: str | None = Field(
+        None,
+        description="URL of a Chroma server (`chroma run`), e.g. http://127.0.0.1:8000. "
+        "Unset: Chroma runs embedded, on disk in the data directory.",
+    )
+
+
+class IngestSettings(BaseModel):
+    max_file_mb: float = Field(50.0, gt=0, description="Larger files are rejected.")
+    max_pages: int = Field(5000, ge=1, description="Documents with more pages are rejected.")
+    parse_timeout_s: float = Field(
+        300.0, gt=0, description="A file whose reading takes longer is stopped and rejected."
+    )
+    parse_memory_mb: int = Field(
+        3072, ge=256, description="Memory cap of the process that reads files."
+    )
+    chunk_target_tokens: int = Field(
+        180, ge=32, description="Passages are packed up to about this many model tokens."
+    )
+    chunk_max_tokens: int = Field(
+        240, ge=64, description="Hard cap per passage; the embedding model reads 256 tokens."
+    )
+
+
+class RetrievalSettings(BaseModel):
+    k: int = Field(5, ge=1, le=100, description="Passages returned per query.")
+    candidates: int = Field(50, ge=1, description="Candidates each retriever contributes.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of embedding search.")
+    keyword_weight: float = Field(1.0, ge=0, description="Weight of keyword (BM25) search.")
+    cjk_dense_weight: float = Field(
+        0.2, ge=0, description="Weight of embedding search for Chinese/Japanese/Korean queries."
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CHATBOT_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    data_dir: Path = Field(Path("data"), description="Where knowledge bases and indexes live.")
+    log_level: str = Field("WARNING", description="Log level of the application log.")
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    vector_store: VectorStoreSettings = VectorStoreSettings()
+    ingest: IngestSettings = IngestSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Earlier sources win: command-line flags, then the environment, then the YAML file.
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if (yaml_file := _YAML_FILE.get()) is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file))
+        return tuple(sources)
+
+
+class SettingsError(KnowledgeError):
+    """The configuration cannot be used; the message says which setting and why."""
+
+
+def load_settings(config: Path | None = None, data_dir: Path | None = None) -> Settings:
+    """Read the settings once. `config` and `data_dir` come from command-line flags."""
+    chosen_data_dir = data_dir or Path(os.environ.get("CHATBOT_DATA_DIR") or "data")
+    path = config or (Path(c) if (c := os.environ.get("CHATBOT_CONFIG")) else None)
+    if path is None and (chosen_data_dir / "config.yaml").is_file():
+        path = chosen_data_dir / "config.yaml"
+    if path is not None:
+        if not path.is_file():
+            raise SettingsError(f"config file {path} does not exist")
+        try:
+            content = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise SettingsError(f"config file {path} is not valid YAML ({exc})") from exc
+        if content is not None and not isinstance(content, dict):
+            raise SettingsError(f"config file {path} must hold a mapping of settings")
+    flags: dict[str, Any] = {"data_dir": data_dir} if data_dir else {}
+    token = _YAML_FILE.set(path)
+    try:
+        return Settings(**flags)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise SettingsError(f"setting {where}: {first['msg']}") from exc
+    finally:
+        _YAML_FILE.reset(token)

@@ -1,0 +1,182 @@
+"""One bot's knowledge base: a catalog (SQLite + keyword index) and its vectors (Chroma)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from knowledge.catalog import Catalog
+from knowledge.documents import DocumentRecord, Hit, LoadedDocument
+from knowledge.embeddings import SentenceEmbedder
+from knowledge.errors import KnowledgeError, ModelMismatch
+from knowledge.retrieval import FusionSettings, fuse
+from knowledge.splitting import SplitSettings, split_blocks
+from knowledge.vectors import VectorStore
+
+log = logging.getLogger(__name__)
+
+BOT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_EMBED_BATCH = 256  # chunks embedded per step: bounds memory on very long documents
+
+
+def check_bot_name(name: str) -> str:
+    if not BOT_NAME.match(name):
+        raise KnowledgeError(
+            f"bot name {name!r} is not allowed: use lower-case letters, digits, '-' and '_'"
+            " (at most 63 characters, starting with a letter or digit)"
+        )
+    return name
+
+
+class KnowledgeBase:
+    def __init__(
+        self,
+        bot: str,
+        directory: Path,
+        chroma: Any,
+        embedder: SentenceEmbedder,
+        split: SplitSettings | None = None,
+        fusion: FusionSettings | None = None,
+        *,
+        check_model: bool = True,
+    ) -> None:
+        self.bot = check_bot_name(bot)
+        self.embedder = embedder
+        self.split = split or SplitSettings()
+        self.fusion = fusion or FusionSettings()
+        self._catalog = Catalog(directory / "catalog.sqlite3")
+        self._chroma = chroma
+        self._vectors = VectorStore(chroma, f"kb-{bot}")
+        if check_model:
+            self._check_model()
+        self._clean_pending()
+
+    def close(self) -> None:
+        self._catalog.close()
+
+    # -- integrity ----------------------------------------------------------------------
+    def _check_model(self) -> None:
+        recorded = self._catalog.get_meta("embedding_model")
+        if recorded is None:
+            self._catalog.set_meta("embedding_model", self.embedder.name)
+        elif recorded != self.embedder.name:
+            raise ModelMismatch(
+                f"knowledge base {self.bot!r} was indexed with embedding model {recorded!r}, but"
+                f" {self.embedder.name!r} is configured; run `chatbot reindex --bot {self.bot}`"
+                " to re-index it with the configured model"
+            )
+
+    def _clean_pending(self) -> None:
+        """Delete vectors left by an ingest that crashed or by a replaced document."""
+        for version in self._catalog.pending_versions():
+            self._vectors.delete_version(version)
+            self._catalog.end_version(version)
+
+    # -- writing ------------------------------------------------------------------------
+    def is_unchanged(self, source: str, sha256: str) -> bool:
+        record = self._catalog.document(source)
+        return record is not None and record.sha256 == sha256
+
+    def add_document(
+        self,
+        *,
+        source: str,
+        path: str,
+        kind: str,
+        sha256: str,
+        loaded: LoadedDocument,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> int:
+        """Index a parsed document, replacing any older version of the same source.
+
+        Search sees either the old version or the new one, never a mix: the new vectors are
+        written first under a new version id, then the catalog switches in one transaction.
+        """
+        chunks = split_blocks(loaded.blocks, self.split)
+        if not chunks:
+            raise KnowledgeError("no text found")
+        version = hashlib.sha256(f"{source}\0{sha256}".encode()).hexdigest()[:20]
+        ids = [f"{version}-{chunk.ordinal}" for chunk in chunks]
+        self._catalog.begin_version(version)
+        for start in range(0, len(chunks), _EMBED_BATCH):
+            batch = chunks[start : start + _EMBED_BATCH]
+            vectors = self.embedder.embed_documents([c.indexed_text() for c in batch])
+            self._vectors.add(ids[start : start + len(batch)], vectors, version)
+            if on_progress:
+                on_progress(start + len(batch), len(chunks))
+        old = self._catalog.publish(
+            source=source,
+            path=path,
+            kind=kind,
+            sha256=sha256,
+            version=version,
+            pages=loaded.pages,
+            chunks=list(zip(ids, chunks, strict=True)),
+        )
+        if old:
+            self._vectors.delete_version(old)
+            self._catalog.end_version(old)
+        return len(chunks)
+
+    def forget(self, source: str) -> bool:
+        version = self._catalog.remove(source)
+        if version is None:
+            return False
+        self._vectors.delete_version(version)
+        self._catalog.end_version(version)
+        return True
+
+    def reindex(self, on_progress: Callable[[int, int], None] | None = None) -> int:
+        """Re-embed every chunk with the configured model, e.g. after changing models."""
+        self._vectors.drop()
+        self._vectors = VectorStore(self._chroma, f"kb-{self.bot}")
+        rows = list(self._catalog.all_chunks())
+        for start in range(0, len(rows), _EMBED_BATCH):
+            batch = rows[start : start + _EMBED_BATCH]
+            vectors = self.embedder.embed_documents([text for _, _, text in batch])
+            for version in {v for _, v, _ in batch}:
+                picked = [(cid, vec) for (cid, v, _), vec in zip(batch, vectors, strict=True)
+                          if v == version]
+                self._vectors.add([c for c, _ in picked], [v for _, v in picked], version)
+            if on_progress:
+                on_progress(start + len(batch), len(rows))
+        self._catalog.set_meta("embedding_model", self.embedder.name)
+        return len(rows)
+
+    # -- reading ------------------------------------------------------------------------
+    def documents(self) -> list[DocumentRecord]:
+        return self._catalog.documents()
+
+    def find_sources(self, name: str) -> list[str]:
+        """Sources matching `name` exactly, or by file name when a path was given."""
+        sources = [d.source for d in self.documents()]
+        if name in sources:
+            return [name]
+        return [d.source for d in self.documents() if d.path == name or Path(d.path).name == name]
+
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        query = query.strip()
+        if not query:
+            return []
+        limit = max(self.fusion.candidates, k)
+        dense = self._vectors.query(self.embedder.embed_query(query), limit)
+        keyword = self._catalog.keyword_search(query, limit)
+        fused = fuse(query, dense, keyword, self.fusion)
+        # Only chunks in the catalog are visible: vectors of unfinished ingests are skipped.
+        top_ids = [chunk_id for chunk_id, _ in fused[: k * 2]]
+        stored = self._catalog.chunks_by_id(top_ids)
+        hits = []
+        for chunk_id, score in fused:
+            chunk = stored.get(chunk_id)
+            if chunk is None:
+                continue
+            hits.append(
+                Hit(chunk_id, chunk.source, chunk.path, chunk.page, chunk.section, chunk.text, score)
+            )
+            if len(hits) == k:
+                break
+        return hits

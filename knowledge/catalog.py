@@ -1,0 +1,227 @@
+"""The knowledge base's source of truth: documents, their chunks and the keyword index, in SQLite.
+
+A document becomes visible to search in one SQLite transaction, after its vectors are in Chroma.
+Dense hits are joined against this catalog, so vectors of a half-written document are never
+returned; the `pending` table remembers such vectors so the next open can delete them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from knowledge.documents import Chunk, DocumentRecord
+from knowledge.keywords import tokenize
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    source TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    version TEXT NOT NULL,
+    pages INTEGER,
+    chunks INTEGER NOT NULL,
+    ingested_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY,
+    chunk_id TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL REFERENCES documents(source) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    page INTEGER,
+    section TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_source ON chunks(source);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize = 'unicode61');
+CREATE TABLE IF NOT EXISTS pending (version TEXT PRIMARY KEY, started_at TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChunk:
+    chunk_id: str
+    source: str
+    path: str
+    page: int | None
+    section: str
+    text: str
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+class Catalog:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- metadata ---------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # -- documents ----------------------------------------------------------------------------
+    def document(self, source: str) -> DocumentRecord | None:
+        row = self._db.execute(
+            "SELECT source, path, pages, chunks, sha256, ingested_at, kind FROM documents"
+            " WHERE source = ?",
+            (source,),
+        ).fetchone()
+        return DocumentRecord(*row) if row else None
+
+    def version_of(self, source: str) -> str | None:
+        row = self._db.execute("SELECT version FROM documents WHERE source = ?", (source,)).fetchone()
+        return row[0] if row else None
+
+    def documents(self) -> list[DocumentRecord]:
+        rows = self._db.execute(
+            "SELECT source, path, pages, chunks, sha256, ingested_at, kind FROM documents"
+            " ORDER BY source"
+        ).fetchall()
+        return [DocumentRecord(*row) for row in rows]
+
+    def chunk_ids(self, source: str) -> list[str]:
+        rows = self._db.execute("SELECT chunk_id FROM chunks WHERE source = ?", (source,))
+        return [row[0] for row in rows]
+
+    def begin_version(self, version: str) -> None:
+        """Record that vectors of `version` are about to be written (for crash clean-up)."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO pending(version, started_at) VALUES (?, ?)", (version, now_iso())
+        )
+
+    def pending_versions(self) -> list[str]:
+        return [row[0] for row in self._db.execute("SELECT version FROM pending")]
+
+    def end_version(self, version: str) -> None:
+        self._db.execute("DELETE FROM pending WHERE version = ?", (version,))
+
+    def publish(
+        self,
+        *,
+        source: str,
+        path: str,
+        kind: str,
+        sha256: str,
+        version: str,
+        pages: int | None,
+        chunks: list[tuple[str, Chunk]],
+    ) -> str | None:
+        """Make a document's new version the visible one, atomically. Returns the old version,
+        whose vectors the caller deletes; it stays in `pending` until then."""
+        with self._transaction() as db:
+            old = db.execute("SELECT version FROM documents WHERE source = ?", (source,)).fetchone()
+            self._delete_chunks(db, source)
+            db.execute("DELETE FROM documents WHERE source = ?", (source,))
+            db.execute(
+                "INSERT INTO documents(source, path, kind, sha256, version, pages, chunks,"
+                " ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (source, path, kind, sha256, version, pages, len(chunks), now_iso()),
+            )
+            for chunk_id, chunk in chunks:
+                cursor = db.execute(
+                    "INSERT INTO chunks(chunk_id, source, ordinal, page, section, text)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (chunk_id, source, chunk.ordinal, chunk.page, chunk.section, chunk.text),
+                )
+                db.execute(
+                    "INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)",
+                    (cursor.lastrowid, " ".join(tokenize(chunk.indexed_text()))),
+                )
+            db.execute("DELETE FROM pending WHERE version = ?", (version,))
+            if old and old[0] != version:
+                db.execute(
+                    "INSERT OR REPLACE INTO pending(version, started_at) VALUES (?, ?)",
+                    (old[0], now_iso()),
+                )
+                return str(old[0])
+        return None
+
+    def remove(self, source: str) -> str | None:
+        """Remove a document from search at once; returns its version for vector clean-up."""
+        with self._transaction() as db:
+            row = db.execute("SELECT version FROM documents WHERE source = ?", (source,)).fetchone()
+            if not row:
+                return None
+            self._delete_chunks(db, source)
+            db.execute("DELETE FROM documents WHERE source = ?", (source,))
+            db.execute(
+                "INSERT OR REPLACE INTO pending(version, started_at) VALUES (?, ?)",
+                (row[0], now_iso()),
+            )
+            return str(row[0])
+
+    @staticmethod
+    def _delete_chunks(db: sqlite3.Connection, source: str) -> None:
+        db.execute(
+            "DELETE FROM chunk_terms WHERE rowid IN (SELECT id FROM chunks WHERE source = ?)",
+            (source,),
+        )
+        db.execute("DELETE FROM chunks WHERE source = ?", (source,))
+
+    # -- reading --------------------------------------------------------------------------
+    def chunks_by_id(self, chunk_ids: Iterable[str]) -> dict[str, StoredChunk]:
+        ids = list(chunk_ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(
+            "SELECT c.chunk_id, c.source, d.path, c.page, c.section, c.text FROM chunks c"
+            f" JOIN documents d ON d.source = c.source WHERE c.chunk_id IN ({marks})",
+            ids,
+        )
+        return {row[0]: StoredChunk(*row) for row in rows}
+
+    def all_chunks(self) -> Iterator[tuple[str, str, str]]:
+        """(chunk_id, version, indexed text) of every visible chunk, for re-embedding."""
+        rows = self._db.execute(
+            "SELECT c.chunk_id, d.version, c.section, c.text FROM chunks c"
+            " JOIN documents d ON d.source = c.source ORDER BY c.id"
+        )
+        for chunk_id, version, section, text in rows:
+            yield chunk_id, version, f"{section}\n{text}" if section else text
+
+    def chunk_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+    def keyword_search(self, query: str, limit: int) -> list[tuple[str, float]]:
+        """(chunk_id, BM25 score, higher is better) for chunks sharing words with the query."""
+        terms = list(dict.fromkeys(tokenize(query)))[:64]
+        if not terms:
+            return []
+        expression = " OR ".join(f'"{term}"' for term in terms)
+        rows = self._db.execute(
+            "SELECT c.chunk_id, bm25(chunk_terms) AS rank FROM chunk_terms"
+            " JOIN chunks c ON c.id = chunk_terms.rowid"
+            " WHERE chunk_terms MATCH ? ORDER BY rank LIMIT ?",
+            (expression, limit),
+        )
+        return [(chunk_id, -float(rank)) for chunk_id, rank in rows]

@@ -1,0 +1,87 @@
+"""What flows through ingestion: blocks out of a loader, chunks into the index, hits out of search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class BlockKind(StrEnum):
+    HEADING = "heading"
+    PARAGRAPH = "paragraph"
+    TABLE = "table"
+    FAQ = "faq"  # a question with its answer: kept whole
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One structural unit of a document, in reading order.
+
+    `level` is the heading depth (1 = top) for headings and unused otherwise.
+    `page` is 1-based where the format has pages, else None.
+    """
+
+    kind: BlockKind
+    text: str
+    page: int | None = None
+    level: int = 0
+
+
+@dataclass(slots=True)
+class LoadedDocument:
+    """A parsed file: its blocks and what we learned about it."""
+
+    blocks: list[Block]
+    pages: int | None = None
+    title: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A passage as indexed: `text` is what the customer sees; `section` is its heading path."""
+
+    text: str
+    page: int | None
+    section: str
+    ordinal: int
+
+    def indexed_text(self) -> str:
+        """The text that is embedded and keyword-indexed: headings travel with their sections."""
+        return f"{self.section}\n{self.text}" if self.section else self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One retrieved passage."""
+
+    chunk_id: str
+    source: str
+    path: str
+    page: int | None
+    section: str
+    text: str
+    score: float
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "path": self.path,
+            "page": self.page,
+            "section": self.section,
+            "text": self.text,
+            "score": round(self.score, 6),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """A document as the knowledge base lists it."""
+
+    source: str
+    path: str
+    pages: int | None
+    chunks: int
+    sha256: str
+    ingested_at: str
+    kind: str

@@ -1,0 +1,137 @@
+"""Files and folders into a knowledge base: one bad file never stops the others."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from knowledge.base import KnowledgeBase
+from knowledge.errors import KnowledgeError, RejectedFile, StoreUnavailable
+from knowledge.loaders import kind_of
+from knowledge.parse_worker import ParseLimits, ParseWorker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestLimits:
+    max_file_mb: float = 50.0
+    parse: ParseLimits = field(default_factory=ParseLimits)
+
+
+@dataclass(slots=True)
+class IngestReport:
+    ingested: list[tuple[Path, int]] = field(default_factory=list)  # (path, chunks)
+    unchanged: list[Path] = field(default_factory=list)
+    rejected: list[tuple[Path, str]] = field(default_factory=list)
+
+
+class ProgressSink:
+    """What the caller shows while ingesting; the default shows nothing."""
+
+    def files(self, total: int) -> None: ...
+    def file_started(self, path: Path) -> None: ...
+    def file_done(self, path: Path) -> None: ...
+    def chunks(self, done: int, total: int) -> None: ...
+
+
+def collect_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Files under `paths`, folders walked recursively, hidden entries (.git, ~$ locks) skipped."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                relative = child.relative_to(path).parts
+                if child.is_file() and not any(p.startswith((".", "~$")) for p in relative):
+                    yield child
+        else:
+            yield path
+
+
+def ingest_paths(
+    kb: KnowledgeBase,
+    paths: Iterable[Path],
+    limits: IngestLimits,
+    progress: ProgressSink | None = None,
+) -> IngestReport:
+    sink = progress or ProgressSink()
+    files = list(collect_files(paths))
+    sink.files(len(files))
+    report = IngestReport()
+    seen: dict[str, Path] = {}
+    with ParseWorker(limits.parse) as worker:
+        for path in files:
+            sink.file_started(path)
+            try:
+                outcome = _ingest_one(kb, worker, path, limits, seen, sink.chunks)
+            except RejectedFile as exc:
+                report.rejected.append((path, str(exc)))
+            except StoreUnavailable:
+                raise
+            except KnowledgeError as exc:
+                report.rejected.append((path, str(exc)))
+            except Exception as exc:  # noqa: BLE001 - the traceback goes to the log, not the user
+                log.exception("unexpected failure ingesting %s", path)
+                report.rejected.append((path, f"unexpected error ({type(exc).__name__}); see the log"))
+            else:
+                if outcome is None:
+                    report.unchanged.append(path)
+                else:
+                    report.ingested.append((path, outcome))
+            sink.file_done(path)
+    return report
+
+
+def _read_limited(path: Path, limits: IngestLimits) -> bytes:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError as exc:
+        raise RejectedFile("no such file") from exc
+    except OSError as exc:
+        raise RejectedFile(f"cannot read the file ({exc.strerror})") from exc
+    if size == 0:
+        raise RejectedFile("the file is empty")
+    if size > limits.max_file_mb * 1024 * 1024:
+        raise RejectedFile(
+            f"the file is {size / 1024 / 1024:.0f} MB, over the limit of {limits.max_file_mb:g} MB"
+        )
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise RejectedFile(f"cannot read the file ({exc.strerror})") from exc
+
+
+def _ingest_one(
+    kb: KnowledgeBase,
+    worker: ParseWorker,
+    path: Path,
+    limits: IngestLimits,
+    seen: dict[str, Path],
+    on_chunks: Callable[[int, int], None],
+) -> int | None:
+    """Chunks written, or None when the file is unchanged since it was last ingested."""
+    if not path.exists():
+        raise RejectedFile("no such file")
+    kind = kind_of(path)
+    source = path.name
+    if source in seen:
+        raise RejectedFile(
+            f"another file named {source} was already ingested in this run ({seen[source]});"
+            " documents are known by file name, so rename one of them"
+        )
+    data = _read_limited(path, limits)
+    seen[source] = path
+    sha256 = hashlib.sha256(data).hexdigest()
+    if kb.is_unchanged(source, sha256):
+        return None
+    loaded = worker.parse(kind, data)
+    return kb.add_document(
+        source=source,
+        path=str(path.resolve()),
+        kind=kind,
+        sha256=sha256,
+        loaded=loaded,
+        on_progress=on_chunks,
+    )

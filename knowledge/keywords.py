@@ -1,0 +1,42 @@
+"""Tokens for the keyword index, in any language.
+
+Words for scripts that put spaces between them; overlapping character bigrams for Chinese,
+Japanese and Korean, which do not (the CJK analyzer approach: no dictionary, works for all three).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+# Words too common to help ranking, in English and Malay: dropping them keeps queries fast.
+STOPWORDS = frozenset(
+    """a an and are as at be by for from has have he her his i in is it its of on or our she so
+    that the their them there these they this to was we were what when where which who will with
+    you your do does did can could would should how why about into than then also not no
+    yang dan di ke dari untuk ini itu dengan ada pada adalah atau akan oleh juga saya kami kita
+    anda ia mereka dalam tidak boleh apa bagaimana mengapa bila""".split()
+)
+
+
+def tokenize(text: str) -> list[str]:
+    text = unicodedata.normalize("NFKC", text).lower()
+    tokens: list[str] = []
+    position = 0
+    for run in _CJK_RUN.finditer(text):
+        tokens.extend(_words(text[position : run.start()]))
+        chars = run.group(0)
+        if len(chars) == 1:
+            tokens.append(chars)
+        else:
+            tokens.extend(chars[i : i + 2] for i in range(len(chars) - 1))
+        position = run.end()
+    tokens.extend(_words(text[position:]))
+    return tokens
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text) if w not in STOPWORDS and w != "_"]

@@ -1,0 +1,74 @@
+"""Pick the loader for a file by its extension, checked against its first bytes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from knowledge.documents import LoadedDocument
+from knowledge.errors import RejectedFile
+
+SUPPORTED = {
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".text": "text",
+}
+
+_ADVICE = {
+    ".doc": "old Word .doc files are not read; save it as .docx",
+    ".xls": "spreadsheets are read as CSV; save it as .csv",
+    ".xlsx": "spreadsheets are read as CSV; save it as .csv",
+    ".pptx": "slides are not read; save them as PDF",
+}
+
+
+def kind_of(path: Path) -> str:
+    """The loader name for `path`, or RejectedFile saying which types are supported."""
+    suffix = path.suffix.lower()
+    if suffix in SUPPORTED:
+        return SUPPORTED[suffix]
+    if suffix in _ADVICE:
+        raise RejectedFile(_ADVICE[suffix])
+    names = ", ".join(sorted({s for s in SUPPORTED if s not in (".text", ".markdown", ".xhtml")}))
+    shown = suffix or "with no extension"
+    raise RejectedFile(f"unsupported file type {shown} (supported: {names})")
+
+
+def load_bytes(kind: str, data: bytes, max_pages: int) -> LoadedDocument:
+    """Parse `data` as `kind`. Raises RejectedFile with the reason when it cannot."""
+    if not data.strip():
+        raise RejectedFile("the file is empty")
+    if kind == "pdf":
+        if b"%PDF" not in data[:1024]:
+            raise RejectedFile("the file is not a PDF (it has no PDF header)")
+        from knowledge.loaders.pdf import load_pdf
+
+        return load_pdf(data, max_pages)
+    if kind == "docx":
+        from knowledge.loaders.docx import load_docx
+
+        return load_docx(data, max_pages)
+    if kind == "html":
+        from knowledge.loaders.html import load_html
+
+        return load_html(data)
+    if kind == "csv":
+        from knowledge.loaders.csvfaq import load_csv
+
+        return load_csv(data)
+    if kind == "markdown":
+        from knowledge.loaders.markdown import load_markdown
+
+        return load_markdown(data)
+    if kind == "text":
+        from knowledge.loaders.markdown import load_plain_text
+
+        return load_plain_text(data)
+    raise RejectedFile(f"no loader for {kind}")

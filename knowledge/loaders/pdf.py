@@ -1,0 +1,128 @@
+"""PDF: text per page with pypdf, sections from the document outline."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from typing import Any
+
+from knowledge.documents import Block, BlockKind, LoadedDocument
+from knowledge.errors import RejectedFile
+from knowledge.loaders.textblocks import paragraphs_of
+
+log = logging.getLogger(__name__)
+
+
+def _open(data: bytes) -> Any:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+
+    try:
+        # strict=False lets pypdf rebuild a damaged cross-reference table instead of giving up.
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            # Many "protected" PDFs only restrict copying and open with an empty password.
+            if not reader.decrypt(""):
+                raise RejectedFile(
+                    "the PDF is password-protected; save a copy without the password and upload that"
+                )
+        _ = len(reader.pages)
+    except RejectedFile:
+        raise
+    except FileNotDecryptedError as exc:
+        raise RejectedFile(
+            "the PDF is password-protected; save a copy without the password and upload that"
+        ) from exc
+    except DependencyError as exc:  # pragma: no cover - cryptography is a dependency
+        raise RejectedFile(f"the PDF uses encryption this install cannot read ({exc})") from exc
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise RejectedFile(f"the PDF is damaged beyond repair ({_short(exc)})") from exc
+    return reader
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:120]
+
+
+def _outline_titles(reader: Any) -> dict[int, list[tuple[int, str]]]:
+    """Outline entries by 1-based page: [(depth, title)], so pages know their section."""
+    by_page: dict[int, list[tuple[int, str]]] = {}
+
+    def walk(items: list[Any], depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+                continue
+            try:
+                page = reader.get_destination_page_number(item) + 1
+                title = str(item.title).strip()
+            except Exception:  # noqa: BLE001 - a broken outline entry only loses a heading
+                continue
+            if title and page > 0:
+                by_page.setdefault(page, []).append((depth, title))
+
+    try:
+        walk(reader.outline, 1)
+    except Exception:  # noqa: BLE001 - outlines are optional; a broken one is ignored
+        log.debug("PDF outline unreadable", exc_info=True)
+    return by_page
+
+
+_LIGATURES = str.maketrans({"\ufb01": "fi", "\ufb02": "fl", "\ufb00": "ff", "\x00": ""})
+_SPACES = re.compile(r"[ \t\u00a0]+")
+
+
+def load_pdf(data: bytes, max_pages: int) -> LoadedDocument:
+    reader = _open(data)
+    page_count = len(reader.pages)
+    if page_count == 0:
+        raise RejectedFile("the PDF has no pages")
+    if page_count > max_pages:
+        raise RejectedFile(f"the PDF has {page_count} pages, over the limit of {max_pages}")
+    outline = _outline_titles(reader)
+    blocks: list[Block] = []
+    pages_with_images = 0
+    for number, page in enumerate(reader.pages, start=1):
+        for depth, title in outline.get(number, []):
+            blocks.append(Block(BlockKind.HEADING, title, number, depth))
+        try:
+            text = page.extract_text() or ""
+        except Exception as exc:  # noqa: BLE001 - one unreadable page must not lose the rest
+            log.warning("page %d unreadable: %s", number, _short(exc))
+            text = ""
+        text = _SPACES.sub(" ", text.translate(_LIGATURES))
+        found = False
+        for paragraph in paragraphs_of(text):
+            blocks.append(Block(BlockKind.PARAGRAPH, paragraph, number))
+            found = True
+        if not found and _has_images(page):
+            pages_with_images += 1
+    if not any(b.kind is BlockKind.PARAGRAPH for b in blocks):
+        if pages_with_images:
+            raise RejectedFile(
+                "the PDF has no text layer (it looks like a scan) and OCR is not enabled"
+            )
+        raise RejectedFile("no text found in the PDF")
+    title = None
+    try:
+        meta = reader.metadata
+        title = str(meta.title).strip() if meta and meta.title else None
+    except Exception:  # noqa: BLE001 - metadata is optional
+        title = None
+    return LoadedDocument(blocks=blocks, pages=page_count, title=title)
+
+
+def _has_images(page: Any) -> bool:
+    try:
+        resources = page.get("/Resources") or {}
+        xobjects = resources.get("/XObject") if hasattr(resources, "get") else None
+        if not xobjects:
+            return False
+        xobjects = xobjects.get_object()
+        return any(
+            xobjects[name].get_object().get("/Subtype") == "/Image" for name in xobjects
+        )
+    except Exception:  # noqa: BLE001 - unknown structure: assume no images
+        return False

@@ -1,0 +1,35 @@
+"""Paragraphs out of plain text as extractors give it (hard-wrapped lines, hyphenation)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+_BLANK_LINES = re.compile(r"\n\s*\n")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def join_lines(lines: list[str]) -> str:
+    """Unwrap hard-wrapped lines: rejoin hyphenated words, no spaces between CJK lines."""
+    out = ""
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        if not out:
+            out = line
+        elif out.endswith("-") and line[:1].islower():
+            out = out[:-1] + line
+        elif _CJK.match(out[-1]) and _CJK.match(line[0]):
+            out += line
+        else:
+            out += " " + line
+    return out
+
+
+def paragraphs_of(text: str) -> Iterator[str]:
+    """Paragraphs separated by blank lines; within one, wrapped lines are joined."""
+    for part in _BLANK_LINES.split(text):
+        paragraph = join_lines(part.splitlines())
+        if paragraph:
+            yield paragraph

@@ -1,0 +1,138 @@
+"""Parsing in a separate process, so that one hostile file cannot hang or exhaust the app.
+
+A parser stuck on a crafted PDF, or one that balloons in memory, is killed at its limit and the
+file is rejected; the worker is then restarted for the next file. One worker serves many files,
+so the cost of starting it is paid once per batch, not per file.
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+import socket
+import subprocess
+import sys
+import traceback
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from multiprocessing.connection import Connection
+
+from knowledge.documents import LoadedDocument
+from knowledge.errors import RejectedFile
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ParseLimits:
+    timeout_s: float = 120.0
+    memory_mb: int = 2048
+    max_pages: int = 5000
+
+
+def _serve(conn: Connection, memory_mb: int) -> None:
+    # The address-space cap turns runaway allocation into MemoryError instead of an OOM kill
+    # of the whole machine.
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    # pypdf warns about every odd font; the file either reads or is rejected with a reason.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    from knowledge.loaders import load_bytes
+
+    while True:
+        try:
+            request = conn.recv()
+        except EOFError:
+            return
+        kind, data, max_pages = request
+        try:
+            conn.send(("ok", load_bytes(kind, data, max_pages)))
+        except RejectedFile as exc:
+            conn.send(("rejected", str(exc)))
+        except MemoryError:
+            conn.send(("rejected", f"reading the file needed more than {memory_mb} MB of memory"))
+        except RecursionError:
+            conn.send(("rejected", "the file's structure is nested too deeply to read"))
+        except Exception as exc:  # noqa: BLE001 - any parser bug becomes a rejection, not a crash
+            conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+
+
+class ParseWorker:
+    """A child process that parses files under time and memory limits. Use as a context manager.
+
+    The child is `python -m knowledge.parse_worker`, talking over a socket pair: unlike
+    multiprocessing's spawn, this does not depend on how the parent's __main__ was started.
+    """
+
+    def __init__(self, limits: ParseLimits) -> None:
+        self._limits = limits
+        self._process: subprocess.Popen[bytes] | None = None
+        self._conn: Connection | None = None
+
+    def _start(self) -> Connection:
+        ours, theirs = socket.socketpair()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "knowledge.parse_worker", str(theirs.fileno()),
+             str(self._limits.memory_mb)],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+        )
+        theirs.close()
+        self._conn = Connection(ours.detach())
+        return self._conn
+
+    def parse(self, kind: str, data: bytes) -> LoadedDocument:
+        conn = self._conn or self._start()
+        try:
+            conn.send((kind, data, self._limits.max_pages))
+            if not conn.poll(self._limits.timeout_s):
+                self._kill()
+                raise RejectedFile(
+                    f"reading the file took longer than {self._limits.timeout_s:g} seconds"
+                )
+            reply = conn.recv()
+        except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as exc:
+            # The worker died mid-file: the kernel killed it, or a C extension crashed.
+            self._kill()
+            raise RejectedFile("the file crashed the document reader") from exc
+        if reply[0] == "ok":
+            return reply[1]  # type: ignore[no-any-return]
+        if reply[0] == "rejected":
+            raise RejectedFile(reply[1])
+        log.error("parser failed: %s\n%s", reply[1], reply[2])
+        raise RejectedFile(f"the file could not be read ({reply[1][:160]})")
+
+    def _kill(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait(5)
+        self._process = None
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._process is not None:
+            try:
+                self._process.wait(5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(5)
+        self._process = None
+
+    def __enter__(self) -> ParseWorker:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+if __name__ == "__main__":
+    _serve(Connection(int(sys.argv[1])), int(sys.argv[2]))

@@ -1,0 +1,77 @@
+"""Dense vectors in Chroma: embedded on disk by default, or a Chroma server when a URL is set."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from knowledge.errors import StoreUnavailable
+
+
+def open_chroma(path: str | None = None, url: str | None = None) -> Any:
+    """A Chroma client with telemetry off: a server at `url`, else on disk at `path`."""
+    import chromadb
+    from chromadb.config import Settings
+
+    settings = Settings(anonymized_telemetry=False, allow_reset=False)
+    if url:
+        parsed = urlparse(url)
+        host = parsed.hostname or "127.0.0.1"
+        port = parsed.port or (443 if parsed.scheme == "https" else 8000)
+        try:
+            return chromadb.HttpClient(
+                host=host, port=port, ssl=parsed.scheme == "https", settings=settings
+            )
+        except Exception as exc:  # noqa: BLE001 - chromadb raises plain Exceptions here
+            raise StoreUnavailable(
+                f"cannot reach the Chroma server at {url}: is `chroma run` up?"
+            ) from exc
+    if not path:
+        raise ValueError("open_chroma needs a path or a url")
+    return chromadb.PersistentClient(path=path, settings=settings)
+
+
+class VectorStore:
+    """One Chroma collection: the vectors of one knowledge base, ids shared with the catalog."""
+
+    def __init__(self, client: Any, name: str) -> None:
+        self._client = client
+        self._name = name
+        try:
+            # embedding_function=None: we embed ourselves; Chroma's default would fetch a model.
+            self._collection = client.get_or_create_collection(
+                name=name, metadata={"hnsw:space": "cosine"}, embedding_function=None
+            )
+        except Exception as exc:  # noqa: BLE001
+            raise StoreUnavailable(f"the vector store is unavailable ({exc})") from exc
+
+    def add(self, ids: list[str], vectors: list[list[float]], version: str) -> None:
+        batch = 4000  # under Chroma's max batch size
+        for start in range(0, len(ids), batch):
+            self._collection.upsert(
+                ids=ids[start : start + batch],
+                embeddings=vectors[start : start + batch],
+                metadatas=[{"version": version}] * len(ids[start : start + batch]),
+            )
+
+    def delete_version(self, version: str) -> None:
+        self._collection.delete(where={"version": version})
+
+    def query(self, vector: list[float], limit: int) -> list[tuple[str, float]]:
+        """(chunk_id, cosine similarity) of the nearest vectors."""
+        count = self._collection.count()
+        if count == 0:
+            return []
+        result = self._collection.query(
+            query_embeddings=[vector], n_results=min(limit, count), include=["distances"]
+        )
+        return [
+            (chunk_id, 1.0 - float(distance))
+            for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)
+        ]
+
+    def count(self) -> int:
+        return int(self._collection.count())
+
+    def drop(self) -> None:
+        self._client.delete_collection(self._name)
