@@ -14,6 +14,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -74,7 +75,7 @@ def _main(
         Path | None,
         typer.Option(
             "--data-dir",
-            help="Where bots and knowledge bases are stored [env CHATBOT_DATA_DIR; default ./data].",
+            help="Where bots and knowledge bases live [env CHATBOT_DATA_DIR; default ./data].",
         ),
     ] = None,
     config: Annotated[
@@ -92,7 +93,7 @@ class _RichProgress(ProgressSink):
     def __init__(self, progress: Progress) -> None:
         self._progress = progress
         self._files = progress.add_task("files", total=0)
-        self._chunks: int | None = None
+        self._chunks: TaskID | None = None
 
     def files(self, total: int) -> None:
         self._progress.update(self._files, total=total)
@@ -177,8 +178,9 @@ def search(
             continue
         hits = kb.search(text, k)
         if as_json:
-            print(json.dumps({"query": text, "hits": [h.as_json() for h in hits]},
-                             ensure_ascii=False))
+            print(
+                json.dumps({"query": text, "hits": [h.as_json() for h in hits]}, ensure_ascii=False)
+            )
             continue
         print(f"» {text}")
         if not hits:
@@ -196,11 +198,23 @@ def docs(bot: BotOption = "default", as_json: JsonOption = False) -> None:
     """List the documents in a bot's knowledge base."""
     records = _services().knowledge(bot).documents()
     if as_json:
-        print(json.dumps([
-            {"source": r.source, "path": r.path, "kind": r.kind, "pages": r.pages,
-             "chunks": r.chunks, "ingested_at": r.ingested_at, "sha256": r.sha256}
-            for r in records
-        ], ensure_ascii=False))
+        print(
+            json.dumps(
+                [
+                    {
+                        "source": r.source,
+                        "path": r.path,
+                        "kind": r.kind,
+                        "pages": r.pages,
+                        "chunks": r.chunks,
+                        "ingested_at": r.ingested_at,
+                        "sha256": r.sha256,
+                    }
+                    for r in records
+                ],
+                ensure_ascii=False,
+            )
+        )
         return
     if not records:
         print(f"no documents in bot {bot!r} yet; add some with: chatbot ingest --bot {bot} PATH")

@@ -139,8 +139,11 @@ class KnowledgeBase:
             batch = rows[start : start + _EMBED_BATCH]
             vectors = self.embedder.embed_documents([text for _, _, text in batch])
             for version in {v for _, v, _ in batch}:
-                picked = [(cid, vec) for (cid, v, _), vec in zip(batch, vectors, strict=True)
-                          if v == version]
+                picked = [
+                    (cid, vec)
+                    for (cid, v, _), vec in zip(batch, vectors, strict=True)
+                    if v == version
+                ]
                 self._vectors.add([c for c, _ in picked], [v for _, v in picked], version)
             if on_progress:
                 on_progress(start + len(batch), len(rows))
@@ -175,7 +178,9 @@ class KnowledgeBase:
             if chunk is None:
                 continue
             hits.append(
-                Hit(chunk_id, chunk.source, chunk.path, chunk.page, chunk.section, chunk.text, score)
+                Hit(
+                    chunk_id, chunk.source, chunk.path, chunk.page, chunk.section, chunk.text, score
+                )
             )
             if len(hits) == k:
                 break

@@ -98,7 +98,9 @@ class Catalog:
         return DocumentRecord(*row) if row else None
 
     def version_of(self, source: str) -> str | None:
-        row = self._db.execute("SELECT version FROM documents WHERE source = ?", (source,)).fetchone()
+        row = self._db.execute(
+            "SELECT version FROM documents WHERE source = ?", (source,)
+        ).fetchone()
         return row[0] if row else None
 
     def documents(self) -> list[DocumentRecord]:
@@ -115,7 +117,8 @@ class Catalog:
     def begin_version(self, version: str) -> None:
         """Record that vectors of `version` are about to be written (for crash clean-up)."""
         self._db.execute(
-            "INSERT OR REPLACE INTO pending(version, started_at) VALUES (?, ?)", (version, now_iso())
+            "INSERT OR REPLACE INTO pending(version, started_at) VALUES (?, ?)",
+            (version, now_iso()),
         )
 
     def pending_versions(self) -> list[str]:

@@ -1,4 +1,4 @@
-"""What flows through ingestion: blocks out of a loader, chunks into the index, hits out of search."""
+"""What flows through ingestion: blocks from a loader, chunks into the index, hits from search."""
 
 from __future__ import annotations
 

@@ -70,9 +70,7 @@ class SentenceEmbedder(Embeddings):
             force_offline()
             from sentence_transformers import SentenceTransformer
 
-            self._model = SentenceTransformer(
-                str(self._path), device="cpu", local_files_only=True
-            )
+            self._model = SentenceTransformer(str(self._path), device="cpu", local_files_only=True)
             log.info("embedding model %s loaded from %s", self.name, self._path)
         return self._model
 

@@ -72,9 +72,11 @@ def ingest_paths(
                 raise
             except KnowledgeError as exc:
                 report.rejected.append((path, str(exc)))
-            except Exception as exc:  # noqa: BLE001 - the traceback goes to the log, not the user
+            except Exception as exc:
                 log.exception("unexpected failure ingesting %s", path)
-                report.rejected.append((path, f"unexpected error ({type(exc).__name__}); see the log"))
+                report.rejected.append(
+                    (path, f"unexpected error ({type(exc).__name__}); see the log")
+                )
             else:
                 if outcome is None:
                     report.unchanged.append(path)
@@ -95,7 +97,7 @@ def _read_limited(path: Path, limits: IngestLimits) -> bytes:
         raise RejectedFile("the file is empty")
     if size > limits.max_file_mb * 1024 * 1024:
         raise RejectedFile(
-            f"the file is {size / 1024 / 1024:.0f} MB, over the limit of {limits.max_file_mb:g} MB"
+            f"the file is {size / 1024 / 1024:.1f} MB, over the limit of {limits.max_file_mb:g} MB"
         )
     try:
         return path.read_bytes()

@@ -13,13 +13,18 @@ _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 # Words too common to help ranking, in English and Malay: dropping them keeps queries fast.
-STOPWORDS = frozenset(
-    """a an and are as at be by for from has have he her his i in is it its of on or our she so
-    that the their them there these they this to was we were what when where which who will with
-    you your do does did can could would should how why about into than then also not no
-    yang dan di ke dari untuk ini itu dengan ada pada adalah atau akan oleh juga saya kami kita
-    anda ia mereka dalam tidak boleh apa bagaimana mengapa bila""".split()
-)
+# fmt: off
+STOPWORDS = frozenset((
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "he", "her",
+    "his", "i", "in", "is", "it", "its", "of", "on", "or", "our", "she", "so", "that", "the",
+    "their", "them", "there", "these", "they", "this", "to", "was", "we", "were", "what",
+    "when", "where", "which", "who", "will", "with", "you", "your", "do", "does", "did", "can",
+    "could", "would", "should", "how", "why", "about", "into", "than", "then", "also", "not",
+    "no", "yang", "dan", "di", "ke", "dari", "untuk", "ini", "itu", "dengan", "ada", "pada",
+    "adalah", "atau", "akan", "oleh", "juga", "saya", "kami", "kita", "anda", "ia", "mereka",
+    "dalam", "tidak", "boleh", "apa", "bagaimana", "mengapa", "bila",
+))
+# fmt: on
 
 
 def tokenize(text: str) -> list[str]:

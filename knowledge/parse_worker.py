@@ -14,10 +14,8 @@ import subprocess
 import sys
 import traceback
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any
-
 from multiprocessing.connection import Connection
+from types import TracebackType
 
 from knowledge.documents import LoadedDocument
 from knowledge.errors import RejectedFile
@@ -55,7 +53,7 @@ def _serve(conn: Connection, memory_mb: int) -> None:
             conn.send(("rejected", f"reading the file needed more than {memory_mb} MB of memory"))
         except RecursionError:
             conn.send(("rejected", "the file's structure is nested too deeply to read"))
-        except Exception as exc:  # noqa: BLE001 - any parser bug becomes a rejection, not a crash
+        except Exception as exc:
             conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
 
 
@@ -74,8 +72,13 @@ class ParseWorker:
     def _start(self) -> Connection:
         ours, theirs = socket.socketpair()
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "knowledge.parse_worker", str(theirs.fileno()),
-             str(self._limits.memory_mb)],
+            [
+                sys.executable,
+                "-m",
+                "knowledge.parse_worker",
+                str(theirs.fileno()),
+                str(self._limits.memory_mb),
+            ],
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL,
         )

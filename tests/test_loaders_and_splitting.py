@@ -1,0 +1,113 @@
+"""Structure survives loading and splitting: headings, FAQ pairs, tables, pages, encodings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.documents import Block, BlockKind
+from knowledge.errors import RejectedFile
+from knowledge.keywords import tokenize
+from knowledge.loaders import kind_of, load_bytes
+from knowledge.splitting import SplitSettings, estimate_tokens, split_blocks
+from tests.conftest import corpus
+
+
+def _load(relative: str):
+    path = corpus(relative)
+    return load_bytes(kind_of(path), path.read_bytes(), max_pages=5000)
+
+
+def test_every_faq_pair_of_a_question_answer_csv_is_one_whole_passage() -> None:
+    blocks = _load("csv/covid-faq-213-pairs.csv").blocks
+    assert len(blocks) == 213 and all(b.kind is BlockKind.FAQ for b in blocks)
+    chunks = split_blocks(blocks)
+    # Every passage starts with its question, and pairs that fit are never cut.
+    assert {c.text.split("\n", 1)[0] for c in chunks} == {b.text.split("\n", 1)[0] for b in blocks}
+    whole = [b.text for b in blocks if estimate_tokens(b.text) <= 240]
+    assert set(whole) <= {c.text for c in chunks}
+    first = next(c for c in chunks if c.text.startswith("What is a novel coronavirus?"))
+    assert "has not been previously identified" in first.text
+
+
+def test_word_headings_become_the_section_of_the_passages_below_them() -> None:
+    chunks = split_blocks(_load("docx/handbook-872-pages.docx").blocks)
+    assert sum(1 for c in chunks if c.section) > len(chunks) * 0.9
+    assert max(c.page or 0 for c in chunks) > 40  # Word's page breaks give page numbers
+
+
+def test_a_short_table_stays_whole_and_a_long_one_repeats_its_header() -> None:
+    table = "Model | Price\n" + "\n".join(f"Phone {i} | RM{i}00" for i in range(200))
+    blocks = [
+        Block(BlockKind.HEADING, "Prices", level=1),
+        Block(BlockKind.TABLE, "Model | Price\nA | RM1\nB | RM2"),
+        Block(BlockKind.TABLE, table),
+    ]
+    chunks = split_blocks(blocks, SplitSettings(target_tokens=100, max_tokens=120))
+    assert chunks[0].text == "Model | Price\nA | RM1\nB | RM2"
+    assert len(chunks) > 3
+    assert all(c.text.startswith("Model | Price\n") and c.section == "Prices" for c in chunks)
+    assert all(estimate_tokens(c.indexed_text()) <= 120 for c in chunks)
+
+
+def test_pdf_passages_keep_their_page_numbers() -> None:
+    loaded = _load("pdf/malaysia-press-release-2021.pdf")
+    chunks = split_blocks(loaded.blocks)
+    assert loaded.pages == 13
+    assert chunks[0].page == 1 and chunks[-1].page == 13
+
+
+def test_markdown_sections_follow_their_headings_and_drop_page_furniture() -> None:
+    chunks = split_blocks(_load("md/msia-sg-travel-faq-pca.md").blocks)
+    first = chunks[0]
+    assert first.section == (
+        "Travelling: PCA > Does the Periodic Commuting Arrangement (PCA) apply to us SPRs?"
+    )
+    assert first.text.startswith("Yes, if you are employed by a company.")
+    assert not any("{#" in c.section or "layout: page" in c.text for c in chunks)
+
+
+def test_html_keeps_the_main_text_and_drops_scripts_and_navigation() -> None:
+    text = "\n".join(b.text for b in _load("html/page-with-scripts.html").blocks)
+    assert "Russian Offensive Campaign Assessment" in text
+    assert "function(" not in text and "var " not in text
+
+
+@pytest.mark.parametrize(
+    ("relative", "expected"),
+    [("html/steel-datasheet-utf16.html", "SteelJIS"), ("csv/stanley-cups-utf16.csv", "Blues")],
+)
+def test_utf16_files_without_a_declared_encoding_read_correctly(
+    relative: str, expected: str
+) -> None:
+    assert expected in "\n".join(b.text for b in _load(relative).blocks)
+
+
+def test_windows_1252_html_reads_its_accents_and_quotes() -> None:
+    text = "\n".join(b.text for b in _load("html/cp1252-encoded.html").blocks)
+    assert "\ufffd" not in text
+    assert any(ord(ch) > 127 for ch in text)
+
+
+def test_csv_delimiters_are_detected() -> None:
+    text = _load("csv/semicolon-delimited.csv").blocks[0].text
+    assert text.splitlines()[0] == "Lorem, ipsum | dolor sit | amet"
+
+
+def test_chinese_is_indexed_as_overlapping_character_pairs_and_malay_as_words() -> None:
+    assert tokenize("新冠病毒") == ["新冠", "冠病", "病毒"]
+    assert tokenize("Berapakah harga tiket ke Pulau Pinang?") == [
+        "berapakah",
+        "harga",
+        "tiket",
+        "pulau",
+        "pinang",
+    ]
+
+
+def test_blank_and_whitespace_only_files_are_rejected_as_empty(tmp_path: Path) -> None:
+    with pytest.raises(RejectedFile, match="the file is empty"):
+        load_bytes("text", b"  \n\t\n", 10)
+    with pytest.raises(RejectedFile, match="no text found"):
+        load_bytes("html", b"<html><body><script>x()</script></body></html>", 10)
