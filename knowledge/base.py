@@ -161,27 +161,31 @@ class KnowledgeBase:
             return [name]
         return [d.source for d in self.documents() if d.path == name or Path(d.path).name == name]
 
+    def candidates(self, query: str) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """The dense and the keyword ranking of chunk ids for `query`, before fusion."""
+        limit = self.fusion.candidates
+        dense = self._vectors.query(self.embedder.embed_query(query), limit)
+        return dense, self._catalog.keyword_search(query, limit)
+
     def search(self, query: str, k: int = 5) -> list[Hit]:
         query = query.strip()
         if not query:
             return []
-        limit = max(self.fusion.candidates, k)
-        dense = self._vectors.query(self.embedder.embed_query(query), limit)
-        keyword = self._catalog.keyword_search(query, limit)
-        fused = fuse(query, dense, keyword, self.fusion)
+        fused = fuse(query, *self.candidates(query), self.fusion)
         # Only chunks in the catalog are visible: vectors of unfinished ingests are skipped.
-        top_ids = [chunk_id for chunk_id, _ in fused[: k * 2]]
-        stored = self._catalog.chunks_by_id(top_ids)
+        stored = self._catalog.chunks_by_id(chunk_id for chunk_id, _ in fused[: k * 2])
         hits = []
         for chunk_id, score in fused:
             chunk = stored.get(chunk_id)
             if chunk is None:
                 continue
             hits.append(
-                Hit(
-                    chunk_id, chunk.source, chunk.path, chunk.page, chunk.section, chunk.text, score
-                )
+                Hit(chunk_id, chunk.source, chunk.path, chunk.page, chunk.section, chunk.text, score)
             )
             if len(hits) == k:
                 break
         return hits
+
+    def sources_of(self, chunk_ids: list[str]) -> dict[str, str]:
+        """chunk id -> document source, for visible chunks."""
+        return {cid: c.source for cid, c in self._catalog.chunks_by_id(chunk_ids).items()}

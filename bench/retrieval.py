@@ -1,0 +1,169 @@
+"""Retrieval quality on ../shared/eval, ours beside the LangChain tutorial retriever.
+
+For every set, one knowledge base per `collection` (else one per set); for every question, the
+rank of its gold document among the retrieved documents (passages deduplicated by document).
+Prints hit@1, hit@5 and MRR@10 per set for both retrievers, measured in the same run.
+
+    python -m bench.retrieval                 # the -test splits (what we report)
+    python -m bench.retrieval --split dev     # the -dev splits (what we tune on)
+    python -m bench.retrieval --sets cmrc-zh-dev --no-baseline
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.common import SHARED, table
+
+TARGETS = {"cmrc-zh": 0.93, "squad-ms": 0.85, "clapnq-en": 0.95, "covidfaq-en": 0.65,
+           "policyqa-en": 0.25}
+RETRIEVE = 30  # passages retrieved per question before deduplicating to documents
+
+
+@dataclass
+class Scores:
+    hit1: float
+    hit5: float
+    mrr10: float
+    n: int
+
+
+def score(ranks: list[int | None]) -> Scores:
+    n = len(ranks)
+    hit1 = sum(1 for r in ranks if r == 1) / n
+    hit5 = sum(1 for r in ranks if r is not None and r <= 5) / n
+    mrr = sum(1 / r for r in ranks if r is not None and r <= 10) / n
+    return Scores(hit1, hit5, mrr, n)
+
+
+def rank_of(gold: str, sources: list[str]) -> int | None:
+    seen: list[str] = []
+    for source in sources:
+        if source not in seen:
+            seen.append(source)
+        if source == gold:
+            return len(seen)
+    return None
+
+
+def read_set(folder: Path) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
+    """(docs by collection, questions by collection)."""
+    docs: dict[str, list[dict]] = defaultdict(list)
+    questions: dict[str, list[dict]] = defaultdict(list)
+    for line in (folder / "docs.jsonl").read_text(encoding="utf-8").splitlines():
+        doc = json.loads(line)
+        docs[doc.get("collection") or "all"].append(doc)
+    for line in (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines():
+        q = json.loads(line)
+        questions[q.get("collection") or "all"].append(q)
+    return docs, questions
+
+
+# -- ours -------------------------------------------------------------------------------------
+def ours(folder: Path, workdir: Path, embedder, split=None) -> Callable[[dict], list[str]]:  # noqa: ANN001
+    """Index each collection through the product's own pipeline; returns a question -> sources
+    function that fuses with whatever FusionSettings are current (for tuning)."""
+    from knowledge.base import KnowledgeBase
+    from knowledge.documents import Block, BlockKind, LoadedDocument
+    from knowledge.loaders.textblocks import paragraphs_of
+    from knowledge.vectors import open_chroma
+
+    docs, _ = read_set(folder)
+    chroma = open_chroma(path=str(workdir / "chroma"))
+    bases = {}
+    for index, (collection, items) in enumerate(docs.items()):
+        kb = KnowledgeBase(f"c{index}", workdir / f"c{index}", chroma, embedder, split=split)
+        for doc in items:
+            blocks = [Block(BlockKind.HEADING, doc["title"], None, 1)] if doc.get("title") else []
+            blocks += [Block(BlockKind.PARAGRAPH, p) for p in paragraphs_of(doc["text"])]
+            kb.add_document(source=doc["doc_id"], path=doc["doc_id"], kind="text",
+                            sha256=doc["doc_id"], loaded=LoadedDocument(blocks))
+        bases[collection] = kb
+    return lambda q: [h.source for h in bases[q.get("collection") or "all"].search(q["question"],
+                                                                                     RETRIEVE)]
+
+
+# -- the LangChain tutorial retriever -----------------------------------------------------
+def tutorial(folder: Path, workdir: Path, model_path: str) -> Callable[[dict], list[str]]:
+    import chromadb
+    from chromadb.config import Settings
+    from langchain_chroma import Chroma
+    from langchain_core.documents import Document
+    from langchain_huggingface import HuggingFaceEmbeddings
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    embeddings = HuggingFaceEmbeddings(model_name=model_path)
+    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+    client = chromadb.PersistentClient(path=str(workdir / "tutorial"),
+                                       settings=Settings(anonymized_telemetry=False))
+    docs, _ = read_set(folder)
+    stores = {}
+    for index, (collection, items) in enumerate(docs.items()):
+        pieces = splitter.split_documents(
+            [Document(page_content=d["text"], metadata={"doc_id": d["doc_id"]}) for d in items]
+        )
+        stores[collection] = Chroma.from_documents(
+            pieces, embeddings, client=client, collection_name=f"t{index}"
+        )
+    return lambda q: [d.metadata["doc_id"] for d in
+                      stores[q.get("collection") or "all"].similarity_search(q["question"],
+                                                                              k=RETRIEVE)]
+
+
+def evaluate(folder: Path, retrieve: Callable[[dict], list[str]]) -> Scores:
+    _, questions = read_set(folder)
+    ranks = [rank_of(q["doc_id"], retrieve(q)) for qs in questions.values() for q in qs]
+    return score(ranks)
+
+
+def main() -> None:
+    from bench.common import quiet_libraries
+
+    quiet_libraries()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--split", default="test", choices=["test", "dev"])
+    parser.add_argument("--sets", nargs="*", help="set folders, e.g. cmrc-zh-dev")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the tutorial retriever")
+    args = parser.parse_args()
+    from knowledge.embeddings import SentenceEmbedder, resolve_model_path
+
+    embedder = SentenceEmbedder()
+    names = args.sets or sorted(p.name for p in (SHARED / "eval").iterdir()
+                                if p.is_dir() and p.name.endswith(f"-{args.split}"))
+    rows = []
+    for name in names:
+        folder = SHARED / "eval" / name
+        with tempfile.TemporaryDirectory() as tmp:
+            started = time.perf_counter()
+            mine = evaluate(folder, ours(folder, Path(tmp), embedder))
+            ours_s = time.perf_counter() - started
+            base = None
+            if not args.no_baseline:
+                base = evaluate(folder, tutorial(folder, Path(tmp),
+                                                 str(resolve_model_path("all-MiniLM-L6-v2"))))
+        target = TARGETS.get(name.rsplit("-", 1)[0])
+        rows.append([
+            name, str(mine.n),
+            f"{mine.hit1:.3f}", f"{mine.hit5:.3f}", f"{mine.mrr10:.3f}",
+            f"{base.hit1:.3f}" if base else "-", f"{base.hit5:.3f}" if base else "-",
+            f"{base.mrr10:.3f}" if base else "-",
+            f"≥ {target:.2f}" if target else "-",
+            "yes" if target and mine.hit1 >= target else "no",
+            f"{ours_s:.0f}s",
+        ])
+        print(f"{name}: hit@1 {mine.hit1:.3f}" + (f" (tutorial {base.hit1:.3f})" if base else ""),
+              flush=True)
+    print()
+    print(table(["set", "questions", "hit@1", "hit@5", "MRR@10", "tutorial hit@1",
+                 "tutorial hit@5", "tutorial MRR@10", "target hit@1", "met", "ours took"], rows))
+
+
+if __name__ == "__main__":
+    main()
