@@ -39,7 +39,7 @@ def peak_mb() -> tuple[float, float]:
     return own, child
 
 
-def latency(search) -> tuple[float, float]:  # noqa: ANN001
+def latency(search) -> tuple[float, float]:
     qs = queries()
     for q in qs[:10]:
         search(q)
@@ -60,8 +60,7 @@ def run_ours(workdir: Path) -> dict[str, float]:
 
     embedder = SentenceEmbedder()
     embedder.embed_query("warm-up")  # model loading is start-up, not ingest
-    kb = KnowledgeBase("bench", workdir / "kb", open_chroma(path=str(workdir / "chroma")),
-                       embedder)
+    kb = KnowledgeBase("bench", workdir / "kb", open_chroma(path=str(workdir / "chroma")), embedder)
     started = time.perf_counter()
     report = ingest_paths(kb, [PDF, DOCX], IngestLimits())
     seconds = time.perf_counter() - started
@@ -69,8 +68,14 @@ def run_ours(workdir: Path) -> dict[str, float]:
     chunks = sum(n for _, n in report.ingested)
     p50, p95 = latency(lambda q: kb.search(q, 5))
     own, child = peak_mb()
-    return {"seconds": seconds, "chunks": chunks, "peak_mb": own, "child_peak_mb": child,
-            "p50_ms": p50, "p95_ms": p95}
+    return {
+        "seconds": seconds,
+        "chunks": chunks,
+        "peak_mb": own,
+        "child_peak_mb": child,
+        "p50_ms": p50,
+        "p95_ms": p95,
+    }
 
 
 def run_tutorial(workdir: Path) -> dict[str, float]:
@@ -85,17 +90,26 @@ def run_tutorial(workdir: Path) -> dict[str, float]:
 
     embeddings = HuggingFaceEmbeddings(model_name=str(resolve_model_path("all-MiniLM-L6-v2")))
     embeddings.embed_query("warm-up")
-    client = chromadb.PersistentClient(path=str(workdir / "tutorial"),
-                                       settings=Settings(anonymized_telemetry=False))
+    client = chromadb.PersistentClient(
+        path=str(workdir / "tutorial"), settings=Settings(anonymized_telemetry=False)
+    )
     started = time.perf_counter()
     docs = PyPDFLoader(str(PDF)).load() + Docx2txtLoader(str(DOCX)).load()
-    pieces = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(docs)
+    pieces = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(
+        docs
+    )
     store = Chroma.from_documents(pieces, embeddings, client=client, collection_name="tutorial")
     seconds = time.perf_counter() - started
     p50, p95 = latency(lambda q: store.similarity_search(q, k=5))
     own, child = peak_mb()
-    return {"seconds": seconds, "chunks": len(pieces), "peak_mb": own, "child_peak_mb": child,
-            "p50_ms": p50, "p95_ms": p95}
+    return {
+        "seconds": seconds,
+        "chunks": len(pieces),
+        "peak_mb": own,
+        "child_peak_mb": child,
+        "p50_ms": p50,
+        "p95_ms": p95,
+    }
 
 
 def main() -> None:
@@ -108,23 +122,48 @@ def main() -> None:
     pages = sum(PAGES.values())
     rows, results = [], {}
     for name in ("tutorial", "ours"):
-        out = subprocess.run([sys.executable, "-m", "bench.ingest", "--run", name],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.ingest", "--run", name],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         results[name] = r = json.loads(out.strip().splitlines()[-1])
-        rows.append([
-            name, f"{r['seconds']:.0f}", f"{pages / r['seconds']:.2f}",
-            f"{r['chunks']:.0f}", f"{r['chunks'] / r['seconds']:.1f}",
-            f"{max(r['peak_mb'], r['child_peak_mb']):.0f}", f"{r['p50_ms']:.1f}",
-            f"{r['p95_ms']:.1f}",
-        ])
+        rows.append(
+            [
+                name,
+                f"{r['seconds']:.0f}",
+                f"{pages / r['seconds']:.2f}",
+                f"{r['chunks']:.0f}",
+                f"{r['chunks'] / r['seconds']:.1f}",
+                f"{max(r['peak_mb'], r['child_peak_mb']):.0f}",
+                f"{r['p50_ms']:.1f}",
+                f"{r['p95_ms']:.1f}",
+            ]
+        )
         print(f"{name}: done", flush=True)
     speedup = results["tutorial"]["seconds"] / results["ours"]["seconds"]
     print()
     print(f"{PDF.name} ({PAGES[PDF.name]} pages) + {DOCX.name} ({PAGES[DOCX.name]} pages)")
-    print(table(["pipeline", "ingest s", "pages/s", "chunks", "chunks/s", "peak MB",
-                 "search p50 ms", "search p95 ms"], rows))
-    print(f"ours vs tutorial, pages per second: {speedup:.2f}x (target: 3x);"
-          " peak memory target: < 1500 MB; latency target: p50 and p95 < 50 ms")
+    print(
+        table(
+            [
+                "pipeline",
+                "ingest s",
+                "pages/s",
+                "chunks",
+                "chunks/s",
+                "peak MB",
+                "search p50 ms",
+                "search p95 ms",
+            ],
+            rows,
+        )
+    )
+    print(
+        f"ours vs tutorial, pages per second: {speedup:.2f}x (target: 3x);"
+        " peak memory target: < 1500 MB; latency target: p50 and p95 < 50 ms"
+    )
 
 
 if __name__ == "__main__":

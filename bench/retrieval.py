@@ -22,8 +22,13 @@ from pathlib import Path
 
 from bench.common import SHARED, table
 
-TARGETS = {"cmrc-zh": 0.93, "squad-ms": 0.85, "clapnq-en": 0.95, "covidfaq-en": 0.65,
-           "policyqa-en": 0.25}
+TARGETS = {
+    "cmrc-zh": 0.93,
+    "squad-ms": 0.85,
+    "clapnq-en": 0.95,
+    "covidfaq-en": 0.65,
+    "policyqa-en": 0.25,
+}
 RETRIEVE = 30  # passages retrieved per question before deduplicating to documents
 
 
@@ -67,7 +72,7 @@ def read_set(folder: Path) -> tuple[dict[str, list[dict]], dict[str, list[dict]]
 
 
 # -- ours -------------------------------------------------------------------------------------
-def ours(folder: Path, workdir: Path, embedder, split=None) -> Callable[[dict], list[str]]:  # noqa: ANN001
+def ours(folder: Path, workdir: Path, embedder, split=None) -> Callable[[dict], list[str]]:
     """Index each collection through the product's own pipeline; returns a question -> sources
     function that fuses with whatever FusionSettings are current (for tuning)."""
     from knowledge.base import KnowledgeBase
@@ -81,13 +86,24 @@ def ours(folder: Path, workdir: Path, embedder, split=None) -> Callable[[dict], 
     for index, (collection, items) in enumerate(docs.items()):
         kb = KnowledgeBase(f"c{index}", workdir / f"c{index}", chroma, embedder, split=split)
         for doc in items:
-            blocks = [Block(BlockKind.HEADING, doc["title"], None, 1)] if doc.get("title") else []
-            blocks += [Block(BlockKind.PARAGRAPH, p) for p in paragraphs_of(doc["text"])]
-            kb.add_document(source=doc["doc_id"], path=doc["doc_id"], kind="text",
-                            sha256=doc["doc_id"], loaded=LoadedDocument(blocks))
+            title, text = doc.get("title") or "", doc["text"]
+            if title and text.startswith(title + "\n"):
+                # An FAQ entry (question, then answer), as the CSV loader would give it.
+                blocks = [Block(BlockKind.FAQ, text)]
+            else:
+                blocks = [Block(BlockKind.HEADING, title, None, 1)] if title else []
+                blocks += [Block(BlockKind.PARAGRAPH, p) for p in paragraphs_of(text)]
+            kb.add_document(
+                source=doc["doc_id"],
+                path=doc["doc_id"],
+                kind="text",
+                sha256=doc["doc_id"],
+                loaded=LoadedDocument(blocks),
+            )
         bases[collection] = kb
-    return lambda q: [h.source for h in bases[q.get("collection") or "all"].search(q["question"],
-                                                                                     RETRIEVE)]
+    return lambda q: [
+        h.source for h in bases[q.get("collection") or "all"].search(q["question"], RETRIEVE)
+    ]
 
 
 # -- the LangChain tutorial retriever -----------------------------------------------------
@@ -101,8 +117,9 @@ def tutorial(folder: Path, workdir: Path, model_path: str) -> Callable[[dict], l
 
     embeddings = HuggingFaceEmbeddings(model_name=model_path)
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
-    client = chromadb.PersistentClient(path=str(workdir / "tutorial"),
-                                       settings=Settings(anonymized_telemetry=False))
+    client = chromadb.PersistentClient(
+        path=str(workdir / "tutorial"), settings=Settings(anonymized_telemetry=False)
+    )
     docs, _ = read_set(folder)
     stores = {}
     for index, (collection, items) in enumerate(docs.items()):
@@ -110,11 +127,12 @@ def tutorial(folder: Path, workdir: Path, model_path: str) -> Callable[[dict], l
             [Document(page_content=d["text"], metadata={"doc_id": d["doc_id"]}) for d in items]
         )
         stores[collection] = Chroma.from_documents(
-            pieces, embeddings, client=client, collection_name=f"t{index}"
+            pieces, embeddings, client=client, collection_name=f"tutorial-{index}"
         )
-    return lambda q: [d.metadata["doc_id"] for d in
-                      stores[q.get("collection") or "all"].similarity_search(q["question"],
-                                                                              k=RETRIEVE)]
+    return lambda q: [
+        d.metadata["doc_id"]
+        for d in stores[q.get("collection") or "all"].similarity_search(q["question"], k=RETRIEVE)
+    ]
 
 
 def evaluate(folder: Path, retrieve: Callable[[dict], list[str]]) -> Scores:
@@ -135,8 +153,11 @@ def main() -> None:
     from knowledge.embeddings import SentenceEmbedder, resolve_model_path
 
     embedder = SentenceEmbedder()
-    names = args.sets or sorted(p.name for p in (SHARED / "eval").iterdir()
-                                if p.is_dir() and p.name.endswith(f"-{args.split}"))
+    names = args.sets or sorted(
+        p.name
+        for p in (SHARED / "eval").iterdir()
+        if p.is_dir() and p.name.endswith(f"-{args.split}")
+    )
     rows = []
     for name in names:
         folder = SHARED / "eval" / name
@@ -146,23 +167,48 @@ def main() -> None:
             ours_s = time.perf_counter() - started
             base = None
             if not args.no_baseline:
-                base = evaluate(folder, tutorial(folder, Path(tmp),
-                                                 str(resolve_model_path("all-MiniLM-L6-v2"))))
+                base = evaluate(
+                    folder, tutorial(folder, Path(tmp), str(resolve_model_path("all-MiniLM-L6-v2")))
+                )
         target = TARGETS.get(name.rsplit("-", 1)[0])
-        rows.append([
-            name, str(mine.n),
-            f"{mine.hit1:.3f}", f"{mine.hit5:.3f}", f"{mine.mrr10:.3f}",
-            f"{base.hit1:.3f}" if base else "-", f"{base.hit5:.3f}" if base else "-",
-            f"{base.mrr10:.3f}" if base else "-",
-            f"≥ {target:.2f}" if target else "-",
-            "yes" if target and mine.hit1 >= target else "no",
-            f"{ours_s:.0f}s",
-        ])
-        print(f"{name}: hit@1 {mine.hit1:.3f}" + (f" (tutorial {base.hit1:.3f})" if base else ""),
-              flush=True)
+        rows.append(
+            [
+                name,
+                str(mine.n),
+                f"{mine.hit1:.3f}",
+                f"{mine.hit5:.3f}",
+                f"{mine.mrr10:.3f}",
+                f"{base.hit1:.3f}" if base else "-",
+                f"{base.hit5:.3f}" if base else "-",
+                f"{base.mrr10:.3f}" if base else "-",
+                f"≥ {target:.2f}" if target else "-",
+                "yes" if target and mine.hit1 >= target else "no",
+                f"{ours_s:.0f}s",
+            ]
+        )
+        print(
+            f"{name}: hit@1 {mine.hit1:.3f}" + (f" (tutorial {base.hit1:.3f})" if base else ""),
+            flush=True,
+        )
     print()
-    print(table(["set", "questions", "hit@1", "hit@5", "MRR@10", "tutorial hit@1",
-                 "tutorial hit@5", "tutorial MRR@10", "target hit@1", "met", "ours took"], rows))
+    print(
+        table(
+            [
+                "set",
+                "questions",
+                "hit@1",
+                "hit@5",
+                "MRR@10",
+                "tutorial hit@1",
+                "tutorial hit@5",
+                "tutorial MRR@10",
+                "target hit@1",
+                "met",
+                "ours took",
+            ],
+            rows,
+        )
+    )
 
 
 if __name__ == "__main__":

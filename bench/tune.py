@@ -17,7 +17,7 @@ from bench.common import SHARED, quiet_libraries, table
 from bench.retrieval import RETRIEVE, ours, rank_of, read_set, score
 
 
-def collect(name: str, cache: Path, split=None) -> list[tuple[str, str, list, list, dict]]:  # noqa: ANN001
+def collect(name: str, cache: Path, split=None) -> list[tuple[str, str, list, list, dict]]:
     """Per question: (query, gold, dense ranking, keyword ranking, chunk -> source)."""
     if cache.exists():
         return pickle.loads(cache.read_bytes())  # type: ignore[no-any-return]
@@ -36,9 +36,16 @@ def collect(name: str, cache: Path, split=None) -> list[tuple[str, str, list, li
         chroma = open_chroma(path=str(Path(tmp) / "chroma"))
         embedder = E()
         docs, _ = read_set(folder)
-        bases = {c: KnowledgeBase(f"c{i}", Path(tmp) / f"c{i}", chroma, embedder,
-                                  fusion=FusionSettings(candidates=100))
-                 for i, c in enumerate(docs)}
+        bases = {
+            c: KnowledgeBase(
+                f"c{i}",
+                Path(tmp) / f"c{i}",
+                chroma,
+                embedder,
+                fusion=FusionSettings(candidates=100),
+            )
+            for i, c in enumerate(docs)
+        }
         for collection, qs in questions.items():
             kb = bases[collection]
             for q in qs:
@@ -57,8 +64,9 @@ def main() -> None:
     args = parser.parse_args()
     from knowledge.retrieval import FusionSettings, fuse
 
-    names = args.sets or sorted(p.name for p in (SHARED / "eval").iterdir()
-                                if p.name.endswith("-dev"))
+    names = args.sets or sorted(
+        p.name for p in (SHARED / "eval").iterdir() if p.name.endswith("-dev")
+    )
     cache_dir = Path(tempfile.gettempdir()) / "chatbot-tune"
     cache_dir.mkdir(exist_ok=True)
     from knowledge.splitting import SplitSettings
@@ -66,12 +74,21 @@ def main() -> None:
     target, most = (int(x) for x in args.split.split(","))
     split = SplitSettings(target, most)
     data = {name: collect(name, cache_dir / f"{name}-{target}-{most}.pkl", split) for name in names}
-    grid = list(itertools.product([0.0, 0.5, 1.0, 1.5, 2.0, 3.0], [0.0, 0.2, 0.5, 1.0],
-                                  [1, 10, 60]))
+    grid = list(
+        itertools.product(
+            [0.5, 1.0, 1.5, 2.0, 3.0], [0.0, 0.2, 0.5], [0.0, 0.2, 0.5, 1.0], [10, 30, 60]
+        )
+    )
     rows = []
-    for dense_w, cjk_w, rrf_k in grid:
-        settings = FusionSettings(candidates=100, rrf_k=rrf_k, dense_weight=dense_w,
-                                  keyword_weight=1.0, cjk_dense_weight=cjk_w)
+    for dense_w, cjk_w, other_w, rrf_k in grid:
+        settings = FusionSettings(
+            candidates=100,
+            rrf_k=rrf_k,
+            dense_weight=dense_w,
+            keyword_weight=1.0,
+            cjk_dense_weight=cjk_w,
+            other_dense_weight=other_w,
+        )
         cells = []
         for name in names:
             ranks = []
@@ -79,14 +96,22 @@ def main() -> None:
                 fused = fuse(query, dense, keyword, settings)[:RETRIEVE]
                 ranks.append(rank_of(gold, [sources[c] for c, _ in fused if c in sources]))
             cells.append(score(ranks).hit1)
-        rows.append([f"{dense_w}", f"{cjk_w}", str(rrf_k), *[f"{c:.3f}" for c in cells],
-                     f"{sum(cells) / len(cells):.3f}"])
+        rows.append(
+            [
+                f"{dense_w}",
+                f"{cjk_w}",
+                f"{other_w}",
+                str(rrf_k),
+                *[f"{c:.3f}" for c in cells],
+                f"{sum(cells) / len(cells):.3f}",
+            ]
+        )
     for name in names:  # each retriever alone, for reference
         d = score([rank_of(g, [s[c] for c, _ in dn if c in s]) for _, g, dn, _, s in data[name]])
         k = score([rank_of(g, [s[c] for c, _ in kw if c in s]) for _, g, _, kw, s in data[name]])
         print(f"{name}: dense alone hit@1 {d.hit1:.3f}, keyword alone {k.hit1:.3f}")
     rows.sort(key=lambda r: float(r[-1]), reverse=True)
-    print(table(["dense_w", "cjk_dense_w", "rrf_k", *names, "mean"], rows[:15]))
+    print(table(["dense_w", "cjk_dense_w", "other_dense_w", "rrf_k", *names, "mean"], rows[:20]))
 
 
 if __name__ == "__main__":

@@ -69,6 +69,7 @@ class Services:
                     candidates=retrieval.candidates,
                     rrf_k=retrieval.rrf_k,
                     dense_weight=retrieval.dense_weight,
+                    other_dense_weight=retrieval.other_dense_weight,
                     keyword_weight=retrieval.keyword_weight,
                     cjk_dense_weight=retrieval.cjk_dense_weight,
                 ),

@@ -22,6 +22,12 @@ from pydantic_settings import (
 )
 
 from knowledge.errors import KnowledgeError
+from knowledge.parse_worker import ParseLimits
+from knowledge.retrieval import FusionSettings
+from knowledge.splitting import SplitSettings
+
+# The core's own defaults, so that each default lives in one place.
+_FUSION, _SPLIT, _PARSE = FusionSettings(), SplitSettings(), ParseLimits()
 
 # The YAML file of the settings being loaded; a context variable because pydantic-settings
 # asks the class, not the instance, for its sources.
@@ -47,29 +53,50 @@ class VectorStoreSettings(BaseModel):
 
 class IngestSettings(BaseModel):
     max_file_mb: float = Field(50.0, gt=0, description="Larger files are rejected.")
-    max_pages: int = Field(5000, ge=1, description="Documents with more pages are rejected.")
+    max_pages: int = Field(
+        _PARSE.max_pages, ge=1, description="Documents with more pages are rejected."
+    )
     parse_timeout_s: float = Field(
-        300.0, gt=0, description="A file whose reading takes longer is stopped and rejected."
+        _PARSE.timeout_s,
+        gt=0,
+        description="A file whose reading takes longer is stopped and rejected.",
     )
     parse_memory_mb: int = Field(
-        3072, ge=256, description="Memory cap of the process that reads files."
+        _PARSE.memory_mb, ge=256, description="Memory cap of the process that reads files."
     )
     chunk_target_tokens: int = Field(
-        180, ge=32, description="Passages are packed up to about this many model tokens."
+        _SPLIT.target_tokens,
+        ge=32,
+        description="Passages are packed up to about this many model tokens.",
     )
     chunk_max_tokens: int = Field(
-        240, ge=64, description="Hard cap per passage; the embedding model reads 256 tokens."
+        _SPLIT.max_tokens,
+        ge=64,
+        description="Hard cap per passage; the embedding model reads 256 tokens.",
     )
 
 
 class RetrievalSettings(BaseModel):
     k: int = Field(5, ge=1, le=100, description="Passages returned per query.")
-    candidates: int = Field(50, ge=1, description="Candidates each retriever contributes.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
-    dense_weight: float = Field(1.0, ge=0, description="Weight of embedding search.")
-    keyword_weight: float = Field(1.0, ge=0, description="Weight of keyword (BM25) search.")
+    candidates: int = Field(
+        _FUSION.candidates, ge=1, description="Candidates each retriever contributes."
+    )
+    rrf_k: int = Field(_FUSION.rrf_k, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(
+        _FUSION.dense_weight, ge=0, description="Weight of embedding search for English queries."
+    )
+    other_dense_weight: float = Field(
+        _FUSION.other_dense_weight,
+        ge=0,
+        description="Weight of embedding search for Malay and other non-English queries.",
+    )
+    keyword_weight: float = Field(
+        _FUSION.keyword_weight, ge=0, description="Weight of keyword (BM25) search."
+    )
     cjk_dense_weight: float = Field(
-        0.2, ge=0, description="Weight of embedding search for Chinese/Japanese/Korean queries."
+        _FUSION.cjk_dense_weight,
+        ge=0,
+        description="Weight of embedding search for Chinese/Japanese/Korean queries.",
     )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.catalog import Catalog
-from knowledge.documents import DocumentRecord, Hit, LoadedDocument
+from knowledge.documents import Chunk, DocumentRecord, Hit, LoadedDocument
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.errors import KnowledgeError, ModelMismatch
 from knowledge.retrieval import FusionSettings, fuse
@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 BOT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _EMBED_BATCH = 256  # chunks embedded per step: bounds memory on very long documents
+_QUESTION_SUFFIX = "~q"  # the id of an FAQ question's own vector: <chunk id>~q
 
 
 def check_bot_name(name: str) -> str:
@@ -102,12 +103,7 @@ class KnowledgeBase:
         version = hashlib.sha256(f"{source}\0{sha256}".encode()).hexdigest()[:20]
         ids = [f"{version}-{chunk.ordinal}" for chunk in chunks]
         self._catalog.begin_version(version)
-        for start in range(0, len(chunks), _EMBED_BATCH):
-            batch = chunks[start : start + _EMBED_BATCH]
-            vectors = self.embedder.embed_documents([c.indexed_text() for c in batch])
-            self._vectors.add(ids[start : start + len(batch)], vectors, version)
-            if on_progress:
-                on_progress(start + len(batch), len(chunks))
+        self._embed(list(zip(ids, chunks, strict=True)), version, on_progress)
         old = self._catalog.publish(
             source=source,
             path=path,
@@ -134,21 +130,37 @@ class KnowledgeBase:
         """Re-embed every chunk with the configured model, e.g. after changing models."""
         self._vectors.drop()
         self._vectors = VectorStore(self._chroma, f"kb-{self.bot}")
-        rows = list(self._catalog.all_chunks())
-        for start in range(0, len(rows), _EMBED_BATCH):
-            batch = rows[start : start + _EMBED_BATCH]
-            vectors = self.embedder.embed_documents([text for _, _, text in batch])
-            for version in {v for _, v, _ in batch}:
-                picked = [
-                    (cid, vec)
-                    for (cid, v, _), vec in zip(batch, vectors, strict=True)
-                    if v == version
-                ]
-                self._vectors.add([c for c, _ in picked], [v for _, v in picked], version)
+        by_version: dict[str, list[tuple[str, Chunk]]] = {}
+        for chunk_id, version, chunk in self._catalog.all_chunks():
+            by_version.setdefault(version, []).append((chunk_id, chunk))
+        total = sum(len(chunks) for chunks in by_version.values())
+        done = 0
+        for version, chunks in by_version.items():
+            self._embed(chunks, version, None)
+            done += len(chunks)
             if on_progress:
-                on_progress(start + len(batch), len(rows))
+                on_progress(done, total)
         self._catalog.set_meta("embedding_model", self.embedder.name)
-        return len(rows)
+        return total
+
+    def _embed(
+        self,
+        chunks: list[tuple[str, Chunk]],
+        version: str,
+        on_progress: Callable[[int, int], None] | None,
+    ) -> None:
+        """Write the vectors of `chunks`: one per passage, plus one per FAQ question."""
+        for start in range(0, len(chunks), _EMBED_BATCH):
+            batch = chunks[start : start + _EMBED_BATCH]
+            ids = [chunk_id for chunk_id, _ in batch]
+            texts = [chunk.indexed_text() for _, chunk in batch]
+            for chunk_id, chunk in batch:
+                if chunk.question:
+                    ids.append(f"{chunk_id}{_QUESTION_SUFFIX}")
+                    texts.append(chunk.question)
+            self._vectors.add(ids, self.embedder.embed_documents(texts), version)
+            if on_progress:
+                on_progress(start + len(batch), len(chunks))
 
     # -- reading ------------------------------------------------------------------------
     def documents(self) -> list[DocumentRecord]:
@@ -164,8 +176,11 @@ class KnowledgeBase:
     def candidates(self, query: str) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
         """The dense and the keyword ranking of chunk ids for `query`, before fusion."""
         limit = self.fusion.candidates
-        dense = self._vectors.query(self.embedder.embed_query(query), limit)
-        return dense, self._catalog.keyword_search(query, limit)
+        dense: dict[str, float] = {}
+        for vector_id, similarity in self._vectors.query(self.embedder.embed_query(query), limit):
+            # A question vector stands for its passage; the passage keeps its best rank.
+            dense.setdefault(vector_id.removesuffix(_QUESTION_SUFFIX), similarity)
+        return list(dense.items()), self._catalog.keyword_search(query, limit)
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
         query = query.strip()
@@ -180,7 +195,9 @@ class KnowledgeBase:
             if chunk is None:
                 continue
             hits.append(
-                Hit(chunk_id, chunk.source, chunk.path, chunk.page, chunk.section, chunk.text, score)
+                Hit(
+                    chunk_id, chunk.source, chunk.path, chunk.page, chunk.section, chunk.text, score
+                )
             )
             if len(hits) == k:
                 break

@@ -36,10 +36,11 @@ CREATE TABLE IF NOT EXISTS chunks (
     ordinal INTEGER NOT NULL,
     page INTEGER,
     section TEXT NOT NULL,
-    text TEXT NOT NULL
+    text TEXT NOT NULL,
+    is_faq INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS chunks_by_source ON chunks(source);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize = 'unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize = 'porter unicode61');
 CREATE TABLE IF NOT EXISTS pending (version TEXT PRIMARY KEY, started_at TEXT NOT NULL);
 """
 
@@ -151,9 +152,17 @@ class Catalog:
             )
             for chunk_id, chunk in chunks:
                 cursor = db.execute(
-                    "INSERT INTO chunks(chunk_id, source, ordinal, page, section, text)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (chunk_id, source, chunk.ordinal, chunk.page, chunk.section, chunk.text),
+                    "INSERT INTO chunks(chunk_id, source, ordinal, page, section, text, is_faq)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        chunk_id,
+                        source,
+                        chunk.ordinal,
+                        chunk.page,
+                        chunk.section,
+                        chunk.text,
+                        chunk.is_faq,
+                    ),
                 )
                 db.execute(
                     "INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)",
@@ -203,14 +212,14 @@ class Catalog:
         )
         return {row[0]: StoredChunk(*row) for row in rows}
 
-    def all_chunks(self) -> Iterator[tuple[str, str, str]]:
-        """(chunk_id, version, indexed text) of every visible chunk, for re-embedding."""
+    def all_chunks(self) -> Iterator[tuple[str, str, Chunk]]:
+        """(chunk_id, version, chunk) of every visible chunk, for re-embedding."""
         rows = self._db.execute(
-            "SELECT c.chunk_id, d.version, c.section, c.text FROM chunks c"
-            " JOIN documents d ON d.source = c.source ORDER BY c.id"
+            "SELECT c.chunk_id, d.version, c.text, c.page, c.section, c.ordinal, c.is_faq"
+            " FROM chunks c JOIN documents d ON d.source = c.source ORDER BY c.id"
         )
-        for chunk_id, version, section, text in rows:
-            yield chunk_id, version, f"{section}\n{text}" if section else text
+        for chunk_id, version, text, page, section, ordinal, is_faq in rows:
+            yield chunk_id, version, Chunk(text, page, section, ordinal, bool(is_faq))
 
     def chunk_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM chunks").fetchone()[0])

@@ -45,6 +45,12 @@ class Chunk:
     page: int | None
     section: str
     ordinal: int
+    is_faq: bool = False
+
+    @property
+    def question(self) -> str | None:
+        """An FAQ pair's question: customers paraphrase it, so it gets a vector of its own."""
+        return self.text.split("\n", 1)[0] if self.is_faq else None
 
     def indexed_text(self) -> str:
         """The text that is embedded and keyword-indexed: headings travel with their sections."""

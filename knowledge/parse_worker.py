@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ParseLimits:
-    timeout_s: float = 120.0
-    memory_mb: int = 2048
+    timeout_s: float = 300.0
+    memory_mb: int = 3072
     max_pages: int = 5000
 
 

@@ -1,31 +1,76 @@
 """Hybrid retrieval: dense and keyword rankings fused by weighted reciprocal rank.
 
-Reciprocal-rank fusion needs no score calibration between the two retrievers, which matters
-because cosine similarities and BM25 scores live on unrelated scales. The weights shift toward
-keywords for text the embedding model barely reads (CJK scripts); see bench/ for the figures.
+Reciprocal-rank fusion needs no calibration between the two retrievers, which matters because
+cosine similarities and BM25 scores live on unrelated scales. The dense ranking's weight depends
+on the query's language: the default embedding model (all-MiniLM-L6-v2) was trained on English
+and reads Malay, Chinese and most other languages poorly, where keywords must carry the search.
+The weights come from the -dev question sets (bench/tune.py).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+# Function words, which say what language a short question is in better than its nouns do.
+# fmt: off
+_ENGLISH = frozenset((
+    "the", "a", "an", "is", "are", "was", "were", "what", "which", "who", "whom", "whose",
+    "when", "where", "why", "how", "do", "does", "did", "can", "could", "will", "would",
+    "should", "of", "to", "in", "on", "for", "with", "from", "by", "at", "my", "your", "i",
+    "you", "we", "they", "it", "this", "that", "there", "have", "has", "had", "be", "been",
+    "not", "or", "and", "any", "much", "many",
+))
+# fmt: on
+# fmt: off
+_MALAY = frozenset((
+    "apa", "apakah", "siapa", "siapakah", "bila", "bilakah", "berapa", "berapakah", "mengapa",
+    "kenapa", "bagaimana", "adakah", "manakah", "di", "ke", "dari", "yang", "dan", "ini", "itu",
+    "untuk", "dengan", "pada", "boleh", "ada", "tidak", "saya", "kami", "anda", "mereka",
+    "dalam", "oleh", "sebagai", "telah", "akan", "juga", "atau", "kepada", "tahun",
+))
+# fmt: on
+
+
+class QueryLanguage(StrEnum):
+    ENGLISH = "en"
+    CJK = "cjk"
+    OTHER = "other"
+
+
+def query_language(text: str) -> QueryLanguage:
+    letters = [c for c in text if c.isalnum()]
+    if letters and len(_CJK.findall(text)) / len(letters) > 0.5:
+        return QueryLanguage.CJK
+    words = [w.lower() for w in _WORD.findall(text)]
+    english = sum(w in _ENGLISH for w in words)
+    other = sum(w in _MALAY for w in words)
+    return QueryLanguage.OTHER if other > english else QueryLanguage.ENGLISH
 
 
 @dataclass(frozen=True, slots=True)
 class FusionSettings:
+    # Tuned on the -dev sets (bench/tune.py). For Malay and CJK queries the dense ranking only
+    # breaks ties and orders what keywords do not find: there it lowered hit@1 at any weight.
     candidates: int = 50
-    rrf_k: int = 60
-    dense_weight: float = 1.0
+    rrf_k: int = 10
     keyword_weight: float = 1.0
-    # For queries mostly in CJK script, where all-MiniLM-L6-v2's vectors are close to noise.
-    cjk_dense_weight: float = 0.2
+    dense_weight: float = 3.0  # English (and queries with no telling words)
+    other_dense_weight: float = 0.01  # Malay and other languages in Latin script
+    cjk_dense_weight: float = 0.01  # Chinese, Japanese, Korean
 
-
-def cjk_share(text: str) -> float:
-    letters = [c for c in text if c.isalnum()]
-    return len(_CJK.findall(text)) / len(letters) if letters else 0.0
+    def dense_weight_for(self, query: str) -> float:
+        match query_language(query):
+            case QueryLanguage.CJK:
+                return self.cjk_dense_weight
+            case QueryLanguage.OTHER:
+                return self.other_dense_weight
+            case _:
+                return self.dense_weight
 
 
 def fuse(
@@ -35,11 +80,9 @@ def fuse(
     settings: FusionSettings,
 ) -> list[tuple[str, float]]:
     """Chunk ids with fused scores, best first."""
-    dense_weight = settings.dense_weight
-    if cjk_share(query) > 0.5:
-        dense_weight = settings.cjk_dense_weight
     scores: dict[str, float] = {}
-    for weight, ranking in ((dense_weight, dense), (settings.keyword_weight, keyword)):
+    weighted = ((settings.dense_weight_for(query), dense), (settings.keyword_weight, keyword))
+    for weight, ranking in weighted:
         for rank, (chunk_id, _) in enumerate(ranking):
             scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (settings.rrf_k + rank + 1)
     return sorted(scores.items(), key=lambda item: item[1], reverse=True)

@@ -95,8 +95,10 @@ def split_blocks(blocks: list[Block], settings: SplitSettings | None = None) -> 
     parts_page: int | None = None
     parts_size = 0
 
-    def emit(text: str, page: int | None) -> None:
-        chunks.append(Chunk(text=text, page=page, section=section.path, ordinal=len(chunks)))
+    def emit(text: str, page: int | None, is_faq: bool = False) -> None:
+        chunks.append(
+            Chunk(text=text, page=page, section=section.path, ordinal=len(chunks), is_faq=is_faq)
+        )
 
     def flush() -> None:
         nonlocal parts, parts_size, parts_page
@@ -115,11 +117,11 @@ def split_blocks(blocks: list[Block], settings: SplitSettings | None = None) -> 
         if block.kind is BlockKind.FAQ:
             flush()
             if size <= budget * 2:  # a pair is worth more whole than within the model's window
-                emit(block.text, block.page)
+                emit(block.text, block.page, is_faq=True)
             else:
                 question, _, answer = block.text.partition("\n")
                 for piece in _pieces(answer, max(budget - estimate_tokens(question), 32)):
-                    emit(f"{question}\n{piece}", block.page)
+                    emit(f"{question}\n{piece}", block.page, is_faq=True)
             continue
         if block.kind is BlockKind.TABLE:
             flush()
