@@ -13,7 +13,7 @@ from knowledge.catalog import Catalog
 from knowledge.documents import Chunk, DocumentRecord, Hit, LoadedDocument
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.errors import KnowledgeError, ModelMismatch
-from knowledge.retrieval import FusionSettings, fuse
+from knowledge.retrieval import FusionSettings, fuse, query_language
 from knowledge.splitting import SplitSettings, split_blocks
 from knowledge.vectors import VectorStore
 
@@ -186,22 +186,26 @@ class KnowledgeBase:
         query = query.strip()
         if not query:
             return []
-        fused = fuse(query, *self.candidates(query), self.fusion)
+        fused = fuse(query, *self.candidates(query), self.fusion)[: k * 4]
         # Only chunks in the catalog are visible: vectors of unfinished ingests are skipped.
-        stored = self._catalog.chunks_by_id(chunk_id for chunk_id, _ in fused[: k * 2])
-        hits = []
-        for chunk_id, score in fused:
-            chunk = stored.get(chunk_id)
-            if chunk is None:
-                continue
-            hits.append(
-                Hit(
-                    chunk_id, chunk.source, chunk.path, chunk.page, chunk.section, chunk.text, score
-                )
+        stored = self._catalog.chunks_by_id(chunk_id for chunk_id, _ in fused)
+        language = query_language(query).value
+        boost = 1.0 + self.fusion.same_language_boost
+        hits = [
+            Hit(
+                chunk_id,
+                c.source,
+                c.path,
+                c.page,
+                c.section,
+                c.text,
+                score * boost if c.lang == language else score,
             )
-            if len(hits) == k:
-                break
-        return hits
+            for chunk_id, score in fused
+            if (c := stored.get(chunk_id)) is not None
+        ]
+        hits.sort(key=lambda hit: hit.score, reverse=True)
+        return hits[:k]
 
     def sources_of(self, chunk_ids: list[str]) -> dict[str, str]:
         """chunk id -> document source, for visible chunks."""

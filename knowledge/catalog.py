@@ -16,6 +16,7 @@ from pathlib import Path
 
 from knowledge.documents import Chunk, DocumentRecord
 from knowledge.keywords import tokenize
+from knowledge.retrieval import text_language
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -37,7 +38,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     page INTEGER,
     section TEXT NOT NULL,
     text TEXT NOT NULL,
-    is_faq INTEGER NOT NULL DEFAULT 0
+    is_faq INTEGER NOT NULL DEFAULT 0,
+    lang TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS chunks_by_source ON chunks(source);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize = 'porter unicode61');
@@ -53,6 +55,7 @@ class StoredChunk:
     page: int | None
     section: str
     text: str
+    lang: str
 
 
 def now_iso() -> str:
@@ -152,8 +155,8 @@ class Catalog:
             )
             for chunk_id, chunk in chunks:
                 cursor = db.execute(
-                    "INSERT INTO chunks(chunk_id, source, ordinal, page, section, text, is_faq)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO chunks(chunk_id, source, ordinal, page, section, text, is_faq,"
+                    " lang) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         chunk_id,
                         source,
@@ -162,6 +165,7 @@ class Catalog:
                         chunk.section,
                         chunk.text,
                         chunk.is_faq,
+                        text_language(chunk.text),
                     ),
                 )
                 db.execute(
@@ -206,7 +210,7 @@ class Catalog:
             return {}
         marks = ",".join("?" * len(ids))
         rows = self._db.execute(
-            "SELECT c.chunk_id, c.source, d.path, c.page, c.section, c.text FROM chunks c"
+            "SELECT c.chunk_id, c.source, d.path, c.page, c.section, c.text, c.lang FROM chunks c"
             f" JOIN documents d ON d.source = c.source WHERE c.chunk_id IN ({marks})",
             ids,
         )

@@ -42,6 +42,11 @@ class QueryLanguage(StrEnum):
     OTHER = "other"
 
 
+def text_language(text: str) -> str:
+    """The language group of a passage, stored so that search can prefer the customer's."""
+    return query_language(text).value
+
+
 def query_language(text: str) -> QueryLanguage:
     letters = [c for c in text if c.isalnum()]
     if letters and len(_CJK.findall(text)) / len(letters) > 0.5:
@@ -62,6 +67,9 @@ class FusionSettings:
     dense_weight: float = 3.0  # English (and queries with no telling words)
     other_dense_weight: float = 0.01  # Malay and other languages in Latin script
     cjk_dense_weight: float = 0.01  # Chinese, Japanese, Korean
+    # A passage in the question's language scores this much higher: in a bilingual FAQ the
+    # customer's own language wins a near tie, never over a clearly better match.
+    same_language_boost: float = 0.2
 
     def dense_weight_for(self, query: str) -> float:
         match query_language(query):
