@@ -17,6 +17,7 @@ EXPECTED_REJECTIONS = {
     "pdf/image-only-ccittfax.pdf": "no text layer",
     "pdf/scanned-medical-report-image-only.pdf": "no text layer",
     "pdf/empty-zero-bytes.pdf": "empty",
+    "pdf/japanese-jo.pdf": "garbled",
     "SOURCES.md": None,  # not rejected: it is a Markdown file like any other
 }
 
@@ -64,6 +65,10 @@ def test_scanned_pdfs_are_rejected_as_having_no_text_layer_without_ocr(corpus_kb
     rejected = _rejections(corpus_kb[1])
     for name in ("pdf/image-only-ccittfax.pdf", "pdf/scanned-medical-report-image-only.pdf"):
         assert "no text layer" in rejected[name] and "OCR" in rejected[name]
+
+
+def test_a_pdf_whose_fonts_cannot_be_decoded_is_rejected_as_garbled(corpus_kb) -> None:
+    assert "garbled" in _rejections(corpus_kb[1])["pdf/japanese-jo.pdf"]
 
 
 def test_an_empty_file_is_rejected_as_empty(corpus_kb) -> None:

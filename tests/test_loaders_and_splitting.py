@@ -111,3 +111,13 @@ def test_blank_and_whitespace_only_files_are_rejected_as_empty(tmp_path: Path) -
         load_bytes("text", b"  \n\t\n", 10)
     with pytest.raises(RejectedFile, match="no text found"):
         load_bytes("html", b"<html><body><script>x()</script></body></html>", 10)
+
+
+def test_text_in_one_to_three_scripts_is_not_taken_for_garbled() -> None:
+    from knowledge.loaders.textblocks import looks_garbled
+
+    trilingual = "Waktu operasi kedai: Isnin hingga Sabtu. 营业时间为星期一至星期六。" * 10
+    japanese = "営業時間は月曜日から土曜日までです。カードでのお支払いも可能です。" * 10
+    garbled = "ɹɹং Θͨ͘͠ͱ͍;ݱ৅͸၊ఆ͞Εͨ༗ަػྲྀి౯ͷͻͱͭͷ੨͍র໌Ͱ͢ớ͋ΒΏΔಁ໌ͳ༓ྶͷෳ߹ମỜ෩ܠ΍ΈΜͳͱ͍ỳ" * 5
+    assert not looks_garbled(trilingual) and not looks_garbled(japanese)
+    assert looks_garbled(garbled)

@@ -9,7 +9,7 @@ from typing import Any
 
 from knowledge.documents import Block, BlockKind, LoadedDocument
 from knowledge.errors import RejectedFile
-from knowledge.loaders.textblocks import paragraphs_of
+from knowledge.loaders.textblocks import looks_garbled, paragraphs_of
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,11 @@ def load_pdf(data: bytes, max_pages: int) -> LoadedDocument:
                 "the PDF has no text layer (it looks like a scan) and OCR is not enabled"
             )
         raise RejectedFile("no text found in the PDF")
+    if looks_garbled(" ".join(b.text for b in blocks)):
+        raise RejectedFile(
+            "the PDF's text comes out garbled (its fonts have no usable character map);"
+            " export it again from the original, or treat it as a scan"
+        )
     title: str | None = None
     try:
         meta = reader.metadata

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 
 _BLANK_LINES = re.compile(r"\n\s*\n")
@@ -33,3 +35,18 @@ def paragraphs_of(text: str) -> Iterator[str]:
         paragraph = join_lines(part.splitlines())
         if paragraph:
             yield paragraph
+
+
+def looks_garbled(text: str) -> bool:
+    """True for text extracted through a font with no usable character map.
+
+    Such text comes out as letters from many unrelated scripts (Greek, Arabic, Cyrillic, IPA
+    in one Japanese sentence). Real documents, even trilingual ones or Japanese with its three
+    scripts, draw nearly all their letters from at most three scripts.
+    """
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < 100:
+        return False
+    scripts = Counter(unicodedata.name(c, "UNKNOWN").split()[0] for c in letters)
+    top_three = sum(count for _, count in scripts.most_common(3))
+    return top_three / len(letters) < 0.9
