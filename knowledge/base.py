@@ -101,9 +101,9 @@ class KnowledgeBase:
         if not chunks:
             raise KnowledgeError("no text found")
         version = hashlib.sha256(f"{source}\0{sha256}".encode()).hexdigest()[:20]
-        ids = [f"{version}-{chunk.ordinal}" for chunk in chunks]
+        identified = [(f"{version}-{chunk.ordinal}", chunk) for chunk in chunks]
         self._catalog.begin_version(version)
-        self._embed(list(zip(ids, chunks, strict=True)), version, on_progress)
+        self._embed(identified, version, on_progress)
         old = self._catalog.publish(
             source=source,
             path=path,
@@ -111,7 +111,7 @@ class KnowledgeBase:
             sha256=sha256,
             version=version,
             pages=loaded.pages,
-            chunks=list(zip(ids, chunks, strict=True)),
+            chunks=identified,
         )
         if old:
             self._vectors.delete_version(old)
