@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+from knowledge.scripts import CJK_RUN
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 # Words too common to help ranking, in English and Malay: dropping them keeps queries fast.
@@ -31,7 +32,7 @@ def tokenize(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text).lower()
     tokens: list[str] = []
     position = 0
-    for run in _CJK_RUN.finditer(text):
+    for run in CJK_RUN.finditer(text):
         tokens.extend(_words(text[position : run.start()]))
         chars = run.group(0)
         if len(chars) == 1:

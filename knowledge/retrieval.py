@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+from knowledge.scripts import CJK_CHAR
+
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 # Function words, which say what language a short question is in better than its nouns do.
@@ -49,7 +50,7 @@ def text_language(text: str) -> str:
 
 def query_language(text: str) -> QueryLanguage:
     letters = [c for c in text if c.isalnum()]
-    if letters and len(_CJK.findall(text)) / len(letters) > 0.5:
+    if letters and len(CJK_CHAR.findall(text)) / len(letters) > 0.5:
         return QueryLanguage.CJK
     words = [w.lower() for w in _WORD.findall(text)]
     english = sum(w in _ENGLISH for w in words)

@@ -17,15 +17,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from knowledge.documents import Block, BlockKind, Chunk
+from knowledge.scripts import CJK_CHAR, NON_CJK_WORD
 
-_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_WORD = re.compile(r"[^\s\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|(?<=[。！？；])")
 
 
 def estimate_tokens(text: str) -> int:
     """WordPiece tokens, roughly: one per CJK character, about 1.3 per other word."""
-    return len(_CJK_CHAR.findall(text)) + (len(_WORD.findall(text)) * 13 + 9) // 10
+    return len(CJK_CHAR.findall(text)) + (len(NON_CJK_WORD.findall(text)) * 13 + 9) // 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +75,7 @@ def _pieces(text: str, max_tokens: int) -> Iterator[str]:
 
 
 def _hard_cut(text: str, max_tokens: int) -> Iterator[str]:
-    if _CJK_CHAR.search(text) and " " not in text.strip():
+    if CJK_CHAR.search(text) and " " not in text.strip():
         step = max_tokens
         for start in range(0, len(text), step):
             yield text[start : start + step]

@@ -7,8 +7,9 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 
+from knowledge.scripts import CJK_CHAR
+
 _BLANK_LINES = re.compile(r"\n\s*\n")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
 def join_lines(lines: list[str]) -> str:
@@ -22,7 +23,7 @@ def join_lines(lines: list[str]) -> str:
             out = line
         elif out.endswith("-") and line[:1].islower():
             out = out[:-1] + line
-        elif _CJK.match(out[-1]) and _CJK.match(line[0]):
+        elif CJK_CHAR.match(out[-1]) and CJK_CHAR.match(line[0]):
             out += line
         else:
             out += " " + line
