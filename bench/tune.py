@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--sets", nargs="*")
     parser.add_argument("--split", default="180,240", help="target,max passage tokens")
     args = parser.parse_args()
-    from knowledge.retrieval import FusionSettings, fuse
+    from knowledge.retrieval import FusionSettings, fuse, query_language
 
     names = args.sets or sorted(
         p.name for p in (SHARED / "eval").iterdir() if p.name.endswith("-dev")
@@ -93,7 +93,7 @@ def main() -> None:
         for name in names:
             ranks = []
             for query, gold, dense, keyword, sources in data[name]:
-                fused = fuse(query, dense, keyword, settings)[:RETRIEVE]
+                fused = fuse(query_language(query), dense, keyword, settings)[:RETRIEVE]
                 ranks.append(rank_of(gold, [sources[c] for c, _ in fused if c in sources]))
             cells.append(score(ranks).hit1)
         rows.append(

@@ -65,14 +65,8 @@ class Services:
                 self.chroma,
                 self.embedder,
                 split=SplitSettings(ingest.chunk_target_tokens, ingest.chunk_max_tokens),
-                fusion=FusionSettings(
-                    candidates=retrieval.candidates,
-                    rrf_k=retrieval.rrf_k,
-                    dense_weight=retrieval.dense_weight,
-                    other_dense_weight=retrieval.other_dense_weight,
-                    keyword_weight=retrieval.keyword_weight,
-                    cjk_dense_weight=retrieval.cjk_dense_weight,
-                ),
+                # The retrieval settings are the fusion settings plus k, which callers pass.
+                fusion=FusionSettings(**retrieval.model_dump(exclude={"k"})),
                 check_model=not reindexing,
             )
         return self._knowledge[bot]

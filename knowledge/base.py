@@ -186,10 +186,10 @@ class KnowledgeBase:
         query = query.strip()
         if not query:
             return []
-        fused = fuse(query, *self.candidates(query), self.fusion)[: k * 4]
+        language = query_language(query)
+        fused = fuse(language, *self.candidates(query), self.fusion)[: k * 4]
         # Only chunks in the catalog are visible: vectors of unfinished ingests are skipped.
         stored = self._catalog.chunks_by_id(chunk_id for chunk_id, _ in fused)
-        language = query_language(query).value
         boost = 1.0 + self.fusion.same_language_boost
         hits = [
             Hit(
@@ -199,7 +199,7 @@ class KnowledgeBase:
                 c.page,
                 c.section,
                 c.text,
-                score * boost if c.lang == language else score,
+                score * boost if c.lang == language.value else score,
             )
             for chunk_id, score in fused
             if (c := stored.get(chunk_id)) is not None

@@ -101,12 +101,6 @@ class Catalog:
         ).fetchone()
         return DocumentRecord(*row) if row else None
 
-    def version_of(self, source: str) -> str | None:
-        row = self._db.execute(
-            "SELECT version FROM documents WHERE source = ?", (source,)
-        ).fetchone()
-        return row[0] if row else None
-
     def documents(self) -> list[DocumentRecord]:
         rows = self._db.execute(
             "SELECT source, path, pages, chunks, sha256, ingested_at, kind FROM documents"
@@ -224,9 +218,6 @@ class Catalog:
         )
         for chunk_id, version, text, page, section, ordinal, is_faq in rows:
             yield chunk_id, version, Chunk(text, page, section, ordinal, bool(is_faq))
-
-    def chunk_count(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM chunks").fetchone()[0])
 
     def keyword_search(self, query: str, limit: int) -> list[tuple[str, float]]:
         """(chunk_id, BM25 score, higher is better) for chunks sharing words with the query."""

@@ -72,7 +72,7 @@ def ingest_paths(
                 raise
             except KnowledgeError as exc:
                 report.rejected.append((path, str(exc)))
-            except Exception as exc:
+            except Exception as exc:  # the traceback goes to the log, not the user
                 log.exception("unexpected failure ingesting %s", path)
                 report.rejected.append(
                     (path, f"unexpected error ({type(exc).__name__}); see the log")

@@ -53,7 +53,7 @@ def _serve(conn: Connection, memory_mb: int) -> None:
             conn.send(("rejected", f"reading the file needed more than {memory_mb} MB of memory"))
         except RecursionError:
             conn.send(("rejected", "the file's structure is nested too deeply to read"))
-        except Exception as exc:
+        except Exception as exc:  # any parser bug becomes a rejection, not a crash
             conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
 
 

@@ -72,8 +72,8 @@ class FusionSettings:
     # customer's own language wins a near tie, never over a clearly better match.
     same_language_boost: float = 0.2
 
-    def dense_weight_for(self, query: str) -> float:
-        match query_language(query):
+    def dense_weight_for(self, language: QueryLanguage) -> float:
+        match language:
             case QueryLanguage.CJK:
                 return self.cjk_dense_weight
             case QueryLanguage.OTHER:
@@ -83,14 +83,14 @@ class FusionSettings:
 
 
 def fuse(
-    query: str,
+    language: QueryLanguage,
     dense: list[tuple[str, float]],
     keyword: list[tuple[str, float]],
     settings: FusionSettings,
 ) -> list[tuple[str, float]]:
-    """Chunk ids with fused scores, best first."""
+    """Chunk ids with fused scores, best first; `language` is the question's."""
     scores: dict[str, float] = {}
-    weighted = ((settings.dense_weight_for(query), dense), (settings.keyword_weight, keyword))
+    weighted = ((settings.dense_weight_for(language), dense), (settings.keyword_weight, keyword))
     for weight, ranking in weighted:
         for rank, (chunk_id, _) in enumerate(ranking):
             scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (settings.rrf_k + rank + 1)

@@ -22,7 +22,7 @@ def open_chroma(path: str | None = None, url: str | None = None) -> Any:
             return chromadb.HttpClient(
                 host=host, port=port, ssl=parsed.scheme == "https", settings=settings
             )
-        except Exception as exc:
+        except Exception as exc:  # chromadb raises plain Exceptions here
             raise StoreUnavailable(
                 f"cannot reach the Chroma server at {url}: is `chroma run` up?"
             ) from exc
@@ -42,7 +42,7 @@ class VectorStore:
             self._collection = client.get_or_create_collection(
                 name=name, metadata={"hnsw:space": "cosine"}, embedding_function=None
             )
-        except Exception as exc:
+        except Exception as exc:  # any failure to open the collection
             raise StoreUnavailable(f"the vector store is unavailable ({exc})") from exc
 
     def add(self, ids: list[str], vectors: list[list[float]], version: str) -> None:

@@ -56,14 +56,14 @@ def _outline_titles(reader: Any) -> dict[int, list[tuple[int, str]]]:
             try:
                 page = reader.get_destination_page_number(item) + 1
                 title = str(item.title).strip()
-            except Exception:
+            except Exception:  # a broken outline entry only loses a heading
                 continue
             if title and page > 0:
                 by_page.setdefault(page, []).append((depth, title))
 
     try:
         walk(reader.outline, 1)
-    except Exception:
+    except Exception:  # outlines are optional; a broken one is ignored
         log.debug("PDF outline unreadable", exc_info=True)
     return by_page
 
@@ -87,7 +87,7 @@ def load_pdf(data: bytes, max_pages: int) -> LoadedDocument:
             blocks.append(Block(BlockKind.HEADING, heading, number, depth))
         try:
             text = page.extract_text() or ""
-        except Exception as exc:
+        except Exception as exc:  # one unreadable page must not lose the rest
             log.warning("page %d unreadable: %s", number, _short(exc))
             text = ""
         text = _SPACES.sub(" ", text.translate(_LIGATURES))
@@ -112,7 +112,7 @@ def load_pdf(data: bytes, max_pages: int) -> LoadedDocument:
     try:
         meta = reader.metadata
         title = str(meta.title).strip() if meta and meta.title else None
-    except Exception:
+    except Exception:  # metadata is optional
         title = None
     return LoadedDocument(blocks=blocks, pages=page_count, title=title)
 
@@ -125,5 +125,5 @@ def _has_images(page: Any) -> bool:
             return False
         xobjects = xobjects.get_object()
         return any(xobjects[name].get_object().get("/Subtype") == "/Image" for name in xobjects)
-    except Exception:
+    except Exception:  # unknown structure: assume no images
         return False
