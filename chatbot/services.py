@@ -26,7 +26,7 @@ class Services:
     @cached_property
     def embedder(self) -> SentenceEmbedder:
         cfg = self.settings.embedding
-        return SentenceEmbedder(cfg.model, batch_size=cfg.batch_size)
+        return SentenceEmbedder(cfg.model, batch_size=cfg.batch_size, precision=cfg.precision)
 
     @cached_property
     def chroma(self) -> Any:

