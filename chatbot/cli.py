@@ -19,6 +19,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from chatbot.llm.base import ModelUnavailable
 from chatbot.logs import configure_logging
 from chatbot.services import Services
 from chatbot.settings import load_settings
@@ -26,6 +27,9 @@ from knowledge.errors import KnowledgeError
 from knowledge.ingest import IngestReport, ProgressSink, ingest_paths
 
 log = logging.getLogger(__name__)
+
+DEMO_DIR = Path(__file__).resolve().parents[1] / "examples" / "demo-shop"
+DEMO_BOT = "demo-shop"
 
 app = typer.Typer(
     name="chatbot",
@@ -251,6 +255,108 @@ def reindex(bot: BotOption = "default") -> None:
         task = progress.add_task("reindex", total=None)
         count = kb.reindex(lambda done, total: progress.update(task, completed=done, total=total))
     print(f"re-indexed: {count} chunks with {kb.embedder.name}")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The customer's question.")],
+    bot: BotOption = "default",
+    as_json: JsonOption = False,
+) -> None:
+    """Answer a question as the bot would answer a customer, with its sources."""
+    from chatbot.answering.result import Delta, Done, Replace
+
+    services = _services()
+    answerer = services.answerer(bot)
+    if as_json:
+        print(json.dumps(answerer.answer(question).as_json(), ensure_ascii=False))
+        return
+    shown = False
+    for event in answerer.stream(question):
+        if isinstance(event, Delta):
+            print(event.text, end="", flush=True)
+            shown = True
+        elif isinstance(event, Replace):
+            # The guard withheld what was printed; a terminal cannot unprint, so say so.
+            if shown:
+                print("\n[withheld: it stated something the sources do not]\n")
+            print(event.text, end="", flush=True)
+        elif isinstance(event, Done):
+            answer = event.answer
+            print()
+            if answer.sources:
+                print()
+                label = services.prompts.messages.get(answer.language, "sources")
+                for source in answer.sources:
+                    print(f"  [{label}] {source.label()}")
+
+
+HostOption = Annotated[
+    str | None, typer.Option("--host", help="Address to listen on [default 127.0.0.1].")
+]
+PortOption = Annotated[int | None, typer.Option("--port", min=1, max=65535, help="Port [7860].")]
+
+
+def _serve(services: Services, bots: list[str], host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from chatbot.web.app import create_app
+
+    server = services.settings.server
+    host, port = host or server.host, port or server.port
+    backend = services.backend
+    if backend is not None:
+        try:
+            backend.check()  # loads the embedded model now, not on the first customer's question
+        except ModelUnavailable as exc:
+            if not backend.name.startswith("ollama:"):
+                raise
+            # Ollama may come back: until then customers are told the assistant is offline.
+            log.warning("%s", exc)
+            err.print(f"warning: {exc}")
+    app = create_app(services, bots)
+    model = backend.name if backend else "none (extract mode)"
+    err.print(f"serving {', '.join(bots)} on http://{host}:{port}/chat/{bots[0]}/ (model: {model})")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def serve(
+    bots: Annotated[
+        list[str] | None, typer.Option("--bot", "-b", help="Bots to serve [default: all].")
+    ] = None,
+    host: HostOption = None,
+    port: PortOption = None,
+) -> None:
+    """Serve the customer chat of each bot, with /healthz and /readyz."""
+    services = _services()
+    chosen = bots or services.bot_names()
+    if not chosen:
+        _fail("no bots yet: run `chatbot ingest --bot NAME PATH` or `chatbot demo`")
+    for bot in chosen:
+        if not services.knowledge(bot).documents():
+            _fail(f"bot {bot!r} has no documents; add some with `chatbot ingest --bot {bot} PATH`")
+    _serve(services, chosen, host, port)
+
+
+@app.command()
+def demo(host: HostOption = None, port: PortOption = None) -> None:
+    """Set up the demo bot of a fictional Penang phone-repair shop and serve it."""
+    import yaml
+
+    from chatbot.settings import BotProfile
+
+    services = _services()
+    folder = DEMO_DIR
+    if not (folder / "documents").is_dir():
+        _fail(f"the demo documents are missing from {folder}; run this from a source checkout")
+    profile = yaml.safe_load((folder / "bot.yaml").read_text(encoding="utf-8"))
+    services.settings.bots.setdefault(DEMO_BOT, BotProfile(**profile))
+    report = ingest_paths(
+        services.knowledge(DEMO_BOT), [folder / "documents"], services.ingest_limits
+    )
+    _print_report(report, as_json=False)
+    _serve(services, [DEMO_BOT], host, port)
 
 
 def main() -> None:

@@ -7,6 +7,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from chatbot.answering.chain import Answerer
+from chatbot.answering.prompts import PromptSet
+from chatbot.conversations import ConversationLog
+from chatbot.llm.base import ChatBackend
 from chatbot.settings import Settings
 from knowledge.base import KnowledgeBase, check_bot_name
 from knowledge.embeddings import SentenceEmbedder
@@ -55,6 +59,11 @@ class Services:
     def bot_dir(self, bot: str) -> Path:
         return self.settings.data_dir / "bots" / check_bot_name(bot)
 
+    def bot_names(self) -> list[str]:
+        """Bots with a knowledge base in the data directory, by name."""
+        folder = self.settings.data_dir / "bots"
+        return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
     def knowledge(self, bot: str, *, reindexing: bool = False) -> KnowledgeBase:
         """The bot's knowledge base; `reindexing` opens it even if indexed with another model."""
         if bot not in self._knowledge:
@@ -70,6 +79,35 @@ class Services:
                 check_model=not reindexing,
             )
         return self._knowledge[bot]
+
+    @cached_property
+    def prompts(self) -> PromptSet:
+        return PromptSet.load(self.settings.answering.prompts_dir)
+
+    @cached_property
+    def backend(self) -> ChatBackend | None:
+        """The chat model; None in extract mode, which never calls one."""
+        if self.settings.answering.mode == "extract":
+            log.info("answer mode extract: no chat model loaded")
+            return None
+        from chatbot.llm.select import choose_backend
+
+        backend, why = choose_backend(self.settings.model)
+        log.warning("chat model: %s (%s)", backend.name, why)
+        return backend
+
+    @cached_property
+    def conversations(self) -> ConversationLog:
+        return ConversationLog(self.settings.data_dir / "conversations.db")
+
+    def answerer(self, bot: str) -> Answerer:
+        return Answerer(
+            knowledge=self.knowledge(bot),
+            backend=self.backend,
+            prompts=self.prompts,
+            profile=self.settings.bot(bot),
+            settings=self.settings.answering,
+        )
 
     def close(self) -> None:
         for kb in self._knowledge.values():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError
@@ -24,11 +24,13 @@ from pydantic_settings import (
 from knowledge.embeddings import Precision
 from knowledge.errors import KnowledgeError
 from knowledge.parse_worker import ParseLimits
+from knowledge.relevance import RelevanceSettings
 from knowledge.retrieval import FusionSettings
 from knowledge.splitting import SplitSettings
 
 # The core's own defaults, so that each default lives in one place.
 _FUSION, _SPLIT, _PARSE = FusionSettings(), SplitSettings(), ParseLimits()
+_RELEVANCE = RelevanceSettings()
 
 # The YAML file of the settings being loaded; a context variable because pydantic-settings
 # asks the class, not the instance, for its sources.
@@ -106,6 +108,99 @@ class RetrievalSettings(BaseModel):
     )
 
 
+def _default_ollama_host() -> str:
+    # OLLAMA_HOST is how Ollama's own tools are pointed at a server; honour it, scheme optional.
+    host = os.environ.get("OLLAMA_HOST") or "127.0.0.1:11434"
+    return host if "://" in host else f"http://{host}"
+
+
+class ModelSettings(BaseModel):
+    backend: Literal["auto", "ollama", "llamacpp"] = Field(
+        "auto",
+        description="`auto`: Ollama when it answers and has the model, else the embedded model.",
+    )
+    ollama_host: str = Field(
+        default_factory=_default_ollama_host, description="Ollama's URL (default: $OLLAMA_HOST)."
+    )
+    ollama_model: str = Field(
+        "qwen2.5:3b",
+        description="The Ollama model tag, e.g. qwen2.5:3b, llama3.2:3b, phi3:mini, gemma2:2b.",
+    )
+    ollama_max_context_tokens: int = Field(
+        8192, ge=1024, description="Upper bound on num_ctx sent to Ollama (memory grows with it)."
+    )
+    ollama_timeout_s: float = Field(120.0, gt=0, description="Longest wait for Ollama's reply.")
+    gguf_path: Path | None = Field(
+        None, description="A GGUF file for the embedded model; default: SmolLM2-135M-Instruct."
+    )
+    llamacpp_context_tokens: int = Field(
+        4096, ge=512, description="The embedded model's context window."
+    )
+    threads: int | None = Field(None, ge=1, description="CPU threads for the embedded model.")
+    temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
+
+
+class AnsweringSettings(BaseModel):
+    mode: Literal["auto", "generate", "extract"] = Field(
+        "auto",
+        description="`generate`: the model's answer as is; `extract`: quote the best passage, "
+        "no model; `auto`: generate, and quote instead when the answer states a fact that is "
+        "not in the sources or is in another language.",
+    )
+    passages: int = Field(4, ge=1, le=20, description="Passages given to the model.")
+    max_answer_tokens: int = Field(256, ge=16, description="Longest answer, in tokens.")
+    max_question_chars: int = Field(
+        2000, ge=10, description="Longer messages are refused politely."
+    )
+    history_turns: int = Field(3, ge=0, description="Earlier turns used to rewrite a follow-up.")
+    min_similarity: float = Field(
+        _RELEVANCE.min_similarity,
+        ge=0,
+        le=1,
+        description="A passage this similar to the question (cosine) counts as relevant.",
+    )
+    min_coverage: float = Field(
+        _RELEVANCE.min_coverage,
+        ge=0,
+        le=1,
+        description="A passage with this share of the question's words counts as relevant.",
+    )
+    prompts_dir: Path | None = Field(
+        None, description="A folder with your own answer.yaml, rewrite.yaml, messages.yaml."
+    )
+
+
+class BotProfile(BaseModel):
+    """What a bot says about itself and whom a customer can contact when it cannot help."""
+
+    business: str = Field("our shop", description="The business's name, used in the prompt.")
+    title: str = Field("Customer support", description="Shown above the chat.")
+    greeting: str = Field(
+        "Hello! Ask me anything about our products and services.",
+        description="The bot's first message.",
+    )
+    suggestions: list[str] = Field(
+        default_factory=list, description="Suggested questions shown under the greeting."
+    )
+    persona: str = Field(
+        "Be friendly and concise.",
+        description="Tone and persona, added to the prompt; never replaces its grounding rules.",
+    )
+    contact: str = Field(
+        "", description="How to reach a person (phone, e-mail, hours), offered on fallback."
+    )
+
+
+class ServerSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address to listen on; loopback by default.")
+    port: int = Field(7860, ge=1, le=65535, description="Port to listen on.")
+    concurrent_answers: int = Field(
+        4,
+        ge=1,
+        description="Answers generated at once per bot; more customers wait in a queue.",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CHATBOT_", env_nested_delimiter="__", extra="forbid"
@@ -117,6 +212,15 @@ class Settings(BaseSettings):
     vector_store: VectorStoreSettings = VectorStoreSettings()
     ingest: IngestSettings = IngestSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    model: ModelSettings = ModelSettings()
+    answering: AnsweringSettings = AnsweringSettings()
+    server: ServerSettings = ServerSettings()
+    bots: dict[str, BotProfile] = Field(
+        default_factory=dict, description="Per-bot profile, by bot name; others get defaults."
+    )
+
+    def bot(self, name: str) -> BotProfile:
+        return self.bots.get(name) or BotProfile()
 
     @classmethod
     def settings_customise_sources(

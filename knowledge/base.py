@@ -187,7 +187,9 @@ class KnowledgeBase:
         if not query:
             return []
         language = query_language(query)
-        fused = fuse(language, *self.candidates(query), self.fusion)[: k * 4]
+        dense, keyword = self.candidates(query)
+        similarity = dict(dense)
+        fused = fuse(language, dense, keyword, self.fusion)[: k * 4]
         # Only chunks in the catalog are visible: vectors of unfinished ingests are skipped.
         stored = self._catalog.chunks_by_id(chunk_id for chunk_id, _ in fused)
         boost = 1.0 + self.fusion.same_language_boost
@@ -200,6 +202,7 @@ class KnowledgeBase:
                 c.section,
                 c.text,
                 score * boost if c.lang == language.value else score,
+                similarity.get(chunk_id),
             )
             for chunk_id, score in fused
             if (c := stored.get(chunk_id)) is not None

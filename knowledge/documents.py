@@ -68,6 +68,7 @@ class Hit:
     section: str
     text: str
     score: float
+    similarity: float | None = None  # the embedding's cosine to the query, when it ranked it
 
     def as_json(self) -> dict[str, object]:
         return {

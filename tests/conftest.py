@@ -103,6 +103,24 @@ def _no_outbound_connections(netlog: Path) -> Iterator[None]:
         pytest.fail(f"outbound connections were attempted:\n{netlog.read_text()}")
 
 
+DEMO = ROOT / "examples" / "demo-shop"
+
+
+@pytest.fixture(scope="session")
+def demo_shop(tmp_path_factory: pytest.TempPathFactory, run_cli) -> Path:  # type: ignore[no-untyped-def]
+    """A data directory with the demo shop ingested as bot `demo-shop`, its profile configured."""
+    import yaml
+
+    data = tmp_path_factory.mktemp("demo-shop")
+    profile = yaml.safe_load((DEMO / "bot.yaml").read_text(encoding="utf-8"))
+    (data / "config.yaml").write_text(
+        yaml.safe_dump({"bots": {"demo-shop": profile}}, allow_unicode=True), encoding="utf-8"
+    )
+    result = run_cli("ingest", "--bot", "demo-shop", str(DEMO / "documents"), data_dir=data)
+    assert result.code == 0, result.err
+    return data
+
+
 def corpus(relative: str) -> Path:
     path = CORPUS / relative
     if not path.exists():

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import ROOT, Result
 
-DEMO = ROOT / "examples" / "demo-shop"
+DEMO = ROOT / "examples" / "demo-shop" / "documents"
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def demo_kb(tmp_path_factory: pytest.TempPathFactory, run_cli) -> tuple[Path, Re
 def test_the_demo_documents_ingest_cleanly(demo_kb) -> None:
     _, result = demo_kb
     assert result.code == 0, result.out + result.err
-    assert result.out.startswith("ingested: 2 ")
+    assert result.out.startswith("ingested: 3 ")
 
 
 @pytest.mark.parametrize(
@@ -44,6 +44,6 @@ def test_a_question_finds_the_faq_entry_in_its_language_first(
 def test_a_policy_passage_names_its_section(demo_kb, search_hits) -> None:
     data, _ = demo_kb
     hit = search_hits("How much is delivery to Seberang Perai?", data, bot="demo-shop")[0]
-    assert hit["source"] == "policies.md"
+    assert hit["source"] == "policies.docx"
     assert hit["section"] == "Gadget Care Penang: shop policies > Delivery"
     assert "RM12" in hit["text"]

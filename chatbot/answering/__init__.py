@@ -1,0 +1,1 @@
+"""Answering a customer: rewrite, retrieve, prompt, generate, guard."""

@@ -1,0 +1,269 @@
+"""The answering chain: rewrite a follow-up, search, build the prompt, stream, guard.
+
+Each step degrades to something useful rather than failing: no model reachable means the best
+passage is quoted; nothing relevant found means the customer is told so and given the business's
+contact; an answer stating a fact the sources do not is replaced by a quote of the best passage.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from chatbot.answering.guard import SourceFacts, StreamGuard
+from chatbot.answering.language import LANGUAGE_NAMES, detect_language
+from chatbot.answering.prompts import PromptSet
+from chatbot.answering.result import Answer, Delta, Done, Event, Fallback, Replace, Source
+from chatbot.llm.base import ChatBackend, ModelUnavailable
+from chatbot.llm.think import without_thinking
+from chatbot.settings import AnsweringSettings, BotProfile
+from knowledge.base import KnowledgeBase
+from knowledge.documents import Hit
+from knowledge.relevance import RelevanceSettings, is_relevant
+
+log = logging.getLogger(__name__)
+
+_QUOTE_CHARS = 600  # a quoted passage is cut at a sentence end near this length
+_REWRITE_TOKENS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    question: str
+    answer: str
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000
+
+
+def _quote(text: str) -> str:
+    if len(text) <= _QUOTE_CHARS:
+        return text.strip()
+    cut = text[:_QUOTE_CHARS]
+    end = max(cut.rfind(". "), cut.rfind("。"), cut.rfind("\n"))
+    return (cut[: end + 1] if end > _QUOTE_CHARS // 3 else cut).strip() + " …"
+
+
+class Answerer:
+    """Answers one bot's customers. Thread-safe: it keeps no per-conversation state."""
+
+    def __init__(
+        self,
+        *,
+        knowledge: KnowledgeBase,
+        backend: ChatBackend | None,
+        prompts: PromptSet,
+        profile: BotProfile,
+        settings: AnsweringSettings,
+    ) -> None:
+        self.knowledge = knowledge
+        self.backend = backend
+        self.prompts = prompts
+        self.profile = profile
+        self.settings = settings
+        self.relevance = RelevanceSettings(settings.min_similarity, settings.min_coverage)
+
+    # -- the chain ---------------------------------------------------------------------
+    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[Event]:
+        started = time.perf_counter()
+        question = question.strip()
+        answer = Answer(question=question, language=detect_language(question))
+        messages = self.prompts.messages
+        if not question:
+            yield from self._finish(
+                answer, messages.get(answer.language, "empty"), "empty", started
+            )
+            return
+        if len(question) > self.settings.max_question_chars:
+            text = messages.get(answer.language, "too_long")
+            yield from self._finish(answer, text, "too_long", started)
+            return
+
+        answer.search_query = self._standalone(question, history)
+        hits = self.knowledge.search(answer.search_query, self.settings.passages)
+        answer.timings_ms["retrieve"] = _ms(started)
+        relevant = [h for h in hits if is_relevant(answer.search_query, h, self.relevance)]
+        if not relevant:
+            log.info("no relevant passage for %r", answer.search_query)
+            yield from self._finish(answer, self._no_answer(answer.language), "no_match", started)
+            return
+        hits = relevant  # passages about something else only distract a small model
+
+        if self.backend is None:
+            # Extract mode: the best passage is the answer, no model involved.
+            answer.answered = True
+            answer.sources = [Source.of(hits[0])]
+            yield from self._finish(answer, self._quote(answer.language, hits[0]), None, started)
+            return
+        yield from self._generate(answer, hits, started)
+
+    def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        for event in self.stream(question, history):
+            if isinstance(event, Done):
+                return event.answer
+        raise AssertionError("the chain always ends with Done")
+
+    # -- steps -------------------------------------------------------------------------
+    def _standalone(self, question: str, history: Sequence[Turn]) -> str:
+        """The question made standalone with the conversation, for the search."""
+        recent = (
+            list(history)[-self.settings.history_turns :] if self.settings.history_turns else []
+        )
+        if not recent:
+            return question
+        previous = recent[-1].question
+        if self.backend is None or self.settings.mode == "extract":
+            return f"{previous} {question}"
+        lines = "\n".join(f"Customer: {t.question}\nAssistant: {t.answer[:300]}" for t in recent)
+        system, user = self.prompts.rewrite.render(history=lines, question=question)
+        try:
+            text = "".join(
+                without_thinking(
+                    self.backend.stream(
+                        system,
+                        user,
+                        max_tokens=_REWRITE_TOKENS,
+                        prompt_tokens=self.backend.count_tokens(system + user),
+                    )
+                )
+            )
+        except ModelUnavailable as exc:
+            log.warning("follow-up rewrite skipped: %s", exc)
+            return f"{previous} {question}"
+        rewritten = text.strip().splitlines()[0].strip(" \"'") if text.strip() else ""
+        # A small model may ramble or switch language: then search with both questions instead.
+        if not rewritten or len(rewritten) > 3 * len(question) + 120:
+            return f"{previous} {question}"
+        if detect_language(rewritten) != detect_language(question):
+            return f"{previous} {question}"
+        return rewritten
+
+    def _prompt(self, answer: Answer, hits: list[Hit]) -> tuple[str, str, list[Hit], int]:
+        """System and user messages that fit the context window: weakest passages dropped first,
+        the instructions never."""
+        assert self.backend is not None
+        budget = self.backend.context_tokens - self.settings.max_answer_tokens
+        kept = list(hits)
+        while True:
+            context = "\n\n".join(
+                f"[{i}] ({h.source}{f', page {h.page}' if h.page else ''}) "
+                f"{h.section + chr(10) if h.section else ''}{h.text}"
+                for i, h in enumerate(kept, 1)
+            )
+            system, user = self.prompts.answer.render(
+                business=self.profile.business,
+                persona=self.profile.persona,
+                language=LANGUAGE_NAMES.get(answer.language, "the customer's language"),
+                context=context,
+                question=answer.question,
+            )
+            tokens = self.backend.count_tokens(system) + self.backend.count_tokens(user)
+            if tokens <= budget:
+                return system, user, kept, tokens
+            if len(kept) > 1:
+                kept.pop()
+                continue
+            # One passage alone is too long for the window: shorten it, keep its start.
+            only = kept[0]
+            keep_chars = max(200, int(len(only.text) * budget / tokens) - 100)
+            if keep_chars >= len(only.text):
+                return system, user, kept, tokens
+            kept = [dataclasses.replace(only, text=only.text[:keep_chars])]
+
+    def _generate(self, answer: Answer, hits: list[Hit], started: float) -> Iterator[Event]:
+        assert self.backend is not None
+        system, user, used, prompt_tokens = self._prompt(answer, hits)
+        answer.model = self.backend.name
+        answer.prompt = self.prompts.answer.label
+        answer.sources = [Source.of(h) for h in used]
+        guarded = self.settings.mode == "auto"
+        guard = StreamGuard(SourceFacts(h.text for h in used), answer.language)
+        shown = ""
+        try:
+            deltas = self.backend.stream(
+                system,
+                user,
+                max_tokens=self.settings.max_answer_tokens,
+                prompt_tokens=prompt_tokens,
+            )
+            for delta in without_thinking(deltas):
+                if "first_token" not in answer.timings_ms:
+                    answer.timings_ms["first_token"] = _ms(started)
+                released = guard.feed(delta) if guarded else delta
+                if released:
+                    shown += released
+                    yield Delta(released)
+                if guarded and not guard.verdict.ok:
+                    break  # stop paying for an answer that will not be shown
+        except ModelUnavailable as exc:
+            log.warning("model failed, quoting instead: %s", exc)
+            answer.sources = [Source.of(used[0])]
+            text = f"{self._offline(answer.language)}\n\n{self._quote(answer.language, used[0])}"
+            yield from self._replace(answer, text, "model_error", started, shown)
+            return
+        if guarded:
+            verdict = guard.finish()
+            tail = guard.text[len(shown) :]
+            if verdict.ok and tail:
+                shown += tail
+                yield Delta(tail)
+            if not verdict.ok:
+                log.info("guard withheld an answer: %s", verdict.reason)
+                answer.guard_reason = verdict.reason
+                answer.sources = [Source.of(used[0])]
+                yield from self._replace(
+                    answer, self._quote(answer.language, used[0]), "guard", started, shown
+                )
+                return
+        elif not shown.strip():
+            answer.sources = [Source.of(used[0])]
+            yield from self._replace(
+                answer, self._quote(answer.language, used[0]), "guard", started, shown
+            )
+            return
+        answer.text = shown.strip()
+        answer.answered = True
+        answer.timings_ms["total"] = _ms(started)
+        yield Done(answer)
+
+    # -- fallbacks ---------------------------------------------------------------------
+    def _contact(self, language: str) -> str:
+        contact = self.profile.contact.strip()
+        if not contact:
+            return ""
+        return f"{self.prompts.messages.get(language, 'contact_prefix')} {contact}"
+
+    def _offline(self, language: str) -> str:
+        return self.prompts.messages.get(language, "offline", contact=self._contact(language))
+
+    def _no_answer(self, language: str) -> str:
+        return self.prompts.messages.get(language, "no_answer", contact=self._contact(language))
+
+    def _quote(self, language: str, hit: Hit) -> str:
+        intro = self.prompts.messages.get(language, "quote", source=hit.source)
+        return f"{intro}\n\n{_quote(hit.text)}"
+
+    def _finish(
+        self, answer: Answer, text: str, fallback: Fallback | None, started: float
+    ) -> Iterator[Event]:
+        answer.text = text
+        answer.fallback = fallback
+        answer.timings_ms.setdefault("first_token", _ms(started))
+        answer.timings_ms["total"] = _ms(started)
+        yield Delta(text)
+        yield Done(answer)
+
+    def _replace(
+        self, answer: Answer, text: str, fallback: Fallback | None, started: float, shown: str
+    ) -> Iterator[Event]:
+        answer.text = text
+        answer.answered = False
+        answer.fallback = fallback
+        answer.timings_ms.setdefault("first_token", _ms(started))
+        answer.timings_ms["total"] = _ms(started)
+        yield Replace(text) if shown else Delta(text)
+        yield Done(answer)

@@ -1,0 +1,135 @@
+"""Keep invented facts from reaching a customer.
+
+Small models make up prices, dates, phone numbers and links. Every such fact in an answer must
+appear in the passages the answer was grounded on; an answer with one that does not is withheld
+and the bot quotes its best passage instead. Answers are checked sentence by sentence as they
+stream, so an unsupported figure is never shown, not even for a moment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from chatbot.answering.language import detect_language
+
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>()\"']+", re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Digits with the separators people write numbers with: 012-345 6789, +60 4-261 2345, 1,200.50
+_NUMBER = re.compile(r"\+?\d(?:[\d ,.\-/()]*\d)?")
+# A sentence ends at . ! ? (followed by a space or the end) or their CJK forms, or a newline.
+_SENTENCE_END = re.compile(r"(?:[.!?](?=\s)|[。！？\n])")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    ok: bool
+    reason: str = ""  # why not, for the log and the staff review, never for the customer
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def _numbers(text: str) -> set[str]:
+    """Every number as plain digits; a phone number or a date also as its separate parts."""
+    found: set[str] = set()
+    for match in _NUMBER.finditer(text):
+        whole = match.group(0)
+        found.add(_digits(whole))
+        found.update(_digits(part) for part in re.split(r"[ ,.\-/()+]", whole) if part)
+    found.discard("")
+    return found
+
+
+class SourceFacts:
+    """What the sources state, normalised for comparison."""
+
+    def __init__(self, passages: Iterable[str]) -> None:
+        text = "\n".join(passages)
+        self.lowered = text.lower()
+        self.numbers = _numbers(_URL.sub(" ", text))
+        self.all_digits = _digits(text)
+
+    def unsupported(self, sentence: str) -> str | None:
+        """The first fact of `sentence` the sources do not state, or None."""
+        for url in _URL.findall(sentence):
+            if url.rstrip(".,;:!?").lower() not in self.lowered:
+                return f"link {url}"
+        for email in _EMAIL.findall(sentence):
+            if email.lower() not in self.lowered:
+                return f"e-mail {email}"
+        rest = _EMAIL.sub(" ", _URL.sub(" ", sentence))
+        for match in _NUMBER.finditer(rest):
+            digits = _digits(match.group(0))
+            if len(digits) >= 7:  # a phone or account number: the same digits must be there
+                if digits not in self.all_digits:
+                    return f"number {match.group(0).strip()}"
+            elif digits not in self.numbers:
+                return f"figure {match.group(0).strip()}"
+        return None
+
+
+class StreamGuard:
+    """Releases a streamed answer sentence by sentence, once each sentence is checked."""
+
+    def __init__(self, facts: SourceFacts, language: str) -> None:
+        self.facts = facts
+        self.language = language
+        self._pending = ""
+        self._released: list[str] = []
+        self.verdict = Verdict(True)
+        self._language_checked = False
+
+    @property
+    def text(self) -> str:
+        return "".join(self._released)
+
+    def feed(self, delta: str) -> str:
+        """New text safe to show; empty once the answer has failed a check."""
+        if not self.verdict.ok:
+            return ""
+        self._pending += delta
+        out = []
+        while (end := _SENTENCE_END.search(self._pending)) is not None:
+            sentence, self._pending = (
+                self._pending[: end.end()],
+                self._pending[end.end() :],
+            )
+            if not self._check(sentence):
+                return ""
+            out.append(sentence)
+        released = "".join(out)
+        self._released.append(released)
+        return released
+
+    def finish(self) -> Verdict:
+        """Check what is left; the final verdict on the whole answer."""
+        if self.verdict.ok and self._pending.strip() and self._check(self._pending):
+            self._released.append(self._pending)
+        self._pending = ""
+        if self.verdict.ok and not self.text.strip():
+            self.verdict = Verdict(False, "empty answer")
+        elif self.verdict.ok and not self._language_checked and self.text.strip():
+            self._check_language(self.text, final=True)
+        return self.verdict
+
+    def _check(self, sentence: str) -> bool:
+        problem = self.facts.unsupported(sentence)
+        if problem:
+            self.verdict = Verdict(False, f"unsupported {problem}")
+            return False
+        if not self._language_checked:
+            self._check_language(self.text + sentence, final=False)
+        return self.verdict.ok
+
+    def _check_language(self, text: str, *, final: bool) -> None:
+        # Judge the language once there is enough text to judge (a few words), or at the end.
+        letters = sum(ch.isalpha() for ch in text)
+        if letters < 12 and not final:
+            return
+        self._language_checked = True
+        found = detect_language(text)
+        if found != self.language:
+            self.verdict = Verdict(False, f"answered in {found}, customer wrote in {self.language}")

@@ -1,0 +1,125 @@
+"""Prompt files: declared variables, strict rendering, a name and version for every answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import yaml
+
+from knowledge.errors import KnowledgeError
+
+# In a source checkout and in the Docker image the prompts sit beside the packages.
+DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+MESSAGE_LANGUAGES = ("en", "ms", "zh")
+_MESSAGE_KEYS = ("no_answer", "quote", "offline", "empty", "too_long", "contact_prefix", "sources")
+
+
+class PromptError(KnowledgeError):
+    """A prompt file is missing, malformed, or uses a variable it does not declare."""
+
+
+def _template(text: object, declared: set[str], where: str) -> Template:
+    if not isinstance(text, str):
+        raise PromptError(f"{where}: expected text")
+    template = Template(text)
+    if not template.is_valid():
+        raise PromptError(f"{where}: a `$` that is not a variable; write `$$` for a dollar sign")
+    undeclared = set(template.get_identifiers()) - declared
+    if undeclared:
+        raise PromptError(f"{where}: undeclared variables {sorted(undeclared)}")
+    return template
+
+
+def _read(path: Path) -> tuple[dict[str, Any], set[str]]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise PromptError(f"prompt file {path} is missing") from exc
+    except yaml.YAMLError as exc:
+        raise PromptError(f"prompt file {path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict) or not {"name", "version", "variables"} <= data.keys():
+        raise PromptError(f"prompt file {path} needs name, version and variables")
+    return data, set(data["variables"])
+
+
+def _render(template: Template, declared: set[str], values: dict[str, str]) -> str:
+    missing = declared - values.keys()
+    if missing:
+        raise PromptError(f"prompt rendered without {sorted(missing)}")
+    return template.substitute(values)
+
+
+@dataclass(frozen=True)
+class ChatPrompt:
+    """A system and a user message."""
+
+    name: str
+    version: int
+    variables: frozenset[str]
+    system: Template
+    user: Template
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @classmethod
+    def load(cls, path: Path) -> ChatPrompt:
+        data, declared = _read(path)
+        return cls(
+            name=str(data["name"]),
+            version=int(data["version"]),
+            variables=frozenset(declared),
+            system=_template(data.get("system"), declared, f"{path}: system"),
+            user=_template(data.get("user"), declared, f"{path}: user"),
+        )
+
+    def render(self, **values: str) -> tuple[str, str]:
+        declared = set(self.variables)
+        return _render(self.system, declared, values), _render(self.user, declared, values)
+
+
+@dataclass(frozen=True)
+class Messages:
+    """The bot's canned messages, per language."""
+
+    version: int
+    by_language: dict[str, dict[str, Template]]
+
+    @classmethod
+    def load(cls, path: Path) -> Messages:
+        data, declared = _read(path)
+        by_language: dict[str, dict[str, Template]] = {}
+        for language in MESSAGE_LANGUAGES:
+            entries = data.get(language)
+            if not isinstance(entries, dict) or set(_MESSAGE_KEYS) - entries.keys():
+                raise PromptError(f"{path}: {language} needs {', '.join(_MESSAGE_KEYS)}")
+            by_language[language] = {
+                key: _template(entries[key], declared, f"{path}: {language}.{key}")
+                for key in _MESSAGE_KEYS
+            }
+        return cls(int(data["version"]), by_language)
+
+    def get(self, language: str, key: str, **values: str) -> str:
+        table = self.by_language.get(language, self.by_language["en"])
+        # safe_substitute: a message may use fewer variables than the file declares.
+        return table[key].safe_substitute({"contact": "", "source": "", **values}).strip()
+
+
+@dataclass(frozen=True)
+class PromptSet:
+    answer: ChatPrompt
+    rewrite: ChatPrompt
+    messages: Messages
+
+    @classmethod
+    def load(cls, folder: Path | None = None) -> PromptSet:
+        folder = folder or DEFAULT_PROMPTS_DIR
+        return cls(
+            answer=ChatPrompt.load(folder / "answer.yaml"),
+            rewrite=ChatPrompt.load(folder / "rewrite.yaml"),
+            messages=Messages.load(folder / "messages.yaml"),
+        )

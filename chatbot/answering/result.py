@@ -1,0 +1,86 @@
+"""What an answer is: the text, whether the bot really answered, and what it was grounded on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from knowledge.documents import Hit
+
+# Why the bot did not give a generated (or, in extract mode, quoted) answer.
+Fallback = Literal["no_match", "guard", "model_error", "empty", "too_long"]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    source: str
+    page: int | None
+    section: str
+    text: str
+    score: float
+
+    @classmethod
+    def of(cls, hit: Hit) -> Source:
+        return cls(hit.source, hit.page, hit.section, hit.text, hit.score)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "page": self.page,
+            "section": self.section,
+            "text": self.text,
+        }
+
+    def label(self) -> str:
+        where = f", page {self.page}" if self.page else ""
+        section = f" · {self.section}" if self.section else ""
+        return f"{self.source}{where}{section}"
+
+
+@dataclass(slots=True)
+class Answer:
+    question: str
+    language: str
+    text: str = ""
+    answered: bool = False
+    fallback: Fallback | None = None
+    sources: list[Source] = field(default_factory=list)
+    model: str | None = None
+    prompt: str | None = None
+    search_query: str = ""
+    guard_reason: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "answer": self.text,
+            "answered": self.answered,
+            "fallback": self.fallback,
+            "language": self.language,
+            "sources": [s.as_json() for s in self.sources],
+            "model": self.model,
+            "prompt": self.prompt,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """More answer text to show after what is shown."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Replace:
+    """Throw away what is shown and show this instead (the guard stopped the answer)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    answer: Answer
+
+
+Event = Delta | Replace | Done

@@ -1,0 +1,1 @@
+"""Chat model backends behind LangChain's `BaseChatModel`: Ollama and embedded llama.cpp."""

@@ -1,0 +1,38 @@
+"""What the answering chain needs of a chat model, whichever backend serves it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+from knowledge.errors import KnowledgeError
+
+
+class ModelUnavailable(KnowledgeError):
+    """The model cannot answer now (server down, model missing); the message says what to do."""
+
+
+class ChatBackend(Protocol):
+    """A chat model with a known context window. `stream` yields text as it is generated."""
+
+    @property
+    def name(self) -> str:
+        """What answered, stored with each answer: e.g. `ollama:qwen2.5:3b`."""
+        ...
+
+    @property
+    def context_tokens(self) -> int:
+        """The most tokens (prompt plus answer) one request may use."""
+        ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def stream(
+        self, system: str, user: str, *, max_tokens: int, prompt_tokens: int
+    ) -> Iterator[str]:
+        """Raises ModelUnavailable when the model cannot be reached, also midway."""
+        ...
+
+    def check(self) -> None:
+        """Raises ModelUnavailable when the backend cannot answer (for /readyz)."""
+        ...

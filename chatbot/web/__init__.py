@@ -1,0 +1,1 @@
+"""The web host: FastAPI with the Gradio customer chat mounted. The core never imports this."""

@@ -1,0 +1,79 @@
+"""`create_app(services, bots)`: the FastAPI host, health checks and each bot's chat page."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from chatbot.llm.base import ModelUnavailable
+from chatbot.services import Services
+from knowledge.errors import KnowledgeError
+
+log = logging.getLogger(__name__)
+
+
+def create_app(services: Services, bots: list[str]) -> Any:
+    # Off in code, before Gradio is imported: no analytics, no version check, nothing phoned home.
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ["GRADIO_TELEMETRY_ENABLED"] = "False"
+    import gradio as gr
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse, RedirectResponse
+
+    from chatbot.web.chat_ui import build_chat, theme
+
+    app = FastAPI(title="chatbot", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz() -> Any:
+        problems: dict[str, str] = {}
+        for bot in bots:
+            try:
+                if not services.knowledge(bot).documents():
+                    problems[bot] = "the knowledge base is empty"
+            except KnowledgeError as exc:
+                problems[bot] = str(exc)
+        model = services.backend
+        if model is not None:
+            try:
+                model.check()
+            except ModelUnavailable as exc:
+                problems["model"] = str(exc)
+        body = {
+            "ready": not problems,
+            "bots": bots,
+            "model": model.name if model else "none (extract mode)",
+            "problems": problems,
+        }
+        return JSONResponse(body, status_code=200 if not problems else 503)
+
+    @app.get("/")
+    def index() -> Any:
+        return RedirectResponse(f"/chat/{bots[0]}/")
+
+    for bot in bots:
+        blocks = build_chat(
+            bot,
+            services.answerer(bot),
+            services.settings.bot(bot),
+            services.conversations,
+            services.prompts.messages.get("en", "sources"),
+        )
+        blocks.queue(default_concurrency_limit=services.settings.server.concurrent_answers)
+        app = gr.mount_gradio_app(
+            app,
+            blocks,
+            path=f"/chat/{bot}",
+            theme=theme(),
+            footer_links=[],  # no "built with Gradio" or API links on a business's chat
+            ssr_mode=False,  # server-side rendering would need a Node.js server beside us
+            mcp_server=False,
+            pwa=False,
+            enable_monitoring=False,
+        )
+    return app

@@ -1,0 +1,148 @@
+"""A loopback HTTP server that speaks Ollama's API, for testing our Ollama backend.
+
+Ollama itself cannot be installed here. This speaks the documented wire format
+(https://github.com/ollama/ollama/blob/main/docs/api.md): GET /api/tags, POST /api/show,
+POST /api/chat streaming NDJSON, and Ollama's errors ({"error": ...} with 404 for a model that
+is not pulled). It can also die in the middle of a streamed answer, as a crashing server does.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class StubState:
+    models: list[str] = field(default_factory=lambda: ["qwen2.5:3b"])
+    context_length: int = 32768
+    reply: str = "We are open Monday to Saturday."
+    chunk_chars: int = 6
+    die_after_chunks: int | None = None  # close the connection mid-stream after this many
+    chats: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet test output
+        pass
+
+    def _json(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self) -> dict[str, Any]:
+        length = int(self.headers.get("Content-Length") or 0)
+        return json.loads(self.rfile.read(length) or b"{}")  # type: ignore[no-any-return]
+
+    def _model(self, body: dict[str, Any]) -> str | None:
+        name = body.get("model") or body.get("name") or ""
+        name = name if ":" in name else f"{name}:latest"
+        return name if name in self.server.state.models else None
+
+    def do_GET(self) -> None:
+        if self.path == "/api/tags":
+            models = [
+                {"name": m, "model": m, "size": 1_900_000_000, "details": {"family": "qwen2"}}
+                for m in self.server.state.models
+            ]
+            self._json(200, {"models": models})
+        elif self.path == "/":
+            self._json(200, {"status": "Ollama is running"})
+        else:
+            self._json(404, {"error": "not found"})
+
+    def do_POST(self) -> None:
+        body = self._body()
+        if self.path == "/api/show":
+            if not self._model(body):
+                self._json(404, {"error": f"model '{body.get('model')}' not found"})
+                return
+            info = {
+                "general.architecture": "qwen2",
+                "qwen2.context_length": self.server.state.context_length,
+            }
+            self._json(200, {"modelfile": "", "details": {"family": "qwen2"}, "model_info": info})
+        elif self.path == "/api/chat":
+            self._chat(body)
+        else:
+            self._json(404, {"error": "not found"})
+
+    def _chat(self, body: dict[str, Any]) -> None:
+        state = self.server.state
+        model = self._model(body)
+        if not model:
+            self._json(
+                404, {"error": f'model "{body.get("model")}" not found, try pulling it first'}
+            )
+            return
+        state.chats.append(body)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        text = state.reply
+        pieces = [text[i : i + state.chunk_chars] for i in range(0, len(text), state.chunk_chars)]
+        for n, piece in enumerate(pieces):
+            if state.die_after_chunks is not None and n >= state.die_after_chunks:
+                self.close_connection = True
+                self.wfile.flush()
+                self.connection.shutdown(2)  # the server dies: no terminating chunk
+                return
+            self._chunk(
+                {"model": model, "message": {"role": "assistant", "content": piece}, "done": False}
+            )
+        self._chunk(
+            {
+                "model": model,
+                "message": {"role": "assistant", "content": ""},
+                "done": True,
+                "done_reason": "stop",
+                "prompt_eval_count": 100,
+                "eval_count": len(pieces),
+            }
+        )
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _chunk(self, obj: dict[str, Any]) -> None:
+        data = json.dumps(obj).encode() + b"\n"
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, state: StubState) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.state = state
+
+
+class OllamaStub:
+    """`with OllamaStub() as stub:` then point the app at `stub.url`."""
+
+    def __init__(self) -> None:
+        self.state = StubState()
+        self._server = _Server(self.state)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> OllamaStub:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,0 +1,78 @@
+"""What a customer may be shown: facts from the sources only, in the customer's language."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatbot.answering.guard import SourceFacts, StreamGuard
+from chatbot.llm.think import without_thinking
+
+SOURCES = [
+    "Screen replacement starts from RM120 for older Android phones and from RM350 for recent "
+    "iPhones. Call us on 04-261 8833 or e-mail hello@gadgetcare.example.",
+    "We are open Monday to Saturday, 10am to 8pm. Details: https://gadgetcare.example/hours",
+]
+
+
+def shown(answer: str, language: str = "en", pieces: int = 7) -> tuple[str, bool, str]:
+    """Feed `answer` in small deltas, as a model streams it; what was shown and the verdict."""
+    guard = StreamGuard(SourceFacts(SOURCES), language)
+    out = "".join(guard.feed(answer[i : i + pieces]) for i in range(0, len(answer), pieces))
+    verdict = guard.finish()
+    return out + guard.text[len(out) :], verdict.ok, verdict.reason
+
+
+def test_an_answer_with_only_sourced_facts_is_shown_whole() -> None:
+    text, ok, _ = shown("An iPhone screen is from RM350. We open at 10am, call 04-261 8833.")
+    assert ok
+    assert text == "An iPhone screen is from RM350. We open at 10am, call 04-261 8833."
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("A new screen costs RM99 and takes an hour.", "figure RM99"),
+        ("Please call 012-345 6789 to book.", "number 012-345 6789"),
+        ("Write to sales@gadgetcare.example for a quote.", "e-mail sales@gadgetcare.example"),
+        ("Book at https://booking.example.com today.", "link https://booking.example.com"),
+    ],
+)
+def test_an_invented_fact_is_withheld(answer: str, reason: str) -> None:
+    text, ok, why = shown(answer)
+    assert not ok
+    assert reason.split()[1] not in text
+    assert why.startswith("unsupported") and reason.split()[0] in why
+
+
+def test_a_sentence_with_an_invented_fact_is_never_released_even_partly() -> None:
+    text, ok, _ = shown("We fix screens. The price is RM 75 for all phones. Come by!")
+    assert not ok
+    assert text == "We fix screens."
+
+
+def test_a_phone_number_written_differently_from_the_source_is_accepted() -> None:
+    _, ok, _ = shown("You can reach us at 042618833.")
+    assert ok
+
+
+def test_an_answer_in_another_language_than_the_question_is_withheld() -> None:
+    _, ok, reason = shown("We are open Monday to Saturday, from 10am to 8pm.", language="ms")
+    assert not ok
+    assert "customer wrote in ms" in reason
+
+
+def test_a_chinese_answer_to_a_chinese_question_passes() -> None:
+    _, ok, _ = shown("我们星期一至星期六营业，上午10点至晚上8点。", language="zh")
+    assert ok
+
+
+def test_an_empty_answer_is_not_an_answer() -> None:
+    _, ok, reason = shown("   ")
+    assert not ok and reason == "empty answer"
+
+
+@pytest.mark.parametrize("size", [1, 3, 8, 100])
+def test_think_sections_never_reach_the_customer(size: int) -> None:
+    raw = "<think>The user asks about RM999, maybe.</think>We open at 10am.<think>x</think> Bye."
+    deltas = [raw[i : i + size] for i in range(0, len(raw), size)]
+    assert "".join(without_thinking(deltas)) == "We open at 10am. Bye."

@@ -1,0 +1,187 @@
+"""Answers from an Ollama model, against a loopback server that speaks Ollama's API.
+
+The Ollama server cannot be installed here; tests/ollama_stub.py speaks its wire format
+(NDJSON streaming, its errors) and records what we sent, so the tests can check the prompt,
+num_ctx, the guard and every failure a customer could meet.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.ollama_stub import OllamaStub
+
+PRICE_QUESTION = "How much does an iPhone battery replacement cost?"
+
+
+@pytest.fixture
+def stub() -> Iterator[OllamaStub]:
+    with OllamaStub() as server:
+        yield server
+
+
+def ollama_env(url: str, **extra: str) -> dict[str, str]:
+    return {"CHATBOT_MODEL__BACKEND": "ollama", "CHATBOT_MODEL__OLLAMA_HOST": url, **extra}
+
+
+@pytest.fixture
+def ask(run_cli, demo_shop: Path):  # type: ignore[no-untyped-def]
+    def run(question: str, env: dict[str, str]) -> dict[str, Any]:
+        result = run_cli(
+            "ask", "--bot", "demo-shop", "--json", question, data_dir=demo_shop, env=env
+        )
+        assert result.code == 0, result.err
+        return json.loads(result.out)  # type: ignore[no-any-return]
+
+    return run
+
+
+def test_an_answer_streams_from_ollama_with_its_sources(ask, stub: OllamaStub) -> None:
+    stub.state.reply = "An iPhone battery replacement costs RM150 and is done in 45 minutes."
+    answer = ask(PRICE_QUESTION, ollama_env(stub.url))
+    assert answer["answered"] is True
+    assert answer["answer"] == stub.state.reply
+    assert answer["model"] == "ollama:qwen2.5:3b"
+    assert answer["prompt"] == "answer@1"
+    price_list = [s for s in answer["sources"] if s["source"] == "price-list.pdf"]
+    assert price_list and price_list[0]["page"] == 1 and "RM150" in price_list[0]["text"]
+    assert set(answer["timings_ms"]) == {"retrieve", "first_token", "total"}
+    sent = stub.state.chats[-1]
+    system = sent["messages"][0]
+    assert system["role"] == "system" and "ONLY the numbered passages" in system["content"]
+    assert "RM150" in system["content"]  # the passage went to the model
+    assert sent["messages"][-1] == {"role": "user", "content": PRICE_QUESTION + "\n"}
+    # num_ctx is always sent, large enough for the prompt, within the model's window.
+    prompt_bytes = sum(len(m["content"].encode()) for m in sent["messages"])
+    assert prompt_bytes / 4 < sent["options"]["num_ctx"] <= 8192
+
+
+def test_an_invented_price_is_replaced_by_the_source_passage(ask, stub: OllamaStub) -> None:
+    stub.state.reply = "A new iPhone battery is only RM99 this week!"
+    answer = ask(PRICE_QUESTION, ollama_env(stub.url))
+    assert answer["answered"] is False
+    assert answer["fallback"] == "guard"
+    assert "RM99" not in answer["answer"]
+    quoted = answer["sources"][0]
+    assert answer["answer"].startswith(f"Here is what our {quoted['source']} says:")
+    assert quoted["text"][:100] in answer["answer"]
+
+
+def test_a_reasoning_models_thinking_is_never_shown(ask, stub: OllamaStub) -> None:
+    stub.state.reply = "<think>They ask about price. Maybe RM15?</think>It costs RM150."
+    answer = ask(PRICE_QUESTION, ollama_env(stub.url))
+    assert answer["answer"] == "It costs RM150."
+    assert answer["answered"] is True
+
+
+def test_a_malay_question_never_gets_an_english_answer(ask, stub: OllamaStub) -> None:
+    question = "Berapa lama tempoh waranti untuk pembaikan?"
+    stub.state.reply = "Every repair has a 90-day warranty."
+    english = ask(question, ollama_env(stub.url))
+    assert english["answered"] is False and english["fallback"] == "guard"
+    assert english["answer"].startswith("Ini kata faq.csv kami:")
+    assert "90 hari" in english["answer"]
+    stub.state.reply = "Setiap pembaikan mempunyai waranti 90 hari untuk alat ganti dan kerja."
+    malay = ask(question, ollama_env(stub.url))
+    assert malay["answered"] is True and malay["answer"] == stub.state.reply
+
+
+@pytest.mark.parametrize(
+    ("question", "opening"),
+    [
+        ("What is the capital of France?", "Sorry, I couldn't find"),
+        ("Siapakah perdana menteri pertama negara Jepun?", "Maaf, saya tidak menjumpai"),
+        ("北京烤鸭怎么做？", "抱歉，我们的资料中没有找到"),
+    ],
+)
+def test_a_question_the_documents_do_not_cover_is_declined_with_the_contact(
+    ask, stub: OllamaStub, question: str, opening: str
+) -> None:
+    answer = ask(question, ollama_env(stub.url))
+    assert answer["answered"] is False
+    assert answer["fallback"] == "no_match"
+    assert answer["answer"].startswith(opening)
+    assert "04-261 8833" in answer["answer"]
+    assert stub.state.chats == []  # the model was not even asked
+
+
+def test_when_the_prompt_is_too_long_passages_go_and_the_rules_stay(ask, stub: OllamaStub) -> None:
+    stub.state.context_length = 1024  # a model with a small window, as /api/show reports it
+    stub.state.reply = "It costs RM150."
+    ask(PRICE_QUESTION, ollama_env(stub.url, CHATBOT_ANSWERING__MAX_ANSWER_TOKENS="500"))
+    sent = stub.state.chats[-1]
+    assert sent["options"]["num_ctx"] <= 1024
+    system = sent["messages"][0]["content"]
+    assert "Never guess" in system and "Answer in English" in system
+    assert "[1]" in system and "[4]" not in system
+
+
+def test_a_model_that_is_not_pulled_is_named_with_the_pull_command(
+    run_cli, demo_shop: Path, stub: OllamaStub
+) -> None:
+    stub.state.models = ["llama3.2:3b"]
+    result = run_cli(
+        "ask", "--bot", "demo-shop", PRICE_QUESTION, data_dir=demo_shop, env=ollama_env(stub.url)
+    )
+    assert result.code == 1
+    assert result.err.strip().count("\n") == 0
+    assert "run: ollama pull qwen2.5:3b" in result.err
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_an_unreachable_ollama_tells_the_customer_the_assistant_is_offline(
+    ask, demo_shop: Path
+) -> None:
+    answer = ask(PRICE_QUESTION, ollama_env(f"http://127.0.0.1:{_closed_port()}"))
+    assert answer["answered"] is False
+    assert answer["fallback"] == "model_error"
+    assert answer["answer"].startswith("Sorry, the assistant is offline right now.")
+    assert answer["sources"][0]["text"][:80] in answer["answer"]  # still useful: a quote
+    log = (demo_shop / "logs" / "chatbot.log").read_text()
+    assert "is not reachable" in log
+
+
+def test_ollama_dying_mid_answer_is_an_offline_message_not_half_an_answer(
+    ask, stub: OllamaStub
+) -> None:
+    stub.state.reply = "An iPhone battery replacement costs RM150. It is done in 45 minutes."
+    stub.state.die_after_chunks = 3
+    answer = ask(PRICE_QUESTION, ollama_env(stub.url))
+    assert answer["fallback"] == "model_error"
+    assert answer["answer"].startswith("Sorry, the assistant is offline right now.")
+
+
+def test_auto_prefers_ollama_and_says_why(run_cli, demo_shop: Path, stub: OllamaStub) -> None:
+    env = {"CHATBOT_MODEL__BACKEND": "auto", "CHATBOT_MODEL__OLLAMA_HOST": stub.url}
+    stub.state.reply = "It costs RM150."
+    result = run_cli(
+        "ask", "--bot", "demo-shop", "--json", PRICE_QUESTION, data_dir=demo_shop, env=env
+    )
+    assert json.loads(result.out)["model"] == "ollama:qwen2.5:3b"
+    log = (demo_shop / "logs" / "chatbot.log").read_text()
+    assert f"auto: Ollama at {stub.url} has qwen2.5:3b" in log
+
+
+def test_auto_falls_back_to_the_embedded_model_when_ollama_lacks_it(
+    run_cli, demo_shop: Path, stub: OllamaStub
+) -> None:
+    stub.state.models = ["llama3.2:3b"]
+    env = {"CHATBOT_MODEL__BACKEND": "auto", "CHATBOT_MODEL__OLLAMA_HOST": stub.url}
+    result = run_cli(
+        "ask", "--bot", "demo-shop", "--json", PRICE_QUESTION, data_dir=demo_shop, env=env
+    )
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["model"].startswith("llamacpp:SmolLM2-135M-Instruct")
+    log = (demo_shop / "logs" / "chatbot.log").read_text()
+    assert "auto: Ollama not used (the model qwen2.5:3b is not pulled" in log

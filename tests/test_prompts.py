@@ -1,0 +1,34 @@
+"""Prompts are files with declared variables, rendered strictly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chatbot.answering.prompts import DEFAULT_PROMPTS_DIR, ChatPrompt, PromptError, PromptSet
+
+
+def test_the_shipped_prompts_load_with_names_and_versions() -> None:
+    prompts = PromptSet.load()
+    assert prompts.answer.label == "answer@1"
+    assert prompts.rewrite.label == "rewrite@1"
+    for language in ("en", "ms", "zh"):
+        assert prompts.messages.get(language, "no_answer", contact="04-261 8833").endswith(
+            "04-261 8833"
+        )
+
+
+def test_rendering_without_a_declared_variable_is_an_error() -> None:
+    prompt = ChatPrompt.load(DEFAULT_PROMPTS_DIR / "answer.yaml")
+    with pytest.raises(PromptError, match="question"):
+        prompt.render(business="x", persona="", language="English", context="[1] y")
+
+
+def test_a_prompt_using_an_undeclared_variable_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "answer.yaml"
+    path.write_text(
+        "name: answer\nversion: 2\nvariables: [question]\nsystem: Hi ${shop}\nuser: ${question}\n"
+    )
+    with pytest.raises(PromptError, match="undeclared variables \\['shop'\\]"):
+        ChatPrompt.load(path)

@@ -1,0 +1,148 @@
+"""`chatbot serve`: the customer chat over HTTP, driven by a real client on loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT
+from tests.ollama_stub import OllamaStub
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, data: Path, env: dict[str, str], cli_env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = data / "serve.out"
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "chatbot",
+                "--data-dir",
+                str(data),
+                "serve",
+                "--port",
+                str(self.port),
+            ],
+            env={**cli_env, **env},
+            cwd=ROOT,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_until_up()
+
+    def _wait_until_up(self) -> None:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"chatbot serve exited: {self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)  # polling for start-up, not timing anything
+        pytest.fail("chatbot serve did not start within 240 s")
+
+    def chat(self, bot: str = "demo-shop") -> Any:
+        from gradio_client import Client
+
+        return Client(f"{self.url}/chat/{bot}/", verbose=False, download_files=False)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def say(
+    client: Any, message: str, history: list[dict[str, Any]]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Send a message as the chat page does; every streamed state of the last answer, and the
+    final history."""
+    job = client.submit(message, history, None, api_name="/chat")
+    states = []
+    for _, messages, _ in job:
+        states.append(messages[-1]["content"] if messages else "")
+    final = job.result()[1]
+    return states, final
+
+
+@pytest.fixture(scope="module")
+def served(demo_shop: Path, cli_env: dict[str, str]) -> Iterator[Server]:
+    server = Server(demo_shop, {"CHATBOT_MODEL__BACKEND": "llamacpp"}, cli_env)
+    yield server
+    server.stop()
+
+
+def test_health_and_readiness_answer(served: Server) -> None:
+    assert httpx.get(f"{served.url}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{served.url}/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["model"].startswith("llamacpp:SmolLM2-135M-Instruct")
+
+
+def test_the_chat_page_shows_the_bot_greeting_and_suggestions(served: Server) -> None:
+    page = httpx.get(f"{served.url}/chat/demo-shop/", follow_redirects=True).text
+    assert "Gadget Care Penang" in page
+    assert "fonts.googleapis.com" not in page  # visitors' browsers are not sent to Google
+
+
+def test_a_customer_chats_with_a_follow_up_and_sees_sources(served: Server) -> None:
+    client = served.chat()
+    states, history = say(client, "How much does an iPhone 14 screen replacement cost?", [])
+    answer = history[-1]["content"]
+    assert len(states) > 1  # it streamed
+    assert "**Sources**" in answer and "price-list.pdf" in answer
+    states, history = say(client, "And the battery?", history)
+    follow_up = history[-1]["content"]
+    assert [m["role"] for m in history] == ["assistant", "user", "assistant", "user", "assistant"]
+    assert "**Sources**" in follow_up
+    assert "price-list.pdf" in follow_up  # the follow-up was searched with its context
+
+
+@pytest.mark.parametrize(
+    ("message", "reply"),
+    [("   ", "Please type a question."), ("x" * 10_000, "Your message is too long.")],
+)
+def test_bad_messages_get_a_clear_reply_and_the_server_keeps_serving(
+    served: Server, message: str, reply: str
+) -> None:
+    _, history = say(served.chat(), message, [])
+    assert history[-1]["content"].startswith(reply)
+    assert httpx.get(f"{served.url}/healthz").status_code == 200
+
+
+def test_ollama_dying_mid_stream_is_an_offline_message_and_the_next_customer_is_served(
+    demo_shop: Path, cli_env: dict[str, str]
+) -> None:
+    with OllamaStub() as stub:
+        env = {"CHATBOT_MODEL__BACKEND": "ollama", "CHATBOT_MODEL__OLLAMA_HOST": stub.url}
+        server = Server(demo_shop, env, cli_env)
+        try:
+            stub.state.reply = "An iPhone 14 screen costs RM480. It takes two hours to fit it."
+            stub.state.die_after_chunks = 4
+            _, history = say(server.chat(), "How much is an iPhone 14 screen?", [])
+            assert history[-1]["content"].startswith("Sorry, the assistant is offline right now.")
+            stub.state.die_after_chunks = None
+            _, history = say(server.chat(), "How much is an iPhone 14 screen?", [])
+            assert history[-1]["content"].startswith("An iPhone 14 screen costs RM480.")
+        finally:
+            server.stop()
+    if os.environ.get("CHATBOT_KEEP_LOGS"):
+        print(server.log.read_text())
