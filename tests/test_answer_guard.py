@@ -76,3 +76,14 @@ def test_think_sections_never_reach_the_customer(size: int) -> None:
     raw = "<think>The user asks about RM999, maybe.</think>We open at 10am.<think>x</think> Bye."
     deltas = [raw[i : i + size] for i in range(0, len(raw), size)]
     assert "".join(without_thinking(deltas)) == "We open at 10am. Bye."
+
+
+def test_a_model_repeating_itself_is_cut_after_the_first_time() -> None:
+    text, ok, _ = shown("It is RM350. Open at 10am. It is RM350. It is RM350. It is")
+    assert ok
+    assert text == "It is RM350. Open at 10am."
+
+
+def test_an_unfinished_last_sentence_is_dropped() -> None:
+    text, ok, _ = shown("We open at 10am. We close at")
+    assert ok and text == "We open at 10am."

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from chatbot.web.chat_ui import message_text
 from tests.conftest import ROOT
 from tests.ollama_stub import OllamaStub
 
@@ -67,7 +68,11 @@ class Server:
 
     def stop(self) -> None:
         self.proc.terminate()
-        self.proc.wait(timeout=30)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def say(
@@ -75,12 +80,15 @@ def say(
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """Send a message as the chat page does; every streamed state of the last answer, and the
     final history."""
-    job = client.submit(message, history, None, api_name="/chat")
+    job = client.submit(message, history, api_name="/chat")
     states = []
-    for _, messages, _ in job:
-        states.append(messages[-1]["content"] if messages else "")
-    final = job.result()[1]
-    return states, final
+    for _, messages in job:
+        states.append(message_text(messages[-1]["content"]) if messages else "")
+    return states, job.result()[1]
+
+
+def last_text(history: list[dict[str, Any]]) -> str:
+    return message_text(history[-1]["content"])
 
 
 @pytest.fixture(scope="module")
@@ -106,12 +114,12 @@ def test_the_chat_page_shows_the_bot_greeting_and_suggestions(served: Server) ->
 def test_a_customer_chats_with_a_follow_up_and_sees_sources(served: Server) -> None:
     client = served.chat()
     states, history = say(client, "How much does an iPhone 14 screen replacement cost?", [])
-    answer = history[-1]["content"]
+    answer = last_text(history)
     assert len(states) > 1  # it streamed
     assert "**Sources**" in answer and "price-list.pdf" in answer
     states, history = say(client, "And the battery?", history)
-    follow_up = history[-1]["content"]
-    assert [m["role"] for m in history] == ["assistant", "user", "assistant", "user", "assistant"]
+    follow_up = last_text(history)
+    assert [m["role"] for m in history] == ["user", "assistant", "user", "assistant"]
     assert "**Sources**" in follow_up
     assert "price-list.pdf" in follow_up  # the follow-up was searched with its context
 
@@ -124,7 +132,7 @@ def test_bad_messages_get_a_clear_reply_and_the_server_keeps_serving(
     served: Server, message: str, reply: str
 ) -> None:
     _, history = say(served.chat(), message, [])
-    assert history[-1]["content"].startswith(reply)
+    assert last_text(history).startswith(reply)
     assert httpx.get(f"{served.url}/healthz").status_code == 200
 
 
@@ -138,10 +146,10 @@ def test_ollama_dying_mid_stream_is_an_offline_message_and_the_next_customer_is_
             stub.state.reply = "An iPhone 14 screen costs RM480. It takes two hours to fit it."
             stub.state.die_after_chunks = 4
             _, history = say(server.chat(), "How much is an iPhone 14 screen?", [])
-            assert history[-1]["content"].startswith("Sorry, the assistant is offline right now.")
+            assert last_text(history).startswith("Sorry, the assistant is offline right now.")
             stub.state.die_after_chunks = None
             _, history = say(server.chat(), "How much is an iPhone 14 screen?", [])
-            assert history[-1]["content"].startswith("An iPhone 14 screen costs RM480.")
+            assert last_text(history).startswith("An iPhone 14 screen costs RM480.")
         finally:
             server.stop()
     if os.environ.get("CHATBOT_KEEP_LOGS"):

@@ -197,8 +197,8 @@ class Answerer:
                 if released:
                     shown += released
                     yield Delta(released)
-                if guarded and not guard.verdict.ok:
-                    break  # stop paying for an answer that will not be shown
+                if guarded and (not guard.verdict.ok or guard.complete):
+                    break  # stop paying for an answer that will not be shown or is over
         except ModelUnavailable as exc:
             log.warning("model failed, quoting instead: %s", exc)
             answer.sources = [Source.of(used[0])]

@@ -81,6 +81,8 @@ class StreamGuard:
         self._released: list[str] = []
         self.verdict = Verdict(True)
         self._language_checked = False
+        self._sentences: set[str] = set()
+        self.complete = False  # the model started repeating itself: the answer is over
 
     @property
     def text(self) -> str:
@@ -88,7 +90,7 @@ class StreamGuard:
 
     def feed(self, delta: str) -> str:
         """New text safe to show; empty once the answer has failed a check."""
-        if not self.verdict.ok:
+        if not self.verdict.ok or self.complete:
             return ""
         self._pending += delta
         out = []
@@ -97,6 +99,14 @@ class StreamGuard:
                 self._pending[: end.end()],
                 self._pending[end.end() :],
             )
+            # Small models loop ("The price is RM350. The price is RM350. ..."): a sentence said
+            # before ends the answer.
+            key = " ".join(sentence.split()).lower()
+            if key and key in self._sentences:
+                self.complete = True
+                self._pending = ""
+                break
+            self._sentences.add(key)
             if not self._check(sentence):
                 return ""
             out.append(sentence)
@@ -105,10 +115,17 @@ class StreamGuard:
         return released
 
     def finish(self) -> Verdict:
-        """Check what is left; the final verdict on the whole answer."""
-        if self.verdict.ok and self._pending.strip() and self._check(self._pending):
-            self._released.append(self._pending)
+        """Check what is left; the final verdict on the whole answer.
+
+        An unfinished last sentence (the model ran out of tokens) is dropped when there is a
+        finished one before it.
+        """
+        tail = self._pending
         self._pending = ""
+        finished = tail.rstrip().endswith((".", "!", "?", "。", "！", "？", ")", '"'))
+        if self.verdict.ok and tail.strip() and (finished or not self.text.strip()):
+            if self._check(tail):
+                self._released.append(tail)
         if self.verdict.ok and not self.text.strip():
             self.verdict = Verdict(False, "empty answer")
         elif self.verdict.ok and not self._language_checked and self.text.strip():

@@ -26,8 +26,18 @@ _MONO = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
 def sources_markdown(answer: Answer, label: str) -> str:
     if not answer.sources:
         return ""
-    items = "\n".join(f"- {source.label()}" for source in answer.sources)
+    labels = dict.fromkeys(source.label() for source in answer.sources)  # once each, in order
+    items = "\n".join(f"- {item}" for item in labels)
     return f"{SOURCES_RULE}**{label}**\n{items}"
+
+
+def message_text(content: Any) -> str:
+    """A chat message's text: Gradio sends a string, or a list of parts like {"text": ...}."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""
 
 
 def turns_from(history: list[dict[str, Any]]) -> list[Turn]:
@@ -35,8 +45,7 @@ def turns_from(history: list[dict[str, Any]]) -> list[Turn]:
     turns: list[Turn] = []
     question: str | None = None
     for message in history:
-        content = message.get("content")
-        text = content if isinstance(content, str) else ""
+        text = message_text(message.get("content"))
         if message.get("role") == "user":
             question = text
         elif question is not None:
