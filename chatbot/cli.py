@@ -19,7 +19,6 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from chatbot.llm.base import ModelUnavailable
 from chatbot.logs import configure_logging
 from chatbot.services import Services
 from chatbot.settings import load_settings
@@ -267,6 +266,7 @@ def ask(
     from chatbot.answering.result import Delta, Done, Replace
 
     services = _services()
+    services.warm_up(bot)
     answerer = services.answerer(bot)
     if as_json:
         print(json.dumps(answerer.answer(question).as_json(), ensure_ascii=False))
@@ -304,16 +304,9 @@ def _serve(services: Services, bots: list[str], host: str | None, port: int | No
 
     server = services.settings.server
     host, port = host or server.host, port or server.port
+    for bot in bots:
+        services.warm_up(bot)
     backend = services.backend
-    if backend is not None:
-        try:
-            backend.check()  # loads the embedded model now, not on the first customer's question
-        except ModelUnavailable as exc:
-            if not backend.name.startswith("ollama:"):
-                raise
-            # Ollama may come back: until then customers are told the assistant is offline.
-            log.warning("%s", exc)
-            err.print(f"warning: {exc}")
     app = create_app(services, bots)
     model = backend.name if backend else "none (extract mode)"
     err.print(f"serving {', '.join(bots)} on http://{host}:{port}/chat/{bots[0]}/ (model: {model})")

@@ -10,7 +10,7 @@ from typing import Any
 from chatbot.answering.chain import Answerer
 from chatbot.answering.prompts import PromptSet
 from chatbot.conversations import ConversationLog
-from chatbot.llm.base import ChatBackend
+from chatbot.llm.base import ChatBackend, ModelUnavailable
 from chatbot.settings import Settings
 from knowledge.base import KnowledgeBase, check_bot_name
 from knowledge.embeddings import SentenceEmbedder
@@ -99,6 +99,21 @@ class Services:
     @cached_property
     def conversations(self) -> ConversationLog:
         return ConversationLog(self.settings.data_dir / "conversations.db")
+
+    def warm_up(self, bot: str) -> None:
+        """Load the models before the first question, so that no customer waits for it and
+        timings measure answering. An Ollama that is down only logs: it may come back."""
+        self.knowledge(bot)
+        self.embedder.embed_query("warm-up")
+        backend = self.backend
+        if backend is None:
+            return
+        try:
+            backend.check()
+        except ModelUnavailable as exc:
+            if not backend.name.startswith("ollama:"):
+                raise
+            log.warning("%s; customers are told the assistant is offline until it is up", exc)
 
     def answerer(self, bot: str) -> Answerer:
         return Answerer(

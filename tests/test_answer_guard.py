@@ -11,6 +11,7 @@ SOURCES = [
     "Screen replacement starts from RM120 for older Android phones and from RM350 for recent "
     "iPhones. Call us on 04-261 8833 or e-mail hello@gadgetcare.example.",
     "We are open Monday to Saturday, 10am to 8pm. Details: https://gadgetcare.example/hours",
+    "营业时间为星期一至星期六，上午10点至晚上8点。星期天休息。",
 ]
 
 
@@ -51,7 +52,7 @@ def test_a_sentence_with_an_invented_fact_is_never_released_even_partly() -> Non
 
 
 def test_a_phone_number_written_differently_from_the_source_is_accepted() -> None:
-    _, ok, _ = shown("You can reach us at 042618833.")
+    _, ok, _ = shown("Call us at 042618833.")
     assert ok
 
 
@@ -64,6 +65,13 @@ def test_an_answer_in_another_language_than_the_question_is_withheld() -> None:
 def test_a_chinese_answer_to_a_chinese_question_passes() -> None:
     _, ok, _ = shown("我们星期一至星期六营业，上午10点至晚上8点。", language="zh")
     assert ok
+
+
+def test_an_answer_about_something_the_sources_never_mention_is_withheld() -> None:
+    _, ok, reason = shown("We deliver to Singapore.")
+    assert not ok and reason == "unsupported name Singapore"
+    _, ok, reason = shown("Yes, I hope that helps, friend.")
+    assert not ok and reason.startswith("not grounded in the sources")
 
 
 def test_an_empty_answer_is_not_an_answer() -> None:

@@ -181,7 +181,7 @@ class Answerer:
         answer.prompt = self.prompts.answer.label
         answer.sources = [Source.of(h) for h in used]
         guarded = self.settings.mode == "auto"
-        guard = StreamGuard(SourceFacts(h.text for h in used), answer.language)
+        guard = StreamGuard(SourceFacts((h.text for h in used), answer.question), answer.language)
         shown = ""
         try:
             deltas = self.backend.stream(

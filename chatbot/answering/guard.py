@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from chatbot.answering.language import detect_language
+from knowledge.keywords import tokenize
+from knowledge.scripts import CJK_CHAR
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>()\"']+", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -43,14 +45,52 @@ def _numbers(text: str) -> set[str]:
     return found
 
 
+_NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")
+# Below this share of its own words found in the sources, an answer is not grounded in them.
+MIN_GROUNDING = 0.5
+
+
+def _content_words(text: str) -> set[str]:
+    # Word tokens (Chinese: character pairs) minus function words; a trailing s is dropped so
+    # that "repairs" matches "repair". Short tokens ("re" of "we're") say nothing.
+    words = set()
+    for token in tokenize(text):
+        if (len(token) < 3 and not CJK_CHAR.search(token)) or token.isdigit():
+            continue  # numbers are checked on their own, digit by digit
+        words.add(token[:-1] if len(token) > 3 and token.endswith("s") else token)
+    return words
+
+
 class SourceFacts:
     """What the sources state, normalised for comparison."""
 
-    def __init__(self, passages: Iterable[str]) -> None:
+    def __init__(self, passages: Iterable[str], question: str = "") -> None:
         text = "\n".join(passages)
         self.lowered = text.lower()
         self.numbers = _numbers(_URL.sub(" ", text))
         self.all_digits = _digits(text)
+        self.question_lowered = question.lower()
+        self.question_words = _content_words(question)
+        self.source_words = _content_words(text)
+
+    def unsupported_name(self, sentence: str) -> str | None:
+        """A capitalised name inside `sentence` that neither the sources nor the question use:
+        the place, brand or person a small model made up ("we deliver to Singapore")."""
+        for match in _NAME.finditer(sentence):
+            if match.start() == 0 or not sentence[: match.start()].strip():
+                continue  # the sentence's first word is capitalised anyway
+            word = match.group(0).lower()
+            if word not in self.lowered and word not in self.question_lowered:
+                return f"name {match.group(0)}"
+        return None
+
+    def grounding(self, answer: str) -> float:
+        """Share of the answer's own words (those not taken from the question) found in the
+        sources; 0 when the answer adds nothing to the question (it only repeats it)."""
+        own = _content_words(answer) - self.question_words
+        if not own:
+            return 0.0
+        return len(own & self.source_words) / len(own)
 
     def unsupported(self, sentence: str) -> str | None:
         """The first fact of `sentence` the sources do not state, or None."""
@@ -123,17 +163,21 @@ class StreamGuard:
         tail = self._pending
         self._pending = ""
         finished = tail.rstrip().endswith((".", "!", "?", "。", "！", "？", ")", '"'))
-        if self.verdict.ok and tail.strip() and (finished or not self.text.strip()):
-            if self._check(tail):
-                self._released.append(tail)
+        wanted = self.verdict.ok and tail.strip() and (finished or not self.text.strip())
+        if wanted and self._check(tail):
+            self._released.append(tail)
         if self.verdict.ok and not self.text.strip():
             self.verdict = Verdict(False, "empty answer")
         elif self.verdict.ok and not self._language_checked and self.text.strip():
             self._check_language(self.text, final=True)
+        if self.verdict.ok:
+            grounding = self.facts.grounding(self.text)
+            if grounding < MIN_GROUNDING:
+                self.verdict = Verdict(False, f"not grounded in the sources ({grounding:.0%})")
         return self.verdict
 
     def _check(self, sentence: str) -> bool:
-        problem = self.facts.unsupported(sentence)
+        problem = self.facts.unsupported(sentence) or self.facts.unsupported_name(sentence.strip())
         if problem:
             self.verdict = Verdict(False, f"unsupported {problem}")
             return False

@@ -1,0 +1,65 @@
+"""Answers from the embedded model (SmolLM2-135M-Instruct through llama.cpp), for real."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+EMBEDDED = {"CHATBOT_MODEL__BACKEND": "llamacpp"}
+
+
+def ask_json(run_cli, data: Path, question: str, env: dict[str, str]) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    result = run_cli("ask", "--bot", "demo-shop", "--json", question, data_dir=data, env=env)
+    assert result.code == 0, result.err
+    return json.loads(result.out)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much does an iPhone battery replacement cost?",
+        "Adakah kedai buka pada hari Ahad?",
+        "你们星期天营业吗？",
+    ],
+)
+def test_the_embedded_model_answers_with_sources_and_never_an_unsourced_figure(
+    run_cli, demo_shop: Path, question: str
+) -> None:
+    answer = ask_json(run_cli, demo_shop, question, EMBEDDED)
+    assert str(answer["model"]).startswith("llamacpp:SmolLM2-135M-Instruct")
+    assert answer["prompt"] == "answer@1"
+    assert answer["sources"]
+    timings = answer["timings_ms"]
+    assert isinstance(timings, dict)
+    assert 0 < timings["retrieve"] <= timings["first_token"] <= timings["total"]
+    # Whatever the small model said, every figure shown to the customer is in a source.
+    sources = " ".join(str(s["text"]) for s in answer["sources"])  # type: ignore[union-attr]
+    source_numbers = set(re.findall(r"\d+", sources))
+    assert set(re.findall(r"\d+", str(answer["answer"]))) <= source_numbers
+    if not answer["answered"]:
+        assert answer["fallback"] == "guard"
+
+
+def test_extract_mode_quotes_the_best_passage_without_a_model(run_cli, demo_shop: Path) -> None:
+    env = {"CHATBOT_ANSWERING__MODE": "extract"}
+    answer = ask_json(run_cli, demo_shop, "Berapa lama tempoh waranti untuk pembaikan?", env)
+    assert answer["answered"] is True
+    assert answer["model"] is None
+    assert str(answer["answer"]).startswith("Ini kata faq.csv kami:")
+    assert "90 hari" in str(answer["answer"])
+
+
+def test_ask_prints_the_answer_and_its_sources_for_a_person(run_cli, demo_shop: Path) -> None:
+    result = run_cli(
+        "ask",
+        "--bot",
+        "demo-shop",
+        "Do you deliver to Seberang Perai?",
+        data_dir=demo_shop,
+        env=EMBEDDED,
+    )
+    assert result.code == 0, result.err
+    assert "[Sources] policies.docx" in result.out
