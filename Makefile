@@ -8,7 +8,7 @@ DEMO_DATA ?= data/demo
 # The multimodal library is not built: the chat models here read text only.
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAVA_BUILD=OFF
 
-.PHONY: demo test lint bench-retrieval bench-ingest clean
+.PHONY: demo test lint bench-retrieval bench-ingest bench-answer clean
 
 $(VENV)/.installed-%: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ bench-retrieval: $(VENV)/.installed-dev,bench
 
 bench-ingest: $(VENV)/.installed-dev,bench
 	$(BIN)/python -m bench.ingest
+
+bench-answer: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.answer
 
 clean:
 	rm -rf $(VENV) data/demo

@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS answers (
     answer TEXT NOT NULL,
     answered INTEGER NOT NULL,
     fallback TEXT,
+    guard_reason TEXT NOT NULL DEFAULT '',
     language TEXT NOT NULL,
     sources TEXT NOT NULL,
     model TEXT,
@@ -50,8 +51,8 @@ class ConversationLog:
         with self._lock:
             self._db.execute(
                 "INSERT INTO answers (bot, conversation_id, created_at, question, answer,"
-                " answered, fallback, language, sources, model, prompt, timings)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " answered, fallback, guard_reason, language, sources, model, prompt, timings)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     bot,
                     conversation_id,
@@ -60,6 +61,7 @@ class ConversationLog:
                     answer.text,
                     int(answer.answered),
                     answer.fallback,
+                    answer.guard_reason,
                     answer.language,
                     json.dumps([s.as_json() for s in answer.sources], ensure_ascii=False),
                     answer.model,

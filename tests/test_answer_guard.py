@@ -74,6 +74,18 @@ def test_an_answer_about_something_the_sources_never_mention_is_withheld() -> No
     assert not ok and reason.startswith("not grounded in the sources")
 
 
+def test_a_looping_answer_is_withheld() -> None:
+    _, ok, reason = shown("We open Monday, Monday open Monday open, Monday open, Monday open.")
+    assert not ok and reason == "repetitive"
+
+
+def test_the_question_repeated_back_is_not_shown() -> None:
+    guard = StreamGuard(SourceFacts(SOURCES, "What are your hours?"), "en")
+    shown_text = guard.feed("What are your hours? We open at 10am. ")
+    assert guard.finish().ok
+    assert shown_text + guard.text[len(shown_text) :] == " We open at 10am."
+
+
 def test_an_empty_answer_is_not_an_answer() -> None:
     _, ok, reason = shown("   ")
     assert not ok and reason == "empty answer"
@@ -87,11 +99,20 @@ def test_think_sections_never_reach_the_customer(size: int) -> None:
 
 
 def test_a_model_repeating_itself_is_cut_after_the_first_time() -> None:
-    text, ok, _ = shown("It is RM350. Open at 10am. It is RM350. It is RM350. It is")
+    text, ok, _ = shown("iPhone screens from RM350. Open at 10am. iPhone screens from RM350. iPh")
     assert ok
-    assert text == "It is RM350. Open at 10am."
+    assert text == "iPhone screens from RM350. Open at 10am."
 
 
 def test_an_unfinished_last_sentence_is_dropped() -> None:
     text, ok, _ = shown("We open at 10am. We close at")
     assert ok and text == "We open at 10am."
+
+
+def test_a_figure_from_another_line_of_the_sources_is_withheld() -> None:
+    # RM120 is in the sources, but as the price of older Android screens, not of a battery.
+    guard = StreamGuard(SourceFacts(SOURCES, "How much is a new battery?"), "en")
+    guard.feed("A new battery costs RM120.")
+    verdict = guard.finish()
+    assert not verdict.ok
+    assert verdict.reason == "unsupported figure RM120 (stated about something else)"

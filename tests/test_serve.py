@@ -143,13 +143,13 @@ def test_ollama_dying_mid_stream_is_an_offline_message_and_the_next_customer_is_
         env = {"CHATBOT_MODEL__BACKEND": "ollama", "CHATBOT_MODEL__OLLAMA_HOST": stub.url}
         server = Server(demo_shop, env, cli_env)
         try:
-            stub.state.reply = "An iPhone 14 screen costs RM480. It takes two hours to fit it."
+            stub.state.reply = "An iPhone 14 screen replacement costs RM480."
             stub.state.die_after_chunks = 4
             _, history = say(server.chat(), "How much is an iPhone 14 screen?", [])
             assert last_text(history).startswith("Sorry, the assistant is offline right now.")
             stub.state.die_after_chunks = None
             _, history = say(server.chat(), "How much is an iPhone 14 screen?", [])
-            assert last_text(history).startswith("An iPhone 14 screen costs RM480.")
+            assert last_text(history).startswith("An iPhone 14 screen replacement costs RM480.")
         finally:
             server.stop()
     if os.environ.get("CHATBOT_KEEP_LOGS"):

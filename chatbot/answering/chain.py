@@ -183,6 +183,7 @@ class Answerer:
         guarded = self.settings.mode == "auto"
         guard = StreamGuard(SourceFacts((h.text for h in used), answer.question), answer.language)
         shown = ""
+        released_raw = ""  # what the guard released, before the first delta's spaces were cut
         try:
             deltas = self.backend.stream(
                 system,
@@ -194,6 +195,9 @@ class Answerer:
                 if "first_token" not in answer.timings_ms:
                     answer.timings_ms["first_token"] = _ms(started)
                 released = guard.feed(delta) if guarded else delta
+                released_raw += released
+                if not shown:
+                    released = released.lstrip()
                 if released:
                     shown += released
                     yield Delta(released)
@@ -207,7 +211,8 @@ class Answerer:
             return
         if guarded:
             verdict = guard.finish()
-            tail = guard.text[len(shown) :]
+            tail = guard.text[len(released_raw) :]
+            tail = tail if shown else tail.lstrip()
             if verdict.ok and tail:
                 shown += tail
                 yield Delta(tail)

@@ -45,6 +45,7 @@ def _numbers(text: str) -> set[str]:
     return found
 
 
+_SEGMENT = re.compile(r"(?<=[.!?])\s+|[\n。！？；;]+")
 _NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")
 # Below this share of its own words found in the sources, an answer is not grounded in them.
 MIN_GROUNDING = 0.5
@@ -55,8 +56,8 @@ def _content_words(text: str) -> set[str]:
     # that "repairs" matches "repair". Short tokens ("re" of "we're") say nothing.
     words = set()
     for token in tokenize(text):
-        if (len(token) < 3 and not CJK_CHAR.search(token)) or token.isdigit():
-            continue  # numbers are checked on their own, digit by digit
+        if (len(token) < 3 and not CJK_CHAR.search(token)) or any(c.isdigit() for c in token):
+            continue  # figures (RM120, 10am) are checked on their own, digit by digit
         words.add(token[:-1] if len(token) > 3 and token.endswith("s") else token)
     return words
 
@@ -72,6 +73,17 @@ class SourceFacts:
         self.question_lowered = question.lower()
         self.question_words = _content_words(question)
         self.source_words = _content_words(text)
+        # Each source sentence's figures with its words: a figure must be stated about the same
+        # thing, not just somewhere ("battery RM50" when RM50 is the price of a data transfer).
+        self.segments = [
+            (_numbers(segment), _content_words(segment))
+            for segment in _SEGMENT.split(_URL.sub(" ", text))
+            if segment.strip()
+        ]
+
+    def _figure_in_context(self, digits: str, sentence_words: set[str]) -> bool:
+        about = sentence_words | self.question_words
+        return any(digits in numbers and words & about for numbers, words in self.segments)
 
     def unsupported_name(self, sentence: str) -> str | None:
         """A capitalised name inside `sentence` that neither the sources nor the question use:
@@ -101,13 +113,20 @@ class SourceFacts:
             if email.lower() not in self.lowered:
                 return f"e-mail {email}"
         rest = _EMAIL.sub(" ", _URL.sub(" ", sentence))
+        words = _content_words(rest)
         for match in _NUMBER.finditer(rest):
             digits = _digits(match.group(0))
+            start = match.start()
+            while start > 0 and rest[start - 1].isalpha():  # "RM120", not just "120"
+                start -= 1
+            shown = rest[start : match.end()].strip()
             if len(digits) >= 7:  # a phone or account number: the same digits must be there
                 if digits not in self.all_digits:
-                    return f"number {match.group(0).strip()}"
+                    return f"number {shown}"
             elif digits not in self.numbers:
-                return f"figure {match.group(0).strip()}"
+                return f"figure {shown}"
+            elif not self._figure_in_context(digits, words):
+                return f"figure {shown} (stated about something else)"
         return None
 
 
@@ -122,6 +141,7 @@ class StreamGuard:
         self.verdict = Verdict(True)
         self._language_checked = False
         self._sentences: set[str] = set()
+        self._question_key = " ".join(facts.question_lowered.split()).strip(" ?？")
         self.complete = False  # the model started repeating itself: the answer is over
 
     @property
@@ -147,6 +167,8 @@ class StreamGuard:
                 self._pending = ""
                 break
             self._sentences.add(key)
+            if key.strip(" ?？") == self._question_key:
+                continue  # the model repeating the customer's question back adds nothing
             if not self._check(sentence):
                 return ""
             out.append(sentence)
@@ -172,8 +194,12 @@ class StreamGuard:
             self._check_language(self.text, final=True)
         if self.verdict.ok:
             grounding = self.facts.grounding(self.text)
+            words = tokenize(self.text)
             if grounding < MIN_GROUNDING:
                 self.verdict = Verdict(False, f"not grounded in the sources ({grounding:.0%})")
+            elif len(words) >= 8 and len(set(words)) / len(words) < 0.5:
+                # "paketan paketan paketan ...": a small model stuck in a loop within a sentence.
+                self.verdict = Verdict(False, "repetitive")
         return self.verdict
 
     def _check(self, sentence: str) -> bool:

@@ -1,0 +1,257 @@
+"""Answer latency on the embedded model, and 10 customers chatting at once.
+
+1. In-process, per question: time to first token and total for our chain, beside the bare model
+   answering the same prompt (the baseline, same run). What we add on top of the model
+   (retrieval, prompt, guard) is our total minus the time spent inside the model. Target: < 150 ms.
+2. `chatbot serve` on a free loopback port, 10 gradio_client customers asking at once: all must
+   be answered; p50/p95 latency, beside one customer alone (same run).
+
+    python -m bench.answer
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from bench.common import ROOT, quiet_libraries, table
+
+QUESTIONS = [
+    "How much does an iPhone battery replacement cost?",
+    "What are your opening hours?",
+    "Do you deliver to Seberang Perai?",
+    "Can I return an opened phone case?",
+    "Berapa lama tempoh waranti untuk pembaikan?",
+    "Adakah kedai buka pada hari Ahad?",
+    "你们星期天营业吗？",
+    "维修有保修吗？",
+    "Do you sell laptops?",
+    "What is the capital of France?",
+]
+
+
+class TimedBackend:
+    """Wraps the real backend to measure the time spent inside the model."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.model_s = 0.0
+        self.name = inner.name
+        self.context_tokens = inner.context_tokens
+
+    def count_tokens(self, text: str) -> int:
+        return int(self.inner.count_tokens(text))
+
+    def check(self) -> None:
+        self.inner.check()
+
+    def stream(self, system: str, user: str, **kwargs: Any) -> Iterator[str]:
+        started = time.perf_counter()
+        try:
+            for piece in self.inner.stream(system, user, **kwargs):
+                self.model_s += time.perf_counter() - started
+                yield piece
+                started = time.perf_counter()
+        finally:
+            self.model_s += time.perf_counter() - started
+
+
+def demo_data(tmp: Path) -> Path:
+    import yaml
+
+    data = tmp / "data"
+    data.mkdir()
+    profile = yaml.safe_load((ROOT / "examples" / "demo-shop" / "bot.yaml").read_text())
+    (data / "config.yaml").write_text(yaml.safe_dump({"bots": {"demo-shop": profile}}))
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chatbot",
+            "--data-dir",
+            str(data),
+            "ingest",
+            "--bot",
+            "demo-shop",
+            str(ROOT / "examples" / "demo-shop" / "documents"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return data
+
+
+def in_process(data: Path) -> list[list[str]]:
+    from chatbot.answering.chain import Answerer
+    from chatbot.services import Services
+    from chatbot.settings import load_settings
+
+    services = Services(load_settings(data_dir=data))
+    services.settings.model.backend = "llamacpp"
+    services.warm_up("demo-shop")
+    timed = TimedBackend(services.backend)
+    base = services.answerer("demo-shop")
+    answerer = Answerer(
+        knowledge=base.knowledge,
+        backend=timed,  # type: ignore[arg-type]
+        prompts=base.prompts,
+        profile=base.profile,
+        settings=base.settings,
+    )
+    rows = []
+    overheads = []
+    for question in QUESTIONS:
+        # Baseline: the bare model on the prompt our chain would build, no retrieval, no guard.
+        hits = answerer.knowledge.search(question, answerer.settings.passages)
+        bare_first = bare_total = float("nan")
+        if hits:
+            from chatbot.answering.language import detect_language
+            from chatbot.answering.result import Answer
+
+            system, user, _, tokens = answerer._prompt(
+                Answer(question=question, language=detect_language(question)), hits
+            )
+            started = time.perf_counter()
+            for n, _piece in enumerate(
+                services.backend.stream(  # type: ignore[union-attr]
+                    system,
+                    user,
+                    max_tokens=answerer.settings.max_answer_tokens,
+                    prompt_tokens=tokens,
+                )
+            ):
+                if n == 0:
+                    bare_first = (time.perf_counter() - started) * 1000
+            bare_total = (time.perf_counter() - started) * 1000
+        timed.model_s = 0.0
+        started = time.perf_counter()
+        answer = answerer.answer(question)
+        total = (time.perf_counter() - started) * 1000
+        overhead = total - timed.model_s * 1000
+        overheads.append(overhead)
+        rows.append(
+            [
+                question[:38],
+                f"{bare_first:.0f}",
+                f"{bare_total:.0f}",
+                f"{answer.timings_ms.get('first_token', 0):.0f}",
+                f"{total:.0f}",
+                f"{overhead:.0f}",
+                "yes" if answer.answered else (answer.fallback or "-"),
+            ]
+        )
+    rows.append(["median", "", "", "", "", f"{statistics.median(overheads):.0f}", ""])
+    services.close()
+    return rows
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def concurrent(data: Path, customers: int = 10) -> list[list[str]]:
+    import httpx
+    from gradio_client import Client
+
+    from chatbot.web.chat_ui import message_text
+
+    port = free_port()
+    env = {**os.environ, "CHATBOT_MODEL__BACKEND": "llamacpp"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "chatbot", "--data-dir", str(data), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+
+        def chat(question: str, out: list[tuple[float, bool]]) -> None:
+            client = Client(f"{url}/chat/demo-shop/", verbose=False, download_files=False)
+            started = time.perf_counter()
+            _, history = client.predict(question, [], api_name="/chat")
+            text = message_text(history[-1]["content"]) if history else ""
+            out.append((time.perf_counter() - started, bool(text.strip())))
+
+        alone: list[tuple[float, bool]] = []
+        chat(QUESTIONS[0], alone)
+        together: list[tuple[float, bool]] = []
+        threads = [
+            threading.Thread(target=chat, args=(QUESTIONS[i % len(QUESTIONS)], together))
+            for i in range(customers)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        times = sorted(s for s, _ in together)
+        p95 = times[max(0, round(0.95 * len(times)) - 1)]
+        return [
+            ["1 customer alone", "1/1" if alone[0][1] else "0/1", f"{alone[0][0]:.1f}", "", ""],
+            [
+                f"{customers} customers at once",
+                f"{sum(ok for _, ok in together)}/{customers}",
+                f"{statistics.median(times):.1f}",
+                f"{p95:.1f}",
+                f"{times[-1]:.1f}",
+            ],
+        ]
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def main() -> None:
+    quiet_libraries()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = demo_data(Path(tmp))
+        rows = in_process(data)
+        print(
+            "Answer latency, embedded SmolLM2-135M-Instruct (ms); the bare model on the same prompt"
+        )
+        print(
+            table(
+                [
+                    "question",
+                    "model first",
+                    "model total",
+                    "ours first",
+                    "ours total",
+                    "added by us",
+                    "answered",
+                ],
+                rows,
+            )
+        )
+        print(
+            "target: added by us (retrieval, prompt, guard; total minus time in the model) < 150 ms"
+        )
+        print()
+        print("chatbot serve, gradio_client customers (seconds)")
+        print(table(["load", "answered", "p50 s", "p95 s", "max s"], concurrent(data)))
+
+
+if __name__ == "__main__":
+    main()
