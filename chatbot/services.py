@@ -11,6 +11,7 @@ from chatbot.answering.chain import Answerer
 from chatbot.answering.prompts import PromptSet
 from chatbot.conversations import ConversationLog
 from chatbot.llm.base import ChatBackend, ModelUnavailable
+from chatbot.offline import switch_off_phoning_home
 from chatbot.settings import Settings
 from knowledge.base import KnowledgeBase, check_bot_name
 from knowledge.embeddings import SentenceEmbedder
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 class Services:
     def __init__(self, settings: Settings) -> None:
+        switch_off_phoning_home()
         self.settings = settings
         self._knowledge: dict[str, KnowledgeBase] = {}
 

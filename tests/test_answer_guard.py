@@ -116,3 +116,10 @@ def test_a_figure_from_another_line_of_the_sources_is_withheld() -> None:
     verdict = guard.finish()
     assert not verdict.ok
     assert verdict.reason == "unsupported figure RM120 (stated about something else)"
+
+
+def test_a_short_answer_that_only_adds_a_sourced_figure_is_shown() -> None:
+    guard = StreamGuard(SourceFacts(SOURCES, "How much is an iPhone screen?"), "en")
+    guard.feed("It costs RM350.")
+    assert guard.finish().ok
+    assert guard.text == "It costs RM350."

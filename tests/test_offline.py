@@ -28,3 +28,21 @@ def test_ingest_and_search_make_no_outbound_connection(
     assert run_cli("ingest", str(corpus("html/blog-post.html")), data_dir=tmp_path).code == 0
     assert run_cli("search", "blog", data_dir=tmp_path).code == 0
     assert not netlog.exists() or not netlog.read_text().strip()
+
+
+def test_asking_makes_no_outbound_connection_even_with_tracing_switched_on(
+    run_cli, demo_shop: Path, netlog: Path
+) -> None:
+    # A deployment's environment left over from a LangChain tutorial must not upload questions.
+    env = {
+        "LANGSMITH_TRACING": "true",
+        "LANGCHAIN_TRACING_V2": "true",
+        "LANGSMITH_API_KEY": "lsv2-not-a-real-key",
+        "GRADIO_ANALYTICS_ENABLED": "True",
+        "CHATBOT_MODEL__BACKEND": "llamacpp",
+    }
+    result = run_cli(
+        "ask", "--bot", "demo-shop", "Do you open on Sunday?", data_dir=demo_shop, env=env
+    )
+    assert result.code == 0, result.err
+    assert not netlog.exists() or not netlog.read_text().strip()

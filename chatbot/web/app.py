@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from chatbot.llm.base import ModelUnavailable
+from chatbot.offline import switch_off_phoning_home
 from chatbot.services import Services
 from knowledge.errors import KnowledgeError
 
@@ -14,9 +14,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(services: Services, bots: list[str]) -> Any:
-    # Off in code, before Gradio is imported: no analytics, no version check, nothing phoned home.
-    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    os.environ["GRADIO_TELEMETRY_ENABLED"] = "False"
+    switch_off_phoning_home()  # before Gradio is imported (Services did it too; cheap)
     import gradio as gr
     from fastapi import FastAPI
     from fastapi.responses import JSONResponse, RedirectResponse
