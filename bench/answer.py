@@ -55,14 +55,18 @@ class TimedBackend:
         self.inner.check()
 
     def stream(self, system: str, user: str, **kwargs: Any) -> Iterator[str]:
-        started = time.perf_counter()
-        try:
-            for piece in self.inner.stream(system, user, **kwargs):
+        # Only the time spent getting each next piece from the model counts, not the time the
+        # chain spends on a piece before asking for the next one.
+        pieces = iter(self.inner.stream(system, user, **kwargs))
+        while True:
+            started = time.perf_counter()
+            try:
+                piece = next(pieces)
+            except StopIteration:
                 self.model_s += time.perf_counter() - started
-                yield piece
-                started = time.perf_counter()
-        finally:
+                return
             self.model_s += time.perf_counter() - started
+            yield piece
 
 
 def forget_prompt_cache(backend: Any) -> None:
