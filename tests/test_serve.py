@@ -26,7 +26,9 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, data: Path, env: dict[str, str], cli_env: dict[str, str]) -> None:
+    def __init__(
+        self, data: Path, env: dict[str, str], cli_env: dict[str, str], verb: str = "serve"
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data / "serve.out"
@@ -37,11 +39,11 @@ class Server:
                 "chatbot",
                 "--data-dir",
                 str(data),
-                "serve",
+                verb,
                 "--port",
                 str(self.port),
             ],
-            env={**cli_env, **env},
+            env={**cli_env, **env, "PYTHONUNBUFFERED": "1"},
             cwd=ROOT,
             stdout=self.log.open("w"),
             stderr=subprocess.STDOUT,
@@ -154,3 +156,20 @@ def test_ollama_dying_mid_stream_is_an_offline_message_and_the_next_customer_is_
             server.stop()
     if os.environ.get("CHATBOT_KEEP_LOGS"):
         print(server.log.read_text())
+
+
+def test_the_quick_start_demo_sets_up_the_shop_and_serves_it(
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    server = Server(tmp_path, {"CHATBOT_MODEL__BACKEND": "llamacpp"}, cli_env, verb="demo")
+    try:
+        ready = httpx.get(f"{server.url}/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["bots"] == ["demo-shop"]
+        page = httpx.get(f"{server.url}/", follow_redirects=True).text
+        assert "Gadget Care Penang" in page
+        _, history = say(server.chat(), "Adakah kedai buka pada hari Ahad?", [])
+        assert "faq.csv" in last_text(history)
+    finally:
+        server.stop()
+    assert "ingested: 3 (" in server.log.read_text()
