@@ -116,7 +116,7 @@ class Answerer:
         if not recent:
             return question
         previous = recent[-1].question
-        if self.backend is None or self.settings.mode == "extract":
+        if self.backend is None:  # extract mode
             return f"{previous} {question}"
         lines = "\n".join(f"Customer: {t.question}\nAssistant: {t.answer[:300]}" for t in recent)
         system, user = self.prompts.rewrite.render(history=lines, question=question)
@@ -207,7 +207,7 @@ class Answerer:
             log.warning("model failed, quoting instead: %s", exc)
             answer.sources = [Source.of(used[0])]
             text = f"{self._offline(answer.language)}\n\n{self._quote(answer.language, used[0])}"
-            yield from self._replace(answer, text, "model_error", started, shown)
+            yield from self._finish(answer, text, "model_error", started, shown)
             return
         if guarded:
             verdict = guard.finish()
@@ -220,13 +220,13 @@ class Answerer:
                 log.info("guard withheld an answer: %s", verdict.reason)
                 answer.guard_reason = verdict.reason
                 answer.sources = [Source.of(used[0])]
-                yield from self._replace(
+                yield from self._finish(
                     answer, self._quote(answer.language, used[0]), "guard", started, shown
                 )
                 return
         elif not shown.strip():
             answer.sources = [Source.of(used[0])]
-            yield from self._replace(
+            yield from self._finish(
                 answer, self._quote(answer.language, used[0]), "guard", started, shown
             )
             return
@@ -253,20 +253,15 @@ class Answerer:
         return f"{intro}\n\n{_quote(hit.text)}"
 
     def _finish(
-        self, answer: Answer, text: str, fallback: Fallback | None, started: float
+        self,
+        answer: Answer,
+        text: str,
+        fallback: Fallback | None,
+        started: float,
+        shown: str = "",
     ) -> Iterator[Event]:
+        """End with `text`: after it, if something else was already `shown`, replacing that."""
         answer.text = text
-        answer.fallback = fallback
-        answer.timings_ms.setdefault("first_token", _ms(started))
-        answer.timings_ms["total"] = _ms(started)
-        yield Delta(text)
-        yield Done(answer)
-
-    def _replace(
-        self, answer: Answer, text: str, fallback: Fallback | None, started: float, shown: str
-    ) -> Iterator[Event]:
-        answer.text = text
-        answer.answered = False
         answer.fallback = fallback
         answer.timings_ms.setdefault("first_token", _ms(started))
         answer.timings_ms["total"] = _ms(started)
