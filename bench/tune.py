@@ -18,7 +18,7 @@ from bench.retrieval import RETRIEVE, ours, rank_of, read_set, score
 
 
 def collect(name: str, cache: Path, split=None) -> list[tuple[str, str, list, list, dict]]:
-    """Per question: (query, gold, dense ranking, keyword ranking, chunk -> source)."""
+    """Per question: (query, gold, candidates, chunk -> source)."""
     if cache.exists():
         return pickle.loads(cache.read_bytes())  # type: ignore[no-any-return]
     from knowledge.embeddings import SentenceEmbedder
@@ -49,9 +49,10 @@ def collect(name: str, cache: Path, split=None) -> list[tuple[str, str, list, li
         for collection, qs in questions.items():
             kb = bases[collection]
             for q in qs:
-                dense, keyword = kb.candidates(q["question"])
-                ids = [c for c, _ in dense] + [c for c, _ in keyword]
-                rows.append((q["question"], q["doc_id"], dense, keyword, kb.sources_of(ids)))
+                found = kb.candidates(q["question"])
+                ranked = found.passages + found.faq_questions + found.keywords
+                sources = kb.sources_of([c for c, _ in ranked])
+                rows.append((q["question"], q["doc_id"], found, sources))
     cache.write_bytes(pickle.dumps(rows))
     return rows
 
@@ -73,14 +74,16 @@ def main() -> None:
 
     target, most = (int(x) for x in args.split.split(","))
     split = SplitSettings(target, most)
-    data = {name: collect(name, cache_dir / f"{name}-{target}-{most}.pkl", split) for name in names}
+    data = {
+        name: collect(name, cache_dir / f"{name}-{target}-{most}-v2.pkl", split) for name in names
+    }
     grid = list(
         itertools.product(
-            [0.5, 1.0, 1.5, 2.0, 3.0], [0.0, 0.2, 0.5], [0.0, 0.2, 0.5, 1.0], [10, 30, 60]
+            [0.5, 1.0, 2.0, 3.0], [0.01, 0.2, 0.5], [0.01, 0.2, 0.5], [10, 30], [1.0, 2.0, 3.0]
         )
     )
     rows = []
-    for dense_w, cjk_w, other_w, rrf_k in grid:
+    for dense_w, cjk_w, other_w, rrf_k, faq_factor in grid:
         settings = FusionSettings(
             candidates=100,
             rrf_k=rrf_k,
@@ -88,12 +91,13 @@ def main() -> None:
             keyword_weight=1.0,
             cjk_dense_weight=cjk_w,
             other_dense_weight=other_w,
+            faq_question_factor=faq_factor,
         )
         cells = []
         for name in names:
             ranks = []
-            for query, gold, dense, keyword, sources in data[name]:
-                fused = fuse(query_language(query), dense, keyword, settings)[:RETRIEVE]
+            for query, gold, found, sources in data[name]:
+                fused = fuse(query_language(query), found, settings)[:RETRIEVE]
                 ranks.append(rank_of(gold, [sources[c] for c, _ in fused if c in sources]))
             cells.append(score(ranks).hit1)
         rows.append(
@@ -102,16 +106,28 @@ def main() -> None:
                 f"{cjk_w}",
                 f"{other_w}",
                 str(rrf_k),
+                f"{faq_factor}",
                 *[f"{c:.3f}" for c in cells],
                 f"{sum(cells) / len(cells):.3f}",
             ]
         )
+
+    def alone(rows: list, retriever: str) -> float:
+        ranks = [
+            rank_of(g, [s[c] for c, _ in getattr(f, retriever) if c in s]) for _, g, f, s in rows
+        ]
+        return score(ranks).hit1
+
     for name in names:  # each retriever alone, for reference
-        d = score([rank_of(g, [s[c] for c, _ in dn if c in s]) for _, g, dn, _, s in data[name]])
-        k = score([rank_of(g, [s[c] for c, _ in kw if c in s]) for _, g, _, kw, s in data[name]])
-        print(f"{name}: dense alone hit@1 {d.hit1:.3f}, keyword alone {k.hit1:.3f}")
+        d, k = alone(data[name], "passages"), alone(data[name], "keywords")
+        print(f"{name}: dense alone hit@1 {d:.3f}, keyword alone {k:.3f}")
     rows.sort(key=lambda r: float(r[-1]), reverse=True)
-    print(table(["dense_w", "cjk_dense_w", "other_dense_w", "rrf_k", *names, "mean"], rows[:20]))
+    print(
+        table(
+            ["dense_w", "cjk_dense_w", "other_dense_w", "rrf_k", "faq_factor", *names, "mean"],
+            rows[:20],
+        )
+    )
 
 
 if __name__ == "__main__":

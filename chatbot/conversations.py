@@ -90,5 +90,32 @@ class ConversationLog:
             for q, a, ok, fb, m, p, s in rows
         ]
 
+    def turns(self, bot: str, conversation_id: str) -> list[tuple[str, str]]:
+        """(question, answer) of each turn of one bot's conversation, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT question, answer FROM answers WHERE bot = ? AND conversation_id = ?"
+                " ORDER BY id",
+                (bot, conversation_id),
+            ).fetchall()
+        return [(q, a) for q, a in rows]
+
+    def transcript(self, bot: str, conversation_id: str) -> list[dict[str, object]]:
+        """What the customer saw of a conversation: questions, answers and their sources."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT question, answer, answered, sources FROM answers"
+                " WHERE bot = ? AND conversation_id = ? ORDER BY id",
+                (bot, conversation_id),
+            ).fetchall()
+        return [
+            {"question": q, "answer": a, "answered": bool(ok), "sources": json.loads(s)}
+            for q, a, ok, s in rows
+        ]
+
+    def delete_bot(self, bot: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM answers WHERE bot = ?", (bot,))
+
     def close(self) -> None:
         self._db.close()

@@ -9,10 +9,11 @@ from typing import Any
 
 from chatbot.answering.chain import Answerer
 from chatbot.answering.prompts import PromptSet
+from chatbot.bots import BotRegistry
 from chatbot.conversations import ConversationLog
 from chatbot.llm.base import ChatBackend, ModelUnavailable
 from chatbot.offline import switch_off_phoning_home
-from chatbot.settings import Settings
+from chatbot.settings import BotProfile, Settings
 from knowledge.base import KnowledgeBase, check_bot_name
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.ingest import IngestLimits
@@ -58,13 +59,27 @@ class Services:
             ),
         )
 
+    @cached_property
+    def bots(self) -> BotRegistry:
+        return BotRegistry(self.settings.data_dir, self.settings.bots)
+
     def bot_dir(self, bot: str) -> Path:
-        return self.settings.data_dir / "bots" / check_bot_name(bot)
+        return self.bots.folder(check_bot_name(bot))
 
     def bot_names(self) -> list[str]:
-        """Bots with a knowledge base in the data directory, by name."""
-        folder = self.settings.data_dir / "bots"
-        return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+        return self.bots.names()
+
+    def profile(self, bot: str) -> BotProfile:
+        return self.bots.profile(bot)
+
+    def delete_bot(self, bot: str) -> None:
+        """The bot and everything of it: vectors, catalog, conversations, profile."""
+        if not self.bots.exists(bot):
+            self.bots.delete(bot)  # raises the clear "no such bot" error
+        self.knowledge(bot).drop()
+        self._knowledge.pop(bot).close()
+        self.conversations.delete_bot(bot)
+        self.bots.delete(bot)
 
     def knowledge(self, bot: str, *, reindexing: bool = False) -> KnowledgeBase:
         """The bot's knowledge base; `reindexing` opens it even if indexed with another model."""
@@ -122,7 +137,7 @@ class Services:
             knowledge=self.knowledge(bot),
             backend=self.backend,
             prompts=self.prompts,
-            profile=self.settings.bot(bot),
+            profile=self.profile(bot),
             settings=self.settings.answering,
         )
 

@@ -8,12 +8,13 @@ Sources, later ones winning: defaults here, a YAML file (`--config`, `CHATBOT_CO
 from __future__ import annotations
 
 import os
+import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +22,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from chatbot.origins import normalise_origin
 from knowledge.embeddings import Precision
 from knowledge.errors import KnowledgeError
 from knowledge.parse_worker import ParseLimits
@@ -106,6 +108,17 @@ class RetrievalSettings(BaseModel):
         ge=0,
         description="Weight of embedding search for Chinese/Japanese/Korean queries.",
     )
+    faq_question_factor: float = Field(
+        _FUSION.faq_question_factor,
+        ge=0,
+        description="Weight of matching FAQ questions alone, times the embedding search's weight.",
+    )
+    faq_question_min_similarity: float = Field(
+        _FUSION.faq_question_min_similarity,
+        ge=-1,
+        le=1,
+        description="Cosine an FAQ question needs to the customer's to count in that match.",
+    )
 
 
 def _default_ollama_host() -> str:
@@ -170,8 +183,33 @@ class AnsweringSettings(BaseModel):
     )
 
 
+class BotLimits(BaseModel):
+    """What one visitor, and all visitors together, may ask of a bot: the abuse limits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    visitor_messages_per_minute: int = Field(
+        8, ge=1, description="Messages one visitor (one network address) may send a minute."
+    )
+    bot_messages_per_minute: int = Field(
+        120, ge=1, description="Messages all visitors together may send this bot a minute."
+    )
+    max_message_chars: int = Field(
+        1000, ge=10, le=20000, description="Longest message a visitor may send, in characters."
+    )
+    max_turns: int = Field(
+        40, ge=1, description="Questions in one conversation; then the visitor starts anew."
+    )
+
+
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
 class BotProfile(BaseModel):
-    """What a bot says about itself and whom a customer can contact when it cannot help."""
+    """What a bot says about itself, whom a customer can contact when it cannot help, and
+    where and how much it may be used."""
+
+    model_config = ConfigDict(extra="forbid")
 
     business: str = Field("our shop", description="The business's name, used in the prompt.")
     title: str = Field("Customer support", description="Shown above the chat.")
@@ -189,6 +227,36 @@ class BotProfile(BaseModel):
     contact: str = Field(
         "", description="How to reach a person (phone, e-mail, hours), offered on fallback."
     )
+    colour: str = Field("#0f766e", description="The chat's accent colour, as #rrggbb.")
+    avatar: str = Field(
+        "", description="URL of the bot's picture (https:// or /path); empty: its initial."
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Sites allowed to embed the bot and call its chat API, e.g."
+        " https://shop.example; none: embedding is off.",
+    )
+    limits: BotLimits = BotLimits()
+
+    @field_validator("colour")
+    @classmethod
+    def _hex_colour(cls, value: str) -> str:
+        if not _COLOUR.match(value):
+            raise ValueError(f"{value!r} is not a colour like #0f766e")
+        return value.lower()
+
+    @field_validator("avatar")
+    @classmethod
+    def _avatar_url(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://", "/")):
+            raise ValueError(f"{value!r} is not a URL (https://... or /path)")
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, values: list[str]) -> list[str]:
+        normalised = [normalise_origin(v) for v in values]
+        return list(dict.fromkeys(normalised))  # order kept, duplicates dropped
 
 
 class ServerSettings(BaseModel):
@@ -198,6 +266,17 @@ class ServerSettings(BaseModel):
         4,
         ge=1,
         description="Answers generated at once per bot; more customers wait in a queue.",
+    )
+    waiting_answers: int = Field(
+        16,
+        ge=0,
+        description="Chat API requests that may wait for a free answer slot, per bot; beyond"
+        " that a visitor is told the assistant is busy.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Reverse proxies (addresses or networks, e.g. 127.0.0.1/32) whose"
+        " X-Forwarded-For names the visitor; from anyone else that header is ignored.",
     )
 
 

@@ -13,7 +13,7 @@ from knowledge.catalog import Catalog
 from knowledge.documents import Chunk, DocumentRecord, Hit, LoadedDocument
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.errors import KnowledgeError, ModelMismatch
-from knowledge.retrieval import FusionSettings, fuse, query_language
+from knowledge.retrieval import Candidates, FusionSettings, fuse, query_language
 from knowledge.splitting import SplitSettings, split_blocks
 from knowledge.vectors import VectorStore
 
@@ -126,6 +126,10 @@ class KnowledgeBase:
         self._catalog.end_version(version)
         return True
 
+    def drop(self) -> None:
+        """Delete every vector of this knowledge base; the caller removes its folder."""
+        self._vectors.drop()
+
     def reindex(self, on_progress: Callable[[int, int], None] | None = None) -> int:
         """Re-embed every chunk with the configured model, e.g. after changing models."""
         self._vectors.drop()
@@ -173,23 +177,28 @@ class KnowledgeBase:
             return [name]
         return [d.source for d in self.documents() if d.path == name or Path(d.path).name == name]
 
-    def candidates(self, query: str) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
-        """The dense and the keyword ranking of chunk ids for `query`, before fusion."""
+    def candidates(self, query: str) -> Candidates:
+        """Each retriever's ranking of chunk ids for `query`, before fusion."""
         limit = self.fusion.candidates
-        dense: dict[str, float] = {}
+        passages, questions = [], []
         for vector_id, similarity in self._vectors.query(self.embedder.embed_query(query), limit):
-            # A question vector stands for its passage; the passage keeps its best rank.
-            dense.setdefault(vector_id.removesuffix(_QUESTION_SUFFIX), similarity)
-        return list(dense.items()), self._catalog.keyword_search(query, limit)
+            if vector_id.endswith(_QUESTION_SUFFIX):  # an FAQ question stands for its entry
+                questions.append((vector_id.removesuffix(_QUESTION_SUFFIX), similarity))
+            else:
+                passages.append((vector_id, similarity))
+        return Candidates(passages, questions, self._catalog.keyword_search(query, limit))
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
         query = query.strip()
         if not query:
             return []
         language = query_language(query)
-        dense, keyword = self.candidates(query)
-        similarity = dict(dense)
-        fused = fuse(language, dense, keyword, self.fusion)[: k * 4]
+        candidates = self.candidates(query)
+        # How close the question is to a chunk: its passage's or, nearer, its FAQ question's.
+        similarity = dict(candidates.passages)
+        for chunk_id, closeness in candidates.faq_questions:
+            similarity[chunk_id] = max(closeness, similarity.get(chunk_id, closeness))
+        fused = fuse(language, candidates, self.fusion)[: k * 4]
         # Only chunks in the catalog are visible: vectors of unfinished ingests are skipped.
         stored = self._catalog.chunks_by_id(chunk_id for chunk_id, _ in fused)
         boost = 1.0 + self.fusion.same_language_boost

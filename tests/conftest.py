@@ -126,3 +126,23 @@ def corpus(relative: str) -> Path:
     if not path.exists():
         pytest.fail(f"shared corpus not found at {CORPUS}; set CHATBOT_SHARED")
     return path
+
+
+@pytest.fixture(scope="session")
+def embed_shop(tmp_path_factory: pytest.TempPathFactory, run_cli) -> Path:  # type: ignore[no-untyped-def]
+    """A data directory with two bots made as staff would, with `chatbot bots create`:
+    `shop` (the demo shop's documents and profile) and `kiosk` (its FAQ only, for limit tests)."""
+    import yaml
+
+    data = tmp_path_factory.mktemp("embed-shop")
+    profile = yaml.safe_load((DEMO / "bot.yaml").read_text(encoding="utf-8"))
+    pairs = [
+        f"{key}={json.dumps(value) if isinstance(value, list) else value}"
+        for key, value in profile.items()
+    ]
+    for bot, source in (("shop", DEMO / "documents"), ("kiosk", DEMO / "documents" / "faq.csv")):
+        created = run_cli("bots", "create", bot, *pairs, "colour=#aa3300", data_dir=data)
+        assert created.code == 0, created.err
+        ingested = run_cli("ingest", "--bot", bot, str(source), data_dir=data)
+        assert ingested.code == 0, ingested.err
+    return data

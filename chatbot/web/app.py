@@ -50,6 +50,15 @@ def create_app(services: Services, bots: list[str]) -> Any:
         }
         return JSONResponse(body, status_code=200 if not problems else 503)
 
+    from fastapi.staticfiles import StaticFiles
+
+    from chatbot.web.chat_api import chat_router
+    from chatbot.web.embed import STATIC, embed_router
+
+    app.include_router(chat_router(services, bots))
+    app.include_router(embed_router(services, bots))
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
     @app.get("/")
     def index() -> Any:
         return RedirectResponse(f"/chat/{bots[0]}/")
@@ -58,7 +67,7 @@ def create_app(services: Services, bots: list[str]) -> Any:
         blocks = build_chat(
             bot,
             services.answerer(bot),
-            services.settings.bot(bot),
+            services.profile(bot),
             services.conversations,
             services.prompts.messages.get("en", "sources"),
         )

@@ -1,0 +1,260 @@
+"""`POST /api/bots/<bot>/chat`: a customer's message in, the answer out as server-sent events.
+
+The embed page (/embed/<bot>), the launcher and any other front end (a WhatsApp bridge, an app)
+all chat through here, under one set of rules, checked before any work is done:
+- the Origin: a browser page may call only from the server's own pages or a site the bot allows;
+  a request without Origin is not from a browser page (a bridge, curl) and is let through;
+- the size of the body and of the message; the number of questions in one conversation;
+- the rate per visitor (by network address, see visitors.py) and per bot;
+- the answers generated at once; a few more wait, beyond that the visitor is told to come back.
+A refusal is JSON `{"error": code, "message": <polite text in the visitor's language>}` with the
+HTTP status that says why, so that a page can show the message as it is.
+
+Stream: `start` {"conversation_id"}, then `delta` {"text"} pieces, `replace` {"text"} when what
+was shown must be taken back (the guard stopped it), and `done` {"answer", "answered",
+"fallback", "language", "sources", "conversation_id"}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import iterate_in_threadpool
+
+from chatbot.answering.chain import Turn
+from chatbot.answering.result import Delta, Done, Replace
+from chatbot.conversations import new_conversation_id
+from chatbot.services import Services
+from chatbot.settings import BotProfile
+from chatbot.web.origins import ForeignOrigin, allowed_caller
+from chatbot.web.visitor_text import text, visitor_language
+from chatbot.web.visitors import RateLimiter, VisitorAddress
+
+log = logging.getLogger(__name__)
+
+_CONVERSATION_ID = re.compile(r"^[0-9a-f]{32}$")
+_HISTORY_TURNS = 3  # turns the follow-up rewrite sees; older ones do not help a small model
+
+
+class Refusal(Exception):
+    """A request the chat will not answer; `key` names the visitor text that says why."""
+
+    def __init__(self, status: int, key: str, retry_after: float | None = None, **values: object):
+        super().__init__(key)
+        self.status, self.key, self.retry_after, self.values = status, key, retry_after, values
+
+
+class AnswerSlots:
+    """Answers generated at once for one bot, and how many more may wait for a slot."""
+
+    def __init__(self, running: int, waiting: int) -> None:
+        self._running = asyncio.Semaphore(running)
+        self._waiting, self._max_waiting = 0, waiting
+
+    async def acquire(self) -> bool:
+        if self._running.locked() and self._waiting >= self._max_waiting:
+            return False
+        self._waiting += 1
+        try:
+            await self._running.acquire()
+        finally:
+            self._waiting -= 1
+        return True
+
+    def release(self) -> None:
+        self._running.release()
+
+
+def _sse(event: str, data: dict[str, Any]) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+def cors_headers(origin: str | None) -> dict[str, str]:
+    if origin is None:
+        return {}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+
+def chat_router(services: Services, bots: list[str]) -> APIRouter:
+    router = APIRouter()
+    server = services.settings.server
+    addresses = VisitorAddress(server.trusted_proxies)
+    visitors, whole_bots = RateLimiter(), RateLimiter()
+    slots = {bot: AnswerSlots(server.concurrent_answers, server.waiting_answers) for bot in bots}
+
+    def refuse(refusal: Refusal, language: str, origin: str | None) -> JSONResponse:
+        headers = cors_headers(origin)
+        if refusal.retry_after is not None:
+            headers["Retry-After"] = str(round(refusal.retry_after))
+        body = {"error": refusal.key, "message": text(language, refusal.key, **refusal.values)}
+        return JSONResponse(body, status_code=refusal.status, headers=headers)
+
+    def check_origin(request: Request, bot: str, profile: BotProfile) -> str | None:
+        try:
+            return allowed_caller(request, profile.allowed_origins, addresses)
+        except ForeignOrigin as exc:
+            log.info("chat with %s refused: the site %s is not allowed", bot, exc)
+            raise Refusal(403, "not_allowed") from exc
+
+    def profile_of(bot: str) -> BotProfile:
+        if bot not in bots:
+            raise Refusal(404, "unknown_bot")
+        return services.profile(bot)
+
+    @router.options("/api/bots/{bot}/chat")
+    @router.options("/api/bots/{bot}/conversations/{conversation_id}")
+    def preflight(request: Request, bot: str) -> Response:
+        language = visitor_language(None, request.headers.get("accept-language"))
+        try:
+            origin = check_origin(request, bot, profile_of(bot))
+        except Refusal as refusal:
+            return refuse(refusal, language, None)
+        headers = {
+            **cors_headers(origin),
+            "Access-Control-Allow-Methods": "GET, POST",
+            "Access-Control-Allow-Headers": "Content-Type",
+            "Access-Control-Max-Age": "600",
+        }
+        return Response(status_code=204, headers=headers)
+
+    @router.post("/api/bots/{bot}/chat")
+    async def chat(request: Request, bot: str) -> Response:
+        language = visitor_language(None, request.headers.get("accept-language"))
+        origin: str | None = None
+        try:
+            profile = profile_of(bot)
+            origin = check_origin(request, bot, profile)
+            limits = profile.limits
+            body = await _read_body(request, limits.max_message_chars)
+            message, conversation_id = _parse(body)
+            language = visitor_language(message, request.headers.get("accept-language"))
+            if not message.strip():
+                raise Refusal(400, "empty")
+            if len(message) > limits.max_message_chars:
+                raise Refusal(413, "too_long", limit=limits.max_message_chars)
+            turns: list[tuple[str, str]] = []
+            if conversation_id:
+                turns = services.conversations.turns(bot, conversation_id)
+            if not turns:  # an id we never gave out is not adopted: ids are ours to make
+                conversation_id = new_conversation_id()
+            if len(turns) >= limits.max_turns:
+                raise Refusal(409, "conversation_full")
+            visitor = addresses.key(
+                request.client.host if request.client else None,
+                request.headers.get("x-forwarded-for"),
+            )
+            per_visitor = limits.visitor_messages_per_minute
+            if (wait := visitors.allow(f"{bot}\0{visitor}", per_visitor)) is not None:
+                raise Refusal(429, "too_fast", retry_after=wait)
+            if (wait := whole_bots.allow(bot, limits.bot_messages_per_minute)) is not None:
+                raise Refusal(429, "bot_busy", retry_after=wait)
+            if not await slots[bot].acquire():
+                raise Refusal(503, "bot_busy", retry_after=30)
+        except Refusal as refusal:
+            return refuse(refusal, language, origin)
+
+        assert conversation_id is not None
+        history = [Turn(q, a) for q, a in turns[-_HISTORY_TURNS:]]
+        events = _answer_events(services, bot, message, history, conversation_id)
+
+        async def stream() -> AsyncIterator[bytes]:
+            try:
+                async for chunk in iterate_in_threadpool(events):
+                    yield chunk
+            finally:  # also when the visitor goes away mid-answer
+                slots[bot].release()
+
+        headers = {
+            **cors_headers(origin),
+            "Cache-Control": "no-store",
+            "X-Accel-Buffering": "no",  # nginx: pass each event on at once
+        }
+        return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+    @router.get("/api/bots/{bot}/conversations/{conversation_id}")
+    def transcript(request: Request, bot: str, conversation_id: str) -> Response:
+        """The turns of a conversation, so that a page opened later can show it again."""
+        language = visitor_language(None, request.headers.get("accept-language"))
+        origin: str | None = None
+        try:
+            origin = check_origin(request, bot, profile_of(bot))
+            if not _CONVERSATION_ID.match(conversation_id):
+                raise Refusal(404, "bad_request")
+        except Refusal as refusal:
+            return refuse(refusal, language, origin)
+        turns = services.conversations.transcript(bot, conversation_id)
+        return JSONResponse(
+            {"conversation_id": conversation_id, "turns": turns},
+            headers={**cors_headers(origin), "Cache-Control": "no-store"},
+        )
+
+    return router
+
+
+def _answer_events(
+    services: Services, bot: str, message: str, history: list[Turn], conversation_id: str
+) -> Iterator[bytes]:
+    yield _sse("start", {"conversation_id": conversation_id})
+    try:
+        for event in services.answerer(bot).stream(message, history):
+            if isinstance(event, Delta):
+                yield _sse("delta", {"text": event.text})
+            elif isinstance(event, Replace):
+                yield _sse("replace", {"text": event.text})
+            elif isinstance(event, Done):
+                answer = event.answer
+                services.conversations.record(bot, conversation_id, answer)
+                yield _sse(
+                    "done",
+                    {
+                        "answer": answer.text,
+                        "answered": answer.answered,
+                        "fallback": answer.fallback,
+                        "language": answer.language,
+                        "sources": [s.as_json() for s in answer.sources],
+                        "conversation_id": conversation_id,
+                    },
+                )
+    except Exception:  # the chain turns model failures into answers; this is a bug
+        log.exception("answering failed for bot %s", bot)
+        language = visitor_language(message, None)
+        yield _sse("error", {"error": "failed", "message": text(language, "failed")})
+
+
+async def _read_body(request: Request, max_chars: int) -> bytes:
+    """The JSON body, refused as soon as it is longer than a message of `max_chars` can make
+    (4 bytes a character, escaped, plus the envelope): a huge upload is never read whole."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise Refusal(415, "bad_request")
+    limit = max_chars * 12 + 4096  # \uXXXX escapes of surrogate pairs: 12 bytes a character
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise Refusal(413, "too_long", limit=max_chars)
+    body = bytearray()
+    async for piece in request.stream():
+        body += piece
+        if len(body) > limit:
+            raise Refusal(413, "too_long", limit=max_chars)
+    return bytes(body)
+
+
+def _parse(body: bytes) -> tuple[str, str | None]:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Refusal(400, "bad_request") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("message"), str):
+        raise Refusal(400, "bad_request")
+    conversation_id = data.get("conversation_id")
+    if conversation_id is not None and (
+        not isinstance(conversation_id, str) or not _CONVERSATION_ID.match(conversation_id)
+    ):
+        conversation_id = None  # stale or foreign: start a new conversation
+    return data["message"], conversation_id

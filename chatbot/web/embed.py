@@ -1,0 +1,118 @@
+"""The chat made for other websites: `/embed/<bot>` (a page for an iframe) and `/widget.js`.
+
+The page is plain HTML and a small script over the chat API (chat_api.py), not Gradio: it must
+size itself to any frame down to a 360 px phone, and carry a strict Content-Security-Policy whose
+frame-ancestors lists the sites the bot allows, so that no other site can show it.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from chatbot.services import Services
+from chatbot.settings import BotProfile
+from chatbot.web.chat_api import cors_headers
+from chatbot.web.origins import ForeignOrigin, allowed_caller, frame_ancestors
+from chatbot.web.visitor_text import TEXTS, browser_language, text
+from chatbot.web.visitors import VisitorAddress
+
+STATIC = Path(__file__).parent / "static"
+
+
+def _csp(profile: BotProfile) -> str:
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' https: data:",
+            "connect-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            f"frame-ancestors {frame_ancestors(profile.allowed_origins)}",
+        ]
+    )
+
+
+def _public(bot: str, profile: BotProfile, language: str) -> dict[str, Any]:
+    """What a visitor's page may know of a bot: no contact details or persona, only looks."""
+    return {
+        "bot": bot,
+        "title": profile.title,
+        "greeting": profile.greeting,
+        "suggestions": profile.suggestions,
+        "colour": profile.colour,
+        "avatar": profile.avatar,
+        "max_chars": profile.limits.max_message_chars,
+        "language": language,
+        "texts": TEXTS,
+    }
+
+
+def _json_for_html(data: dict[str, Any]) -> str:
+    # Inside <script type="application/json">: "<" escaped so no text can close the element.
+    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+
+
+def embed_router(services: Services, bots: list[str]) -> APIRouter:
+    router = APIRouter()
+    page = Template((STATIC / "embed.html").read_text(encoding="utf-8"))
+    widget = (STATIC / "widget.js").read_bytes()
+    addresses = VisitorAddress(services.settings.server.trusted_proxies)
+
+    @router.get("/embed/{bot}", response_class=HTMLResponse)
+    def embed(request: Request, bot: str) -> Response:
+        language = browser_language(request.headers.get("accept-language"))
+        if bot not in bots:
+            return HTMLResponse(
+                f"<!doctype html><meta charset=utf-8><p>{escape(text(language, 'unknown_bot'))}",
+                status_code=404,
+            )
+        profile = services.profile(bot)
+        html = page.substitute(
+            lang=language,
+            title=escape(profile.title),
+            config=_json_for_html(_public(bot, profile, language)),
+        )
+        headers = {
+            "Content-Security-Policy": _csp(profile),
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",  # allowed sites may change at any time
+        }
+        return HTMLResponse(html, headers=headers)
+
+    @router.get("/api/bots/{bot}/profile")
+    def profile(request: Request, bot: str) -> Response:
+        """The launcher's view of a bot; refused to sites the bot does not allow."""
+        language = browser_language(request.headers.get("accept-language"))
+        if bot not in bots:
+            body = {"error": "unknown_bot", "message": text(language, "unknown_bot")}
+            return JSONResponse(body, status_code=404)
+        settings = services.profile(bot)
+        try:
+            origin = allowed_caller(request, settings.allowed_origins, addresses)
+        except ForeignOrigin:
+            body = {"error": "not_allowed", "message": text(language, "not_allowed")}
+            return JSONResponse(body, status_code=403)
+        return JSONResponse(
+            _public(bot, settings, language),
+            headers={**cors_headers(origin), "Cache-Control": "no-store"},
+        )
+
+    @router.get("/widget.js")
+    def widget_js() -> Response:
+        return Response(
+            widget,
+            media_type="text/javascript; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+        )
+
+    return router

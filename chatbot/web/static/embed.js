@@ -1,0 +1,224 @@
+// The chat page inside a business's website. Talks to POST /api/bots/<bot>/chat (server-sent
+// events) and, when opened by widget.js, to the page around it through postMessage.
+// Everything the visitor or the bot wrote is put in the page as text, never as HTML.
+(function () {
+  "use strict";
+
+  var config = JSON.parse(document.getElementById("chat-config").textContent);
+  var params = new URLSearchParams(location.search);
+  var inLauncher = params.get("launcher") === "1";
+  var api = "/api/bots/" + encodeURIComponent(config.bot);
+  var storageKey = "chatbot:" + config.bot + ":conversation";
+  var language = pickLanguage(params.get("lang") || config.language);
+  var conversationId = params.get("conversation") || load(storageKey);
+  var busy = false;
+
+  var el = function (id) { return document.getElementById(id); };
+  var log = el("log"), box = el("message"), send = el("send"), form = el("composer");
+  var suggestions = el("suggestions");
+
+  function pickLanguage(tag) {
+    var base = String(tag || "en").toLowerCase().split("-")[0];
+    if (base === "id") base = "ms";
+    return config.texts[base] ? base : "en";
+  }
+  function t(key, values) {
+    var s = (config.texts[language] || config.texts.en)[key];
+    Object.keys(values || {}).forEach(function (k) { s = s.replace("{" + k + "}", values[k]); });
+    return s;
+  }
+  // Storage may be refused in a third-party frame; the conversation then lasts as long as the page.
+  function load(key) { try { return localStorage.getItem(key); } catch (e) { return null; } }
+  function save(key, value) {
+    try { value ? localStorage.setItem(key, value) : localStorage.removeItem(key); } catch (e) {}
+  }
+  function tellParent(message) {
+    if (inLauncher && window.parent !== window) {
+      message.bot = config.bot;
+      window.parent.postMessage(message, "*");  // carries no secret beyond the widget's own id
+    }
+  }
+
+  function applyLooks() {
+    document.documentElement.style.setProperty("--accent", config.colour);
+    el("title").textContent = config.title;
+    var avatar = el("avatar");
+    if (config.avatar) avatar.style.backgroundImage = "url(" + JSON.stringify(config.avatar) + ")";
+    else avatar.textContent = (config.title || "?").trim().charAt(0).toUpperCase();
+    applyTexts();
+    if (inLauncher) {
+      el("close").hidden = false;
+      el("close").addEventListener("click", function () { tellParent({ type: "chatbot:close" }); });
+    }
+  }
+  function applyTexts() {
+    document.documentElement.lang = language;
+    box.placeholder = t("placeholder");
+    box.maxLength = config.max_chars;
+    send.textContent = t("send");
+    el("restart").title = t("new_conversation");
+    el("restart").setAttribute("aria-label", t("new_conversation"));
+    el("close").setAttribute("aria-label", t("close"));
+    box.setAttribute("aria-label", t("placeholder"));
+  }
+
+  // Text with its web addresses as links (opened outside the frame).
+  function fill(node, text) {
+    node.textContent = "";
+    var url = /https?:\/\/[^\s<>"')\]]+/g, last = 0, m;
+    while ((m = url.exec(text))) {
+      node.appendChild(document.createTextNode(text.slice(last, m.index)));
+      var a = document.createElement("a");
+      a.href = m[0]; a.textContent = m[0]; a.target = "_blank"; a.rel = "noopener noreferrer";
+      node.appendChild(a);
+      last = m.index + m[0].length;
+    }
+    node.appendChild(document.createTextNode(text.slice(last)));
+  }
+  function bubble(kind, text) {
+    var node = document.createElement("div");
+    node.className = "msg " + kind;
+    fill(node, text || "");
+    log.appendChild(node);
+    log.scrollTop = log.scrollHeight;
+    reportSize();
+    return node;
+  }
+  function showSources(node, sources) {
+    if (!sources || !sources.length) return;
+    var box = document.createElement("div");
+    box.className = "sources";
+    box.appendChild(document.createTextNode(t("sources") + ":"));
+    var list = document.createElement("ul");
+    var seen = {};
+    sources.forEach(function (s) {
+      var label = s.source + (s.page ? " · " + t("page", { n: s.page }) : "");
+      if (seen[label]) return;
+      seen[label] = true;
+      var item = document.createElement("li");
+      item.textContent = label;
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+    node.appendChild(box);
+  }
+  function showSuggestions(show) {
+    suggestions.textContent = "";
+    if (!show) return;
+    (config.suggestions || []).forEach(function (question) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.textContent = question;
+      b.addEventListener("click", function () { ask(question); });
+      suggestions.appendChild(b);
+    });
+  }
+  function reportSize() {
+    var wanted = el("chat").querySelector(".head").offsetHeight + log.scrollHeight +
+      suggestions.offsetHeight + form.offsetHeight + 8;
+    tellParent({ type: "chatbot:resize", height: wanted });
+  }
+  function setConversation(id) {
+    conversationId = id;
+    save(storageKey, id);
+    tellParent({ type: "chatbot:conversation", id: id });
+  }
+
+  function start() {
+    log.textContent = "";
+    bubble("bot", config.greeting);
+    showSuggestions(true);
+  }
+  function restore(id) {
+    fetch(api + "/conversations/" + encodeURIComponent(id), { headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : { turns: [] }; })
+      .then(function (data) {
+        if (!data.turns || !data.turns.length) { setConversation(null); return; }
+        showSuggestions(false);
+        data.turns.forEach(function (turn) {
+          bubble("user", turn.question);
+          showSources(bubble("bot", turn.answer), turn.sources);
+        });
+      })
+      .catch(function () {});
+  }
+
+  // Server-sent events from a fetch body: "event: x\ndata: {...}\n\n" blocks.
+  function readEvents(response, onEvent) {
+    var reader = response.body.getReader(), decoder = new TextDecoder(), buffer = "";
+    function pump() {
+      return reader.read().then(function (chunk) {
+        if (chunk.done) return;
+        buffer += decoder.decode(chunk.value, { stream: true });
+        var end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          var block = buffer.slice(0, end), name = "message", data = "";
+          buffer = buffer.slice(end + 2);
+          block.split("\n").forEach(function (line) {
+            if (line.indexOf("event: ") === 0) name = line.slice(7);
+            else if (line.indexOf("data: ") === 0) data += line.slice(6);
+          });
+          if (data) onEvent(name, JSON.parse(data));
+        }
+        return pump();
+      });
+    }
+    return pump();
+  }
+
+  function ask(question) {
+    question = (question || "").trim();
+    if (!question || busy) return;
+    busy = true;
+    send.disabled = true;
+    showSuggestions(false);
+    bubble("user", question);
+    box.value = "";
+    var reply = bubble("bot pending", t("thinking"));
+    var text = "";
+    fetch(api + "/chat", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+      body: JSON.stringify({ message: question, conversation_id: conversationId }),
+    })
+      .then(function (response) {
+        if (!response.ok) {
+          return response.json().then(function (refusal) {
+            reply.className = "msg notice";
+            fill(reply, refusal.message || t("failed"));
+          }, function () { reply.className = "msg notice"; fill(reply, t("failed")); });
+        }
+        return readEvents(response, function (name, data) {
+          if (name === "start") setConversation(data.conversation_id);
+          else if (name === "delta") { text += data.text; reply.className = "msg bot"; fill(reply, text); }
+          else if (name === "replace") { text = data.text; reply.className = "msg bot"; fill(reply, text); }
+          else if (name === "done") {
+            reply.className = "msg bot";
+            fill(reply, data.answer);
+            showSources(reply, data.sources);
+            if (config.texts[data.language]) { language = data.language; applyTexts(); }
+          } else if (name === "error") { reply.className = "msg notice"; fill(reply, data.message); }
+          log.scrollTop = log.scrollHeight;
+          reportSize();
+        });
+      })
+      .catch(function () { reply.className = "msg notice"; fill(reply, t("offline")); })
+      .then(function () {
+        busy = false;
+        send.disabled = false;
+        reportSize();
+      });
+  }
+
+  form.addEventListener("submit", function (e) { e.preventDefault(); ask(box.value); });
+  box.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); ask(box.value); }
+  });
+  el("restart").addEventListener("click", function () { setConversation(null); start(); });
+
+  applyLooks();
+  start();
+  if (conversationId) restore(conversationId);
+  else tellParent({ type: "chatbot:conversation", id: null });
+  reportSize();
+})();

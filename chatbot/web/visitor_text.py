@@ -1,0 +1,110 @@
+"""What the chat says to visitors around the answers, in English, Malay and Chinese.
+
+The answers themselves follow the customer's language (prompts/); these are the page's own words
+and the replies to requests the server refuses. The visitor's language is that of their message,
+else their browser's (Accept-Language), else English.
+"""
+
+from __future__ import annotations
+
+from chatbot.answering.language import detect_language
+
+LANGUAGES = ("en", "ms", "zh")
+
+# fmt: off
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "placeholder": "Type your question…",
+        "send": "Send",
+        "open": "Chat with us",
+        "close": "Close chat",
+        "new_conversation": "New conversation",
+        "sources": "Sources",
+        "page": "p. {n}",
+        "thinking": "Looking it up…",
+        "too_fast": "You're sending messages quickly. Please wait a minute and try again.",
+        "bot_busy": "We're helping many customers right now. Please try again in a minute.",
+        "too_long": "That message is too long. Please keep it under {limit} characters.",
+        "conversation_full": "This conversation is full. Please start a new conversation.",
+        "empty": "Please type a question.",
+        "not_allowed": "This chat is not available on this website.",
+        "unknown_bot": "This chat is not available.",
+        "bad_request": "Sorry, that message could not be read. Please try again.",
+        "failed": "Sorry, something went wrong. Please try again.",
+        "offline": "The chat cannot be reached. Please check your connection and try again.",
+    },
+    "ms": {
+        "placeholder": "Taip soalan anda…",
+        "send": "Hantar",
+        "open": "Sembang dengan kami",
+        "close": "Tutup sembang",
+        "new_conversation": "Perbualan baharu",
+        "sources": "Sumber",
+        "page": "hlm. {n}",
+        "thinking": "Sedang mencari…",
+        "too_fast": "Anda menghantar mesej terlalu cepat. Sila tunggu seminit dan cuba lagi.",
+        "bot_busy": "Kami sedang membantu ramai pelanggan. Sila cuba lagi sebentar lagi.",
+        "too_long": "Mesej itu terlalu panjang. Sila hadkan kepada {limit} aksara.",
+        "conversation_full": "Perbualan ini telah mencapai hadnya. Sila mulakan perbualan baharu.",
+        "empty": "Sila taip soalan anda.",
+        "not_allowed": "Sembang ini tidak tersedia di laman web ini.",
+        "unknown_bot": "Sembang ini tidak tersedia.",
+        "bad_request": "Maaf, mesej itu tidak dapat dibaca. Sila cuba lagi.",
+        "failed": "Maaf, berlaku masalah. Sila cuba lagi.",
+        "offline": "Sembang tidak dapat dihubungi. Sila semak sambungan anda dan cuba lagi.",
+    },
+    "zh": {
+        "placeholder": "请输入您的问题…",
+        "send": "发送",
+        "open": "在线咨询",
+        "close": "关闭对话",
+        "new_conversation": "新对话",
+        "sources": "来源",
+        "page": "第 {n} 页",
+        "thinking": "正在查找…",
+        "too_fast": "您发送消息太快了，请稍等一分钟再试。",
+        "bot_busy": "我们正在为很多顾客服务，请稍后再试。",
+        "too_long": "消息太长了，请不要超过 {limit} 个字符。",
+        "conversation_full": "本次对话已达上限，请开始新的对话。",
+        "empty": "请输入您的问题。",
+        "not_allowed": "此网站无法使用本聊天服务。",
+        "unknown_bot": "此聊天服务不可用。",
+        "bad_request": "抱歉，无法读取该消息，请重试。",
+        "failed": "抱歉，出了点问题，请重试。",
+        "offline": "无法连接聊天服务，请检查网络后重试。",
+    },
+}
+# fmt: on
+
+
+def text(language: str, key: str, **values: object) -> str:
+    table = TEXTS.get(language, TEXTS["en"])
+    return table[key].format(**values) if values else table[key]
+
+
+def visitor_language(message: str | None, accept_language: str | None) -> str:
+    """The language to speak to a visitor in: their message's, else their browser's."""
+    if message and message.strip():
+        detected = detect_language(message)
+        if detected in LANGUAGES:
+            return detected
+    return browser_language(accept_language)
+
+
+def browser_language(accept_language: str | None) -> str:
+    """The first of our languages in an Accept-Language header, by the visitor's preference."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        base = tag.strip().lower().split("-")[0]
+        if base == "id":  # Indonesian readers read Malay best of the three
+            base = "ms"
+        if base in LANGUAGES:
+            ranked.append((-quality, position, base))
+    return min(ranked)[2] if ranked else "en"
