@@ -104,13 +104,19 @@ class ConversationLog:
         """What the customer saw of a conversation: questions, answers and their sources."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT question, answer, answered, sources FROM answers"
+                "SELECT question, answer, answered, language, sources FROM answers"
                 " WHERE bot = ? AND conversation_id = ? ORDER BY id",
                 (bot, conversation_id),
             ).fetchall()
         return [
-            {"question": q, "answer": a, "answered": bool(ok), "sources": json.loads(s)}
-            for q, a, ok, s in rows
+            {
+                "question": q,
+                "answer": a,
+                "answered": bool(ok),
+                "language": lang,
+                "sources": json.loads(s),
+            }
+            for q, a, ok, lang, s in rows
         ]
 
     def delete_bot(self, bot: str) -> None:

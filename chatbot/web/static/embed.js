@@ -139,6 +139,8 @@
           bubble("user", turn.question);
           showSources(bubble("bot", turn.answer), turn.sources);
         });
+        var last = data.turns[data.turns.length - 1];  // speak on as the visitor last wrote
+        if (config.texts[last.language]) { language = last.language; applyTexts(); }
       })
       .catch(function () {});
   }

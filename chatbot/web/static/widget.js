@@ -59,7 +59,8 @@
     root.appendChild(bubble);
 
     var frame = null;
-    function isPhone() { return window.innerWidth < PHONE; }
+    // A page without a viewport tag lays out 980 px wide even on a phone: the screen decides.
+    function isPhone() { return Math.min(window.innerWidth, screen.width) < PHONE; }
     function place() {
       if (!frame) return;
       frame.classList.toggle("phone", isPhone());

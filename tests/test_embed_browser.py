@@ -1,0 +1,213 @@
+"""What a visitor sees of the bot on a business's own website, in headless Chromium.
+
+Host pages are served from other loopback ports than the chat server, so they are other origins,
+as a shop's website is. Screenshots are kept in test-artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.servers import Server
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+QUESTION = "Is the shop open on Sunday?"
+
+
+class HostSite:
+    """A business's website on its own loopback port: a few pages, each embedding the bot."""
+
+    def __init__(self, pages: dict[str, str]) -> None:
+        self.pages = pages
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = site.pages.get(self.path.split("?")[0])
+                if body is None:
+                    self.send_error(404)
+                    return
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return self.origin + path
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def site_pages(chat_url: str) -> dict[str, str]:
+    head = '<!doctype html><meta name="viewport" content="width=device-width, initial-scale=1">'
+    iframe = f'<iframe id="chat" src="{chat_url}/embed/shop" style="width:400px;height:600px">'
+    widget = f'<script src="{chat_url}/widget.js" data-bot="shop" defer></script>'
+    return {
+        "/iframe.html": f"{head}<title>Shop</title><h1>Gadget shop</h1>{iframe}</iframe>",
+        "/": f'{head}<title>Home</title><h1>Home</h1><a href="/prices">Prices</a>{widget}',
+        "/prices": f"{head}<title>Prices</title><h1>Prices</h1>{widget}",
+    }
+
+
+@pytest.fixture(scope="module")
+def chat_server(embed_shop: Path, cli_env: dict[str, str]) -> Iterator[Server]:
+    server = Server(embed_shop, {"CHATBOT_MODEL__BACKEND": "llamacpp"}, cli_env)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def sites(chat_server: Server, run_cli, embed_shop: Path) -> Iterator[tuple[HostSite, HostSite]]:  # type: ignore[no-untyped-def]
+    """The shop's own site (allowed to embed the bot) and a copycat site (not allowed)."""
+    shop, copycat = HostSite(site_pages(chat_server.url)), HostSite(site_pages(chat_server.url))
+    allowed = run_cli("bots", "set", "shop", f"allowed_origins={shop.origin}", data_dir=embed_shop)
+    assert allowed.code == 0, allowed.err
+    yield shop, copycat
+    shop.close()
+    copycat.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("Chromium is not installed: `make test` installs Debian's chromium package")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+def test_a_visitor_asks_in_the_iframe_and_sees_the_answer_with_sources(
+    browser: Any, sites: tuple[HostSite, HostSite]
+) -> None:
+    shop, _ = sites
+    page = browser.new_page(viewport={"width": 900, "height": 760})
+    page.goto(shop.url("/iframe.html"))
+    chat = page.frame_locator("#chat")
+    assert chat.locator(".msg.bot").first.inner_text().startswith("Hello! Selamat datang!")
+    chat.locator("#message").fill(QUESTION)
+    chat.locator("#send").click()
+    chat.locator(".msg.bot .sources").wait_for(timeout=90_000)
+    answer = chat.locator(".msg.bot").nth(1).inner_text()
+    assert "Sources:" in answer and "faq.csv" in answer
+    assert chat.locator(".msg.user").inner_text() == QUESTION
+    page.screenshot(path=ARTIFACTS / "iframe-answer.png")
+    page.close()
+
+
+def test_the_launcher_opens_the_chat_and_the_conversation_follows_the_visitor_across_pages(
+    browser: Any, sites: tuple[HostSite, HostSite]
+) -> None:
+    shop, _ = sites
+    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    page = context.new_page()
+    page.goto(shop.url("/"))
+    bubble = page.locator("[data-chatbot] .bubble")
+    bubble.click()
+    chat = page.frame_locator("[data-chatbot] iframe")
+    chat.locator("#message").fill("Adakah kedai buka pada hari Ahad?")
+    chat.locator("#message").press("Enter")
+    chat.locator(".msg.bot .sources").wait_for(timeout=90_000)
+    # The visitor wrote Malay: the page's own words follow.
+    assert chat.locator("#message").get_attribute("placeholder") == "Taip soalan anda…"
+    page.screenshot(path=ARTIFACTS / "launcher-open.png")
+
+    page.get_by_text("Prices").click()
+    page.wait_for_url(shop.url("/prices"))
+    chat = page.frame_locator("[data-chatbot] iframe")  # reopened by itself on the new page
+    chat.locator(".msg.user").wait_for(timeout=30_000)
+    assert chat.locator(".msg.user").inner_text() == "Adakah kedai buka pada hari Ahad?"
+    assert "faq.csv" in chat.locator(".msg.bot").nth(1).inner_text()
+    assert chat.locator("#message").get_attribute("placeholder") == "Taip soalan anda…"
+    page.screenshot(path=ARTIFACTS / "launcher-next-page.png")
+
+    chat.locator("#close").click()  # the close button inside the frame closes the panel
+    page.locator("[data-chatbot] iframe").wait_for(state="detached")
+    context.close()
+
+
+def test_a_site_the_bot_does_not_allow_cannot_show_it_or_chat_with_it(
+    browser: Any, sites: tuple[HostSite, HostSite], chat_server: Server
+) -> None:
+    _, copycat = sites
+    page = browser.new_page()
+    page.goto(copycat.url("/iframe.html"))
+    page.wait_for_load_state("load")
+    # Chromium replaces a frame refused by frame-ancestors with an error page.
+    frame = next(f for f in page.frames if f != page.main_frame)
+    assert frame.locator("#message").count() == 0
+    page.screenshot(path=ARTIFACTS / "refused-iframe.png")
+
+    # Nor can the copycat's script talk to the chat API directly.
+    outcome = page.evaluate(
+        """async (url) => {
+            try {
+                const r = await fetch(url, {method: "POST",
+                    headers: {"Content-Type": "application/json"},
+                    body: JSON.stringify({message: "Is the shop open on Sunday?"})});
+                return "status " + r.status;
+            } catch (e) { return "refused"; }
+        }""",
+        f"{chat_server.url}/api/bots/shop/chat",
+    )
+    assert outcome == "refused"
+
+    # And the launcher draws no bubble there.
+    page.goto(copycat.url("/"))
+    page.wait_for_load_state("networkidle")
+    assert page.locator("[data-chatbot]").count() == 0
+    page.close()
+
+
+def test_on_a_phone_the_launcher_opens_the_whole_chat_full_screen(
+    browser: Any, sites: tuple[HostSite, HostSite]
+) -> None:
+    shop, _ = sites
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    page.goto(shop.url("/"))
+    page.locator("[data-chatbot] .bubble").click()
+    frame = page.locator("[data-chatbot] iframe")
+    frame.wait_for()
+    box = frame.bounding_box()
+    assert box == {"x": 0, "y": 0, "width": 360, "height": 740}
+    chat = page.frame_locator("[data-chatbot] iframe")
+    for part in ("#title", "#message", "#send", ".msg.bot"):
+        assert chat.locator(part).first.is_visible()
+    send = chat.locator("#send").bounding_box()
+    assert send is not None and send["x"] + send["width"] <= 360 and send["y"] < 740
+    page.screenshot(path=ARTIFACTS / "phone-360.png")
+    context.close()
