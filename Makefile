@@ -8,7 +8,15 @@ DEMO_DATA ?= data/demo
 # The multimodal library is not built: the chat models here read text only.
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAVA_BUILD=OFF
 
-.PHONY: demo test lint bench-retrieval bench-ingest bench-answer clean
+.PHONY: demo test chromium lint bench-retrieval bench-ingest bench-answer clean
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@command -v chromium >/dev/null || { \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium \
+	  || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive \
+	       $(SUDO) apt-get install -y --no-install-recommends chromium; }; }
 
 $(VENV)/.installed-%: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +29,7 @@ demo: $(VENV)/.installed-dev
 	$(BIN)/chatbot --data-dir $(DEMO_DATA) demo
 
 ## test: set up, then lint, type-check and run the test suite
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev chromium
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
