@@ -3,7 +3,7 @@
 1. In-process, per question: time to first token and total for our chain, beside the bare model
    answering the same prompt (the baseline, same run). What we add on top of the model
    (retrieval, prompt, guard) is our total minus the time spent inside the model. Target: < 150 ms.
-2. `chatbot serve` on a free loopback port, 10 gradio_client customers asking at once: all must
+2. `chatbot serve` on a free loopback port, 10 customers asking at once on the chat API: all must
    be answered; p50/p95 latency, beside one customer alone (same run).
 
     python -m bench.answer
@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import statistics
@@ -174,12 +175,15 @@ def free_port() -> int:
 
 def concurrent(data: Path, customers: int = 10) -> list[list[str]]:
     import httpx
-    from gradio_client import Client
-
-    from chatbot.web.chat_ui import message_text
 
     port = free_port()
-    env = {**os.environ, "CHATBOT_MODEL__BACKEND": "llamacpp"}
+    # Each customer comes from an address of their own, as on the web: the server is told to
+    # believe X-Forwarded-For from loopback, as it would behind a reverse proxy.
+    env = {
+        **os.environ,
+        "CHATBOT_MODEL__BACKEND": "llamacpp",
+        "CHATBOT_SERVER__TRUSTED_PROXIES": '["127.0.0.1/32"]',
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "chatbot", "--data-dir", str(data), "serve", "--port", str(port)],
         env=env,
@@ -197,18 +201,27 @@ def concurrent(data: Path, customers: int = 10) -> list[list[str]]:
                 pass
             time.sleep(0.5)
 
-        def chat(question: str, out: list[tuple[float, bool]]) -> None:
-            client = Client(f"{url}/chat/demo-shop/", verbose=False, download_files=False)
+        def chat(question: str, out: list[tuple[float, bool]], visitor: int = 1) -> None:
+            """One customer's question over the chat API, timed until the answer is complete."""
             started = time.perf_counter()
-            _, history = client.predict(question, [], api_name="/chat")
-            text = message_text(history[-1]["content"]) if history else ""
-            out.append((time.perf_counter() - started, bool(text.strip())))
+            answered = False
+            with httpx.stream(
+                "POST",
+                f"{url}/api/bots/demo-shop/chat",
+                json={"message": question},
+                headers={"X-Forwarded-For": f"198.51.100.{visitor}"},
+                timeout=300,
+            ) as response:
+                for line in response.iter_lines():
+                    if line.startswith("data: ") and '"answer"' in line:
+                        answered = bool(json.loads(line[6:])["answer"].strip())
+            out.append((time.perf_counter() - started, answered))
 
         alone: list[tuple[float, bool]] = []
         chat(QUESTIONS[0], alone)
         together: list[tuple[float, bool]] = []
         threads = [
-            threading.Thread(target=chat, args=(QUESTIONS[i % len(QUESTIONS)], together))
+            threading.Thread(target=chat, args=(QUESTIONS[i % len(QUESTIONS)], together, i + 2))
             for i in range(customers)
         ]
         for t in threads:
@@ -261,7 +274,7 @@ def main() -> None:
             "target: added by us (retrieval, prompt, guard; total minus time in the model) < 150 ms"
         )
         print()
-        print("chatbot serve, gradio_client customers (seconds)")
+        print("chatbot serve, customers on the chat API (seconds)")
         print(table(["load", "answered", "p50 s", "p95 s", "max s"], concurrent(data)))
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +61,6 @@ class Server:
             time.sleep(0.2)  # polling for start-up, not timing anything
         pytest.fail("chatbot serve did not start within 240 s")
 
-    def chat(self, bot: str = "demo-shop") -> Any:
-        from gradio_client import Client
-
-        return Client(f"{self.url}/chat/{bot}/", verbose=False, download_files=False)
-
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -71,3 +68,54 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+Event = tuple[str, dict[str, Any]]
+
+
+def chat(
+    server: Server,
+    message: str,
+    *,
+    bot: str = "demo-shop",
+    visitor: str | None = None,
+    conversation_id: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[httpx.Response, list[Event]]:
+    """POST a message to the chat API as a front end would; the response and its server-sent
+    events in order (none when refused). `visitor` goes in X-Forwarded-For, which a server that
+    trusts loopback as its proxy believes."""
+    sent = {**({"X-Forwarded-For": visitor} if visitor else {}), **(headers or {})}
+    with httpx.stream(
+        "POST",
+        f"{server.url}/api/bots/{bot}/chat",
+        json={"message": message, "conversation_id": conversation_id},
+        headers=sent,
+        timeout=180,
+    ) as response:
+        if response.status_code != 200:
+            response.read()
+            return response, []
+        return response, parse_events(response.iter_text())
+
+
+def parse_events(pieces: Iterator[str]) -> list[Event]:
+    events, buffer = [], ""
+    for piece in pieces:
+        buffer += piece
+        while "\n\n" in buffer:
+            block, buffer = buffer.split("\n\n", 1)
+            lines = dict(line.split(": ", 1) for line in block.splitlines())
+            events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+def shown_text(events: list[Event]) -> str:
+    """What the visitor ends up seeing of the answer."""
+    done = [data for name, data in events if name == "done"]
+    return str(done[-1]["answer"]) if done else ""
+
+
+def sources_of(events: list[Event]) -> list[str]:
+    done = [data for name, data in events if name == "done"]
+    return [s["source"] for s in done[-1]["sources"]] if done else []

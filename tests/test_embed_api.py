@@ -16,12 +16,18 @@ import httpx
 import pytest
 
 from tests.servers import Server
+from tests.servers import chat as post_chat
 
 SERVER_ENV = {
     "CHATBOT_MODEL__BACKEND": "llamacpp",
     "CHATBOT_SERVER__TRUSTED_PROXIES": '["127.0.0.1/32"]',
 }
 NO_MATCH_MS = "Siapakah perdana menteri Jepun?"  # nothing in the shop's documents: no model call
+
+
+def chat(server: Server, message: str, **options: Any) -> Any:
+    """The shop bot, as a visitor of its own unless a test names one."""
+    return post_chat(server, message, **{"bot": "shop", "visitor": "203.0.113.1", **options})
 
 
 @pytest.fixture(scope="module")
@@ -40,41 +46,6 @@ def set_bot(run_cli, embed_shop: Path):  # type: ignore[no-untyped-def]
         assert result.code == 0, result.err
 
     return set_
-
-
-def chat(
-    server: Server,
-    message: str,
-    *,
-    bot: str = "shop",
-    visitor: str = "203.0.113.1",
-    conversation_id: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[httpx.Response, list[tuple[str, dict[str, Any]]]]:
-    """POST a message; the response and its server-sent events, in order."""
-    body = {"message": message, "conversation_id": conversation_id}
-    with httpx.stream(
-        "POST",
-        f"{server.url}/api/bots/{bot}/chat",
-        json=body,
-        headers={"X-Forwarded-For": visitor, **(headers or {})},
-        timeout=120,
-    ) as response:
-        if response.status_code != 200:
-            response.read()
-            return response, []
-        return response, parse_events(response.iter_text())
-
-
-def parse_events(pieces: Iterator[str]) -> list[tuple[str, dict[str, Any]]]:
-    events, buffer = [], ""
-    for piece in pieces:
-        buffer += piece
-        while "\n\n" in buffer:
-            block, buffer = buffer.split("\n\n", 1)
-            lines = dict(line.split(": ", 1) for line in block.splitlines())
-            events.append((lines["event"], json.loads(lines["data"])))
-    return events
 
 
 def test_an_answer_streams_as_events_ending_with_its_sources(server: Server) -> None:

@@ -5,30 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from chatbot.web.chat_ui import message_text
 from tests.ollama_stub import OllamaStub
-from tests.servers import Server
-
-
-def say(
-    client: Any, message: str, history: list[dict[str, Any]]
-) -> tuple[list[str], list[dict[str, Any]]]:
-    """Send a message as the chat page does; every streamed state of the last answer, and the
-    final history."""
-    job = client.submit(message, history, api_name="/chat")
-    states = []
-    for _, messages in job:
-        states.append(message_text(messages[-1]["content"]) if messages else "")
-    return states, job.result()[1]
-
-
-def last_text(history: list[dict[str, Any]]) -> str:
-    return message_text(history[-1]["content"])
+from tests.servers import Server, chat, shown_text, sources_of
 
 
 @pytest.fixture(scope="module")
@@ -45,34 +27,40 @@ def test_health_and_readiness_answer(served: Server) -> None:
     assert ready.json()["model"].startswith("llamacpp:SmolLM2-135M-Instruct")
 
 
-def test_the_chat_page_shows_the_bot_greeting_and_suggestions(served: Server) -> None:
-    page = httpx.get(f"{served.url}/chat/demo-shop/", follow_redirects=True).text
-    assert "Gadget Care Penang" in page
-    assert "fonts.googleapis.com" not in page  # visitors' browsers are not sent to Google
+def test_the_chat_page_shows_the_bot_and_loads_nothing_from_elsewhere(served: Server) -> None:
+    home = httpx.get(f"{served.url}/", follow_redirects=True)
+    assert home.url.path == "/chat/demo-shop/"
+    assert "Gadget Care Penang" in home.text
+    assert "Ask me about repairs" in home.text  # the greeting, from the bot's profile
+    # Visitors' browsers are sent nowhere else: no fonts, scripts or images from other hosts.
+    policy = home.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy
+    assert "https://" not in home.text.split("</head>")[0]
 
 
 def test_a_customer_chats_with_a_follow_up_and_sees_sources(served: Server) -> None:
-    client = served.chat()
-    states, history = say(client, "How much does an iPhone 14 screen replacement cost?", [])
-    answer = last_text(history)
-    assert len(states) > 1  # it streamed
-    assert "**Sources**" in answer and "price-list.pdf" in answer
-    states, history = say(client, "And the battery?", history)
-    follow_up = last_text(history)
-    assert [m["role"] for m in history] == ["user", "assistant", "user", "assistant"]
-    assert "**Sources**" in follow_up
-    assert "price-list.pdf" in follow_up  # the follow-up was searched with its context
+    response, events = chat(served, "How much does an iPhone 14 screen replacement cost?")
+    assert response.status_code == 200
+    assert any(name in ("delta", "replace") for name, _ in events)  # text came before the end
+    assert shown_text(events) and sources_of(events)
+    conversation = events[0][1]["conversation_id"]
+    _, follow_up = chat(served, "And the battery?", conversation_id=conversation)
+    assert follow_up[0][1]["conversation_id"] == conversation
+    done = follow_up[-1][1]
+    # The follow-up was searched with its context: "the battery" alone is about nothing.
+    assert any("battery" in s["text"].lower() for s in done["sources"])
 
 
 @pytest.mark.parametrize(
-    ("message", "reply"),
-    [("   ", "Please type a question."), ("x" * 10_000, "Your message is too long.")],
+    ("message", "status", "reply"),
+    [("   ", 400, "Please type a question."), ("x" * 10_000, 413, "That message is too long.")],
 )
 def test_bad_messages_get_a_clear_reply_and_the_server_keeps_serving(
-    served: Server, message: str, reply: str
+    served: Server, message: str, status: int, reply: str
 ) -> None:
-    _, history = say(served.chat(), message, [])
-    assert last_text(history).startswith(reply)
+    response, _ = chat(served, message)
+    assert response.status_code == status
+    assert response.json()["message"].startswith(reply)
     assert httpx.get(f"{served.url}/healthz").status_code == 200
 
 
@@ -85,11 +73,12 @@ def test_ollama_dying_mid_stream_is_an_offline_message_and_the_next_customer_is_
         try:
             stub.state.reply = "An iPhone 14 screen replacement costs RM480."
             stub.state.die_after_chunks = 4
-            _, history = say(server.chat(), "How much is an iPhone 14 screen?", [])
-            assert last_text(history).startswith("Sorry, the assistant is offline right now.")
+            _, events = chat(server, "How much is an iPhone 14 screen?")
+            assert shown_text(events).startswith("Sorry, the assistant is offline right now.")
+            assert events[-1][1]["fallback"] == "model_error"
             stub.state.die_after_chunks = None
-            _, history = say(server.chat(), "How much is an iPhone 14 screen?", [])
-            assert last_text(history).startswith("An iPhone 14 screen replacement costs RM480.")
+            _, events = chat(server, "How much is an iPhone 14 screen?")
+            assert shown_text(events).startswith("An iPhone 14 screen replacement costs RM480.")
         finally:
             server.stop()
     if os.environ.get("CHATBOT_KEEP_LOGS"):
@@ -106,8 +95,8 @@ def test_the_quick_start_demo_sets_up_the_shop_and_serves_it(
         assert ready.json()["bots"] == ["demo-shop"]
         page = httpx.get(f"{server.url}/", follow_redirects=True).text
         assert "Gadget Care Penang" in page
-        _, history = say(server.chat(), "Adakah kedai buka pada hari Ahad?", [])
-        assert "faq.csv" in last_text(history)
+        _, events = chat(server, "Adakah kedai buka pada hari Ahad?")
+        assert "faq.csv" in sources_of(events)
     finally:
         server.stop()
     assert "ingested: 3 (" in server.log.read_text()

@@ -14,12 +14,9 @@ log = logging.getLogger(__name__)
 
 
 def create_app(services: Services, bots: list[str]) -> Any:
-    switch_off_phoning_home()  # before Gradio is imported (Services did it too; cheap)
-    import gradio as gr
+    switch_off_phoning_home()  # before any web library is imported (Services did it too)
     from fastapi import FastAPI
     from fastapi.responses import JSONResponse, RedirectResponse
-
-    from chatbot.web.chat_ui import build_chat, theme
 
     app = FastAPI(title="chatbot", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -63,24 +60,4 @@ def create_app(services: Services, bots: list[str]) -> Any:
     def index() -> Any:
         return RedirectResponse(f"/chat/{bots[0]}/")
 
-    for bot in bots:
-        blocks = build_chat(
-            bot,
-            services.answerer(bot),
-            services.profile(bot),
-            services.conversations,
-            services.prompts.messages.get("en", "sources"),
-        )
-        blocks.queue(default_concurrency_limit=services.settings.server.concurrent_answers)
-        app = gr.mount_gradio_app(
-            app,
-            blocks,
-            path=f"/chat/{bot}",
-            theme=theme(),
-            footer_links=[],  # no "built with Gradio" or API links on a business's chat
-            ssr_mode=False,  # server-side rendering would need a Node.js server beside us
-            mcp_server=False,
-            pwa=False,
-            enable_monitoring=False,
-        )
     return app

@@ -1,8 +1,10 @@
-"""The chat made for other websites: `/embed/<bot>` (a page for an iframe) and `/widget.js`.
+"""The customer chat: `/embed/<bot>` (a page for an iframe), `/widget.js` (the launcher), and the
+same page on its own at `/chat/<bot>/`.
 
 The page is plain HTML and a small script over the chat API (chat_api.py), not Gradio: it must
-size itself to any frame down to a 360 px phone, and carry a strict Content-Security-Policy whose
-frame-ancestors lists the sites the bot allows, so that no other site can show it.
+size itself to any frame down to a 360 px phone, carry a strict Content-Security-Policy whose
+frame-ancestors lists the sites the bot allows, so that no other site can show it, and chat under
+the API's rules (origins, sizes, rates), which a Gradio app's own endpoints would sidestep.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def embed_router(services: Services, bots: list[str]) -> APIRouter:
     addresses = VisitorAddress(services.settings.server.trusted_proxies)
 
     @router.get("/embed/{bot}", response_class=HTMLResponse)
+    @router.get("/chat/{bot}/", response_class=HTMLResponse)  # the same chat as a page of its own
     def embed(request: Request, bot: str) -> Response:
         language = browser_language(request.headers.get("accept-language"))
         if bot not in bots:

@@ -218,6 +218,7 @@
   });
   el("restart").addEventListener("click", function () { setConversation(null); start(); });
 
+  if (window.top === window) document.body.classList.add("standalone");  // its own page
   applyLooks();
   start();
   if (conversationId) restore(conversationId);
