@@ -146,3 +146,21 @@ def embed_shop(tmp_path_factory: pytest.TempPathFactory, run_cli) -> Path:  # ty
         ingested = run_cli("ingest", "--bot", bot, str(source), data_dir=data)
         assert ingested.code == 0, ingested.err
     return data
+
+
+@pytest.fixture(scope="session")
+def embed_server(embed_shop: Path, cli_env: dict[str, str]) -> Iterator[Any]:
+    """`chatbot serve` of the two bots on the embedded model, shared by the embed tests. It
+    trusts X-Forwarded-For from loopback, as it would behind a reverse proxy, so that a test can
+    speak as visitors of its own; a browser's requests carry none and count as 127.0.0.1."""
+    from tests.servers import Server
+
+    server = Server(embed_shop, EMBED_SERVER_ENV, cli_env)
+    yield server
+    server.stop()
+
+
+EMBED_SERVER_ENV = {
+    "CHATBOT_MODEL__BACKEND": "llamacpp",
+    "CHATBOT_SERVER__TRUSTED_PROXIES": '["127.0.0.1/32"]',
+}

@@ -1,7 +1,7 @@
 """The chat API and embed page under their rules: allowed sites, sizes, rates, concurrency.
 
-One server (embedded model) for the module. It trusts X-Forwarded-For from loopback, as it would
-behind a reverse proxy, so that each test can speak as its own visitor addresses.
+One server (embedded model), shared with the browser tests. It trusts X-Forwarded-For from
+loopback, as it would behind a reverse proxy, so that each test can speak as visitors of its own.
 """
 
 from __future__ import annotations
@@ -15,13 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import EMBED_SERVER_ENV
 from tests.servers import Server
 from tests.servers import chat as post_chat
 
-SERVER_ENV = {
-    "CHATBOT_MODEL__BACKEND": "llamacpp",
-    "CHATBOT_SERVER__TRUSTED_PROXIES": '["127.0.0.1/32"]',
-}
 NO_MATCH_MS = "Siapakah perdana menteri Jepun?"  # nothing in the shop's documents: no model call
 
 
@@ -31,10 +28,8 @@ def chat(server: Server, message: str, **options: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def server(embed_shop: Path, cli_env: dict[str, str]) -> Iterator[Server]:
-    served = Server(embed_shop, SERVER_ENV, cli_env)
-    yield served
-    served.stop()
+def server(embed_server: Server) -> Server:
+    return embed_server
 
 
 @pytest.fixture
@@ -233,7 +228,7 @@ def test_answers_generated_at_once_are_bounded_and_the_rest_told_the_bot_is_busy
     embed_shop: Path, cli_env: dict[str, str]
 ) -> None:
     env = {
-        **SERVER_ENV,
+        **EMBED_SERVER_ENV,
         "CHATBOT_SERVER__CONCURRENT_ANSWERS": "1",
         "CHATBOT_SERVER__WAITING_ANSWERS": "0",
     }

@@ -79,10 +79,8 @@ def site_pages(chat_url: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def chat_server(embed_shop: Path, cli_env: dict[str, str]) -> Iterator[Server]:
-    server = Server(embed_shop, {"CHATBOT_MODEL__BACKEND": "llamacpp"}, cli_env)
-    yield server
-    server.stop()
+def chat_server(embed_server: Server) -> Server:
+    return embed_server
 
 
 @pytest.fixture(scope="module")
