@@ -492,6 +492,87 @@ def embed_code(
         )
 
 
+admin_app = typer.Typer(
+    help="Staff accounts of the console at /admin: owners (everything) and editors (knowledge"
+    " and bot settings).",
+    no_args_is_help=True,
+)
+app.add_typer(admin_app, name="admin")
+
+
+def _new_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    return password
+
+
+PasswordStdin = Annotated[
+    bool,
+    typer.Option("--password-stdin", help="Read the password from standard input (scripts)."),
+]
+
+
+@admin_app.command("create")
+def admin_create(
+    username: Annotated[str, typer.Argument(help="The user name to log in with.")],
+    role: Annotated[
+        str, typer.Option("--role", help="owner (everything) or editor (knowledge, bots).")
+    ] = "owner",
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Create a staff account (asks for the password; there is no default one)."""
+    from chatbot.accounts import Role
+    from chatbot.audit import command_line_actor
+
+    if role not in {r.value for r in Role}:
+        _fail(f"role {role!r} is not one of: owner, editor", 2)
+    services = _services()
+    services.accounts.create(username, _new_password(password_stdin), Role(role))
+    services.audit.record(command_line_actor(), "account.create", username, f"role={role}")
+    print(f"created {role} {username}; log in at /admin")
+
+
+@admin_app.command("list")
+def admin_list(as_json: JsonOption = False) -> None:
+    """The staff accounts and their roles."""
+    rows = [
+        {"username": account.username, "role": account.role.value, "disabled": disabled}
+        for account, disabled in _services().accounts.all()
+    ]
+    if as_json:
+        print(json.dumps(rows))
+    elif not rows:
+        print("no accounts yet: `chatbot admin create NAME`")
+    for row in [] if as_json else rows:
+        print(f"{row['username']}\t{row['role']}{'  (disabled)' if row['disabled'] else ''}")
+
+
+@admin_app.command("passwd")
+def admin_passwd(
+    username: Annotated[str, typer.Argument(help="The account.")],
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Set an account's password; its open sessions end."""
+    from chatbot.audit import command_line_actor
+
+    services = _services()
+    services.accounts.set_password(username, _new_password(password_stdin))
+    services.audit.record(command_line_actor(), "account.password", username)
+    print(f"password of {username} changed")
+
+
+@admin_app.command("remove")
+def admin_remove(username: Annotated[str, typer.Argument(help="The account.")]) -> None:
+    """Remove a staff account (not the last owner)."""
+    from chatbot.audit import command_line_actor
+
+    services = _services()
+    services.accounts.remove(username)
+    services.audit.record(command_line_actor(), "account.remove", username)
+    print(f"removed {username}")
+
+
 def main() -> None:
     """Entry point: usage errors exit 2 (typer), known failures 1 with a one-line message."""
     try:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from chatbot.accounts import Accounts
 from chatbot.answering.chain import Answerer
 from chatbot.answering.prompts import PromptSet
+from chatbot.audit import AuditLog
 from chatbot.bots import BotRegistry
 from chatbot.conversations import ConversationLog
 from chatbot.llm.base import ChatBackend, ModelUnavailable
@@ -20,6 +22,9 @@ from knowledge.ingest import IngestLimits
 from knowledge.parse_worker import ParseLimits
 from knowledge.retrieval import FusionSettings
 from knowledge.splitting import SplitSettings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +120,23 @@ class Services:
 
     @cached_property
     def conversations(self) -> ConversationLog:
-        return ConversationLog(self.settings.data_dir / "conversations.db")
+        return ConversationLog(self.database)
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        admin = self.settings.admin
+        return Accounts(self.database, admin.session_hours, admin.failed_logins_allowed)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.database)
+
+    @cached_property
+    def database(self) -> Engine:
+        """The application database, migrated to the current schema."""
+        from chatbot.store.database import database_url, open_database
+
+        return open_database(database_url(self.settings.database.url, self.settings.data_dir))
 
     def warm_up(self, bot: str) -> None:
         """Load the models before the first question, so that no customer waits for it and
@@ -145,3 +166,5 @@ class Services:
         for kb in self._knowledge.values():
             kb.close()
         self._knowledge.clear()
+        if "database" in self.__dict__:
+            self.database.dispose()

@@ -259,6 +259,27 @@ class BotProfile(BaseModel):
         return list(dict.fromkeys(normalised))  # order kept, duplicates dropped
 
 
+class DatabaseSettings(BaseModel):
+    url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the application database (accounts, audit log,"
+        " conversations), e.g. postgresql+psycopg://chatbot@db/chatbot;"
+        " default: SQLite at <data dir>/chatbot.db.",
+    )
+
+
+class AdminSettings(BaseModel):
+    session_hours: float = Field(
+        8, gt=0, description="How long a staff login lasts without logging in again."
+    )
+    failed_logins_allowed: int = Field(
+        5,
+        ge=1,
+        description="Failed logins, per account and per address in 15 minutes, before further"
+        " attempts must wait.",
+    )
+
+
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address to listen on; loopback by default.")
     port: int = Field(7860, ge=1, le=65535, description="Port to listen on.")
@@ -294,6 +315,8 @@ class Settings(BaseSettings):
     model: ModelSettings = ModelSettings()
     answering: AnsweringSettings = AnsweringSettings()
     server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    admin: AdminSettings = AdminSettings()
     bots: dict[str, BotProfile] = Field(
         default_factory=dict, description="Per-bot profile, by bot name; others get defaults."
     )

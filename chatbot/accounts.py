@@ -1,0 +1,248 @@
+"""Staff accounts: who may use the console, with which role, and their login sessions.
+
+Passwords are kept as scrypt hashes (memory-hard and slow on purpose; in the standard library).
+There is no default account or password: the first one is made with `chatbot admin create`.
+A session is a random token in a cookie; the database keeps only its SHA-256, so a copy of the
+database lets no one in. Failed logins are counted per account and per address: past the
+allowance in 15 minutes, further attempts are refused until the window has room again, which
+slows password guessing to a crawl without locking the real user out for good.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import Engine, delete, func, insert, select, update
+
+from chatbot.store.schema import accounts, login_failures, sessions
+from knowledge.errors import KnowledgeError
+
+USERNAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._@-]{0,63}$")
+MIN_PASSWORD = 10
+FAILURE_WINDOW_S = 15 * 60
+# scrypt cost: 2^15 x 8 x 128 bytes = 32 MiB and about 0.1 s a check on one core.
+_SCRYPT = {"n": 2**15, "r": 8, "p": 1}
+
+
+class Role(StrEnum):
+    OWNER = "owner"  # everything, accounts and the audit log included
+    EDITOR = "editor"  # knowledge and bot settings
+
+
+class AccountError(KnowledgeError):
+    """An account cannot be made or changed as asked; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    username: str
+    role: Role
+
+
+class LoginRefused(Exception):
+    """Wrong user name or password (never saying which), or too many attempts."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, maxmem=64 * 1024 * 1024, **_SCRYPT)
+    return "scrypt${n}${r}${p}${salt}${digest}".format(
+        **_SCRYPT,
+        salt=base64.b64encode(salt).decode(),
+        digest=base64.b64encode(digest).decode(),
+    )
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(
+            password.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            maxmem=64 * 1024 * 1024,
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Checked against for unknown user names too, so that timing does not tell which exist.
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Accounts:
+    def __init__(self, engine: Engine, session_hours: float, failures_allowed: int) -> None:
+        self._engine = engine
+        self._session_s = session_hours * 3600
+        self._failures_allowed = failures_allowed
+
+    # -- accounts ---------------------------------------------------------------------
+    def create(self, username: str, password: str, role: Role) -> Account:
+        if not USERNAME.match(username):
+            raise AccountError(
+                f"user name {username!r} is not allowed: letters, digits, '.', '_', '@', '-'"
+            )
+        if len(password) < MIN_PASSWORD:
+            raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+        with self._engine.begin() as db:
+            if db.execute(select(accounts.c.id).where(accounts.c.username == username)).first():
+                raise AccountError(f"there is already an account {username!r}")
+            result = db.execute(
+                insert(accounts).values(
+                    username=username,
+                    role=role.value,
+                    password_hash=hash_password(password),
+                    created_at=time.time(),
+                    disabled=False,
+                )
+            )
+            new_id = result.inserted_primary_key[0] if result.inserted_primary_key else 0
+        return Account(int(new_id), username, role)
+
+    def all(self) -> list[tuple[Account, bool]]:
+        """Every account, with whether it is disabled."""
+        query = select(accounts.c.id, accounts.c.username, accounts.c.role, accounts.c.disabled)
+        with self._engine.connect() as db:
+            rows = db.execute(query.order_by(accounts.c.username)).all()
+        return [(Account(i, u, Role(r)), bool(d)) for i, u, r, d in rows]
+
+    def count(self) -> int:
+        with self._engine.connect() as db:
+            return int(db.execute(select(func.count()).select_from(accounts)).scalar_one())
+
+    def set_password(self, username: str, password: str) -> None:
+        if len(password) < MIN_PASSWORD:
+            raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+        account = self._find(username)
+        with self._engine.begin() as db:
+            db.execute(
+                update(accounts)
+                .where(accounts.c.id == account.id)
+                .values(password_hash=hash_password(password))
+            )
+            db.execute(delete(sessions).where(sessions.c.account_id == account.id))
+
+    def remove(self, username: str) -> None:
+        account = self._find(username)
+        with self._engine.begin() as db:
+            owners = db.execute(
+                select(func.count()).select_from(accounts).where(accounts.c.role == "owner")
+            ).scalar_one()
+            if account.role is Role.OWNER and owners <= 1:
+                raise AccountError("the last owner cannot be removed; make another owner first")
+            db.execute(delete(sessions).where(sessions.c.account_id == account.id))
+            db.execute(delete(accounts).where(accounts.c.id == account.id))
+
+    def _find(self, username: str) -> Account:
+        query = select(accounts.c.id, accounts.c.username, accounts.c.role)
+        with self._engine.connect() as db:
+            row = db.execute(query.where(accounts.c.username == username)).first()
+        if row is None:
+            raise AccountError(f"there is no account {username!r}")
+        return Account(row[0], row[1], Role(row[2]))
+
+    # -- logging in -------------------------------------------------------------------
+    def log_in(self, username: str, password: str, address: str) -> tuple[Account, str]:
+        """The account and a new session token; LoginRefused otherwise."""
+        now = time.time()
+        keys = [f"user:{username.lower()}"[:128], f"addr:{address}"[:128]]
+        wait = self._wait_needed(keys, now)
+        if wait:
+            raise LoginRefused(
+                f"too many failed logins; try again in {int(wait) + 1} seconds", wait
+            )
+        query = select(
+            accounts.c.id, accounts.c.username, accounts.c.role, accounts.c.password_hash
+        ).where(accounts.c.username == username, accounts.c.disabled.is_(False))
+        with self._engine.connect() as db:
+            row = db.execute(query).first()
+        if row is None:
+            check_password(password, _dummy_hash())
+            ok = False
+        else:
+            ok = check_password(password, row[3])
+        if not ok:
+            with self._engine.begin() as db:
+                db.execute(insert(login_failures), [{"key": k, "at": now} for k in keys])
+            raise LoginRefused("wrong user name or password")
+        assert row is not None
+        token = secrets.token_urlsafe(32)
+        with self._engine.begin() as db:
+            db.execute(
+                insert(sessions).values(
+                    token_hash=_token_hash(token),
+                    account_id=row[0],
+                    created_at=now,
+                    expires_at=now + self._session_s,
+                )
+            )
+            db.execute(delete(login_failures).where(login_failures.c.key == keys[0]))
+            db.execute(delete(sessions).where(sessions.c.expires_at < now))
+        return Account(row[0], row[1], Role(row[2])), token
+
+    def _wait_needed(self, keys: list[str], now: float) -> float:
+        since = now - FAILURE_WINDOW_S
+        with self._engine.begin() as db:
+            db.execute(delete(login_failures).where(login_failures.c.at < since))
+            waits = []
+            for key in keys:
+                times = (
+                    db.execute(
+                        select(login_failures.c.at)
+                        .where(login_failures.c.key == key, login_failures.c.at >= since)
+                        .order_by(login_failures.c.at)
+                    )
+                    .scalars()
+                    .all()
+                )
+                if len(times) >= self._failures_allowed:
+                    # Room again when the oldest failure that counts leaves the window.
+                    oldest = times[len(times) - self._failures_allowed]
+                    waits.append(oldest + FAILURE_WINDOW_S - now)
+        return max(waits, default=0.0)
+
+    def session(self, token: str | None) -> Account | None:
+        """The account logged in with `token`, if the session is still valid."""
+        if not token:
+            return None
+        query = (
+            select(accounts.c.id, accounts.c.username, accounts.c.role)
+            .join(sessions, sessions.c.account_id == accounts.c.id)
+            .where(
+                sessions.c.token_hash == _token_hash(token),
+                sessions.c.expires_at > time.time(),
+                accounts.c.disabled.is_(False),
+            )
+        )
+        with self._engine.connect() as db:
+            row = db.execute(query).first()
+        return Account(row[0], row[1], Role(row[2])) if row else None
+
+    def log_out(self, token: str) -> None:
+        with self._engine.begin() as db:
+            db.execute(delete(sessions).where(sessions.c.token_hash == _token_hash(token)))

@@ -1,0 +1,85 @@
+"""The tables, as SQLAlchemy Core metadata: what the migrations create, and what queries use.
+
+A change here goes with a new migration in migrations/versions/; the test suite checks that the
+migrated schema and this metadata agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),  # owner | editor
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    # The cookie holds a random token; only its SHA-256 is stored, so a copy of the database
+    # does not let anyone in.
+    Column("token_hash", String(64), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(128), nullable=False),  # "user:<name>" or "addr:<address>"
+    Column("at", Float, nullable=False),
+    Index("login_failures_by_key", "key", "at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", Float, nullable=False),
+    Column("actor", String(64), nullable=False),  # a username, or "cli:<os user>"
+    Column("action", String(64), nullable=False),
+    Column("target", Text, nullable=False, default=""),
+    Column("detail", Text, nullable=False, default=""),
+)
+
+answers = Table(
+    "answers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("bot", String(64), nullable=False),
+    Column("conversation_id", String(32), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("answered", Boolean, nullable=False),
+    Column("fallback", String(16)),
+    Column("guard_reason", Text, nullable=False, default=""),
+    Column("language", String(8), nullable=False),
+    Column("sources", Text, nullable=False),  # JSON list
+    Column("model", String(255)),
+    Column("prompt", String(255)),
+    Column("timings", Text, nullable=False),  # JSON object
+    Index("answers_by_conversation", "conversation_id", "id"),
+    Index("answers_by_bot_time", "bot", "created_at"),
+)
