@@ -127,8 +127,10 @@ def ingest(
     Exit status: 0 when every file was ingested or unchanged, 1 when some file was rejected
     (the others are still ingested), 2 on a usage error.
     """
+    from chatbot.audit import command_line_actor
+    from chatbot.staff_actions import ingest_files
+
     services = _services()
-    kb = services.knowledge(bot)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -136,7 +138,7 @@ def ingest(
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err, transient=True) as progress:
-        report = ingest_paths(kb, paths, services.ingest_limits, _RichProgress(progress))
+        report = ingest_files(services, bot, paths, command_line_actor(), _RichProgress(progress))
     _print_report(report, as_json)
     if report.rejected:
         raise typer.Exit(1)
@@ -235,13 +237,17 @@ def forget(
     bot: BotOption = "default",
 ) -> None:
     """Remove a document and every passage of it from a bot's knowledge base."""
-    kb = _services().knowledge(bot)
+    from chatbot.audit import command_line_actor
+    from chatbot.staff_actions import forget_document
+
+    services = _services()
+    kb = services.knowledge(bot)
     matches = kb.find_sources(source)
     if not matches:
         _fail(f"no document {source!r} in bot {bot!r}; `chatbot docs --bot {bot}` lists them")
     if len(matches) > 1:
         _fail(f"{source!r} matches several documents: {', '.join(matches)}; name one exactly")
-    kb.forget(matches[0])
+    forget_document(services, bot, matches[0], command_line_actor())
     print(f"forgot: {matches[0]}")
 
 
@@ -409,11 +415,14 @@ def bots_create(
     assignments: Assignments = None,
 ) -> None:
     """Create a bot, optionally setting its profile at once."""
+    from chatbot.audit import command_line_actor
     from chatbot.bots import parse_assignments
     from chatbot.settings import BotProfile
+    from chatbot.staff_actions import create_bot
 
     services = _services()
-    services.bots.create(name, parse_assignments(assignments or [], BotProfile()))
+    changes = parse_assignments(assignments or [], BotProfile())
+    create_bot(services, name, changes, command_line_actor())
     print(f"created bot {name}; add documents with `chatbot ingest --bot {name} PATH`")
 
 
@@ -440,7 +449,11 @@ def bots_set(
     services = _services()
     if not services.bots.exists(name):
         _fail(f"there is no bot {name!r}; create it with `chatbot bots create {name}`")
-    services.bots.update(name, parse_assignments(assignments, services.profile(name)))
+    from chatbot.audit import command_line_actor
+    from chatbot.staff_actions import change_bot
+
+    changes = parse_assignments(assignments, services.profile(name))
+    change_bot(services, name, changes, command_line_actor())
     _show_profile(name, as_json=False)
 
 
@@ -457,7 +470,10 @@ def bots_delete(
         f"Delete bot {name!r} with its documents and conversations?", err=True
     ):
         raise typer.Exit(1)
-    services.delete_bot(name)
+    from chatbot.audit import command_line_actor
+    from chatbot.staff_actions import delete_bot
+
+    delete_bot(services, name, command_line_actor())
     print(f"deleted bot {name}")
 
 

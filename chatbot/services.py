@@ -16,6 +16,7 @@ from chatbot.conversations import ConversationLog
 from chatbot.llm.base import ChatBackend, ModelUnavailable
 from chatbot.offline import switch_off_phoning_home
 from chatbot.settings import BotProfile, Settings
+from chatbot.uploads import UploadLog
 from knowledge.base import KnowledgeBase, check_bot_name
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.ingest import IngestLimits
@@ -84,6 +85,7 @@ class Services:
         self.knowledge(bot).drop()
         self._knowledge.pop(bot).close()
         self.conversations.delete_bot(bot)
+        self.uploads.forget(bot)
         self.bots.delete(bot)
 
     def knowledge(self, bot: str, *, reindexing: bool = False) -> KnowledgeBase:
@@ -126,6 +128,10 @@ class Services:
     def accounts(self) -> Accounts:
         admin = self.settings.admin
         return Accounts(self.database, admin.session_hours, admin.failed_logins_allowed)
+
+    @cached_property
+    def uploads(self) -> UploadLog:
+        return UploadLog(self.database)
 
     @cached_property
     def audit(self) -> AuditLog:

@@ -83,3 +83,19 @@ answers = Table(
     Index("answers_by_conversation", "conversation_id", "id"),
     Index("answers_by_bot_time", "bot", "created_at"),
 )
+
+uploads = Table(
+    "uploads",
+    metadata,
+    # What became of each file staff gave a bot, rejected ones included: the knowledge base
+    # holds only what was ingested, and staff must see why the rest was not.
+    Column("id", Integer, primary_key=True),
+    Column("bot", String(64), nullable=False),
+    Column("source", String(255), nullable=False),
+    Column("status", String(16), nullable=False),  # ingested | unchanged | rejected
+    Column("reason", Text, nullable=False, default=""),
+    Column("chunks", Integer, nullable=False, default=0),
+    Column("at", Float, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Index("uploads_by_bot", "bot", "source", "id"),
+)

@@ -1,4 +1,4 @@
-"""Accounts, sessions, login failures, the audit log and the answers given to customers.
+"""Accounts, sessions, login failures, the audit log, the answers given to customers, uploads.
 
 Revision ID: 0001
 Revises:
@@ -72,8 +72,20 @@ def upgrade() -> None:
     )
     op.create_index("answers_by_conversation", "answers", ["conversation_id", "id"])
     op.create_index("answers_by_bot_time", "answers", ["bot", "created_at"])
+    op.create_table(
+        "uploads",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("bot", sa.String(64), nullable=False),
+        sa.Column("source", sa.String(255), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("chunks", sa.Integer, nullable=False),
+        sa.Column("at", sa.Float, nullable=False),
+        sa.Column("actor", sa.String(64), nullable=False),
+    )
+    op.create_index("uploads_by_bot", "uploads", ["bot", "source", "id"])
 
 
 def downgrade() -> None:
-    for table in ("answers", "audit_log", "login_failures", "sessions", "accounts"):
+    for table in ("uploads", "answers", "audit_log", "login_failures", "sessions", "accounts"):
         op.drop_table(table)
