@@ -74,7 +74,7 @@ class ConversationLog:
         with self._engine.connect() as db:
             return [(q, a) for q, a in db.execute(query)]
 
-    def transcript(self, bot: str, conversation_id: str) -> list[dict[str, object]]:
+    def transcript(self, bot: str, conversation_id: str) -> list[dict[str, Any]]:
         """What the customer saw of a conversation: questions, answers and their sources."""
         query = (
             select(
@@ -90,6 +90,24 @@ class ConversationLog:
         with self._engine.connect() as db:
             rows = db.execute(query).mappings().all()
         return [{**row, "answered": bool(row["answered"]), "sources": _json(row)} for row in rows]
+
+    def recent(
+        self, bot: str, *, answered: bool | None = None, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """The latest answers of a bot, newest first; only (not) answered ones if asked."""
+        query = select(
+            answers.c.created_at,
+            answers.c.conversation_id,
+            answers.c.question,
+            answers.c.answered,
+            answers.c.fallback,
+            answers.c.sources,
+        ).where(answers.c.bot == bot)
+        if answered is not None:
+            query = query.where(answers.c.answered.is_(answered))
+        with self._engine.connect() as db:
+            rows = db.execute(query.order_by(answers.c.id.desc()).limit(limit)).mappings().all()
+        return [{**row, "sources": _json(row)} for row in rows]
 
     def delete_bot(self, bot: str) -> None:
         with self._engine.begin() as db:

@@ -170,6 +170,10 @@ class KnowledgeBase:
     def documents(self) -> list[DocumentRecord]:
         return self._catalog.documents()
 
+    def chunks_of(self, source: str) -> list[Chunk]:
+        """A document's passages in order, as they are indexed."""
+        return self._catalog.chunks_of(source)
+
     def find_sources(self, name: str) -> list[str]:
         """Sources matching `name` exactly, or by file name when a path was given."""
         sources = [d.source for d in self.documents()]

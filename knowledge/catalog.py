@@ -219,6 +219,14 @@ class Catalog:
         for chunk_id, version, text, page, section, ordinal, is_faq in rows:
             yield chunk_id, version, Chunk(text, page, section, ordinal, bool(is_faq))
 
+    def chunks_of(self, source: str) -> list[Chunk]:
+        rows = self._db.execute(
+            "SELECT text, page, section, ordinal, is_faq FROM chunks WHERE source = ?"
+            " ORDER BY ordinal",
+            (source,),
+        )
+        return [Chunk(t, p, s, o, bool(f)) for t, p, s, o, f in rows]
+
     def keyword_search(self, query: str, limit: int) -> list[tuple[str, float]]:
         """(chunk_id, BM25 score, higher is better) for chunks sharing words with the query."""
         terms = list(dict.fromkeys(tokenize(query)))[:64]

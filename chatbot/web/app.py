@@ -60,4 +60,27 @@ def create_app(services: Services, bots: list[str]) -> Any:
     def index() -> Any:
         return RedirectResponse(f"/chat/{bots[0]}/")
 
+    import gradio as gr
+
+    from chatbot.web.admin_auth import admin_auth
+    from chatbot.web.console import build_console, console_theme
+    from chatbot.web.origins import server_origin
+    from chatbot.web.visitors import VisitorAddress
+
+    app.include_router(admin_auth(services, app))
+    addresses = VisitorAddress(services.settings.server.trusted_proxies)
+    # The embed snippets name this server as the staff member's browser reaches it.
+    console = build_console(services, lambda request: server_origin(request, addresses))
+    app = gr.mount_gradio_app(
+        app,
+        console,
+        path="/admin",
+        theme=console_theme(),
+        footer_links=[],
+        ssr_mode=False,  # server-side rendering would need a Node.js server beside us
+        mcp_server=False,
+        pwa=False,
+        enable_monitoring=False,
+        max_file_size=int(services.settings.ingest.max_file_mb * 1024 * 1024),
+    )
     return app

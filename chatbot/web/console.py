@@ -1,0 +1,410 @@
+"""The staff console at /admin: a Gradio app behind the login of admin_auth.py.
+
+Every handler looks up the staff account of its request (a session that expired mid-page gets a
+clear error, not a stack trace) and checks the role: editors manage knowledge and bot settings;
+owners also read conversations and the audit log. Each action goes through staff_actions.py or
+is audited here, so the audit log misses nothing the console does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from chatbot.accounts import Account, Role
+from chatbot.services import Services
+from chatbot.staff_actions import change_bot, create_bot, forget_document, ingest_files
+from chatbot.web.admin_auth import session_account
+from chatbot.web.snippets import embed_snippets
+from knowledge.errors import KnowledgeError
+from knowledge.ingest import ProgressSink
+
+# System fonts: Gradio's default theme makes every browser fetch Google Fonts.
+_FONTS = ("ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif")
+_MONO = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
+
+DOC_COLUMNS = ["document", "status", "pages", "chunks", "when", "reason"]
+HIT_COLUMNS = ["rank", "score", "similarity", "document", "page", "section", "text"]
+ANSWER_COLUMNS = ["when", "conversation", "question", "answered", "why not", "sources"]
+AUDIT_COLUMNS = ["when", "who", "action", "what", "detail"]
+
+
+def _when(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+
+
+class _GradioProgress(ProgressSink):
+    def __init__(self, progress: Any) -> None:
+        self._progress, self._files, self._done, self._name = progress, 1, 0, ""
+
+    def files(self, total: int) -> None:
+        self._files = max(total, 1)
+
+    def file_started(self, path: Path) -> None:
+        self._name = path.name
+        self._progress(self._done / self._files, desc=f"reading {self._name}")
+
+    def chunks(self, done: int, total: int) -> None:
+        share = (self._done + done / max(total, 1)) / self._files
+        self._progress(share, desc=f"indexing {self._name}: {done}/{total} passages")
+
+    def file_done(self, path: Path) -> None:
+        self._done += 1
+
+
+def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
+    def staff(request: Any, role: Role = Role.EDITOR) -> Account:
+        account = session_account(services, request)
+        if account is None:
+            raise gr.Error("Your session has ended: reload the page and log in again.")
+        if role is Role.OWNER and account.role is not Role.OWNER:
+            raise gr.Error("Only an owner may do this.")
+        return account
+
+    def bot_choices() -> list[str]:
+        return services.bot_names()
+
+    # -- knowledge --------------------------------------------------------------------
+    def documents(bot: str) -> list[list[Any]]:
+        if not bot:
+            return []
+        indexed = {d.source: d for d in services.knowledge(bot).documents()}
+        rows: list[list[Any]] = []
+        for upload in services.uploads.latest(bot):
+            record = indexed.pop(upload.source, None)
+            if upload.status == "rejected":
+                rows.append([upload.source, "rejected", "", "", _when(upload.at), upload.reason])
+            elif record is not None:
+                when = _when(upload.at)
+                rows.append([record.source, "ingested", record.pages, record.chunks, when, ""])
+        for record in indexed.values():  # ingested before uploads were recorded
+            rows.append([record.source, "ingested", record.pages, record.chunks, "", ""])
+        return rows
+
+    def upload(  # type: ignore[no-untyped-def]
+        bot: str,
+        files: list[Any] | None,
+        request: gr.Request,
+        progress=gr.Progress(),  # noqa: B008 - Gradio's way of asking for a progress bar
+    ):
+        account = staff(request)
+        if not bot:
+            raise gr.Error("Choose or create a bot first.")
+        paths = [Path(f if isinstance(f, str) else f.name) for f in files or []]
+        if not paths:
+            raise gr.Error("Choose one or more files to upload.")
+        report = ingest_files(services, bot, paths, account.username, _GradioProgress(progress))
+        lines = [
+            f"**{len(report.ingested)} ingested** ({sum(n for _, n in report.ingested)} passages),"
+            f" {len(report.unchanged)} unchanged, **{len(report.rejected)} rejected**"
+        ]
+        lines += [f"- rejected: {p.name}: {why}" for p, why in report.rejected]
+        return "\n".join(lines), documents(bot), gr.update(choices=_sources(bot), value=None), None
+
+    def _sources(bot: str) -> list[str]:
+        return [d.source for d in services.knowledge(bot).documents()] if bot else []
+
+    def delete_document(bot: str, source: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = staff(request)
+        if not source:
+            raise gr.Error("Choose a document to delete.")
+        forget_document(services, bot, source, account.username)
+        return f"Deleted {source}.", documents(bot), gr.update(choices=_sources(bot), value=None)
+
+    def preview(bot: str, source: str | None, request: gr.Request) -> list[list[Any]]:
+        staff(request)
+        if not source:
+            raise gr.Error("Choose a document to preview.")
+        return [
+            [c.ordinal + 1, c.page or "", c.section, c.text]
+            for c in services.knowledge(bot).chunks_of(source)
+        ]
+
+    def try_search(bot: str, query: str, request: gr.Request) -> list[list[Any]]:
+        staff(request)
+        hits = services.knowledge(bot).search(query, k=services.settings.retrieval.k)
+        return [
+            [
+                i,
+                round(h.score, 4),
+                "" if h.similarity is None else round(h.similarity, 3),
+                h.source,
+                h.page or "",
+                h.section,
+                h.text,
+            ]
+            for i, h in enumerate(hits, 1)
+        ]
+
+    # -- try the bot ------------------------------------------------------------------
+    def try_bot(bot: str, question: str, request: gr.Request) -> tuple[str, list[list[Any]]]:
+        staff(request)
+        if not question.strip():
+            raise gr.Error("Type a question.")
+        answerer = services.answerer(bot)
+        hits = services.knowledge(bot).search(question, k=services.settings.answering.passages)
+        answer = answerer.answer(question)
+        verdict = "answered" if answer.answered else f"fell back ({answer.fallback})"
+        text = f"{answer.text}\n\n*{verdict}; model {answer.model or 'none'}*"
+        rows = [
+            [
+                i,
+                round(h.score, 4),
+                "" if h.similarity is None else round(h.similarity, 3),
+                h.source,
+                h.page or "",
+                h.section,
+                h.text,
+            ]
+            for i, h in enumerate(hits, 1)
+        ]
+        return text, rows
+
+    # -- bot settings -----------------------------------------------------------------
+    def load_profile(bot: str, request: gr.Request) -> list[Any]:
+        if not bot:
+            return [""] * 6 + ["#0f766e", "", "", 8, 120, 1000, 40, ""]
+        p = services.profile(bot)
+        iframe, script = embed_snippets(public_url(request), bot, p.title)
+        return [
+            p.business,
+            p.title,
+            p.greeting,
+            p.persona,
+            p.contact,
+            p.avatar,
+            p.colour,
+            "\n".join(p.suggestions),
+            "\n".join(p.allowed_origins),
+            p.limits.visitor_messages_per_minute,
+            p.limits.bot_messages_per_minute,
+            p.limits.max_message_chars,
+            p.limits.max_turns,
+            f"{iframe}\n\n{script}",
+        ]
+
+    def save_profile(
+        bot: str,
+        business: str,
+        title: str,
+        greeting: str,
+        persona: str,
+        contact: str,
+        avatar: str,
+        colour: str,
+        suggestions: str,
+        origins: str,
+        per_visitor: float,
+        per_bot: float,
+        max_chars: float,
+        max_turns: float,
+        request: gr.Request,
+    ) -> str:
+        account = staff(request)
+        if not bot:
+            raise gr.Error("Choose or create a bot first.")
+        changes: dict[str, Any] = {
+            "business": business,
+            "title": title,
+            "greeting": greeting,
+            "persona": persona,
+            "contact": contact,
+            "avatar": avatar.strip(),
+            "colour": colour,
+            "suggestions": [s.strip() for s in suggestions.splitlines() if s.strip()],
+            "allowed_origins": [o.strip() for o in origins.splitlines() if o.strip()],
+            "limits.visitor_messages_per_minute": int(per_visitor or 0),
+            "limits.bot_messages_per_minute": int(per_bot or 0),
+            "limits.max_message_chars": int(max_chars or 0),
+            "limits.max_turns": int(max_turns or 0),
+        }
+        current = services.profile(bot).model_dump(mode="json")
+        changed = {k: v for k, v in changes.items() if _current(current, k) != v}
+        if not changed:
+            return "Nothing changed."
+        try:
+            change_bot(services, bot, changed, account.username)
+        except KnowledgeError as exc:
+            raise gr.Error(str(exc)) from exc
+        return f"Saved: {', '.join(changed)}. The chat uses it from the next message."
+
+    def new_bot(name: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = staff(request)
+        try:
+            create_bot(services, name.strip(), {}, account.username)
+        except KnowledgeError as exc:
+            raise gr.Error(str(exc)) from exc
+        return gr.update(choices=bot_choices(), value=name.strip()), ""
+
+    # -- conversations and audit (owners) ---------------------------------------------
+    def conversations(bot: str, which: str, request: gr.Request) -> list[list[Any]]:
+        staff(request, Role.OWNER)
+        answered = {"all": None, "answered": True, "not answered": False}[which]
+        rows = services.conversations.recent(bot, answered=answered)
+        return [
+            [
+                _when(r["created_at"]),
+                r["conversation_id"],
+                r["question"],
+                "yes" if r["answered"] else "no",
+                r["fallback"] or "",
+                ", ".join(sorted({s["source"] for s in r["sources"]})),
+            ]
+            for r in rows
+        ]
+
+    def transcript(bot: str, conversation_id: str, request: gr.Request) -> str:
+        account = staff(request, Role.OWNER)
+        turns = services.conversations.transcript(bot, conversation_id.strip())
+        if not turns:
+            raise gr.Error(f"No conversation {conversation_id!r} with bot {bot!r}.")
+        services.audit.record(account.username, "conversation.open", f"{bot}: {conversation_id}")
+        parts = []
+        for turn in turns:
+            sources = ", ".join(
+                s["source"] + (f" p.{s['page']}" if s["page"] else "") for s in turn["sources"]
+            )
+            parts.append(f"**Customer:** {turn['question']}\n\n**Bot:** {turn['answer']}")
+            if sources:
+                parts.append(f"*Sources: {sources}*")
+        return "\n\n---\n\n".join(parts)
+
+    def audit_rows(request: gr.Request) -> list[list[Any]]:
+        staff(request, Role.OWNER)
+        return [
+            [_when(e.at), e.actor, e.action, e.target, e.detail] for e in services.audit.entries()
+        ]
+
+    # -- the page ---------------------------------------------------------------------
+    def on_load(request: gr.Request):  # type: ignore[no-untyped-def]
+        account = staff(request)
+        choices = bot_choices()
+        first = choices[0] if choices else None
+        owner = account.role is Role.OWNER
+        who = f"Logged in as **{account.username}** ({account.role.value})"
+        return (
+            who,
+            gr.update(choices=choices, value=first),
+            gr.update(visible=owner),
+            gr.update(visible=owner),
+        )
+
+    with gr.Blocks(title="Chatbot console", analytics_enabled=False) as console:
+        with gr.Row():
+            who = gr.Markdown()
+            gr.HTML(
+                '<form method="post" action="/admin/logout" style="text-align:right">'
+                '<button type="submit" class="lg secondary">Log out</button></form>'
+            )
+        with gr.Row():
+            bot = gr.Dropdown(label="Bot", choices=[], scale=3)
+            new_name = gr.Textbox(label="New bot", placeholder="name: a-z, 0-9, - and _", scale=2)
+            create = gr.Button("Create bot", scale=1)
+        with gr.Tab("Knowledge"):
+            files = gr.File(label="Upload documents", file_count="multiple", type="filepath")
+            add = gr.Button("Add to the knowledge base", variant="primary")
+            outcome = gr.Markdown()
+            docs = gr.Dataframe(headers=DOC_COLUMNS, label="Documents", interactive=False)
+            with gr.Row():
+                chosen = gr.Dropdown(label="Document", choices=[], scale=3)
+                show = gr.Button("Preview passages", scale=1)
+                remove = gr.Button("Delete document", variant="stop", scale=1)
+            passages = gr.Dataframe(
+                headers=["#", "page", "section", "text"], label="Passages", interactive=False
+            )
+            with gr.Row():
+                query = gr.Textbox(label="Try a search", scale=4)
+                search = gr.Button("Search", scale=1)
+            hits = gr.Dataframe(
+                headers=HIT_COLUMNS, label="What would be retrieved", interactive=False
+            )
+        with gr.Tab("Try the bot"):
+            question = gr.Textbox(label="Ask as a customer would")
+            ask = gr.Button("Ask", variant="primary")
+            reply = gr.Markdown()
+            used = gr.Dataframe(headers=HIT_COLUMNS, label="Passages retrieved", interactive=False)
+        with gr.Tab("Bot settings"):
+            business = gr.Textbox(label="Business name (in the prompt)")
+            title = gr.Textbox(label="Title (above the chat)")
+            greeting = gr.Textbox(label="Greeting", lines=2)
+            persona = gr.Textbox(label="Persona and tone (added to the prompt)", lines=2)
+            contact = gr.Textbox(label="Contact offered when the bot cannot help")
+            avatar = gr.Textbox(label="Avatar URL (https://… or /path)")
+            colour = gr.ColorPicker(label="Colour")
+            suggestions = gr.Textbox(label="Suggested questions, one a line", lines=3)
+            origins = gr.Textbox(
+                label="Sites allowed to embed the bot, one a line (https://shop.example)", lines=2
+            )
+            with gr.Row():
+                per_visitor = gr.Number(label="Messages a visitor a minute", precision=0)
+                per_bot = gr.Number(label="Messages the bot a minute", precision=0)
+                max_chars = gr.Number(label="Longest message (characters)", precision=0)
+                max_turns = gr.Number(label="Questions a conversation", precision=0)
+            save = gr.Button("Save", variant="primary")
+            saved = gr.Markdown()
+            snippets = gr.Code(label="Embed on your website", language="html", interactive=False)
+        with gr.Tab("Conversations", visible=False) as conversations_tab:
+            with gr.Row():
+                which = gr.Radio(["all", "answered", "not answered"], value="all", label="Show")
+                refresh = gr.Button("Refresh")
+            answers = gr.Dataframe(
+                headers=ANSWER_COLUMNS, label="Recent answers", interactive=False
+            )
+            with gr.Row():
+                conversation = gr.Textbox(label="Conversation id", scale=4)
+                open_it = gr.Button("Open transcript", scale=1)
+            shown = gr.Markdown()
+        with gr.Tab("Audit log", visible=False) as audit_tab:
+            reload_audit = gr.Button("Refresh")
+            audit = gr.Dataframe(headers=AUDIT_COLUMNS, interactive=False)
+
+        profile_fields = [
+            business,
+            title,
+            greeting,
+            persona,
+            contact,
+            avatar,
+            colour,
+            suggestions,
+            origins,
+            per_visitor,
+            per_bot,
+            max_chars,
+            max_turns,
+        ]
+        console.load(on_load, outputs=[who, bot, conversations_tab, audit_tab])
+        bot.change(documents, bot, docs).then(
+            lambda b: gr.update(choices=_sources(b), value=None), bot, chosen
+        ).then(load_profile, bot, [*profile_fields, snippets])
+        create.click(new_bot, new_name, [bot, new_name])
+        add.click(upload, [bot, files], [outcome, docs, chosen, files])
+        remove.click(delete_document, [bot, chosen], [outcome, docs, chosen])
+        show.click(preview, [bot, chosen], passages)
+        search.click(try_search, [bot, query], hits)
+        query.submit(try_search, [bot, query], hits)
+        ask.click(try_bot, [bot, question], [reply, used])
+        question.submit(try_bot, [bot, question], [reply, used])
+        save.click(save_profile, [bot, *profile_fields], saved).then(
+            load_profile, bot, [*profile_fields, snippets]
+        )
+        refresh.click(conversations, [bot, which], answers)
+        which.change(conversations, [bot, which], answers)
+        open_it.click(transcript, [bot, conversation], shown)
+        reload_audit.click(audit_rows, None, audit)
+    return console
+
+
+def _current(profile: dict[str, Any], dotted: str) -> Any:
+    value: Any = profile
+    for part in dotted.split("."):
+        value = value[part]
+    return value
+
+
+def console_theme() -> Any:
+    return gr.themes.Soft(font=_FONTS, font_mono=_MONO)
