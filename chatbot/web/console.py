@@ -268,9 +268,8 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             sources = ", ".join(
                 s["source"] + (f" p.{s['page']}" if s["page"] else "") for s in turn["sources"]
             )
-            parts.append(f"**Customer:** {turn['question']}\n\n**Bot:** {turn['answer']}")
-            if sources:
-                parts.append(f"*Sources: {sources}*")
+            part = f"**Customer:** {turn['question']}\n\n**Bot:** {turn['answer']}"
+            parts.append(part + (f"\n\n*Sources: {sources}*" if sources else ""))
         return "\n\n---\n\n".join(parts)
 
     def audit_rows(request: gr.Request) -> list[list[Any]]:

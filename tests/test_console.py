@@ -1,0 +1,194 @@
+"""The staff console at /admin, driven for real: over HTTP for the locks, in headless Chromium for
+what staff do (log in, upload, read what was rejected and why, review a conversation)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import CORPUS, DEMO, ROOT
+from tests.servers import Server, chat, sources_of
+
+OWNER, EDITOR, PASSWORD = "ana", "ben", "correct horse battery"
+GUESSED = "carl"  # the account a password guesser goes after (the others stay usable)
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def console_server(  # type: ignore[no-untyped-def]
+    tmp_path_factory: pytest.TempPathFactory, run_cli, cli_env: dict[str, str]
+) -> Iterator[Server]:
+    """A shop bot with its FAQ, an owner and an editor made with `chatbot admin create`; served
+    in extract mode (the console is under test here, not the model)."""
+    data = tmp_path_factory.mktemp("console")
+    assert run_cli("bots", "create", "shop", "title=Gadget Care", data_dir=data).code == 0
+    assert (
+        run_cli("ingest", "--bot", "shop", str(DEMO / "documents" / "faq.csv"), data_dir=data).code
+        == 0
+    )
+    for name, role in ((OWNER, "owner"), (EDITOR, "editor"), (GUESSED, "editor")):
+        made = run_cli(
+            "admin",
+            "create",
+            name,
+            "--role",
+            role,
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+            data_dir=data,
+        )
+        assert made.code == 0, made.err
+    env = {
+        "CHATBOT_ANSWERING__MODE": "extract",
+        "CHATBOT_SERVER__TRUSTED_PROXIES": '["127.0.0.1/32"]',
+    }
+    server = Server(data, env, cli_env)
+    yield server
+    server.stop()
+
+
+def log_in(server: Server, username: str, password: str, address: str) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}/admin/login",
+        data={"username": username, "password": password, "next": "/admin/"},
+        headers={"X-Forwarded-For": address},
+    )
+
+
+def test_nothing_under_admin_answers_without_a_session(console_server: Server) -> None:
+    page = httpx.get(f"{console_server.url}/admin/", headers={"Accept": "text/html"})
+    assert page.status_code == 303 and page.headers["location"] == "/admin/login?next=/admin/"
+    for path in ("/admin/gradio_api/info", "/admin/config", "/admin/gradio_api/upload"):
+        assert httpx.get(f"{console_server.url}{path}").status_code == 401, path
+    upload = httpx.post(
+        f"{console_server.url}/admin/gradio_api/upload",
+        files={"files": ("faq.csv", b"question,answer\nq,a\n")},
+    )
+    assert upload.status_code == 401
+    forged = httpx.get(
+        f"{console_server.url}/admin/gradio_api/info",
+        cookies={"chatbot_session": "made-up"},
+    )
+    assert forged.status_code == 401
+
+
+def test_a_wrong_password_is_refused_and_repeated_failures_must_wait(
+    console_server: Server,
+) -> None:
+    wrong = log_in(console_server, GUESSED, "not the password", "198.51.100.9")
+    assert wrong.status_code == 401 and "Wrong user name or password." in wrong.text
+    assert "set-cookie" not in wrong.headers
+    unknown = log_in(console_server, "nobody", PASSWORD, "198.51.100.9")
+    assert unknown.status_code == 401 and "Wrong user name or password." in unknown.text
+    for _ in range(4):  # five failures in all for this account
+        log_in(console_server, GUESSED, "still wrong", "198.51.100.9")
+    held = log_in(console_server, GUESSED, PASSWORD, "198.51.100.10")  # right, but must wait
+    assert held.status_code == 429 and "too many failed logins" in held.text.lower()
+    editor = log_in(console_server, EDITOR, PASSWORD, "198.51.100.9")
+    assert editor.status_code == 303  # another account is not held back
+    assert editor.headers["location"] == "/admin/"
+    cookie = editor.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/admin" in cookie
+
+
+def test_a_login_form_posted_from_another_site_is_refused(console_server: Server) -> None:
+    response = httpx.post(
+        f"{console_server.url}/admin/login",
+        data={"username": EDITOR, "password": PASSWORD},
+        headers={"Origin": "https://evil.example", "X-Forwarded-For": "198.51.100.11"},
+    )
+    assert response.status_code == 403 and "set-cookie" not in response.headers
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("Chromium is not installed: `make test` installs Debian's chromium package")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+def open_console(browser: Any, server: Server, username: str) -> Any:
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(f"{server.url}/admin/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.get_by_text(f"Logged in as {username}").wait_for(timeout=60_000)
+    return page
+
+
+def test_staff_upload_documents_and_see_each_ones_outcome(
+    browser: Any, console_server: Server
+) -> None:
+    page = open_console(browser, console_server, EDITOR)
+    page.locator("input[type=file]").first.set_input_files(
+        [
+            str(CORPUS / "pdf" / "malaysia-press-release-2021.pdf"),
+            str(CORPUS / "pdf" / "encrypted-password-test.pdf"),
+        ]
+    )
+    page.get_by_role("button", name="Add to the knowledge base").click()
+    page.get_by_text(
+        "rejected: encrypted-password-test.pdf: the PDF is password-protected"
+    ).wait_for(timeout=180_000)
+    page.get_by_text("1 ingested (18 passages), 0 unchanged, 1 rejected").wait_for()
+    # Both are listed among the documents, the rejected one with its reason.
+    listed = page.get_by_text("malaysia-press-release-2021.pdf", exact=True)
+    assert any(listed.nth(i).is_visible() for i in range(listed.count()))
+    reasons = page.get_by_text("the PDF is password-protected; save a copy", exact=False)
+    assert sum(reasons.nth(i).is_visible() for i in range(reasons.count())) >= 2
+    page.screenshot(path=ARTIFACTS / "console-upload.png", full_page=True)
+    # What a customer asking about it would get, before and after staff delete it.
+    question = "Apakah kenyataan media mengenai Perintah Kawalan Pergerakan (PKP)?"
+    _, found = chat(console_server, question, bot="shop", visitor="192.0.2.50")
+    assert "malaysia-press-release-2021.pdf" in sources_of(found)
+    page.get_by_role("combobox", name="Document", exact=True).click()
+    page.get_by_role("option", name="malaysia-press-release-2021.pdf").click()
+    page.get_by_role("button", name="Delete document").click()
+    page.get_by_text("Deleted malaysia-press-release-2021.pdf.").wait_for(timeout=60_000)
+    _, after = chat(console_server, question, bot="shop", visitor="192.0.2.50")
+    assert "malaysia-press-release-2021.pdf" not in sources_of(after)
+    # An editor does not see conversations or the audit log.
+    assert page.get_by_role("tab", name="Conversations").count() == 0
+    assert page.get_by_role("tab", name="Audit log").count() == 0
+    page.close()
+
+
+def test_an_owner_finds_a_customers_conversation_and_opening_it_is_audited(
+    browser: Any, console_server: Server
+) -> None:
+    _, events = chat(console_server, "Adakah kedai buka pada hari Ahad?", bot="shop")
+    conversation = events[0][1]["conversation_id"]
+    page = open_console(browser, console_server, OWNER)
+    page.get_by_role("tab", name="Conversations").click()
+    page.get_by_role("button", name="Refresh").first.click()
+    page.get_by_text(conversation).filter(visible=True).first.wait_for(timeout=60_000)
+    assert page.get_by_text("Adakah kedai buka pada hari Ahad?").count() >= 1
+    page.get_by_label("Conversation id").fill(conversation)
+    page.get_by_role("button", name="Open transcript").click()
+    page.get_by_text("Sources: faq.csv").filter(visible=True).first.wait_for(timeout=60_000)
+    page.screenshot(path=ARTIFACTS / "console-transcript.png", full_page=True)
+    page.get_by_role("tab", name="Audit log").click()
+    page.get_by_role("button", name="Refresh").last.click()
+    page.get_by_text("conversation.open").filter(visible=True).first.wait_for(timeout=60_000)
+    assert page.get_by_text("knowledge.upload").count() >= 1  # the editor's upload, by name
+    page.close()
