@@ -11,7 +11,7 @@ import time
 import uuid
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert, select, update
 
 from chatbot.answering.result import Answer
 from chatbot.store.schema import answers
@@ -25,9 +25,10 @@ class ConversationLog:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def record(self, bot: str, conversation_id: str, answer: Answer) -> None:
+    def record(self, bot: str, conversation_id: str, answer: Answer) -> int:
+        """Store an answer; its id, by which the customer may rate it."""
         with self._engine.begin() as db:
-            db.execute(
+            result = db.execute(
                 insert(answers).values(
                     bot=bot,
                     conversation_id=conversation_id,
@@ -44,6 +45,22 @@ class ConversationLog:
                     timings=json.dumps(answer.timings_ms),
                 )
             )
+        key = result.inserted_primary_key
+        return int(key[0]) if key else 0
+
+    def rate(self, bot: str, conversation_id: str, answer_id: int, rating: int | None) -> bool:
+        """Record a customer's rating of one answer of their own conversation."""
+        query = (
+            update(answers)
+            .where(
+                answers.c.id == answer_id,
+                answers.c.bot == bot,
+                answers.c.conversation_id == conversation_id,
+            )
+            .values(rating=rating, rated_at=time.time())
+        )
+        with self._engine.begin() as db:
+            return bool(db.execute(query).rowcount)
 
     def answers(self, conversation_id: str) -> list[dict[str, object]]:
         """Each answer of a conversation with what produced it, oldest first."""
@@ -78,11 +95,13 @@ class ConversationLog:
         """What the customer saw of a conversation: questions, answers and their sources."""
         query = (
             select(
+                answers.c.id,
                 answers.c.question,
                 answers.c.answer,
                 answers.c.answered,
                 answers.c.language,
                 answers.c.sources,
+                answers.c.rating,
             )
             .where(answers.c.bot == bot, answers.c.conversation_id == conversation_id)
             .order_by(answers.c.id)
@@ -92,9 +111,15 @@ class ConversationLog:
         return [{**row, "answered": bool(row["answered"]), "sources": _json(row)} for row in rows]
 
     def recent(
-        self, bot: str, *, answered: bool | None = None, limit: int = 200
+        self,
+        bot: str,
+        *,
+        answered: bool | None = None,
+        rated_down: bool = False,
+        limit: int = 200,
     ) -> list[dict[str, Any]]:
-        """The latest answers of a bot, newest first; only (not) answered ones if asked."""
+        """The latest answers of a bot, newest first; only (not) answered ones, or only those
+        the customer rated down, if asked."""
         query = select(
             answers.c.created_at,
             answers.c.conversation_id,
@@ -102,9 +127,12 @@ class ConversationLog:
             answers.c.answered,
             answers.c.fallback,
             answers.c.sources,
+            answers.c.rating,
         ).where(answers.c.bot == bot)
         if answered is not None:
             query = query.where(answers.c.answered.is_(answered))
+        if rated_down:
+            query = query.where(answers.c.rating == -1)
         with self._engine.connect() as db:
             rows = db.execute(query.order_by(answers.c.id.desc()).limit(limit)).mappings().all()
         return [{**row, "sources": _json(row)} for row in rows]

@@ -249,3 +249,23 @@ def test_answers_generated_at_once_are_bounded_and_the_rest_told_the_bot_is_busy
     assert answered[0][-1][0] == "done"
     assert busy[0].json()["message"].startswith("We're helping many customers right now.")
     assert after.status_code == 200 and events[-1][0] == "done"
+
+
+def test_a_customer_rates_an_answer_of_their_own_conversation_only(server: Server) -> None:
+    _, events = chat(server, NO_MATCH_MS, bot="kiosk", visitor="198.51.100.80")
+    done = events[-1][1]
+    conversation, answer_id = done["conversation_id"], done["answer_id"]
+    url = f"{server.url}/api/bots/kiosk/answers/{answer_id}/rating"
+    rated = httpx.post(url, json={"conversation_id": conversation, "rating": "down"})
+    assert rated.status_code == 204
+    shown = httpx.get(f"{server.url}/api/bots/kiosk/conversations/{conversation}").json()
+    assert shown["turns"][0]["rating"] == -1
+    # Someone else's conversation, another bot, or a made-up value: refused, nothing changed.
+    for target, body, status in [
+        (url, {"conversation_id": "f" * 32, "rating": "up"}, 404),
+        (url.replace("/kiosk/", "/shop/"), {"conversation_id": conversation, "rating": "up"}, 404),
+        (url, {"conversation_id": conversation, "rating": "great"}, 400),
+    ]:
+        assert httpx.post(target, json=body).status_code == status
+    shown = httpx.get(f"{server.url}/api/bots/kiosk/conversations/{conversation}").json()
+    assert shown["turns"][0]["rating"] == -1

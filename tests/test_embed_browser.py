@@ -122,6 +122,9 @@ def test_a_visitor_asks_in_the_iframe_and_sees_the_answer_with_sources(
     answer = chat.locator(".msg.bot").nth(1).inner_text()
     assert "Sources:" in answer and "faq.csv" in answer
     assert chat.locator(".msg.user").inner_text() == QUESTION
+    chat.get_by_role("button", name="Not helpful").click()  # the visitor rates the answer
+    chat.get_by_text("Thanks for telling us.").wait_for()
+    assert chat.get_by_role("button", name="Not helpful").get_attribute("aria-pressed") == "true"
     page.screenshot(path=ARTIFACTS / "iframe-answer.png")
     page.close()
 

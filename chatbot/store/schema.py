@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -80,6 +81,8 @@ answers = Table(
     Column("model", String(255)),
     Column("prompt", String(255)),
     Column("timings", Text, nullable=False),  # JSON object
+    Column("rating", SmallInteger),  # the customer's: 1 up, -1 down, None not rated
+    Column("rated_at", Float),
     Index("answers_by_conversation", "conversation_id", "id"),
     Index("answers_by_bot_time", "bot", "created_at"),
 )

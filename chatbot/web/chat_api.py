@@ -12,7 +12,9 @@ HTTP status that says why, so that a page can show the message as it is.
 
 Stream: `start` {"conversation_id"}, then `delta` {"text"} pieces, `replace` {"text"} when what
 was shown must be taken back (the guard stopped it), and `done` {"answer", "answered",
-"fallback", "language", "sources", "conversation_id"}.
+"fallback", "language", "sources", "conversation_id", "answer_id"}. The customer may then rate the
+answer: `POST /api/bots/<bot>/answers/<answer_id>/rating` {"conversation_id", "rating": "up" |
+"down" | null}.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from chatbot.web.visitors import RateLimiter, VisitorAddress
 log = logging.getLogger(__name__)
 
 _CONVERSATION_ID = re.compile(r"^[0-9a-f]{32}$")
+_RATINGS_PER_MINUTE = 30  # per visitor: a rating costs nothing but a row
 _HISTORY_TURNS = 3  # turns the follow-up rewrite sees; older ones do not help a small model
 
 
@@ -86,7 +89,7 @@ def chat_router(services: Services, bots: list[str]) -> APIRouter:
     router = APIRouter()
     server = services.settings.server
     addresses = VisitorAddress(server.trusted_proxies)
-    visitors, whole_bots = RateLimiter(), RateLimiter()
+    visitors, whole_bots, raters = RateLimiter(), RateLimiter(), RateLimiter()
     slots = {bot: AnswerSlots(server.concurrent_answers, server.waiting_answers) for bot in bots}
 
     def refuse(refusal: Refusal, language: str, origin: str | None) -> JSONResponse:
@@ -110,6 +113,7 @@ def chat_router(services: Services, bots: list[str]) -> APIRouter:
 
     @router.options("/api/bots/{bot}/chat")
     @router.options("/api/bots/{bot}/conversations/{conversation_id}")
+    @router.options("/api/bots/{bot}/answers/{answer_id}/rating")
     def preflight(request: Request, bot: str) -> Response:
         language = visitor_language(None, request.headers.get("accept-language"))
         try:
@@ -178,6 +182,31 @@ def chat_router(services: Services, bots: list[str]) -> APIRouter:
         }
         return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 
+    @router.post("/api/bots/{bot}/answers/{answer_id}/rating")
+    async def rate(request: Request, bot: str, answer_id: int) -> Response:
+        """A customer's thumbs up or down on an answer of their own conversation:
+        {"conversation_id": ..., "rating": "up" | "down" | null}."""
+        language = visitor_language(None, request.headers.get("accept-language"))
+        origin: str | None = None
+        try:
+            origin = check_origin(request, bot, profile_of(bot))
+            body = _json_object(await _read_body(request, 200))
+            conversation_id, value = body.get("conversation_id"), body.get("rating")
+            if not isinstance(conversation_id, str) or value not in ("up", "down", None):
+                raise Refusal(400, "bad_request")
+            visitor = addresses.key(
+                request.client.host if request.client else None,
+                request.headers.get("x-forwarded-for"),
+            )
+            if (wait := raters.allow(f"{bot}\0{visitor}", _RATINGS_PER_MINUTE)) is not None:
+                raise Refusal(429, "too_fast", retry_after=wait)
+            rating = {"up": 1, "down": -1, None: None}[value]
+            if not services.conversations.rate(bot, conversation_id, answer_id, rating):
+                raise Refusal(404, "bad_request")
+        except Refusal as refusal:
+            return refuse(refusal, language, origin)
+        return Response(status_code=204, headers=cors_headers(origin))
+
     @router.get("/api/bots/{bot}/conversations/{conversation_id}")
     def transcript(request: Request, bot: str, conversation_id: str) -> Response:
         """The turns of a conversation, so that a page opened later can show it again."""
@@ -210,7 +239,7 @@ def _answer_events(
                 yield _sse("replace", {"text": event.text})
             elif isinstance(event, Done):
                 answer = event.answer
-                services.conversations.record(bot, conversation_id, answer)
+                answer_id = services.conversations.record(bot, conversation_id, answer)
                 yield _sse(
                     "done",
                     {
@@ -220,6 +249,7 @@ def _answer_events(
                         "language": answer.language,
                         "sources": [s.as_json() for s in answer.sources],
                         "conversation_id": conversation_id,
+                        "answer_id": answer_id,
                     },
                 )
     except Exception:  # the chain turns model failures into answers; this is a bug
@@ -245,12 +275,19 @@ async def _read_body(request: Request, max_chars: int) -> bytes:
     return bytes(body)
 
 
-def _parse(body: bytes) -> tuple[str, str | None]:
+def _json_object(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Refusal(400, "bad_request") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("message"), str):
+    if not isinstance(data, dict):
+        raise Refusal(400, "bad_request")
+    return data
+
+
+def _parse(body: bytes) -> tuple[str, str | None]:
+    data = _json_object(body)
+    if not isinstance(data.get("message"), str):
         raise Refusal(400, "bad_request")
     conversation_id = data.get("conversation_id")
     if conversation_id is not None and (

@@ -29,7 +29,8 @@ _MONO = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
 
 DOC_COLUMNS = ["document", "status", "pages", "chunks", "when", "reason"]
 HIT_COLUMNS = ["rank", "score", "similarity", "document", "page", "section", "text"]
-ANSWER_COLUMNS = ["when", "conversation", "question", "answered", "why not", "sources"]
+ANSWER_COLUMNS = ["when", "conversation", "question", "answered", "why not", "rating", "sources"]
+_RATING = {1: "👍", -1: "👎", None: ""}
 AUDIT_COLUMNS = ["when", "who", "action", "what", "detail"]
 
 
@@ -348,7 +349,9 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             snippets = gr.Code(label="Embed on your website", language="html", interactive=False)
         with gr.Tab("Conversations", visible=False) as conversations_tab:
             with gr.Row():
-                which = gr.Radio(["all", "answered", "not answered"], value="all", label="Show")
+                which = gr.Radio(
+                    ["all", "answered", "not answered", "rated down"], value="all", label="Show"
+                )
                 refresh = gr.Button("Refresh")
             answers = gr.Dataframe(
                 headers=ANSWER_COLUMNS, label="Recent answers", interactive=False

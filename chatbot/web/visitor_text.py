@@ -32,6 +32,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "bad_request": "Sorry, that message could not be read. Please try again.",
         "failed": "Sorry, something went wrong. Please try again.",
         "offline": "The chat cannot be reached. Please check your connection and try again.",
+        "helpful": "Helpful",
+        "not_helpful": "Not helpful",
+        "thanks": "Thanks for telling us.",
     },
     "ms": {
         "placeholder": "Taip soalan anda…",
@@ -52,6 +55,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "bad_request": "Maaf, mesej itu tidak dapat dibaca. Sila cuba lagi.",
         "failed": "Maaf, berlaku masalah. Sila cuba lagi.",
         "offline": "Sembang tidak dapat dihubungi. Sila semak sambungan anda dan cuba lagi.",
+        "helpful": "Membantu",
+        "not_helpful": "Tidak membantu",
+        "thanks": "Terima kasih atas maklum balas anda.",
     },
     "zh": {
         "placeholder": "请输入您的问题…",
@@ -72,6 +78,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "bad_request": "抱歉，无法读取该消息，请重试。",
         "failed": "抱歉，出了点问题，请重试。",
         "offline": "无法连接聊天服务，请检查网络后重试。",
+        "helpful": "有帮助",
+        "not_helpful": "没有帮助",
+        "thanks": "谢谢您的反馈。",
     },
 }
 # fmt: on

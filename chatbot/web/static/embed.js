@@ -102,6 +102,40 @@
     box.appendChild(list);
     node.appendChild(box);
   }
+  // Thumbs up or down under an answer; the server checks it is one of this conversation's.
+  function showRating(node, answerId, current) {
+    if (!answerId) return;
+    var bar = document.createElement("div");
+    bar.className = "rating";
+    [["up", "\uD83D\uDC4D", "helpful"], ["down", "\uD83D\uDC4E", "not_helpful"]].forEach(function (choice) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "rate rate-" + choice[0];
+      b.textContent = choice[1];
+      b.title = t(choice[2]);
+      b.setAttribute("aria-label", t(choice[2]));
+      b.setAttribute("aria-pressed", String(current === choice[0]));
+      b.addEventListener("click", function () { rate(bar, answerId, choice[0]); });
+      bar.appendChild(b);
+    });
+    node.appendChild(bar);
+  }
+  function rate(bar, answerId, value) {
+    fetch(api + "/answers/" + answerId + "/rating", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ conversation_id: conversationId, rating: value }),
+    }).then(function (r) {
+      if (!r.ok) return;
+      bar.querySelectorAll("button").forEach(function (b) {
+        b.setAttribute("aria-pressed", String(b.classList.contains("rate-" + value)));
+      });
+      var note = bar.querySelector(".thanks") || document.createElement("span");
+      note.className = "thanks";
+      note.textContent = t("thanks");
+      bar.appendChild(note);
+    }).catch(function () {});
+  }
   function showSuggestions(show) {
     suggestions.textContent = "";
     if (!show) return;
@@ -137,7 +171,9 @@
         showSuggestions(false);
         data.turns.forEach(function (turn) {
           bubble("user", turn.question);
-          showSources(bubble("bot", turn.answer), turn.sources);
+          var node = bubble("bot", turn.answer);
+          showSources(node, turn.sources);
+          showRating(node, turn.id, turn.rating === 1 ? "up" : turn.rating === -1 ? "down" : null);
         });
         var last = data.turns[data.turns.length - 1];  // speak on as the visitor last wrote
         if (config.texts[last.language]) { language = last.language; applyTexts(); }
@@ -198,6 +234,7 @@
             reply.className = "msg bot";
             fill(reply, data.answer);
             showSources(reply, data.sources);
+            showRating(reply, data.answer_id, null);
             if (config.texts[data.language]) { language = data.language; applyTexts(); }
           } else if (name === "error") { reply.className = "msg notice"; fill(reply, data.message); }
           log.scrollTop = log.scrollHeight;
