@@ -49,8 +49,13 @@ class Chunk:
 
     @property
     def question(self) -> str | None:
-        """An FAQ pair's question: customers paraphrase it, so it gets a vector of its own."""
-        return self.text.split("\n", 1)[0] if self.is_faq else None
+        """The question this passage answers, when it says so: an FAQ pair's, or a section's
+        heading that is a question ("## Can I quarantine at home?", as FAQ pages in Markdown,
+        Word or HTML are written). Customers paraphrase it, so it gets a vector of its own."""
+        if self.is_faq:
+            return self.text.split("\n", 1)[0]
+        heading = self.section.rsplit(" > ", 1)[-1].strip()
+        return heading if heading.endswith(("?", "？")) else None
 
     def indexed_text(self) -> str:
         """The text that is embedded and keyword-indexed: headings travel with their sections."""
