@@ -137,6 +137,33 @@ class ConversationLog:
             rows = db.execute(query.order_by(answers.c.id.desc()).limit(limit)).mappings().all()
         return [{**row, "sources": _json(row)} for row in rows]
 
+    def gaps(self, bot: str, limit: int = 1000) -> list[dict[str, Any]]:
+        """The latest questions the bot could not answer or customers rated down."""
+        query = (
+            select(
+                answers.c.question,
+                answers.c.answered,
+                answers.c.rating,
+                answers.c.created_at,
+            )
+            .where(answers.c.bot == bot)
+            .where((answers.c.answered.is_(False)) | (answers.c.rating == -1))
+            .order_by(answers.c.id.desc())
+            .limit(limit)
+        )
+        with self._engine.connect() as db:
+            return [dict(row) for row in db.execute(query).mappings()]
+
+    def since(self, bot: str, since: float) -> list[dict[str, Any]]:
+        """Every answer of a bot since a time (question, answered, rating, created_at)."""
+        query = (
+            select(answers.c.question, answers.c.answered, answers.c.rating, answers.c.created_at)
+            .where(answers.c.bot == bot, answers.c.created_at >= since)
+            .order_by(answers.c.id)
+        )
+        with self._engine.connect() as db:
+            return [dict(row) for row in db.execute(query).mappings()]
+
     def delete_bot(self, bot: str) -> None:
         with self._engine.begin() as db:
             db.execute(delete(answers).where(answers.c.bot == bot))

@@ -15,6 +15,7 @@ from chatbot.bots import BotRegistry
 from chatbot.conversations import ConversationLog
 from chatbot.llm.base import ChatBackend, ModelUnavailable
 from chatbot.offline import switch_off_phoning_home
+from chatbot.pins import PinnedAnswers
 from chatbot.settings import BotProfile, Settings
 from chatbot.uploads import UploadLog
 from knowledge.base import KnowledgeBase, check_bot_name
@@ -86,6 +87,7 @@ class Services:
         self._knowledge.pop(bot).close()
         self.conversations.delete_bot(bot)
         self.uploads.forget(bot)
+        self.pins.forget_bot(bot)
         self.bots.delete(bot)
 
     def knowledge(self, bot: str, *, reindexing: bool = False) -> KnowledgeBase:
@@ -128,6 +130,10 @@ class Services:
     def accounts(self) -> Accounts:
         admin = self.settings.admin
         return Accounts(self.database, admin.session_hours, admin.failed_logins_allowed)
+
+    @cached_property
+    def pins(self) -> PinnedAnswers:
+        return PinnedAnswers(self.database)
 
     @cached_property
     def uploads(self) -> UploadLog:

@@ -10,6 +10,7 @@ from typing import Any
 
 from chatbot.services import Services
 from chatbot.settings import BotProfile
+from knowledge.errors import KnowledgeError
 from knowledge.ingest import IngestReport, ProgressSink, ingest_paths
 
 
@@ -55,6 +56,22 @@ def change_bot(services: Services, bot: str, changes: dict[str, Any], actor: str
 def delete_bot(services: Services, bot: str, actor: str) -> None:
     services.delete_bot(bot)
     services.audit.record(actor, "bot.delete", bot)
+
+
+def pin_answer(services: Services, bot: str, question: str, answer: str, actor: str) -> None:
+    """Staff's answer to a question, searchable at once and given as written when asked again."""
+    if not question.strip() or not answer.strip():
+        raise KnowledgeError("write both the question and its answer")
+    services.pins.add(bot, question, answer, actor)
+    services.pins.publish(bot, services.knowledge(bot))
+    services.audit.record(actor, "answer.pin", f"{bot}: {question.strip()}", answer.strip())
+
+
+def unpin_answer(services: Services, bot: str, pin_id: int, actor: str) -> None:
+    if not services.pins.remove(bot, pin_id):
+        raise KnowledgeError(f"there is no pinned answer {pin_id} in bot {bot!r}")
+    services.pins.publish(bot, services.knowledge(bot))
+    services.audit.record(actor, "answer.unpin", f"{bot}: #{pin_id}")
 
 
 def _all_paths(report: IngestReport) -> list[Path]:

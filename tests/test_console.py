@@ -192,3 +192,35 @@ def test_an_owner_finds_a_customers_conversation_and_opening_it_is_audited(
     page.get_by_text("conversation.open").filter(visible=True).first.wait_for(timeout=60_000)
     assert page.get_by_text("knowledge.upload").count() >= 1  # the editor's upload, by name
     page.close()
+
+
+def test_staff_close_a_gap_with_a_pinned_answer_that_the_next_customer_gets(
+    browser: Any, console_server: Server
+) -> None:
+    for visitor in ("192.0.2.60", "192.0.2.61"):  # two customers ask what the documents lack
+        _, events = chat(console_server, "Do you sell laptops?", bot="shop", visitor=visitor)
+        assert events[-1][1]["fallback"] == "no_match"
+    page = open_console(browser, console_server, EDITOR)
+    page.get_by_role("tab", name="Gaps").click()
+    page.get_by_role("button", name="Refresh").filter(visible=True).first.click()
+    page.get_by_text("Do you sell laptops?").filter(visible=True).first.wait_for(timeout=60_000)
+    page.get_by_role("combobox", name="Question to answer").click()
+    page.get_by_role("option", name="Do you sell laptops?").click()
+    page.get_by_label("The right answer").fill(
+        "No, we repair phones and tablets only. For laptops, try Penang Digital Mall."
+    )
+    page.get_by_role("button", name="Pin this answer").click()
+    page.get_by_text("Pinned. Customers asking").wait_for(timeout=60_000)
+    page.screenshot(path=ARTIFACTS / "console-gaps.png", full_page=True)
+
+    # The next customer, wording it a little differently, gets the staff's answer as written.
+    _, events = chat(console_server, "do you sell laptops", bot="shop", visitor="192.0.2.62")
+    done = events[-1][1]
+    assert done["answer"].startswith("No, we repair phones and tablets only.")
+    assert done["answered"] is True and sources_of(events) == ["pinned-answers"]
+
+    page.get_by_role("tab", name="How it is doing").click()
+    page.get_by_role("button", name="Refresh").filter(visible=True).first.click()
+    page.get_by_text("Last 30 days:").wait_for(timeout=60_000)
+    page.screenshot(path=ARTIFACTS / "console-stats.png", full_page=True)
+    page.close()

@@ -102,3 +102,15 @@ uploads = Table(
     Column("actor", String(64), nullable=False),
     Index("uploads_by_bot", "bot", "source", "id"),
 )
+
+pinned_answers = Table(
+    "pinned_answers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("bot", String(64), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Index("pinned_answers_by_bot", "bot", "id"),
+)

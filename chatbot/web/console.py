@@ -9,6 +9,7 @@ is audited here, so the audit log misses nothing the console does.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,16 @@ from typing import Any
 import gradio as gr
 
 from chatbot.accounts import Account, Role
+from chatbot.gaps import group_gaps, normalise
 from chatbot.services import Services
-from chatbot.staff_actions import change_bot, create_bot, forget_document, ingest_files
+from chatbot.staff_actions import (
+    change_bot,
+    create_bot,
+    forget_document,
+    ingest_files,
+    pin_answer,
+    unpin_answer,
+)
 from chatbot.web.admin_auth import session_account
 from chatbot.web.snippets import embed_snippets
 from knowledge.errors import KnowledgeError
@@ -31,6 +40,8 @@ DOC_COLUMNS = ["document", "status", "pages", "chunks", "when", "reason"]
 HIT_COLUMNS = ["rank", "score", "similarity", "document", "page", "section", "text"]
 ANSWER_COLUMNS = ["when", "conversation", "question", "answered", "why not", "rating", "sources"]
 _RATING = {1: "👍", -1: "👎", None: ""}
+GAP_COLUMNS = ["question", "asked", "not answered", "rated down", "last asked", "also asked as"]
+PIN_COLUMNS = ["#", "question", "answer", "by", "when"]
 AUDIT_COLUMNS = ["when", "who", "action", "what", "detail"]
 
 
@@ -279,6 +290,96 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             [_when(e.at), e.actor, e.action, e.target, e.detail] for e in services.audit.entries()
         ]
 
+    # -- gaps and pinned answers ------------------------------------------------------
+    def gap_rows(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        staff(request)
+        gaps = group_gaps(services.conversations.gaps(bot), services.embedder.embed_documents)
+        rows = [
+            [
+                g.question,
+                g.asked,
+                g.unanswered,
+                g.rated_down,
+                _when(g.last_asked),
+                " / ".join(g.wordings[1:4]),
+            ]
+            for g in gaps
+        ]
+        return rows, gr.update(choices=[g.question for g in gaps], value=None)
+
+    def pin(bot: str, question: str, answer: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = staff(request)
+        try:
+            pin_answer(services, bot, question or "", answer or "", account.username)
+        except KnowledgeError as exc:
+            raise gr.Error(str(exc)) from exc
+        return (
+            f"Pinned. Customers asking “{question.strip()}” now get this answer.",
+            pin_rows(bot),
+            "",
+        )
+
+    def pin_rows(bot: str) -> list[list[Any]]:
+        return (
+            [
+                [p.id, p.question, p.answer, p.actor, _when(p.created_at)]
+                for p in services.pins.all(bot)
+            ]
+            if bot
+            else []
+        )
+
+    def unpin(bot: str, pin_id: float | None, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = staff(request)
+        try:
+            unpin_answer(services, bot, int(pin_id or 0), account.username)
+        except KnowledgeError as exc:
+            raise gr.Error(str(exc)) from exc
+        return f"Removed pinned answer {int(pin_id or 0)}.", pin_rows(bot)
+
+    # -- how the bot is doing ---------------------------------------------------------
+    def stats(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        import pandas as pd
+
+        staff(request)
+        since = time.time() - 30 * 86400
+        rows = services.conversations.since(bot, since)
+        days: dict[str, list[int]] = {}
+        for r in rows:
+            day = dt.date.fromtimestamp(r["created_at"]).isoformat()
+            counts = days.setdefault(day, [0, 0, 0])
+            counts[0] += 1
+            counts[1] += bool(r["answered"])
+            counts[2] += r["rating"] == -1
+        per_day = pd.DataFrame(
+            [
+                {
+                    "day": d,
+                    "questions": n,
+                    "answered %": round(100 * a / n),
+                    "rated down %": round(100 * down / n),
+                }
+                for d, (n, a, down) in sorted(days.items())
+            ],
+            columns=["day", "questions", "answered %", "rated down %"],
+        )
+        asked: dict[str, list[Any]] = {}
+        for r in rows:
+            entry = asked.setdefault(normalise(r["question"]), [r["question"], 0])
+            entry[1] += 1
+        top = sorted(asked.values(), key=lambda e: e[1], reverse=True)[:10]
+        total = len(rows)
+        answered = sum(bool(r["answered"]) for r in rows)
+        down = sum(r["rating"] == -1 for r in rows)
+        summary = (
+            f"Last 30 days: **{total} questions**, {round(100 * answered / total) if total else 0}%"
+            f" answered, {round(100 * down / total) if total else 0}% rated down."
+        )
+        top_frame = pd.DataFrame(
+            [{"question": q[:60], "asked": n} for q, n in top], columns=["question", "asked"]
+        )
+        return summary, per_day, per_day, top_frame
+
     # -- the page ---------------------------------------------------------------------
     def on_load(request: gr.Request):  # type: ignore[no-untyped-def]
         account = staff(request)
@@ -347,6 +448,32 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             save = gr.Button("Save", variant="primary")
             saved = gr.Markdown()
             snippets = gr.Code(label="Embed on your website", language="html", interactive=False)
+        with gr.Tab("Gaps"):
+            gr.Markdown(
+                "Questions the bot could not answer or customers rated down, grouped when they"
+                " ask the same thing. Write the right answer once: customers asking it again get"
+                " it as written."
+            )
+            show_gaps = gr.Button("Refresh")
+            gap_table = gr.Dataframe(headers=GAP_COLUMNS, label="Open questions", interactive=False)
+            gap_question = gr.Dropdown(
+                label="Question to answer", choices=[], allow_custom_value=True
+            )
+            gap_answer = gr.Textbox(label="The right answer", lines=3)
+            pin_it = gr.Button("Pin this answer", variant="primary")
+            pinned_note = gr.Markdown()
+            pinned = gr.Dataframe(headers=PIN_COLUMNS, label="Pinned answers", interactive=False)
+            with gr.Row():
+                unpin_id = gr.Number(label="Pinned answer #", precision=0, scale=3)
+                unpin_it = gr.Button("Remove pinned answer", scale=1)
+        with gr.Tab("How it is doing"):
+            show_stats = gr.Button("Refresh")
+            summary = gr.Markdown()
+            questions_plot = gr.BarPlot(x="day", y="questions", title="Questions a day")
+            answered_plot = gr.LinePlot(
+                x="day", y="answered %", title="Answered, % of questions", y_lim=[0, 100]
+            )
+            top_plot = gr.BarPlot(x="question", y="asked", title="Most asked", sort="-y")
         with gr.Tab("Conversations", visible=False) as conversations_tab:
             with gr.Row():
                 which = gr.Radio(
@@ -398,6 +525,10 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         which.change(conversations, [bot, which], answers)
         open_it.click(transcript, [bot, conversation], shown)
         reload_audit.click(audit_rows, None, audit)
+        show_gaps.click(gap_rows, bot, [gap_table, gap_question]).then(pin_rows, bot, pinned)
+        pin_it.click(pin, [bot, gap_question, gap_answer], [pinned_note, pinned, gap_answer])
+        unpin_it.click(unpin, [bot, unpin_id], [pinned_note, pinned])
+        show_stats.click(stats, bot, [summary, questions_plot, answered_plot, top_plot])
     return console
 
 

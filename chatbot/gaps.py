@@ -1,0 +1,76 @@
+"""What the bot could not answer, or answered in a way customers rated down, grouped when
+customers asked the same thing, most asked first: where staff should write an answer."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+_NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
+# Two questions whose embeddings are this close are taken to ask the same thing: cautious, as
+# merging two different questions would hide one of them from staff. Identical wordings (case,
+# punctuation and spacing aside) always group, in any language.
+SAME_THING = 0.88
+
+
+@dataclass(slots=True)
+class Gap:
+    question: str  # the most recent wording
+    asked: int = 0
+    unanswered: int = 0
+    rated_down: int = 0
+    last_asked: float = 0.0
+    wordings: list[str] = field(default_factory=list)
+
+
+def normalise(question: str) -> str:
+    text = unicodedata.normalize("NFKC", question).casefold()
+    return " ".join(_NOT_WORD.sub(" ", text).split())
+
+
+def group_gaps(
+    rows: Sequence[dict[str, Any]],
+    embed: Callable[[list[str]], list[list[float]]],
+) -> list[Gap]:
+    """`rows`: newest first, with question, answered, rating, created_at."""
+    groups: list[Gap] = []
+    by_text: dict[str, Gap] = {}
+    vectors: list[list[float]] = []
+    distinct = list(dict.fromkeys(normalise(r["question"]) for r in rows if r["question"]))
+    embedded = dict(zip(distinct, embed(distinct), strict=True)) if distinct else {}
+    for row in rows:
+        key = normalise(row["question"])
+        if not key:
+            continue
+        gap = by_text.get(key)
+        if gap is None:
+            vector = embedded[key]
+            gap = next(
+                (
+                    g
+                    for g, v in zip(groups, vectors, strict=True)
+                    if _cosine(v, vector) >= SAME_THING
+                ),
+                None,
+            )
+            if gap is None:
+                gap = Gap(question=row["question"], last_asked=row["created_at"])
+                groups.append(gap)
+                vectors.append(vector)
+            by_text[key] = gap
+        gap.asked += 1
+        gap.unanswered += not row["answered"]
+        gap.rated_down += row["rating"] == -1
+        if row["question"] not in gap.wordings:
+            gap.wordings.append(row["question"])
+    groups.sort(key=lambda g: (g.asked, g.last_asked), reverse=True)
+    return groups
+
+
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norm = (sum(x * x for x in a) * sum(y * y for y in b)) ** 0.5
+    return dot / norm if norm else 0.0
