@@ -1,29 +1,28 @@
 """The bots of a deployment and their profiles, editable while the server runs.
 
-A bot is a folder under `<data dir>/bots/` (its knowledge base lives there too). Its profile is
-`bot.json` in that folder when staff have set one (`chatbot bots`, the console of #5); otherwise
-the `bots:` entry of the settings file, otherwise the defaults. Profiles are data, not settings:
-the server re-reads a profile when its file changes, so a new allowed site or greeting applies to
-the next request without a restart.
+A bot's profile (title, colour, greeting, allowed sites, limits...) is a row of the application
+database once staff have set it (`chatbot bots`, the console); otherwise the `bots:` entry of the
+settings file, otherwise the defaults. Its knowledge base is a folder under `<data dir>/bots/`.
+Profiles are data, not settings: each request reads the current one, so a new allowed site or
+greeting applies to the next message without a restart.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
-import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import Engine, delete, insert, select, update
 
 from chatbot.settings import BotProfile, SettingsError
+from chatbot.store.schema import bots
 from knowledge.base import check_bot_name
 from knowledge.errors import KnowledgeError
 
-PROFILE_FILE = "bot.json"
 # Fields a list can be edited in by `name+=value` / `name-=value`.
 _LIST_FIELDS = {"suggestions", "allowed_origins"}
 
@@ -33,49 +32,61 @@ class UnknownBot(KnowledgeError):
 
 
 class BotRegistry:
-    def __init__(self, data_dir: Path, configured: dict[str, BotProfile]) -> None:
+    def __init__(self, engine: Engine, data_dir: Path, configured: dict[str, BotProfile]) -> None:
+        self._engine = engine
         self._folder = data_dir / "bots"
         self._configured = configured
-        self._cache: dict[str, tuple[int, BotProfile]] = {}
-        self._lock = threading.Lock()
 
     def folder(self, name: str) -> Path:
         return self._folder / check_bot_name(name)
 
     def names(self) -> list[str]:
-        """Every bot: those with a folder (created, or with documents) and those configured."""
-        found = (
-            {p.name for p in self._folder.iterdir() if p.is_dir()}
-            if self._folder.is_dir()
-            else set()
-        )
-        return sorted(found | set(self._configured))
+        """Every bot: those stored, those with a knowledge base, and those configured."""
+        with self._engine.connect() as db:
+            stored = set(db.execute(select(bots.c.name)).scalars())
+        folders = self._folder.iterdir() if self._folder.is_dir() else iter(())
+        return sorted(stored | {p.name for p in folders if p.is_dir()} | set(self._configured))
+
+    def known(self, name: str) -> bool:
+        """Whether `name` is a bot; False for names that could not be one (from a URL)."""
+        try:
+            return self.exists(name)
+        except KnowledgeError:
+            return False
 
     def exists(self, name: str) -> bool:
-        return name in self._configured or self.folder(name).is_dir()
+        check_bot_name(name)
+        return (
+            name in self._configured or self._stored(name) is not None or self.folder(name).is_dir()
+        )
 
     def profile(self, name: str) -> BotProfile:
-        """The bot's current profile; re-read only when its file has changed."""
-        path = self.folder(name) / PROFILE_FILE
-        try:
-            stamp = path.stat().st_mtime_ns
-        except FileNotFoundError:
-            return self._configured.get(name) or BotProfile()
-        with self._lock:
-            cached = self._cache.get(name)
-            if cached and cached[0] == stamp:
-                return cached[1]
-        profile = _read_profile(path)
-        with self._lock:
-            self._cache[name] = (stamp, profile)
-        return profile
+        """The bot's current profile."""
+        stored = self._stored(name)
+        if stored is not None:
+            return _read_profile(name, stored)
+        return self._configured.get(name) or BotProfile()
+
+    def _stored(self, name: str) -> str | None:
+        with self._engine.connect() as db:
+            found: str | None = db.execute(
+                select(bots.c.profile).where(bots.c.name == name)
+            ).scalar_one_or_none()
+        return found
 
     def create(self, name: str, changes: dict[str, Any] | None = None) -> BotProfile:
-        if self.folder(name).is_dir() and (self.folder(name) / PROFILE_FILE).exists():
+        check_bot_name(name)
+        if self._stored(name) is not None:
             raise KnowledgeError(f"bot {name!r} already exists; change it with `chatbot bots set`")
-        base = self._configured.get(name) or BotProfile()
-        profile = _apply(base, changes or {})
-        self._write(name, profile)
+        profile = _apply(self._configured.get(name) or BotProfile(), changes or {})
+        now = time.time()
+        with self._engine.begin() as db:
+            db.execute(
+                insert(bots).values(
+                    name=name, profile=_dump(profile), created_at=now, updated_at=now
+                )
+            )
+        self.folder(name).mkdir(parents=True, exist_ok=True)
         return profile
 
     def update(self, name: str, changes: dict[str, Any]) -> BotProfile:
@@ -83,41 +94,41 @@ class BotRegistry:
             raise UnknownBot(
                 f"there is no bot {name!r}; create it with `chatbot bots create {name}`"
             )
+        if self._stored(name) is None:  # configured or ingested only: stored from now on
+            self.create(name)
         profile = _apply(self.profile(name), changes)
-        self._write(name, profile)
+        with self._engine.begin() as db:
+            db.execute(
+                update(bots)
+                .where(bots.c.name == name)
+                .values(profile=_dump(profile), updated_at=time.time())
+            )
         return profile
 
     def delete(self, name: str) -> None:
-        """Remove the bot's folder: its profile and knowledge-base catalog.
+        """Remove the bot's profile and its knowledge-base folder.
 
         The caller removes what lives elsewhere (vectors, conversations) first."""
-        folder = self.folder(name)
-        if not folder.is_dir():
-            if name in self._configured:
-                raise KnowledgeError(
-                    f"bot {name!r} is defined in the settings file; remove it there"
-                )
+        if not self.exists(name):
             raise UnknownBot(f"there is no bot {name!r}")
-        shutil.rmtree(folder)
-        with self._lock:
-            self._cache.pop(name, None)
-
-    def _write(self, name: str, profile: BotProfile) -> None:
-        folder = self.folder(name)
-        folder.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(profile.model_dump(mode="json"), ensure_ascii=False, indent=2)
-        # Written whole then renamed: a server reading it never sees half a file.
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".bot-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-        os.replace(tmp, folder / PROFILE_FILE)
+        if name in self._configured:
+            raise KnowledgeError(f"bot {name!r} is defined in the settings file; remove it there")
+        with self._engine.begin() as db:
+            db.execute(delete(bots).where(bots.c.name == name))
+        shutil.rmtree(self.folder(name), ignore_errors=True)
 
 
-def _read_profile(path: Path) -> BotProfile:
+def _dump(profile: BotProfile) -> str:
+    return json.dumps(profile.model_dump(mode="json"), ensure_ascii=False)
+
+
+def _read_profile(name: str, stored: str) -> BotProfile:
     try:
-        return BotProfile.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, ValidationError) as exc:
-        raise SettingsError(f"bot profile {path} cannot be read ({_first_error(exc)})") from exc
+        return BotProfile.model_validate(json.loads(stored))
+    except (ValueError, ValidationError) as exc:
+        raise SettingsError(
+            f"the profile of bot {name!r} cannot be read ({_first_error(exc)})"
+        ) from exc
 
 
 def _apply(profile: BotProfile, changes: dict[str, Any]) -> BotProfile:

@@ -68,7 +68,7 @@ class Services:
 
     @cached_property
     def bots(self) -> BotRegistry:
-        return BotRegistry(self.settings.data_dir, self.settings.bots)
+        return BotRegistry(self.database, self.settings.data_dir, self.settings.bots)
 
     def bot_dir(self, bot: str) -> Path:
         return self.bots.folder(check_bot_name(bot))

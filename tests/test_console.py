@@ -136,10 +136,21 @@ def open_console(browser: Any, server: Server, username: str) -> Any:
     return page
 
 
+def choose_bot(page: Any, bot: str) -> None:
+    page.get_by_role("combobox", name="Bot", exact=True).click()
+    page.get_by_role("option", name=bot, exact=True).click()
+
+
 def test_staff_upload_documents_and_see_each_ones_outcome(
     browser: Any, console_server: Server
 ) -> None:
     page = open_console(browser, console_server, EDITOR)
+    page.get_by_label("New bot").fill("repairs")  # a bot of its own, made in the console
+    page.get_by_role("button", name="Create bot").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('input[aria-label=Bot]')]"
+        ".some(i => i.value === 'repairs')"
+    )
     page.locator("input[type=file]").first.set_input_files(
         [
             str(CORPUS / "pdf" / "malaysia-press-release-2021.pdf"),
@@ -159,13 +170,13 @@ def test_staff_upload_documents_and_see_each_ones_outcome(
     page.screenshot(path=ARTIFACTS / "console-upload.png", full_page=True)
     # What a customer asking about it would get, before and after staff delete it.
     question = "Apakah kenyataan media mengenai Perintah Kawalan Pergerakan (PKP)?"
-    _, found = chat(console_server, question, bot="shop", visitor="192.0.2.50")
+    _, found = chat(console_server, question, bot="repairs", visitor="192.0.2.50")
     assert "malaysia-press-release-2021.pdf" in sources_of(found)
     page.get_by_role("combobox", name="Document", exact=True).click()
     page.get_by_role("option", name="malaysia-press-release-2021.pdf").click()
     page.get_by_role("button", name="Delete document").click()
     page.get_by_text("Deleted malaysia-press-release-2021.pdf.").wait_for(timeout=60_000)
-    _, after = chat(console_server, question, bot="shop", visitor="192.0.2.50")
+    _, after = chat(console_server, question, bot="repairs", visitor="192.0.2.50")
     assert "malaysia-press-release-2021.pdf" not in sources_of(after)
     # An editor does not see conversations or the audit log.
     assert page.get_by_role("tab", name="Conversations").count() == 0
@@ -179,6 +190,7 @@ def test_an_owner_finds_a_customers_conversation_and_opening_it_is_audited(
     _, events = chat(console_server, "Adakah kedai buka pada hari Ahad?", bot="shop")
     conversation = events[0][1]["conversation_id"]
     page = open_console(browser, console_server, OWNER)
+    choose_bot(page, "shop")
     page.get_by_role("tab", name="Conversations").click()
     page.get_by_role("button", name="Refresh").first.click()
     page.get_by_text(conversation).filter(visible=True).first.wait_for(timeout=60_000)
@@ -191,6 +203,15 @@ def test_an_owner_finds_a_customers_conversation_and_opening_it_is_audited(
     page.get_by_role("button", name="Refresh").last.click()
     page.get_by_text("conversation.open").filter(visible=True).first.wait_for(timeout=60_000)
     assert page.get_by_text("knowledge.upload").count() >= 1  # the editor's upload, by name
+    # An owner manages accounts: the new editor can log in at once.
+    page.get_by_role("tab", name="Accounts").click()
+    page.get_by_label("User name", exact=True).fill("dina")
+    page.get_by_label("Password (10+ characters)").fill("another long password")
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_text("dina").filter(visible=True).first.wait_for(timeout=60_000)
+    assert (
+        log_in(console_server, "dina", "another long password", "198.51.100.30").status_code == 303
+    )
     page.close()
 
 
@@ -201,6 +222,7 @@ def test_staff_close_a_gap_with_a_pinned_answer_that_the_next_customer_gets(
         _, events = chat(console_server, "Do you sell laptops?", bot="shop", visitor=visitor)
         assert events[-1][1]["fallback"] == "no_match"
     page = open_console(browser, console_server, EDITOR)
+    choose_bot(page, "shop")
     page.get_by_role("tab", name="Gaps").click()
     page.get_by_role("button", name="Refresh").filter(visible=True).first.click()
     page.get_by_text("Do you sell laptops?").filter(visible=True).first.wait_for(timeout=60_000)
@@ -222,5 +244,6 @@ def test_staff_close_a_gap_with_a_pinned_answer_that_the_next_customer_gets(
     page.get_by_role("tab", name="How it is doing").click()
     page.get_by_role("button", name="Refresh").filter(visible=True).first.click()
     page.get_by_text("Last 30 days:").wait_for(timeout=60_000)
+    page.get_by_text("Questions a day").filter(visible=True).first.wait_for(timeout=30_000)
     page.screenshot(path=ARTIFACTS / "console-stats.png", full_page=True)
     page.close()

@@ -114,3 +114,12 @@ pinned_answers = Table(
     Column("actor", String(64), nullable=False),
     Index("pinned_answers_by_bot", "bot", "id"),
 )
+
+bots = Table(
+    "bots",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("profile", Text, nullable=False),  # JSON of BotProfile
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)

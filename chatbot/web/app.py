@@ -52,8 +52,8 @@ def create_app(services: Services, bots: list[str]) -> Any:
     from chatbot.web.chat_api import chat_router
     from chatbot.web.embed import STATIC, embed_router
 
-    app.include_router(chat_router(services, bots))
-    app.include_router(embed_router(services, bots))
+    app.include_router(chat_router(services))
+    app.include_router(embed_router(services))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/")

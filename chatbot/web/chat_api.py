@@ -85,12 +85,12 @@ def cors_headers(origin: str | None) -> dict[str, str]:
     return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
 
 
-def chat_router(services: Services, bots: list[str]) -> APIRouter:
+def chat_router(services: Services) -> APIRouter:
     router = APIRouter()
     server = services.settings.server
     addresses = VisitorAddress(server.trusted_proxies)
     visitors, whole_bots, raters = RateLimiter(), RateLimiter(), RateLimiter()
-    slots = {bot: AnswerSlots(server.concurrent_answers, server.waiting_answers) for bot in bots}
+    slots: dict[str, AnswerSlots] = {}  # per bot, made at its first message
 
     def refuse(refusal: Refusal, language: str, origin: str | None) -> JSONResponse:
         headers = cors_headers(origin)
@@ -107,7 +107,8 @@ def chat_router(services: Services, bots: list[str]) -> APIRouter:
             raise Refusal(403, "not_allowed") from exc
 
     def profile_of(bot: str) -> BotProfile:
-        if bot not in bots:
+        # Any bot of the deployment: one created in the console chats without a restart.
+        if not services.bots.known(bot):
             raise Refusal(404, "unknown_bot")
         return services.profile(bot)
 
@@ -159,7 +160,10 @@ def chat_router(services: Services, bots: list[str]) -> APIRouter:
                 raise Refusal(429, "too_fast", retry_after=wait)
             if (wait := whole_bots.allow(bot, limits.bot_messages_per_minute)) is not None:
                 raise Refusal(429, "bot_busy", retry_after=wait)
-            if not await slots[bot].acquire():
+            bot_slots = slots.setdefault(
+                bot, AnswerSlots(server.concurrent_answers, server.waiting_answers)
+            )
+            if not await bot_slots.acquire():
                 raise Refusal(503, "bot_busy", retry_after=30)
         except Refusal as refusal:
             return refuse(refusal, language, origin)
@@ -173,7 +177,7 @@ def chat_router(services: Services, bots: list[str]) -> APIRouter:
                 async for chunk in iterate_in_threadpool(events):
                     yield chunk
             finally:  # also when the visitor goes away mid-answer
-                slots[bot].release()
+                bot_slots.release()
 
         headers = {
             **cors_headers(origin),

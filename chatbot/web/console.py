@@ -22,6 +22,7 @@ from chatbot.services import Services
 from chatbot.staff_actions import (
     change_bot,
     create_bot,
+    delete_bot,
     forget_document,
     ingest_files,
     pin_answer,
@@ -351,18 +352,21 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             counts[0] += 1
             counts[1] += bool(r["answered"])
             counts[2] += r["rating"] == -1
-        per_day = pd.DataFrame(
-            [
+        # Every day of the month, quiet ones as zero, so that the bars stand on a common floor.
+        today = dt.date.today()
+        frame = []
+        for back in range(29, -1, -1):
+            day = (today - dt.timedelta(days=back)).isoformat()
+            n, a, down = days.get(day, [0, 0, 0])
+            frame.append(
                 {
-                    "day": d,
+                    "day": day[5:],
                     "questions": n,
-                    "answered %": round(100 * a / n),
-                    "rated down %": round(100 * down / n),
+                    "answered %": round(100 * a / n) if n else None,
+                    "rated down %": round(100 * down / n) if n else None,
                 }
-                for d, (n, a, down) in sorted(days.items())
-            ],
-            columns=["day", "questions", "answered %", "rated down %"],
-        )
+            )
+        per_day = pd.DataFrame(frame, columns=["day", "questions", "answered %", "rated down %"])
         asked: dict[str, list[Any]] = {}
         for r in rows:
             entry = asked.setdefault(normalise(r["question"]), [r["question"], 0])
@@ -380,6 +384,53 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         )
         return summary, per_day, per_day, top_frame
 
+    # -- bots and accounts (owners) ---------------------------------------------------
+    def remove_bot(bot: str, confirmed: bool, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = staff(request, Role.OWNER)
+        if not confirmed:
+            raise gr.Error("Tick the box to confirm: the bot's documents and conversations go too.")
+        try:
+            delete_bot(services, bot, account.username)
+        except KnowledgeError as exc:
+            raise gr.Error(str(exc)) from exc
+        choices = bot_choices()
+        return gr.update(choices=choices, value=choices[0] if choices else None), False
+
+    def reindex(bot: str, request: gr.Request, progress=gr.Progress()):  # type: ignore[no-untyped-def]  # noqa: B008
+        account = staff(request)
+        done = services.knowledge(bot).reindex(
+            lambda n, total: progress(n / max(total, 1), desc=f"{n}/{total} passages")
+        )
+        services.audit.record(account.username, "knowledge.reindex", bot, f"{done} passages")
+        return f"Re-indexed {done} passages."
+
+    def account_rows(request: gr.Request) -> list[list[Any]]:
+        staff(request, Role.OWNER)
+        return [
+            [a.username, a.role.value, "disabled" if disabled else ""]
+            for a, disabled in services.accounts.all()
+        ]
+
+    def add_account(username: str, role: str, password: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = staff(request, Role.OWNER)
+        try:
+            services.accounts.create(username.strip(), password, Role(role))
+        except KnowledgeError as exc:
+            raise gr.Error(str(exc)) from exc
+        services.audit.record(account.username, "account.create", username, f"role={role}")
+        return account_rows(request), "", ""
+
+    def drop_account(username: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = staff(request, Role.OWNER)
+        if username.strip() == account.username:
+            raise gr.Error("You cannot remove your own account while logged in with it.")
+        try:
+            services.accounts.remove(username.strip())
+        except KnowledgeError as exc:
+            raise gr.Error(str(exc)) from exc
+        services.audit.record(account.username, "account.remove", username)
+        return account_rows(request), ""
+
     # -- the page ---------------------------------------------------------------------
     def on_load(request: gr.Request):  # type: ignore[no-untyped-def]
         account = staff(request)
@@ -390,6 +441,8 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         return (
             who,
             gr.update(choices=choices, value=first),
+            gr.update(visible=owner),
+            gr.update(visible=owner),
             gr.update(visible=owner),
             gr.update(visible=owner),
         )
@@ -405,9 +458,14 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             bot = gr.Dropdown(label="Bot", choices=[], scale=3)
             new_name = gr.Textbox(label="New bot", placeholder="name: a-z, 0-9, - and _", scale=2)
             create = gr.Button("Create bot", scale=1)
+        with gr.Row(visible=False) as bot_danger:
+            sure = gr.Checkbox(label="Delete this bot with its documents and conversations")
+            drop = gr.Button("Delete bot", variant="stop")
         with gr.Tab("Knowledge"):
             files = gr.File(label="Upload documents", file_count="multiple", type="filepath")
-            add = gr.Button("Add to the knowledge base", variant="primary")
+            with gr.Row():
+                add = gr.Button("Add to the knowledge base", variant="primary", scale=3)
+                rebuild = gr.Button("Re-index all passages", scale=1)
             outcome = gr.Markdown()
             docs = gr.Dataframe(headers=DOC_COLUMNS, label="Documents", interactive=False)
             with gr.Row():
@@ -469,11 +527,15 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         with gr.Tab("How it is doing"):
             show_stats = gr.Button("Refresh")
             summary = gr.Markdown()
-            questions_plot = gr.BarPlot(x="day", y="questions", title="Questions a day")
-            answered_plot = gr.LinePlot(
+            questions_plot = gr.BarPlot(
+                x="day", y="questions", title="Questions a day", y_lim=[0, None]
+            )
+            answered_plot = gr.BarPlot(
                 x="day", y="answered %", title="Answered, % of questions", y_lim=[0, 100]
             )
-            top_plot = gr.BarPlot(x="question", y="asked", title="Most asked", sort="-y")
+            top_plot = gr.BarPlot(
+                x="question", y="asked", title="Most asked", sort="-y", y_lim=[0, None]
+            )
         with gr.Tab("Conversations", visible=False) as conversations_tab:
             with gr.Row():
                 which = gr.Radio(
@@ -487,6 +549,19 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
                 conversation = gr.Textbox(label="Conversation id", scale=4)
                 open_it = gr.Button("Open transcript", scale=1)
             shown = gr.Markdown()
+        with gr.Tab("Accounts", visible=False) as accounts_tab:
+            show_accounts = gr.Button("Refresh")
+            account_table = gr.Dataframe(
+                headers=["user name", "role", ""], label="Staff accounts", interactive=False
+            )
+            with gr.Row():
+                new_user = gr.Textbox(label="User name")
+                new_role = gr.Radio(["editor", "owner"], value="editor", label="Role")
+                new_password = gr.Textbox(label="Password (10+ characters)", type="password")
+                make_account = gr.Button("Create account")
+            with gr.Row():
+                old_user = gr.Textbox(label="User name to remove", scale=3)
+                remove_account = gr.Button("Remove account", variant="stop", scale=1)
         with gr.Tab("Audit log", visible=False) as audit_tab:
             reload_audit = gr.Button("Refresh")
             audit = gr.Dataframe(headers=AUDIT_COLUMNS, interactive=False)
@@ -506,7 +581,16 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             max_chars,
             max_turns,
         ]
-        console.load(on_load, outputs=[who, bot, conversations_tab, audit_tab])
+        console.load(
+            on_load, outputs=[who, bot, conversations_tab, audit_tab, accounts_tab, bot_danger]
+        )
+        drop.click(remove_bot, [bot, sure], [bot, sure])
+        rebuild.click(reindex, bot, outcome)
+        show_accounts.click(account_rows, None, account_table)
+        make_account.click(
+            add_account, [new_user, new_role, new_password], [account_table, new_user, new_password]
+        )
+        remove_account.click(drop_account, old_user, [account_table, old_user])
         bot.change(documents, bot, docs).then(
             lambda b: gr.update(choices=_sources(b), value=None), bot, chosen
         ).then(load_profile, bot, [*profile_fields, snippets])

@@ -63,7 +63,7 @@ def _json_for_html(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
 
 
-def embed_router(services: Services, bots: list[str]) -> APIRouter:
+def embed_router(services: Services) -> APIRouter:
     router = APIRouter()
     page = Template((STATIC / "embed.html").read_text(encoding="utf-8"))
     widget = (STATIC / "widget.js").read_bytes()
@@ -73,7 +73,7 @@ def embed_router(services: Services, bots: list[str]) -> APIRouter:
     @router.get("/chat/{bot}/", response_class=HTMLResponse)  # the same chat as a page of its own
     def embed(request: Request, bot: str) -> Response:
         language = browser_language(request.headers.get("accept-language"))
-        if bot not in bots:
+        if not services.bots.known(bot):
             return HTMLResponse(
                 f"<!doctype html><meta charset=utf-8><p>{escape(text(language, 'unknown_bot'))}",
                 status_code=404,
@@ -96,7 +96,7 @@ def embed_router(services: Services, bots: list[str]) -> APIRouter:
     def profile(request: Request, bot: str) -> Response:
         """The launcher's view of a bot; refused to sites the bot does not allow."""
         language = browser_language(request.headers.get("accept-language"))
-        if bot not in bots:
+        if not services.bots.known(bot):
             body = {"error": "unknown_bot", "message": text(language, "unknown_bot")}
             return JSONResponse(body, status_code=404)
         settings = services.profile(bot)
