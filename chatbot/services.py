@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,8 @@ class Services:
         switch_off_phoning_home()
         self.settings = settings
         self._knowledge: dict[str, KnowledgeBase] = {}
+        self._backends: dict[str, ChatBackend | None] = {}
+        self._backends_lock = threading.Lock()
 
     @cached_property
     def embedder(self) -> SentenceEmbedder:
@@ -166,13 +169,37 @@ class Services:
             log.warning("%s; customers are told the assistant is offline until it is up", exc)
 
     def answerer(self, bot: str) -> Answerer:
+        profile = self.profile(bot)
+        settings = self.settings.answering
+        if profile.answer_mode != "default":
+            settings = settings.model_copy(update={"mode": profile.answer_mode})
+        backend = None if settings.mode == "extract" else self.backend_for(profile.model)
         return Answerer(
             knowledge=self.knowledge(bot),
-            backend=self.backend,
+            backend=backend,
             prompts=self.prompts,
-            profile=self.profile(bot),
-            settings=self.settings.answering,
+            profile=profile,
+            settings=settings,
         )
+
+    def backend_for(self, model: str) -> ChatBackend | None:
+        """The chat model a bot asked for: "" the deployment's, "embedded", or an Ollama tag.
+        Each is built once and shared by the bots that use it."""
+        if not model:
+            return self.backend
+        with self._backends_lock:
+            if model not in self._backends:
+                from chatbot.llm.select import embedded_backend, ollama_backend
+
+                current = self.backend
+                if model == "embedded":
+                    embedded = current is not None and current.name.startswith("llamacpp:")
+                    self._backends[model] = (
+                        current if embedded else embedded_backend(self.settings.model)
+                    )
+                else:
+                    self._backends[model] = ollama_backend(self.settings.model, model)
+            return self._backends[model]
 
     def close(self) -> None:
         for kb in self._knowledge.values():

@@ -237,6 +237,23 @@ class BotProfile(BaseModel):
         " https://shop.example; none: embedding is off.",
     )
     limits: BotLimits = BotLimits()
+    model: str = Field(
+        "",
+        description="The chat model of this bot: empty for the deployment's (model.*),"
+        " `embedded` for the built-in one, or an Ollama model tag such as llama3.2:3b.",
+    )
+    answer_mode: Literal["default", "auto", "generate", "extract"] = Field(
+        "default",
+        description="This bot's answer mode; `default`: the deployment's (answering.mode).",
+    )
+
+    @field_validator("model")
+    @classmethod
+    def _model_name(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.match(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$", value):
+            raise ValueError(f"{value!r} is not a model name like llama3.2:3b or embedded")
+        return value
 
     @field_validator("colour")
     @classmethod

@@ -149,13 +149,24 @@ def embed_shop(tmp_path_factory: pytest.TempPathFactory, run_cli) -> Path:  # ty
 
 
 @pytest.fixture(scope="session")
-def embed_server(embed_shop: Path, cli_env: dict[str, str]) -> Iterator[Any]:
+def ollama_stub() -> Iterator[Any]:
+    """A loopback server speaking Ollama's API, for bots that choose an Ollama model."""
+    from tests.ollama_stub import OllamaStub
+
+    with OllamaStub() as stub:
+        yield stub
+
+
+@pytest.fixture(scope="session")
+def embed_server(embed_shop: Path, cli_env: dict[str, str], ollama_stub: Any) -> Iterator[Any]:
     """`chatbot serve` of the two bots on the embedded model, shared by the embed tests. It
     trusts X-Forwarded-For from loopback, as it would behind a reverse proxy, so that a test can
-    speak as visitors of its own; a browser's requests carry none and count as 127.0.0.1."""
+    speak as visitors of its own; a browser's requests carry none and count as 127.0.0.1. Its
+    Ollama server is the stub, for bots that choose an Ollama model of their own."""
     from tests.servers import Server
 
-    server = Server(embed_shop, EMBED_SERVER_ENV, cli_env)
+    env = {**EMBED_SERVER_ENV, "CHATBOT_MODEL__OLLAMA_HOST": ollama_stub.url}
+    server = Server(embed_shop, env, cli_env)
     yield server
     server.stop()
 

@@ -269,3 +269,19 @@ def test_a_customer_rates_an_answer_of_their_own_conversation_only(server: Serve
         assert httpx.post(target, json=body).status_code == status
     shown = httpx.get(f"{server.url}/api/bots/kiosk/conversations/{conversation}").json()
     assert shown["turns"][0]["rating"] == -1
+
+
+def test_each_bot_answers_with_its_own_model_and_answer_mode(
+    server: Server, set_bot, ollama_stub: Any
+) -> None:  # type: ignore[no-untyped-def]
+    question = "Is the shop open on Sunday?"
+    ollama_stub.state.reply = "We are open Monday to Saturday, 10am to 8pm, closed on Sundays."
+    set_bot("kiosk", "model=qwen2.5:3b")  # an Ollama model for this bot; shop keeps the embedded
+    try:
+        _, events = chat(server, question, bot="kiosk", visitor="198.51.100.90")
+        assert events[-1][1]["answer"] == ollama_stub.state.reply
+        set_bot("kiosk", "answer_mode=extract")  # quotes its documents, asks no model
+        _, events = chat(server, question, bot="kiosk", visitor="198.51.100.91")
+        assert events[-1][1]["answer"].startswith("Here is what our faq.csv says")
+    finally:
+        set_bot("kiosk", "model=", "answer_mode=default")

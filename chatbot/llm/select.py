@@ -10,16 +10,37 @@ from chatbot.settings import ModelSettings
 log = logging.getLogger(__name__)
 
 
-def _ollama(cfg: ModelSettings) -> ChatBackend:
+def _ollama(cfg: ModelSettings, model: str | None = None) -> ChatBackend:
     from chatbot.llm.ollama import OllamaBackend
 
     return OllamaBackend(
         cfg.ollama_host,
-        cfg.ollama_model,
+        model or cfg.ollama_model,
         max_context_tokens=cfg.ollama_max_context_tokens,
         timeout_s=cfg.ollama_timeout_s,
         temperature=cfg.temperature,
     )
+
+
+def ollama_backend(cfg: ModelSettings, model: str) -> ChatBackend:
+    """A bot's own Ollama model on the deployment's Ollama server."""
+    return _ollama(cfg, model)
+
+
+def embedded_backend(cfg: ModelSettings) -> ChatBackend:
+    return _llamacpp(cfg)
+
+
+def ollama_models(cfg: ModelSettings) -> list[str]:
+    """The models the Ollama server has pulled; empty when it does not answer."""
+    import httpx
+
+    try:
+        reply = httpx.get(f"{cfg.ollama_host.rstrip('/')}/api/tags", timeout=2)
+        reply.raise_for_status()
+        return sorted(m["name"] for m in reply.json().get("models", []))
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return []
 
 
 def _llamacpp(cfg: ModelSettings) -> ChatBackend:

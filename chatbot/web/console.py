@@ -18,6 +18,7 @@ import gradio as gr
 
 from chatbot.accounts import Account, Role
 from chatbot.gaps import group_gaps, normalise
+from chatbot.llm.select import ollama_models
 from chatbot.services import Services
 from chatbot.staff_actions import (
     change_bot,
@@ -41,6 +42,7 @@ DOC_COLUMNS = ["document", "status", "pages", "chunks", "when", "reason"]
 HIT_COLUMNS = ["rank", "score", "similarity", "document", "page", "section", "text"]
 ANSWER_COLUMNS = ["when", "conversation", "question", "answered", "why not", "rating", "sources"]
 _RATING = {1: "👍", -1: "👎", None: ""}
+DEPLOYMENT_MODEL = "(the deployment's model)"
 GAP_COLUMNS = ["question", "asked", "not answered", "rated down", "last asked", "also asked as"]
 PIN_COLUMNS = ["#", "question", "answer", "by", "when"]
 AUDIT_COLUMNS = ["when", "who", "action", "what", "detail"]
@@ -178,12 +180,20 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         return text, rows
 
     # -- bot settings -----------------------------------------------------------------
+    def model_choices() -> list[str]:
+        return [DEPLOYMENT_MODEL, "embedded", *ollama_models(services.settings.model)]
+
     def load_profile(bot: str, request: gr.Request) -> list[Any]:
+        models = model_choices()
         if not bot:
-            return [""] * 6 + ["#0f766e", "", "", 8, 120, 1000, 40, ""]
+            empty = gr.update(choices=models, value=DEPLOYMENT_MODEL)
+            return [empty, "default", *[""] * 6, "#0f766e", "", "", 8, 120, 1000, 40, ""]
         p = services.profile(bot)
         iframe, script = embed_snippets(public_url(request), bot, p.title)
+        chosen = p.model or DEPLOYMENT_MODEL
         return [
+            gr.update(choices=sorted({*models, chosen}), value=chosen),
+            p.answer_mode,
             p.business,
             p.title,
             p.greeting,
@@ -215,12 +225,16 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         per_bot: float,
         max_chars: float,
         max_turns: float,
+        model: str,
+        answer_mode: str,
         request: gr.Request,
     ) -> str:
         account = staff(request)
         if not bot:
             raise gr.Error("Choose or create a bot first.")
         changes: dict[str, Any] = {
+            "model": "" if model == DEPLOYMENT_MODEL else model,
+            "answer_mode": answer_mode,
             "business": business,
             "title": title,
             "greeting": greeting,
@@ -503,6 +517,17 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
                 per_bot = gr.Number(label="Messages the bot a minute", precision=0)
                 max_chars = gr.Number(label="Longest message (characters)", precision=0)
                 max_turns = gr.Number(label="Questions a conversation", precision=0)
+            with gr.Row():
+                model = gr.Dropdown(
+                    label="Chat model (Ollama's models, or the embedded one)",
+                    choices=[DEPLOYMENT_MODEL],
+                    allow_custom_value=True,
+                )
+                answer_mode = gr.Radio(
+                    ["default", "auto", "generate", "extract"],
+                    value="default",
+                    label="Answer mode (auto: checked against the sources; extract: quotes only)",
+                )
             save = gr.Button("Save", variant="primary")
             saved = gr.Markdown()
             snippets = gr.Code(label="Embed on your website", language="html", interactive=False)
@@ -580,6 +605,8 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             per_bot,
             max_chars,
             max_turns,
+            model,
+            answer_mode,
         ]
         console.load(
             on_load, outputs=[who, bot, conversations_tab, audit_tab, accounts_tab, bot_danger]
@@ -593,7 +620,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         remove_account.click(drop_account, old_user, [account_table, old_user])
         bot.change(documents, bot, docs).then(
             lambda b: gr.update(choices=_sources(b), value=None), bot, chosen
-        ).then(load_profile, bot, [*profile_fields, snippets])
+        ).then(load_profile, bot, [model, answer_mode, *profile_fields[:-2], snippets])
         create.click(new_bot, new_name, [bot, new_name])
         add.click(upload, [bot, files], [outcome, docs, chosen, files])
         remove.click(delete_document, [bot, chosen], [outcome, docs, chosen])
@@ -603,7 +630,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         ask.click(try_bot, [bot, question], [reply, used])
         question.submit(try_bot, [bot, question], [reply, used])
         save.click(save_profile, [bot, *profile_fields], saved).then(
-            load_profile, bot, [*profile_fields, snippets]
+            load_profile, bot, [model, answer_mode, *profile_fields[:-2], snippets]
         )
         refresh.click(conversations, [bot, which], answers)
         which.change(conversations, [bot, which], answers)
