@@ -227,6 +227,12 @@ class BotProfile(BaseModel):
     contact: str = Field(
         "", description="How to reach a person (phone, e-mail, hours), offered on fallback."
     )
+    phone: str = Field("", description="The business's phone number, offered on fallback.")
+    email: str = Field("", description="The business's e-mail address, offered on fallback.")
+    whatsapp: str = Field(
+        "", description="A WhatsApp number (+60123456789); offered as a wa.me link on fallback."
+    )
+    hours: str = Field("", description="Opening hours, e.g. Mon-Sat 10am-8pm.")
     colour: str = Field("#0f766e", description="The chat's accent colour, as #rrggbb.")
     avatar: str = Field(
         "", description="URL of the bot's picture (https:// or /path); empty: its initial."
@@ -246,6 +252,34 @@ class BotProfile(BaseModel):
         "default",
         description="This bot's answer mode; `default`: the deployment's (answering.mode).",
     )
+
+    @field_validator("whatsapp")
+    @classmethod
+    def _whatsapp_number(cls, value: str) -> str:
+        digits = re.sub(r"[\s()-]", "", value)
+        if digits and not re.fullmatch(r"\+?\d{8,15}", digits):
+            raise ValueError(f"{value!r} is not a phone number like +60123456789")
+        return digits
+
+    @field_validator("email")
+    @classmethod
+    def _email_address(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+            raise ValueError(f"{value!r} is not an e-mail address")
+        return value
+
+    def contact_text(self) -> str:
+        """How a customer reaches a person: the free text, then each way set."""
+        ways = [self.contact.strip()]
+        if self.phone:
+            ways.append(f"phone {self.phone}")
+        if self.whatsapp:
+            ways.append(f"WhatsApp https://wa.me/{self.whatsapp.lstrip('+')}")
+        if self.email:
+            ways.append(f"e-mail {self.email}")
+        text = ", ".join(w for w in ways if w)
+        return f"{text} ({self.hours})" if self.hours and text else text or self.hours
 
     @field_validator("model")
     @classmethod

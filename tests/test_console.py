@@ -247,3 +247,34 @@ def test_staff_close_a_gap_with_a_pinned_answer_that_the_next_customer_gets(
     page.get_by_text("Questions a day").filter(visible=True).first.wait_for(timeout=30_000)
     page.screenshot(path=ARTIFACTS / "console-stats.png", full_page=True)
     page.close()
+
+
+def test_staff_change_a_bots_settings_and_the_chat_uses_them_at_once(
+    browser: Any, console_server: Server
+) -> None:
+    page = open_console(browser, console_server, EDITOR)
+    choose_bot(page, "shop")
+    page.get_by_role("tab", name="Bot settings").click()
+    page.get_by_label("Greeting").fill("Selamat datang ke Gadget Care!")
+    page.get_by_label("WhatsApp number (+60…)").fill("+60 12-345 6789")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Saved:").wait_for(timeout=60_000)
+    assert (
+        "/embed/shop"
+        in page.locator("textarea, .cm-content").filter(has_text="/embed/shop").first.text_content()
+    )
+    page.close()
+    profile = httpx.get(f"{console_server.url}/api/bots/shop/profile").json()
+    assert profile["greeting"] == "Selamat datang ke Gadget Care!"
+    # A question the documents cannot answer now offers the WhatsApp link.
+    _, events = chat(console_server, "Ada jual komputer riba?", bot="shop", visitor="192.0.2.70")
+    assert "https://wa.me/60123456789" in events[-1][1]["answer"]
+    # A bad value is refused with the reason, and nothing is saved.
+    page = open_console(browser, console_server, EDITOR)
+    choose_bot(page, "shop")
+    page.get_by_role("tab", name="Bot settings").click()
+    page.get_by_label("E-mail").fill("not an address")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("is not an e-mail address").first.wait_for(timeout=60_000)
+    page.close()
+    assert httpx.get(f"{console_server.url}/api/bots/shop/profile").status_code == 200

@@ -245,7 +245,7 @@ class Answerer:
 
     # -- fallbacks ---------------------------------------------------------------------
     def _contact(self, language: str) -> str:
-        contact = self.profile.contact.strip()
+        contact = self.profile.contact_text()
         if not contact:
             return ""
         return f"{self.prompts.messages.get(language, 'contact_prefix')} {contact}"

@@ -187,7 +187,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         models = model_choices()
         if not bot:
             empty = gr.update(choices=models, value=DEPLOYMENT_MODEL)
-            return [empty, "default", *[""] * 6, "#0f766e", "", "", 8, 120, 1000, 40, ""]
+            return [empty, "default", *[""] * 10, "#0f766e", "", "", 8, 120, 1000, 40, ""]
         p = services.profile(bot)
         iframe, script = embed_snippets(public_url(request), bot, p.title)
         chosen = p.model or DEPLOYMENT_MODEL
@@ -199,6 +199,10 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             p.greeting,
             p.persona,
             p.contact,
+            p.phone,
+            p.whatsapp,
+            p.email,
+            p.hours,
             p.avatar,
             p.colour,
             "\n".join(p.suggestions),
@@ -217,6 +221,10 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         greeting: str,
         persona: str,
         contact: str,
+        phone: str,
+        whatsapp: str,
+        email: str,
+        hours: str,
         avatar: str,
         colour: str,
         suggestions: str,
@@ -240,6 +248,10 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             "greeting": greeting,
             "persona": persona,
             "contact": contact,
+            "phone": phone.strip(),
+            "whatsapp": whatsapp.strip(),
+            "email": email.strip(),
+            "hours": hours.strip(),
             "avatar": avatar.strip(),
             "colour": colour,
             "suggestions": [s.strip() for s in suggestions.splitlines() if s.strip()],
@@ -505,7 +517,12 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             title = gr.Textbox(label="Title (above the chat)")
             greeting = gr.Textbox(label="Greeting", lines=2)
             persona = gr.Textbox(label="Persona and tone (added to the prompt)", lines=2)
-            contact = gr.Textbox(label="Contact offered when the bot cannot help")
+            contact = gr.Textbox(label="How to reach a person when the bot cannot help")
+            with gr.Row():
+                phone = gr.Textbox(label="Phone")
+                whatsapp = gr.Textbox(label="WhatsApp number (+60…)")
+                email = gr.Textbox(label="E-mail")
+                hours = gr.Textbox(label="Opening hours")
             avatar = gr.Textbox(label="Avatar URL (https://… or /path)")
             colour = gr.ColorPicker(label="Colour")
             suggestions = gr.Textbox(label="Suggested questions, one a line", lines=3)
@@ -597,6 +614,10 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             greeting,
             persona,
             contact,
+            phone,
+            whatsapp,
+            email,
+            hours,
             avatar,
             colour,
             suggestions,
