@@ -24,7 +24,7 @@ from knowledge.base import check_bot_name
 from knowledge.errors import KnowledgeError
 
 # Fields a list can be edited in by `name+=value` / `name-=value`.
-_LIST_FIELDS = {"suggestions", "allowed_origins"}
+_LIST_FIELDS = {"suggestions", "allowed_origins", "languages"}
 
 
 class UnknownBot(KnowledgeError):

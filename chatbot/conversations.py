@@ -116,6 +116,7 @@ class ConversationLog:
         *,
         answered: bool | None = None,
         rated_down: bool = False,
+        since: float = 0.0,
         limit: int = 200,
     ) -> list[dict[str, Any]]:
         """The latest answers of a bot, newest first; only (not) answered ones, or only those
@@ -128,7 +129,7 @@ class ConversationLog:
             answers.c.fallback,
             answers.c.sources,
             answers.c.rating,
-        ).where(answers.c.bot == bot)
+        ).where(answers.c.bot == bot, answers.c.created_at >= since)
         if answered is not None:
             query = query.where(answers.c.answered.is_(answered))
         if rated_down:

@@ -243,6 +243,11 @@ class BotProfile(BaseModel):
         " https://shop.example; none: embedding is off.",
     )
     limits: BotLimits = BotLimits()
+    languages: list[Literal["en", "ms", "zh", "ja", "ko"]] = Field(
+        default_factory=list,
+        description="Languages the bot answers in; a customer writing in another gets the first"
+        " of them. Empty: whatever language the customer writes.",
+    )
     model: str = Field(
         "",
         description="The chat model of this bot: empty for the deployment's (model.*),"

@@ -189,12 +189,20 @@ def test_an_owner_finds_a_customers_conversation_and_opening_it_is_audited(
 ) -> None:
     _, events = chat(console_server, "Adakah kedai buka pada hari Ahad?", bot="shop")
     conversation = events[0][1]["conversation_id"]
+    rated = httpx.post(  # the customer rates the answer down
+        f"{console_server.url}/api/bots/shop/answers/{events[-1][1]['answer_id']}/rating",
+        json={"conversation_id": conversation, "rating": "down"},
+    )
+    assert rated.status_code == 204
     page = open_console(browser, console_server, OWNER)
     choose_bot(page, "shop")
     page.get_by_role("tab", name="Conversations").click()
     page.get_by_role("button", name="Refresh").first.click()
     page.get_by_text(conversation).filter(visible=True).first.wait_for(timeout=60_000)
     assert page.get_by_text("Adakah kedai buka pada hari Ahad?").count() >= 1
+    page.get_by_label("rated down").check()  # only what customers rated down
+    page.get_by_text("👎").filter(visible=True).first.wait_for(timeout=60_000)
+    assert page.get_by_text(conversation).filter(visible=True).count() >= 1
     page.get_by_label("Conversation id").fill(conversation)
     page.get_by_role("button", name="Open transcript").click()
     page.get_by_text("Sources: faq.csv").filter(visible=True).first.wait_for(timeout=60_000)

@@ -72,7 +72,7 @@ class Answerer:
     def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[Event]:
         started = time.perf_counter()
         question = question.strip()
-        answer = Answer(question=question, language=detect_language(question))
+        answer = Answer(question=question, language=self._language_for(question))
         messages = self.prompts.messages
         if not question:
             yield from self._finish(
@@ -242,6 +242,12 @@ class Answerer:
         answer.answered = True
         answer.timings_ms["total"] = _ms(started)
         yield Done(answer)
+
+    def _language_for(self, question: str) -> str:
+        """The customer's language, if the bot answers in it; else the bot's first language."""
+        language = detect_language(question)
+        allowed = self.profile.languages
+        return language if not allowed or language in allowed else allowed[0]
 
     # -- fallbacks ---------------------------------------------------------------------
     def _contact(self, language: str) -> str:

@@ -187,7 +187,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         models = model_choices()
         if not bot:
             empty = gr.update(choices=models, value=DEPLOYMENT_MODEL)
-            return [empty, "default", *[""] * 10, "#0f766e", "", "", 8, 120, 1000, 40, ""]
+            return [empty, "default", *[""] * 10, "#0f766e", "", "", 8, 120, 1000, 40, [], ""]
         p = services.profile(bot)
         iframe, script = embed_snippets(public_url(request), bot, p.title)
         chosen = p.model or DEPLOYMENT_MODEL
@@ -211,6 +211,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             p.limits.bot_messages_per_minute,
             p.limits.max_message_chars,
             p.limits.max_turns,
+            list(p.languages),
             f"{iframe}\n\n{script}",
         ]
 
@@ -233,6 +234,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         per_bot: float,
         max_chars: float,
         max_turns: float,
+        languages: list[str],
         model: str,
         answer_mode: str,
         request: gr.Request,
@@ -241,6 +243,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         if not bot:
             raise gr.Error("Choose or create a bot first.")
         changes: dict[str, Any] = {
+            "languages": list(languages or []),
             "model": "" if model == DEPLOYMENT_MODEL else model,
             "answer_mode": answer_mode,
             "business": business,
@@ -268,7 +271,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         try:
             change_bot(services, bot, changed, account.username)
         except KnowledgeError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(str(exc), duration=None) from exc
         return f"Saved: {', '.join(changed)}. The chat uses it from the next message."
 
     def new_bot(name: str, request: gr.Request):  # type: ignore[no-untyped-def]
@@ -276,14 +279,19 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         try:
             create_bot(services, name.strip(), {}, account.username)
         except KnowledgeError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(str(exc), duration=None) from exc
         return gr.update(choices=bot_choices(), value=name.strip()), ""
 
     # -- conversations and audit (owners) ---------------------------------------------
-    def conversations(bot: str, which: str, request: gr.Request) -> list[list[Any]]:
+    def conversations(
+        bot: str, which: str, days: float | None, request: gr.Request
+    ) -> list[list[Any]]:
         staff(request, Role.OWNER)
-        answered = {"all": None, "answered": True, "not answered": False}[which]
-        rows = services.conversations.recent(bot, answered=answered)
+        answered = {"answered": True, "not answered": False}.get(which)
+        since = time.time() - float(days or 3650) * 86400
+        rows = services.conversations.recent(
+            bot, answered=answered, rated_down=which == "rated down", since=since
+        )
         return [
             [
                 _when(r["created_at"]),
@@ -291,6 +299,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
                 r["question"],
                 "yes" if r["answered"] else "no",
                 r["fallback"] or "",
+                _RATING.get(r["rating"], ""),
                 ", ".join(sorted({s["source"] for s in r["sources"]})),
             ]
             for r in rows
@@ -339,7 +348,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         try:
             pin_answer(services, bot, question or "", answer or "", account.username)
         except KnowledgeError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(str(exc), duration=None) from exc
         return (
             f"Pinned. Customers asking “{question.strip()}” now get this answer.",
             pin_rows(bot),
@@ -361,7 +370,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         try:
             unpin_answer(services, bot, int(pin_id or 0), account.username)
         except KnowledgeError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(str(exc), duration=None) from exc
         return f"Removed pinned answer {int(pin_id or 0)}.", pin_rows(bot)
 
     # -- how the bot is doing ---------------------------------------------------------
@@ -418,7 +427,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         try:
             delete_bot(services, bot, account.username)
         except KnowledgeError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(str(exc), duration=None) from exc
         choices = bot_choices()
         return gr.update(choices=choices, value=choices[0] if choices else None), False
 
@@ -442,7 +451,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         try:
             services.accounts.create(username.strip(), password, Role(role))
         except KnowledgeError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(str(exc), duration=None) from exc
         services.audit.record(account.username, "account.create", username, f"role={role}")
         return account_rows(request), "", ""
 
@@ -453,7 +462,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         try:
             services.accounts.remove(username.strip())
         except KnowledgeError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(str(exc), duration=None) from exc
         services.audit.record(account.username, "account.remove", username)
         return account_rows(request), ""
 
@@ -534,6 +543,11 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
                 per_bot = gr.Number(label="Messages the bot a minute", precision=0)
                 max_chars = gr.Number(label="Longest message (characters)", precision=0)
                 max_turns = gr.Number(label="Questions a conversation", precision=0)
+            languages = gr.CheckboxGroup(
+                ["en", "ms", "zh", "ja", "ko"],
+                label="Languages it answers in (none ticked: the customer's own; else the first"
+                " ticked for any other)",
+            )
             with gr.Row():
                 model = gr.Dropdown(
                     label="Chat model (Ollama's models, or the embedded one)",
@@ -583,6 +597,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
                 which = gr.Radio(
                     ["all", "answered", "not answered", "rated down"], value="all", label="Show"
                 )
+                days = gr.Number(value=30, precision=0, label="Last … days")
                 refresh = gr.Button("Refresh")
             answers = gr.Dataframe(
                 headers=ANSWER_COLUMNS, label="Recent answers", interactive=False
@@ -626,6 +641,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             per_bot,
             max_chars,
             max_turns,
+            languages,
             model,
             answer_mode,
         ]
@@ -653,8 +669,8 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         save.click(save_profile, [bot, *profile_fields], saved).then(
             load_profile, bot, [model, answer_mode, *profile_fields[:-2], snippets]
         )
-        refresh.click(conversations, [bot, which], answers)
-        which.change(conversations, [bot, which], answers)
+        refresh.click(conversations, [bot, which, days], answers)
+        which.change(conversations, [bot, which, days], answers)
         open_it.click(transcript, [bot, conversation], shown)
         reload_audit.click(audit_rows, None, audit)
         show_gaps.click(gap_rows, bot, [gap_table, gap_question]).then(pin_rows, bot, pinned)
