@@ -285,3 +285,16 @@ def test_each_bot_answers_with_its_own_model_and_answer_mode(
         assert events[-1][1]["answer"].startswith("Here is what our faq.csv says")
     finally:
         set_bot("kiosk", "model=", "answer_mode=default")
+
+
+def test_a_bot_answers_only_in_its_languages(server: Server, set_bot) -> None:  # type: ignore[no-untyped-def]
+    set_bot("kiosk", "languages=ms,zh")  # a customer writing English is answered in Malay
+    try:
+        _, events = chat(
+            server, "Who is the prime minister of Japan?", bot="kiosk", visitor="198.51.100.95"
+        )
+        done = events[-1][1]
+        assert done["language"] == "ms"
+        assert done["answer"].startswith("Maaf, saya tidak menjumpai maklumat itu.")
+    finally:
+        set_bot("kiosk", "languages=")
