@@ -131,6 +131,7 @@ def ingest(
     from chatbot.staff_actions import ingest_files
 
     services = _services()
+    services.knowledge(bot)  # a model or store problem is told before any progress bar is drawn
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
