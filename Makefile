@@ -32,7 +32,7 @@ demo: $(VENV)/.installed-dev
 test: $(VENV)/.installed-dev chromium
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## bench-*: measurements against the LangChain tutorial pipeline (see bench/README.md)
 bench-retrieval: $(VENV)/.installed-dev,bench

@@ -141,6 +141,12 @@ def choose_bot(page: Any, bot: str) -> None:
     page.get_by_role("option", name=bot, exact=True).click()
 
 
+def settings_loaded(page: Any) -> None:
+    """Wait until the chosen bot's settings fill the form (the embed snippet comes last), so
+    that what a test types is not overwritten by the form loading."""
+    page.get_by_text("/embed/shop").filter(visible=True).first.wait_for(timeout=60_000)
+
+
 def test_staff_upload_documents_and_see_each_ones_outcome(
     browser: Any, console_server: Server
 ) -> None:
@@ -263,6 +269,7 @@ def test_staff_change_a_bots_settings_and_the_chat_uses_them_at_once(
     page = open_console(browser, console_server, EDITOR)
     choose_bot(page, "shop")
     page.get_by_role("tab", name="Bot settings").click()
+    settings_loaded(page)
     page.get_by_label("Greeting").fill("Selamat datang ke Gadget Care!")
     page.get_by_label("WhatsApp number (+60…)").fill("+60 12-345 6789")
     page.get_by_role("button", name="Save").click()
@@ -281,6 +288,7 @@ def test_staff_change_a_bots_settings_and_the_chat_uses_them_at_once(
     page = open_console(browser, console_server, EDITOR)
     choose_bot(page, "shop")
     page.get_by_role("tab", name="Bot settings").click()
+    settings_loaded(page)
     page.get_by_label("E-mail").fill("not an address")
     page.get_by_role("button", name="Save").click()
     page.get_by_text("is not an e-mail address").first.wait_for(timeout=60_000)
