@@ -3,27 +3,17 @@ what staff do (log in, upload, read what was rejected and why, review a conversa
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import CORPUS, DEMO, ROOT
+from tests.conftest import ARTIFACTS, CORPUS, DEMO
 from tests.servers import Server, chat, sources_of
 
 OWNER, EDITOR, PASSWORD = "ana", "ben", "correct horse battery"
 GUESSED = "carl"  # the account a password guesser goes after (the others stay usable)
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -110,20 +100,6 @@ def test_a_login_form_posted_from_another_site_is_refused(console_server: Server
         headers={"Origin": "https://evil.example", "X-Forwarded-For": "198.51.100.11"},
     )
     assert response.status_code == 403 and "set-cookie" not in response.headers
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Chromium is not installed: `make test` installs Debian's chromium package")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
 
 
 def open_console(browser: Any, server: Server, username: str) -> Any:

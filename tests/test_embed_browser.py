@@ -6,7 +6,6 @@ as a shop's website is. Screenshots are kept in test-artifacts/ for a person to 
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,20 +14,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ARTIFACTS
 from tests.servers import Server
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 QUESTION = "Is the shop open on Sunday?"
 
 
@@ -92,20 +82,6 @@ def sites(chat_server: Server, run_cli, embed_shop: Path) -> Iterator[tuple[Host
     yield shop, copycat
     shop.close()
     copycat.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Chromium is not installed: `make test` installs Debian's chromium package")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
 
 
 def test_a_visitor_asks_in_the_iframe_and_sees_the_answer_with_sources(

@@ -31,6 +31,7 @@ from chatbot.staff_actions import (
 )
 from chatbot.web.admin_auth import session_account
 from chatbot.web.snippets import embed_snippets
+from knowledge.documents import Hit
 from knowledge.errors import KnowledgeError
 from knowledge.ingest import ProgressSink
 
@@ -141,19 +142,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
 
     def try_search(bot: str, query: str, request: gr.Request) -> list[list[Any]]:
         staff(request)
-        hits = services.knowledge(bot).search(query, k=services.settings.retrieval.k)
-        return [
-            [
-                i,
-                round(h.score, 4),
-                "" if h.similarity is None else round(h.similarity, 3),
-                h.source,
-                h.page or "",
-                h.section,
-                h.text,
-            ]
-            for i, h in enumerate(hits, 1)
-        ]
+        return _hit_rows(services.knowledge(bot).search(query, k=services.settings.retrieval.k))
 
     # -- try the bot ------------------------------------------------------------------
     def try_bot(bot: str, question: str, request: gr.Request) -> tuple[str, list[list[Any]]]:
@@ -165,19 +154,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         answer = answerer.answer(question)
         verdict = "answered" if answer.answered else f"fell back ({answer.fallback})"
         text = f"{answer.text}\n\n*{verdict}; model {answer.model or 'none'}*"
-        rows = [
-            [
-                i,
-                round(h.score, 4),
-                "" if h.similarity is None else round(h.similarity, 3),
-                h.source,
-                h.page or "",
-                h.section,
-                h.text,
-            ]
-            for i, h in enumerate(hits, 1)
-        ]
-        return text, rows
+        return text, _hit_rows(hits)
 
     # -- bot settings -----------------------------------------------------------------
     def model_choices() -> list[str]:
@@ -685,6 +662,22 @@ def _current(profile: dict[str, Any], dotted: str) -> Any:
     for part in dotted.split("."):
         value = value[part]
     return value
+
+
+def _hit_rows(hits: list[Hit]) -> list[list[Any]]:
+    """Search hits as the console's table rows: rank, scores, where, text."""
+    return [
+        [
+            i,
+            round(h.score, 4),
+            "" if h.similarity is None else round(h.similarity, 3),
+            h.source,
+            h.page or "",
+            h.section,
+            h.text,
+        ]
+        for i, h in enumerate(hits, 1)
+    ]
 
 
 def console_theme() -> Any:
