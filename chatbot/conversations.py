@@ -62,25 +62,6 @@ class ConversationLog:
         with self._engine.begin() as db:
             return bool(db.execute(query).rowcount)
 
-    def answers(self, conversation_id: str) -> list[dict[str, object]]:
-        """Each answer of a conversation with what produced it, oldest first."""
-        query = (
-            select(
-                answers.c.question,
-                answers.c.answer,
-                answers.c.answered,
-                answers.c.fallback,
-                answers.c.model,
-                answers.c.prompt,
-                answers.c.sources,
-            )
-            .where(answers.c.conversation_id == conversation_id)
-            .order_by(answers.c.id)
-        )
-        with self._engine.connect() as db:
-            rows = db.execute(query).mappings().all()
-        return [{**row, "answered": bool(row["answered"]), "sources": _json(row)} for row in rows]
-
     def turns(self, bot: str, conversation_id: str) -> list[tuple[str, str]]:
         """(question, answer) of each turn of one bot's conversation, oldest first."""
         query = (
