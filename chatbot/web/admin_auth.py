@@ -69,10 +69,6 @@ def admin_auth(services: Services, app: Any) -> APIRouter:
     def secure(request: Request) -> bool:
         return server_origin(request, addresses).startswith("https://")
 
-    def visitor(request: Request) -> str:
-        peer = request.client.host if request.client else None
-        return addresses.key(peer, request.headers.get("x-forwarded-for"))
-
     async def guard(request: Request, call_next: Any) -> Response:
         path = request.url.path
         guarded = path == ADMIN or (path.startswith(ADMIN + "/") and path not in _OPEN_PATHS)
@@ -102,12 +98,12 @@ def admin_auth(services: Services, app: Any) -> APIRouter:
         if not same_site(request):
             return _login_page("This form must be sent from this site.", status=403)
         try:
-            account, token = services.accounts.log_in(username, password, visitor(request))
+            account, token = services.accounts.log_in(username, password, addresses.of(request))
         except LoginRefused as refused:
             services.audit.record(username[:64] or "-", "login.failed", "", str(refused))
             status = 429 if refused.retry_after else 401
             return _login_page(str(refused).capitalize() + ".", next_path, status)
-        services.audit.record(account.username, "login", "", f"from {visitor(request)}")
+        services.audit.record(account.username, "login", "", f"from {addresses.of(request)}")
         response = RedirectResponse(next_path, status_code=303)
         response.set_cookie(
             COOKIE,

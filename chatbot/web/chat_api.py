@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 
 _CONVERSATION_ID = re.compile(r"^[0-9a-f]{32}$")
 _RATINGS_PER_MINUTE = 30  # per visitor: a rating costs nothing but a row
-_HISTORY_TURNS = 3  # turns the follow-up rewrite sees; older ones do not help a small model
 
 
 class Refusal(Exception):
@@ -151,10 +150,7 @@ def chat_router(services: Services) -> APIRouter:
                 conversation_id = new_conversation_id()
             if len(turns) >= limits.max_turns:
                 raise Refusal(409, "conversation_full")
-            visitor = addresses.key(
-                request.client.host if request.client else None,
-                request.headers.get("x-forwarded-for"),
-            )
+            visitor = addresses.of(request)
             per_visitor = limits.visitor_messages_per_minute
             if (wait := visitors.allow(f"{bot}\0{visitor}", per_visitor)) is not None:
                 raise Refusal(429, "too_fast", retry_after=wait)
@@ -169,7 +165,7 @@ def chat_router(services: Services) -> APIRouter:
             return refuse(refusal, language, origin)
 
         assert conversation_id is not None
-        history = [Turn(q, a) for q, a in turns[-_HISTORY_TURNS:]]
+        history = [Turn(q, a) for q, a in turns]  # the chain keeps answering.history_turns
         events = _answer_events(services, bot, message, history, conversation_id)
 
         async def stream() -> AsyncIterator[bytes]:
@@ -198,10 +194,7 @@ def chat_router(services: Services) -> APIRouter:
             conversation_id, value = body.get("conversation_id"), body.get("rating")
             if not isinstance(conversation_id, str) or value not in ("up", "down", None):
                 raise Refusal(400, "bad_request")
-            visitor = addresses.key(
-                request.client.host if request.client else None,
-                request.headers.get("x-forwarded-for"),
-            )
+            visitor = addresses.of(request)
             if (wait := raters.allow(f"{bot}\0{visitor}", _RATINGS_PER_MINUTE)) is not None:
                 raise Refusal(429, "too_fast", retry_after=wait)
             rating = {"up": 1, "down": -1, None: None}[value]

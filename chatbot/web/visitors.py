@@ -14,6 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import Any
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -23,6 +24,11 @@ class VisitorAddress:
         self._trusted: list[Network] = [
             ipaddress.ip_network(p, strict=False) for p in trusted_proxies
         ]
+
+    def of(self, request: Any) -> str:
+        """The rate-limit key of a web request (Starlette's, or Gradio's wrapper of it)."""
+        peer = request.client.host if request.client else None
+        return self.key(peer, request.headers.get("x-forwarded-for"))
 
     def key(self, peer: str | None, forwarded_for: str | None) -> str:
         """The rate-limit key of a request from `peer` with that X-Forwarded-For header."""
