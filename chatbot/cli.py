@@ -561,8 +561,9 @@ def admin_list(as_json: JsonOption = False) -> None:
         print(json.dumps(rows))
     elif not rows:
         print("no accounts yet: `chatbot admin create NAME`")
-    for row in [] if as_json else rows:
-        print(f"{row['username']}\t{row['role']}{'  (disabled)' if row['disabled'] else ''}")
+    else:
+        for row in rows:
+            print(f"{row['username']}\t{row['role']}{'  (disabled)' if row['disabled'] else ''}")
 
 
 @admin_app.command("passwd")
