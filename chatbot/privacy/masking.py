@@ -1,0 +1,202 @@
+"""Finding and masking personal data in text: Malaysian identity-card (MyKad) numbers, phone
+numbers, e-mail addresses, payment-card numbers and passport numbers.
+
+Everything a customer types is masked with this before it is written anywhere (conversation
+records, analytics, the audit log, the application log); staff are told at upload when a
+document holds such data. The detectors favour recall on the forms people actually type
+(with or without dashes and spaces, +60 or 0) and check what can be checked (the MyKad's birth
+date and place code, the card's Luhn digit) so that order numbers, dates and prices stay.
+Measured on tests/data/masking-labelled.txt by `python -m bench.masking`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["ic", "card", "email", "phone", "passport"]
+
+MASKS: dict[Kind, str] = {
+    "ic": "[IC-NUMBER]",
+    "card": "[CARD-NUMBER]",
+    "email": "[EMAIL]",
+    "phone": "[PHONE]",
+    "passport": "[PASSPORT]",
+}
+LABELS: dict[Kind, str] = {
+    "ic": "identity-card numbers",
+    "card": "payment-card numbers",
+    "email": "e-mail addresses",
+    "phone": "phone numbers",
+    "passport": "passport numbers",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    kind: Kind
+    start: int
+    end: int
+    text: str
+
+
+# Not glued to other digits or Latin letters ("A1234", "12345678901234" hold no match inside);
+# Chinese characters may touch a number, as Chinese writes no space around it.
+_L, _R = r"(?<![A-Za-z0-9+])", r"(?![A-Za-z0-9])"
+_SEP = r"[ \-.]?"
+
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])"
+)
+# YYMMDD-PB-###G; place-of-birth codes 00, 17-20, 69, 70, 73, 80, 81 and 94-97 are not issued.
+_IC = re.compile(_L + r"(\d{2})(\d{2})(\d{2})([ -]?)(\d{2})\4(\d{4})" + _R)
+_UNUSED_PLACE_CODES = {0, 17, 18, 19, 20, 69, 70, 73, 80, 81, 94, 95, 96, 97}
+# 13-19 digits, in groups separated by a space or a dash, or none.
+_CARD = re.compile(_L + r"\d(?:[ -]?\d){12,18}" + _R)
+# Malaysian: mobile 01x, landlines 03/04-09 and the East-Malaysian 08x, after 0, 60 or +60.
+_MY_PHONE = re.compile(
+    r"(?<![A-Za-z0-9+])(?:\+?6\s?0[ -]?|0)(?:"
+    r"1\d[ -]?\d{3,4}[ -]?\d{3,4}"  # mobile: 012-345 6789, 011-1234 5678
+    r"|[3-9]\d?[ -]?\d{3,4}[ -]?\d{3,4}"  # landline: 03-2161 1234, 04-263 1234, 082-123456
+    r")" + _R
+    + r"|(?<![A-Za-z0-9])\(0[3-9]\d?\)[ -]?\d{3,4}[ -]?\d{3,4}" + _R  # (03) 2161 1234
+)
+# International: a + and a country code, then 6-13 more digits in groups.
+_INTL_PHONE = re.compile(r"(?<![A-Za-z0-9+])\+\d{1,3}(?:[ \-.]?\(?\d{1,5}\)?){2,6}" + _R)
+# Malaysian passports: A, H or K and eight digits. Others (one or two letters and six to nine
+# digits) only after the word passport, which order and tracking numbers lack.
+_MY_PASSPORT = re.compile(_L + r"[AHK]\d{8}" + _R)
+_OTHER_PASSPORT = re.compile(
+    r"(?i:passport|pasport|paspot|护照|護照|パスポート)[^\n\d]{0,25}?"
+    + _L
+    + r"([A-Z]{1,2}[ -]?\d{6,9}|\d{8,9})"
+    + _R
+)
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def _emails(text: str) -> Iterator[Found]:
+    for m in _EMAIL.finditer(text):
+        yield Found("email", m.start(), m.end(), m.group())
+
+
+def _identity_cards(text: str) -> Iterator[Found]:
+    for m in _IC.finditer(text):
+        month, day, place = int(m.group(2)), int(m.group(3)), int(m.group(5))
+        if 1 <= month <= 12 and 1 <= day <= 31 and place not in _UNUSED_PLACE_CODES:
+            yield Found("ic", m.start(), m.end(), m.group())
+
+
+def _cards(text: str) -> Iterator[Found]:
+    for m in _CARD.finditer(text):
+        digits = _digits(m.group())
+        # Issuers' numbers begin 2-6 (Mastercard, Amex, Visa, Discover, UnionPay, JCB).
+        if 13 <= len(digits) <= 19 and digits[0] in "23456" and _luhn(digits):
+            yield Found("card", m.start(), m.end(), m.group())
+
+
+def _phones(text: str) -> Iterator[Found]:
+    for m in _MY_PHONE.finditer(text):
+        if 9 <= len(_digits(m.group()).removeprefix("6")) <= 11:
+            yield Found("phone", m.start(), m.end(), m.group())
+    for m in _INTL_PHONE.finditer(text):
+        if 8 <= len(_digits(m.group())) <= 15:
+            yield Found("phone", m.start(), m.end(), m.group())
+
+
+def _passports(text: str) -> Iterator[Found]:
+    for m in _MY_PASSPORT.finditer(text):
+        yield Found("passport", m.start(), m.end(), m.group())
+    for m in _OTHER_PASSPORT.finditer(text):
+        yield Found("passport", m.start(1), m.end(1), m.group(1))
+
+
+# In order of precedence where matches overlap: an e-mail holds digits that look like anything;
+# a MyKad is checked more strictly than a phone or a card.
+_DETECTORS: tuple[Callable[[str], Iterator[Found]], ...] = (
+    _emails,
+    _identity_cards,
+    _cards,
+    _passports,
+    _phones,
+)
+
+
+def find_personal_data(text: str) -> list[Found]:
+    """Every piece of personal data in `text`, in order, none overlapping another."""
+    taken: list[Found] = []
+    for detector in _DETECTORS:
+        for found in detector(text):
+            if not any(found.start < t.end and t.start < found.end for t in taken):
+                taken.append(found)
+    return sorted(taken, key=lambda f: f.start)
+
+
+def mask(text: str) -> str:
+    """`text` with each piece of personal data replaced by a label such as [PHONE]."""
+    found = find_personal_data(text)
+    if not found:
+        return text
+    pieces, last = [], 0
+    for f in found:
+        pieces.append(text[last : f.start])
+        pieces.append(MASKS[f.kind])
+        last = f.end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def summarise(found: list[Found]) -> str:
+    """'2 phone numbers, 1 e-mail address' style counts, for staff."""
+    counts = Counter(f.kind for f in found)
+    parts = []
+    for kind, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        label = LABELS[kind]
+        parts.append(f"{n} {label if n > 1 else label[:-1]}")
+    return ", ".join(parts)
+
+
+def contact_keys(text: str) -> set[str]:
+    """The e-mail addresses and phone numbers in `text`, normalised (lower-case address;
+    phone as digits with Malaysia's 60 in front of a local 0), so that what a customer typed
+    can be found again by what staff type."""
+    keys: set[str] = set()
+    for f in find_personal_data(text):
+        if f.kind == "email":
+            keys.add(f.text.lower())
+        elif f.kind == "phone":
+            keys.add(normalise_phone(f.text))
+    return keys
+
+
+def normalise_phone(text: str) -> str:
+    digits = _digits(text)
+    return "6" + digits if digits.startswith("0") else digits
+
+
+def normalise_contact(text: str) -> str | None:
+    """What staff typed to find a customer, as contact_keys() stores it; None if it is
+    neither an e-mail address nor a phone number."""
+    text = text.strip()
+    if _EMAIL.fullmatch(text):
+        return text.lower()
+    digits = _digits(text)
+    if 8 <= len(digits) <= 15 and not re.search(r"[^\d\s+()\-.]", text):
+        return normalise_phone(text)
+    return None
