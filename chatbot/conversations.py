@@ -1,43 +1,45 @@
 """Every answer the bot gives, with what produced it: sources, model, prompt name and version.
 
 Kept in the application database (store/) so staff can review what the bot told customers and
-why, and so that a conversation can be continued and shown again.
+why, and so that a conversation can be continued and shown again; only for conversations the
+customer agreed to keep, with personal data masked, until the bot's retention period ends
+(privacy/).
 """
 
 from __future__ import annotations
 
 import json
 import time
-import uuid
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
 
 from chatbot.answering.result import Answer
+from chatbot.privacy.masking import mask
 from chatbot.store.schema import answers
-
-
-def new_conversation_id() -> str:
-    return uuid.uuid4().hex
 
 
 class ConversationLog:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def record(self, bot: str, conversation_id: str, answer: Answer) -> int:
-        """Store an answer; its id, by which the customer may rate it."""
+    def record(
+        self, bot: str, conversation_id: str, answer: Answer, spare: Collection[str] = ()
+    ) -> int:
+        """Store an answer, its personal data masked (but for the business's own contacts,
+        `spare`); its id, by which the customer may rate it."""
         with self._engine.begin() as db:
             result = db.execute(
                 insert(answers).values(
                     bot=bot,
                     conversation_id=conversation_id,
                     created_at=time.time(),
-                    question=answer.question,
-                    answer=answer.text,
+                    question=mask(answer.question),
+                    answer=mask(answer.text, spare),
                     answered=answer.answered,
                     fallback=answer.fallback,
-                    guard_reason=answer.guard_reason,
+                    guard_reason=mask(answer.guard_reason, spare),
                     language=answer.language,
                     sources=json.dumps([s.as_json() for s in answer.sources], ensure_ascii=False),
                     model=answer.model,

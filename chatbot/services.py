@@ -14,9 +14,11 @@ from chatbot.answering.prompts import PromptSet
 from chatbot.audit import AuditLog
 from chatbot.bots import BotRegistry
 from chatbot.conversations import ConversationLog
+from chatbot.live_conversations import LiveConversations
 from chatbot.llm.base import ChatBackend, ModelUnavailable
 from chatbot.offline import switch_off_phoning_home
 from chatbot.pins import PinnedAnswers
+from chatbot.privacy.records import PersonalData
 from chatbot.settings import BotProfile, Settings
 from chatbot.uploads import UploadLog
 from knowledge.base import KnowledgeBase, check_bot_name
@@ -89,6 +91,7 @@ class Services:
         self.knowledge(bot).drop()
         self._knowledge.pop(bot).close()
         self.conversations.delete_bot(bot)
+        self.personal_data.delete_bot(bot)
         self.uploads.forget(bot)
         self.pins.forget_bot(bot)
         self.bots.delete(bot)
@@ -128,6 +131,16 @@ class Services:
     @cached_property
     def conversations(self) -> ConversationLog:
         return ConversationLog(self.database)
+
+    @cached_property
+    def personal_data(self) -> PersonalData:
+        from chatbot.privacy.keys import local_secret
+
+        return PersonalData(self.database, local_secret(self.settings.data_dir, "contacts"))
+
+    @cached_property
+    def live(self) -> LiveConversations:
+        return LiveConversations()
 
     @cached_property
     def accounts(self) -> Accounts:

@@ -257,6 +257,18 @@ class BotProfile(BaseModel):
         "default",
         description="This bot's answer mode; `default`: the deployment's (answering.mode).",
     )
+    retention_days: int = Field(
+        30,
+        ge=0,
+        le=3650,
+        description="Days conversations, ratings and consents are kept; then the purge deletes"
+        " them. 0: deleted at the next purge.",
+    )
+    privacy_notice: dict[Literal["en", "ms", "zh"], str] = Field(
+        default_factory=dict,
+        description="The privacy notice a customer agrees to before chatting, by language;"
+        " a language left out gets the default text. Changing it makes a new notice version.",
+    )
 
     @field_validator("whatsapp")
     @classmethod
@@ -336,6 +348,14 @@ class AdminSettings(BaseModel):
     )
 
 
+class PrivacySettings(BaseModel):
+    purge_every_minutes: float = Field(
+        60,
+        gt=0,
+        description="How often the server deletes conversations past their bot's retention_days.",
+    )
+
+
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address to listen on; loopback by default.")
     port: int = Field(7860, ge=1, le=65535, description="Port to listen on.")
@@ -373,6 +393,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
     admin: AdminSettings = AdminSettings()
+    privacy: PrivacySettings = PrivacySettings()
     bots: dict[str, BotProfile] = Field(
         default_factory=dict, description="Per-bot profile, by bot name; others get defaults."
     )

@@ -73,6 +73,26 @@ class Server:
 Event = tuple[str, dict[str, Any]]
 
 
+def start_conversation(
+    server: Server,
+    *,
+    bot: str = "demo-shop",
+    keep: bool = True,
+    headers: dict[str, str] | None = None,
+) -> str:
+    """Agree to the bot's privacy notice as its chat page does; the new conversation's id."""
+    profile = httpx.get(f"{server.url}/api/bots/{bot}/profile", headers=headers, timeout=30)
+    version = profile.json()["privacy"]["version"]
+    agreed = httpx.post(
+        f"{server.url}/api/bots/{bot}/consent",
+        json={"notice_version": version, "keep": keep},
+        headers=headers,
+        timeout=30,
+    )
+    assert agreed.status_code == 201, agreed.text
+    return str(agreed.json()["conversation_id"])
+
+
 def chat(
     server: Server,
     message: str,
@@ -81,11 +101,17 @@ def chat(
     visitor: str | None = None,
     conversation_id: str | None = None,
     headers: dict[str, str] | None = None,
+    consent: bool = True,
+    keep: bool = True,
 ) -> tuple[httpx.Response, list[Event]]:
     """POST a message to the chat API as a front end would; the response and its server-sent
-    events in order (none when refused). `visitor` goes in X-Forwarded-For, which a server that
-    trusts loopback as its proxy believes."""
+    events in order (none when refused). Without a `conversation_id`, one is started by agreeing
+    to the privacy notice (keeping the conversation or not), unless `consent` is False.
+    `visitor` goes in X-Forwarded-For, which a server that trusts loopback as its proxy
+    believes."""
     sent = {**({"X-Forwarded-For": visitor} if visitor else {}), **(headers or {})}
+    if conversation_id is None and consent:
+        conversation_id = start_conversation(server, bot=bot, keep=keep, headers=sent)
     with httpx.stream(
         "POST",
         f"{server.url}/api/bots/{bot}/chat",

@@ -18,4 +18,4 @@ def test_the_migrations_build_the_schema_the_code_uses(tmp_path: Path) -> None:
     assert differences == []
     again = open_database(f"sqlite:///{tmp_path / 'chatbot.db'}")  # a second start: nothing to do
     with again.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0004"
+        assert MigrationContext.configure(connection).get_current_revision() == "0005"

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import EMBED_SERVER_ENV
-from tests.servers import Server
+from tests.servers import Server, start_conversation
 from tests.servers import chat as post_chat
 
 NO_MATCH_MS = "Siapakah perdana menteri Jepun?"  # nothing in the shop's documents: no model call
@@ -74,9 +74,9 @@ def test_a_follow_up_continues_the_conversation_and_it_can_be_shown_again(
         "How much does an iPhone 14 screen replacement cost?",
         "And the battery?",
     ]
-    # An id the server never gave out is not adopted, and others' ids are not guessable.
-    _, fresh = chat(server, "Opening hours?", conversation_id="0" * 32)
-    assert fresh[0][1]["conversation_id"] != "0" * 32
+    # An id the server never gave out starts nothing: a conversation begins with consent.
+    refused, _ = chat(server, "Opening hours?", conversation_id="0" * 32)
+    assert refused.status_code == 428
 
 
 def test_the_embed_page_may_be_framed_only_by_the_sites_the_bot_allows(
@@ -102,7 +102,9 @@ def test_chat_requests_from_other_sites_are_refused(server: Server, set_bot) -> 
     assert response.headers["access-control-allow-origin"] == "https://gadgetcare.example"
 
     for origin in ("https://copycat.example", "null", "http://gadgetcare.example"):
-        response, _ = chat(server, NO_MATCH_MS, headers={"Origin": origin}, visitor="203.0.113.21")
+        response, _ = chat(
+            server, NO_MATCH_MS, headers={"Origin": origin}, visitor="203.0.113.21", consent=False
+        )
         assert response.status_code == 403
         assert response.json()["message"] == "This chat is not available on this website."
         assert "access-control-allow-origin" not in response.headers
@@ -136,6 +138,8 @@ def test_chat_requests_from_other_sites_are_refused(server: Server, set_bot) -> 
 def test_bad_requests_get_a_polite_one_line_refusal_in_the_visitors_language(
     server: Server, body: Any, headers: dict[str, str], status: int, message: str
 ) -> None:
+    if isinstance(body, dict):  # agreed to the notice, so the message itself is what is judged
+        body = {**body, "conversation_id": start_conversation(server, bot="shop")}
     content = body if isinstance(body, str) else json.dumps(body)
     response = httpx.post(
         f"{server.url}/api/bots/shop/chat",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -61,8 +61,7 @@ _MY_PHONE = re.compile(
     r"(?<![A-Za-z0-9+])(?:\+?6\s?0[ -]?|0)(?:"
     r"1\d[ -]?\d{3,4}[ -]?\d{3,4}"  # mobile: 012-345 6789, 011-1234 5678
     r"|[3-9]\d?[ -]?\d{3,4}[ -]?\d{3,4}"  # landline: 03-2161 1234, 04-263 1234, 082-123456
-    r")" + _R
-    + r"|(?<![A-Za-z0-9])\(0[3-9]\d?\)[ -]?\d{3,4}[ -]?\d{3,4}" + _R  # (03) 2161 1234
+    r")" + _R + r"|(?<![A-Za-z0-9])\(0[3-9]\d?\)[ -]?\d{3,4}[ -]?\d{3,4}" + _R  # (03) 2161 1234
 )
 # International: a + and a country code, then 6-13 more digits in groups.
 _INTL_PHONE = re.compile(r"(?<![A-Za-z0-9+])\+\d{1,3}(?:[ \-.]?\(?\d{1,5}\)?){2,6}" + _R)
@@ -148,9 +147,11 @@ def find_personal_data(text: str) -> list[Found]:
     return sorted(taken, key=lambda f: f.start)
 
 
-def mask(text: str) -> str:
-    """`text` with each piece of personal data replaced by a label such as [PHONE]."""
-    found = find_personal_data(text)
+def mask(text: str, spare: Collection[str] = ()) -> str:
+    """`text` with each piece of personal data replaced by a label such as [PHONE], except the
+    contacts in `spare` (normalised as contact_keys() does): the business's own phone number in
+    the bot's answer is not a customer's."""
+    found = [f for f in find_personal_data(text) if not spare or _contact_key(f) not in spare]
     if not found:
         return text
     pieces, last = [], 0
@@ -176,13 +177,15 @@ def contact_keys(text: str) -> set[str]:
     """The e-mail addresses and phone numbers in `text`, normalised (lower-case address;
     phone as digits with Malaysia's 60 in front of a local 0), so that what a customer typed
     can be found again by what staff type."""
-    keys: set[str] = set()
-    for f in find_personal_data(text):
-        if f.kind == "email":
-            keys.add(f.text.lower())
-        elif f.kind == "phone":
-            keys.add(normalise_phone(f.text))
-    return keys
+    return {key for f in find_personal_data(text) if (key := _contact_key(f))}
+
+
+def _contact_key(found: Found) -> str | None:
+    if found.kind == "email":
+        return found.text.lower()
+    if found.kind == "phone":
+        return normalise_phone(found.text)
+    return None
 
 
 def normalise_phone(text: str) -> str:

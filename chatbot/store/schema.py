@@ -62,6 +62,17 @@ audit_log = Table(
     Column("action", String(64), nullable=False),
     Column("target", Text, nullable=False, default=""),
     Column("detail", Text, nullable=False, default=""),
+    # SHA-256 of this entry and the hash of the one before: see audit.py.
+    Column("hash", String(64), nullable=False, server_default=""),
+)
+
+audit_chain = Table(
+    "audit_chain",
+    metadata,
+    # One row: the last entry and its hash, so that removing the newest entries shows too.
+    Column("id", Integer, primary_key=True),
+    Column("last_id", Integer, nullable=False),
+    Column("last_hash", String(64), nullable=False),
 )
 
 answers = Table(
@@ -122,4 +133,32 @@ bots = Table(
     Column("profile", Text, nullable=False),  # JSON of BotProfile
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    # A customer's agreement to the bot's privacy notice, which starts each conversation:
+    # when, to which version of the notice, and whether the conversation may be kept.
+    Column("conversation_id", String(32), primary_key=True),
+    Column("bot", String(64), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("notice_version", String(16), nullable=False),
+    Column("keep", Boolean, nullable=False),
+    Index("consents_by_bot_time", "bot", "at"),
+)
+
+contact_keys = Table(
+    "contact_keys",
+    metadata,
+    # The e-mail addresses and phone numbers a customer gave, masked in the conversation, kept
+    # only as keyed hashes (HMAC, key in the data directory): staff who type the address can
+    # find the customer's conversations, a copy of the database alone names nobody.
+    Column("id", Integer, primary_key=True),
+    Column("bot", String(64), nullable=False),
+    Column("conversation_id", String(32), nullable=False),
+    Column("key_hash", String(64), nullable=False),
+    Column("at", Float, nullable=False),
+    Index("contact_keys_by_hash", "key_hash"),
+    Index("contact_keys_by_conversation", "conversation_id"),
 )

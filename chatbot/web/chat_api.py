@@ -10,6 +10,12 @@ all chat through here, under one set of rules, checked before any work is done:
 A refusal is JSON `{"error": code, "message": <polite text in the visitor's language>}` with the
 HTTP status that says why, so that a page can show the message as it is.
 
+Privacy first (#6): a conversation begins with the customer's agreement to the bot's privacy
+notice, `POST /api/bots/<bot>/consent` {"notice_version", "keep": true | false}, which answers
+{"conversation_id"}; a chat message without such a conversation is refused (428) unread. A kept
+conversation is stored with personal data masked; one not kept is only held in memory while it
+runs. `DELETE /api/bots/<bot>/conversations/<id>` erases it (the customer's own right).
+
 Stream: `start` {"conversation_id"}, then `delta` {"text"} pieces, `replace` {"text"} when what
 was shown must be taken back (the guard stopped it), and `done` {"answer", "answered",
 "fallback", "language", "sources", "conversation_id", "answer_id"}. The customer may then rate the
@@ -32,7 +38,9 @@ from starlette.concurrency import iterate_in_threadpool
 
 from chatbot.answering.chain import Turn
 from chatbot.answering.result import Delta, Done, Replace
-from chatbot.conversations import new_conversation_id
+from chatbot.privacy.masking import contact_keys
+from chatbot.privacy.notice import notice_texts, notice_version
+from chatbot.privacy.records import Consent, ConversationRef
 from chatbot.services import Services
 from chatbot.settings import BotProfile
 from chatbot.web.origins import ForeignOrigin, allowed_caller
@@ -43,6 +51,7 @@ log = logging.getLogger(__name__)
 
 _CONVERSATION_ID = re.compile(r"^[0-9a-f]{32}$")
 _RATINGS_PER_MINUTE = 30  # per visitor: a rating costs nothing but a row
+_CONSENTS_PER_MINUTE = 30  # per visitor: each starts a conversation, a row
 
 
 class Refusal(Exception):
@@ -89,6 +98,7 @@ def chat_router(services: Services) -> APIRouter:
     server = services.settings.server
     addresses = VisitorAddress(server.trusted_proxies)
     visitors, whole_bots, raters = RateLimiter(), RateLimiter(), RateLimiter()
+    consenting = RateLimiter()
     slots: dict[str, AnswerSlots] = {}  # per bot, made at its first message
 
     def refuse(refusal: Refusal, language: str, origin: str | None) -> JSONResponse:
@@ -112,6 +122,7 @@ def chat_router(services: Services) -> APIRouter:
         return services.profile(bot)
 
     @router.options("/api/bots/{bot}/chat")
+    @router.options("/api/bots/{bot}/consent")
     @router.options("/api/bots/{bot}/conversations/{conversation_id}")
     @router.options("/api/bots/{bot}/answers/{answer_id}/rating")
     def preflight(request: Request, bot: str) -> Response:
@@ -122,11 +133,37 @@ def chat_router(services: Services) -> APIRouter:
             return refuse(refusal, language, None)
         headers = {
             **cors_headers(origin),
-            "Access-Control-Allow-Methods": "GET, POST",
+            "Access-Control-Allow-Methods": "GET, POST, DELETE",
             "Access-Control-Allow-Headers": "Content-Type",
             "Access-Control-Max-Age": "600",
         }
         return Response(status_code=204, headers=headers)
+
+    @router.post("/api/bots/{bot}/consent")
+    async def consent(request: Request, bot: str) -> Response:
+        """The customer agreed to the privacy notice: a conversation starts."""
+        language = visitor_language(None, request.headers.get("accept-language"))
+        origin: str | None = None
+        try:
+            profile = profile_of(bot)
+            origin = check_origin(request, bot, profile)
+            body = _json_object(await _read_body(request, 200))
+            version, keep = body.get("notice_version"), body.get("keep")
+            if not isinstance(version, str) or not isinstance(keep, bool):
+                raise Refusal(400, "bad_request")
+            if version != notice_version(notice_texts(profile)):
+                raise Refusal(409, "notice_changed")  # agreed to words no longer shown
+            visitor = addresses.of(request)
+            if (wait := consenting.allow(f"{bot}\0{visitor}", _CONSENTS_PER_MINUTE)) is not None:
+                raise Refusal(429, "too_fast", retry_after=wait)
+        except Refusal as refusal:
+            return refuse(refusal, language, origin)
+        record = services.personal_data.consent(bot, version, keep)
+        return JSONResponse(
+            {"conversation_id": record.conversation_id, "keep": keep},
+            status_code=201,
+            headers={**cors_headers(origin), "Cache-Control": "no-store"},
+        )
 
     @router.post("/api/bots/{bot}/chat")
     async def chat(request: Request, bot: str) -> Response:
@@ -138,16 +175,18 @@ def chat_router(services: Services) -> APIRouter:
             limits = profile.limits
             body = await _read_body(request, limits.max_message_chars)
             message, conversation_id = _parse(body)
+            # Nothing the customer typed is looked at before they agreed to the notice.
+            agreed = conversation_id and services.personal_data.consent_of(bot, conversation_id)
+            if not agreed:
+                raise Refusal(428, "consent_required")
             language = visitor_language(message, request.headers.get("accept-language"))
             if not message.strip():
                 raise Refusal(400, "empty")
             if len(message) > limits.max_message_chars:
                 raise Refusal(413, "too_long", limit=limits.max_message_chars)
-            turns: list[tuple[str, str]] = []
-            if conversation_id:
-                turns = services.conversations.turns(bot, conversation_id)
-            if not turns:  # an id we never gave out is not adopted: ids are ours to make
-                conversation_id = new_conversation_id()
+            turns = services.live.turns(agreed.conversation_id)
+            if turns is None:  # not in memory (a restart): what was kept, masked
+                turns = services.conversations.turns(bot, agreed.conversation_id)
             if len(turns) >= limits.max_turns:
                 raise Refusal(409, "conversation_full")
             visitor = addresses.of(request)
@@ -164,9 +203,8 @@ def chat_router(services: Services) -> APIRouter:
         except Refusal as refusal:
             return refuse(refusal, language, origin)
 
-        assert conversation_id is not None
         history = [Turn(q, a) for q, a in turns]  # the chain keeps answering.history_turns
-        events = _answer_events(services, bot, message, history, conversation_id)
+        events = _answer_events(services, bot, message, history, agreed, profile)
 
         async def stream() -> AsyncIterator[bytes]:
             try:
@@ -211,8 +249,10 @@ def chat_router(services: Services) -> APIRouter:
         origin: str | None = None
         try:
             origin = check_origin(request, bot, profile_of(bot))
-            if not _CONVERSATION_ID.match(conversation_id):
-                raise Refusal(404, "bad_request")
+            if not _CONVERSATION_ID.match(conversation_id) or not (
+                services.personal_data.consent_of(bot, conversation_id)
+            ):
+                raise Refusal(404, "gone")  # erased, past its retention, or never ours
         except Refusal as refusal:
             return refuse(refusal, language, origin)
         turns = services.conversations.transcript(bot, conversation_id)
@@ -221,12 +261,36 @@ def chat_router(services: Services) -> APIRouter:
             headers={**cors_headers(origin), "Cache-Control": "no-store"},
         )
 
+    @router.delete("/api/bots/{bot}/conversations/{conversation_id}")
+    def erase(request: Request, bot: str, conversation_id: str) -> Response:
+        """The customer deletes their own conversation: knowing its id is the proof."""
+        language = visitor_language(None, request.headers.get("accept-language"))
+        origin: str | None = None
+        try:
+            origin = check_origin(request, bot, profile_of(bot))
+            if not _CONVERSATION_ID.match(conversation_id) or not (
+                services.personal_data.consent_of(bot, conversation_id)
+            ):
+                raise Refusal(404, "gone")
+        except Refusal as refusal:
+            return refuse(refusal, language, origin)
+        services.live.drop(conversation_id)
+        services.personal_data.erase([ConversationRef(bot, conversation_id)])
+        services.audit.record("customer", "conversation.erase", f"{bot}: {conversation_id}")
+        return Response(status_code=204, headers=cors_headers(origin))
+
     return router
 
 
 def _answer_events(
-    services: Services, bot: str, message: str, history: list[Turn], conversation_id: str
+    services: Services,
+    bot: str,
+    message: str,
+    history: list[Turn],
+    consent: Consent,
+    profile: BotProfile,
 ) -> Iterator[bytes]:
+    conversation_id = consent.conversation_id
     yield _sse("start", {"conversation_id": conversation_id})
     try:
         for event in services.answerer(bot).stream(message, history):
@@ -236,7 +300,14 @@ def _answer_events(
                 yield _sse("replace", {"text": event.text})
             elif isinstance(event, Done):
                 answer = event.answer
-                answer_id = services.conversations.record(bot, conversation_id, answer)
+                services.live.add(conversation_id, message, answer.text)
+                answer_id = None  # a conversation not kept has nothing to rate
+                if consent.keep:
+                    business = contact_keys(f"{profile.contact_text()} {profile.whatsapp}")
+                    answer_id = services.conversations.record(
+                        bot, conversation_id, answer, spare=business
+                    )
+                    services.personal_data.remember_contacts(bot, conversation_id, message)
                 yield _sse(
                     "done",
                     {
@@ -247,6 +318,7 @@ def _answer_events(
                         "sources": [s.as_json() for s in answer.sources],
                         "conversation_id": conversation_id,
                         "answer_id": answer_id,
+                        "kept": consent.keep,
                     },
                 )
     except Exception:  # the chain turns model failures into answers; this is a bug
@@ -287,8 +359,6 @@ def _parse(body: bytes) -> tuple[str, str | None]:
     if not isinstance(data.get("message"), str):
         raise Refusal(400, "bad_request")
     conversation_id = data.get("conversation_id")
-    if conversation_id is not None and (
-        not isinstance(conversation_id, str) or not _CONVERSATION_ID.match(conversation_id)
-    ):
-        conversation_id = None  # stale or foreign: start a new conversation
+    if not isinstance(conversation_id, str) or not _CONVERSATION_ID.match(conversation_id):
+        conversation_id = None  # then there is no consent to chat under
     return data["message"], conversation_id

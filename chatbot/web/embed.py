@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from chatbot.privacy.notice import notice_texts, notice_version
 from chatbot.services import Services
 from chatbot.settings import BotProfile
 from chatbot.web.chat_api import cors_headers
@@ -45,6 +46,7 @@ def _csp(profile: BotProfile) -> str:
 
 def _public(bot: str, profile: BotProfile, language: str) -> dict[str, Any]:
     """What a visitor's page may know of a bot: no contact details or persona, only looks."""
+    notices = notice_texts(profile)
     return {
         "bot": bot,
         "title": profile.title,
@@ -55,6 +57,8 @@ def _public(bot: str, profile: BotProfile, language: str) -> dict[str, Any]:
         "max_chars": profile.limits.max_message_chars,
         "language": language,
         "texts": TEXTS,
+        # Shown, and agreed to, before the customer's first message.
+        "privacy": {"version": notice_version(notices), "notice": notices},
     }
 
 

@@ -1,6 +1,8 @@
 // The chat page inside a business's website. Talks to POST /api/bots/<bot>/chat (server-sent
 // events) and, when opened by widget.js, to the page around it through postMessage.
 // Everything the visitor or the bot wrote is put in the page as text, never as HTML.
+// Privacy: nothing the visitor types leaves the page before they agreed to the bot's privacy
+// notice (POST .../consent starts the conversation); the composer is disabled until then.
 (function () {
   "use strict";
 
@@ -9,13 +11,15 @@
   var inLauncher = params.get("launcher") === "1";
   var api = "/api/bots/" + encodeURIComponent(config.bot);
   var storageKey = "chatbot:" + config.bot + ":conversation";
+  var consentKey = "chatbot:" + config.bot + ":consent";
   var language = pickLanguage(params.get("lang") || config.language);
   var conversationId = params.get("conversation") || load(storageKey);
   var busy = false;
+  var consent = readConsent();  // {version, keep} once agreed to this version of the notice
 
   var el = function (id) { return document.getElementById(id); };
   var log = el("log"), box = el("message"), send = el("send"), form = el("composer");
-  var suggestions = el("suggestions");
+  var suggestions = el("suggestions"), fields = el("composer-fields");
 
   function pickLanguage(tag) {
     var base = String(tag || "en").toLowerCase().split("-")[0];
@@ -31,6 +35,12 @@
   function load(key) { try { return localStorage.getItem(key); } catch (e) { return null; } }
   function save(key, value) {
     try { value ? localStorage.setItem(key, value) : localStorage.removeItem(key); } catch (e) {}
+  }
+  function readConsent() {
+    try {
+      var saved = JSON.parse(load(consentKey) || "null");
+      return saved && saved.version === config.privacy.version ? saved : null;
+    } catch (e) { return null; }
   }
   function tellParent(message) {
     if (inLauncher && window.parent !== window) {
@@ -59,6 +69,12 @@
     el("restart").title = t("new_conversation");
     el("restart").setAttribute("aria-label", t("new_conversation"));
     el("close").setAttribute("aria-label", t("close"));
+    el("erase").title = t("delete_conversation");
+    el("erase").setAttribute("aria-label", t("delete_conversation"));
+    el("consent-title").textContent = t("privacy_title");
+    el("notice").textContent = config.privacy.notice[language] || config.privacy.notice.en;
+    el("agree").textContent = t("agree");
+    el("agree-no-keep").textContent = t("agree_no_keep");
     box.setAttribute("aria-label", t("placeholder"));
   }
 
@@ -138,7 +154,7 @@
   }
   function showSuggestions(show) {
     suggestions.textContent = "";
-    if (!show) return;
+    if (!show || !consent) return;  // a suggestion is a question too: not before consent
     (config.suggestions || []).forEach(function (question) {
       var b = document.createElement("button");
       b.type = "button";
@@ -155,7 +171,72 @@
   function setConversation(id) {
     conversationId = id;
     save(storageKey, id);
+    el("erase").hidden = !id || !consent || !consent.keep;
     tellParent({ type: "chatbot:conversation", id: id });
+  }
+
+  // The notice is shown, and the composer stays disabled, until the visitor agrees.
+  function showConsent(show) {
+    el("consent").hidden = !show;
+    fields.disabled = show;
+    if (show) showSuggestions(false);
+    reportSize();
+  }
+  // A conversation starts with the consent record; its id comes back.
+  function startConversation() {
+    return fetch(api + "/consent", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ notice_version: config.privacy.version, keep: consent.keep }),
+    }).then(function (r) {
+      if (r.status === 409) { location.reload(); throw new Error("notice changed"); }
+      return r.json().then(function (data) {
+        if (!r.ok) throw new Error(data.message || t("failed"));
+        setConversation(data.conversation_id);
+        return data.conversation_id;
+      });
+    });
+  }
+  function agree(keep) {
+    consent = { version: config.privacy.version, keep: keep };
+    save(consentKey, JSON.stringify(consent));
+    showConsent(false);
+    showSuggestions(!conversationId);
+    if (!keep) bubble("notice", t("not_kept"));
+    box.focus();
+  }
+  function forgetConsent() {
+    consent = null;
+    save(consentKey, null);
+    setConversation(null);
+    showConsent(true);
+  }
+  // The visitor's right to erasure, asked once more in the page (no browser dialog).
+  function confirmErase() {
+    if (!conversationId || log.querySelector(".confirm")) return;
+    var note = bubble("notice", t("confirm_delete"));
+    var bar = document.createElement("div");
+    bar.className = "confirm";
+    var yes = document.createElement("button"), no = document.createElement("button");
+    yes.type = no.type = "button";
+    yes.textContent = t("delete_conversation");
+    no.textContent = "\u2715";
+    no.className = "secondary";
+    no.setAttribute("aria-label", t("close"));
+    no.addEventListener("click", function () { note.remove(); reportSize(); });
+    yes.addEventListener("click", function () {
+      fetch(api + "/conversations/" + encodeURIComponent(conversationId), { method: "DELETE" })
+        .then(function (r) {
+          if (!r.ok && r.status !== 404) throw new Error("failed");
+          setConversation(null);
+          start();
+          bubble("notice", t("deleted"));
+        })
+        .catch(function () { fill(note, t("failed")); });
+    });
+    bar.appendChild(yes); bar.appendChild(no);
+    note.appendChild(bar);
+    reportSize();
   }
 
   function start() {
@@ -165,7 +246,10 @@
   }
   function restore(id) {
     fetch(api + "/conversations/" + encodeURIComponent(id), { headers: { Accept: "application/json" } })
-      .then(function (r) { return r.ok ? r.json() : { turns: [] }; })
+      .then(function (r) {
+        if (r.status === 404) setConversation(null);  // erased, or past its retention
+        return r.ok ? r.json() : { turns: [] };
+      })
       .then(function (data) {
         if (!data.turns || !data.turns.length) { setConversation(null); return; }
         showSuggestions(false);
@@ -206,7 +290,7 @@
 
   function ask(question) {
     question = (question || "").trim();
-    if (!question || busy) return;
+    if (!question || busy || !consent) return;
     busy = true;
     send.disabled = true;
     showSuggestions(false);
@@ -214,12 +298,21 @@
     box.value = "";
     var reply = bubble("bot pending", t("thinking"));
     var text = "";
-    fetch(api + "/chat", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-      body: JSON.stringify({ message: question, conversation_id: conversationId }),
-    })
+    (conversationId ? Promise.resolve(conversationId) : startConversation())
+      .then(function (id) {
+        return fetch(api + "/chat", {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+          body: JSON.stringify({ message: question, conversation_id: id }),
+        });
+      })
       .then(function (response) {
+        if (response.status === 428) {  // the consent is gone (retention): ask again
+          reply.remove();
+          box.value = question;
+          forgetConsent();
+          return;
+        }
         if (!response.ok) {
           return response.json().then(function (refusal) {
             reply.className = "msg notice";
@@ -254,11 +347,16 @@
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); ask(box.value); }
   });
   el("restart").addEventListener("click", function () { setConversation(null); start(); });
+  el("erase").addEventListener("click", confirmErase);
+  el("agree").addEventListener("click", function () { agree(true); });
+  el("agree-no-keep").addEventListener("click", function () { agree(false); });
 
   if (window.top === window) document.body.classList.add("standalone");  // its own page
   applyLooks();
   start();
-  if (conversationId) restore(conversationId);
+  showConsent(!consent);
+  if (!consent) setConversation(null);  // a conversation agreed under an older notice ends
+  else if (conversationId) { setConversation(conversationId); restore(conversationId); }
   else tellParent({ type: "chatbot:conversation", id: null });
   reportSize();
 })();

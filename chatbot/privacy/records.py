@@ -1,0 +1,229 @@
+"""Customers' personal data in the application database: consents, the contacts they gave, and
+their conversations (the answers table) found, exported, erased, and purged when the bot's
+retention period is over.
+
+Deleting is not enough on disk: SQLite keeps deleted rows in free pages and the write-ahead log
+until they are overwritten. The database runs with secure_delete (store/database.py), which
+zeroes what is deleted, and every erasure or purge ends with scrub(), which checkpoints the log
+and truncates it, so no copy of what was erased is left in the data directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select, text
+
+from chatbot.privacy.masking import contact_keys, normalise_contact
+from chatbot.store.schema import answers, consents
+from chatbot.store.schema import contact_keys as contacts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    bot: str
+    conversation_id: str
+    at: float
+    notice_version: str
+    keep: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRef:
+    bot: str
+    conversation_id: str
+
+
+class NotAContact(ValueError):
+    """What staff typed to find a customer is neither an e-mail address nor a phone number."""
+
+
+def iso(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
+
+
+class PersonalData:
+    def __init__(self, engine: Engine, contact_secret: bytes) -> None:
+        self._engine = engine
+        self._secret = contact_secret
+
+    # -- consent ------------------------------------------------------------------------
+    def consent(self, bot: str, notice_version: str, keep: bool) -> Consent:
+        """Record a customer's agreement to the notice: it starts a conversation."""
+        record = Consent(bot, uuid.uuid4().hex, time.time(), notice_version, keep)
+        with self._engine.begin() as db:
+            db.execute(
+                insert(consents).values(
+                    conversation_id=record.conversation_id,
+                    bot=bot,
+                    at=record.at,
+                    notice_version=notice_version,
+                    keep=keep,
+                )
+            )
+        return record
+
+    def consent_of(self, bot: str, conversation_id: str) -> Consent | None:
+        query = select(consents).where(
+            consents.c.bot == bot, consents.c.conversation_id == conversation_id
+        )
+        with self._engine.connect() as db:
+            row = db.execute(query).mappings().one_or_none()
+        if row is None:
+            return None
+        return Consent(row["bot"], row["conversation_id"], row["at"], row["notice_version"],
+                       bool(row["keep"]))  # fmt: skip
+
+    # -- contacts -----------------------------------------------------------------------
+    def _key(self, contact: str) -> str:
+        return hmac.new(self._secret, contact.encode(), hashlib.sha256).hexdigest()
+
+    def remember_contacts(self, bot: str, conversation_id: str, message: str) -> None:
+        """Keep keyed hashes of the e-mail addresses and phone numbers in a customer's message,
+        so that the conversation can be found by them when the customer asks."""
+        keys = {self._key(k) for k in contact_keys(message)}
+        if not keys:
+            return
+        with self._engine.begin() as db:
+            known = set(
+                db.execute(
+                    select(contacts.c.key_hash).where(contacts.c.conversation_id == conversation_id)
+                ).scalars()
+            )
+            rows = [
+                {"bot": bot, "conversation_id": conversation_id, "key_hash": k, "at": time.time()}
+                for k in keys - known
+            ]
+            if rows:
+                db.execute(insert(contacts), rows)
+
+    # -- finding ------------------------------------------------------------------------
+    def find(
+        self, *, conversation: str | None = None, contact: str | None = None
+    ) -> list[ConversationRef]:
+        """The conversations of one customer, by the id the customer sees or by an e-mail
+        address or phone number the customer gave; any bot."""
+        if conversation is not None:
+            ids = select(consents.c.bot, consents.c.conversation_id).where(
+                consents.c.conversation_id == conversation.strip().lower()
+            )
+            also = select(answers.c.bot, answers.c.conversation_id).where(
+                answers.c.conversation_id == conversation.strip().lower()
+            )
+        else:
+            normalised = normalise_contact(contact or "")
+            if normalised is None:
+                raise NotAContact(f"{contact!r} is neither an e-mail address nor a phone number")
+            ids = select(contacts.c.bot, contacts.c.conversation_id).where(
+                contacts.c.key_hash == self._key(normalised)
+            )
+            also = ids
+        with self._engine.connect() as db:
+            found = {ConversationRef(b, c) for b, c in db.execute(ids.union(also))}
+        return sorted(found, key=lambda r: (r.bot, r.conversation_id))
+
+    # -- access and portability -----------------------------------------------------------
+    def export(self, refs: list[ConversationRef]) -> list[dict[str, Any]]:
+        """Everything held of these conversations, as JSON-ready data."""
+        out = []
+        with self._engine.connect() as db:
+            for ref in refs:
+                consent = self.consent_of(ref.bot, ref.conversation_id)
+                rows = db.execute(
+                    select(answers)
+                    .where(
+                        answers.c.bot == ref.bot, answers.c.conversation_id == ref.conversation_id
+                    )
+                    .order_by(answers.c.id)
+                ).mappings()
+                out.append(
+                    {
+                        "bot": ref.bot,
+                        "conversation_id": ref.conversation_id,
+                        "consent": None
+                        if consent is None
+                        else {
+                            "at": iso(consent.at),
+                            "notice_version": consent.notice_version,
+                            "kept": consent.keep,
+                        },
+                        "turns": [_turn(row) for row in rows],
+                    }
+                )
+        return out
+
+    # -- erasure and retention -----------------------------------------------------------
+    def erase(self, refs: list[ConversationRef]) -> int:
+        """Delete these conversations, their consents and contacts; the rows removed."""
+        removed = 0
+        with self._engine.begin() as db:
+            for ref in refs:
+                for table in (answers, consents, contacts):
+                    removed += db.execute(
+                        delete(table).where(
+                            table.c.bot == ref.bot, table.c.conversation_id == ref.conversation_id
+                        )
+                    ).rowcount
+        self.scrub()
+        return removed
+
+    def purge(self, retention_days: dict[str, int], default_days: int, now: float) -> int:
+        """Delete what is older than each bot's retention period; the rows removed.
+        `retention_days` gives the bots that set their own, others get `default_days`."""
+        removed = 0
+        with self._engine.begin() as db:
+            bots = set(retention_days)
+            for table, at in ((answers, answers.c.created_at), (consents, consents.c.at),
+                              (contacts, contacts.c.at)):  # fmt: skip
+                for bot, days in retention_days.items():
+                    cutoff = now - days * 86400
+                    query = delete(table).where(table.c.bot == bot, at < cutoff)
+                    removed += db.execute(query).rowcount
+                others = delete(table).where(
+                    table.c.bot.not_in(bots), at < now - default_days * 86400
+                )
+                removed += db.execute(others).rowcount
+        self.scrub()
+        return removed
+
+    def delete_bot(self, bot: str) -> None:
+        with self._engine.begin() as db:
+            for table in (consents, contacts):
+                db.execute(delete(table).where(table.c.bot == bot))
+        self.scrub()
+
+    def scrub(self) -> None:
+        """Leave no copy of deleted rows in SQLite's write-ahead log (the deleted cells and free
+        pages themselves are zeroed by secure_delete)."""
+        if self._engine.dialect.name != "sqlite":
+            return  # PostgreSQL: its VACUUM is the database administrator's (docs/PDPA.md)
+        for _ in range(50):
+            with self._engine.connect() as db:
+                busy, _, _ = db.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+            if not busy:
+                return
+            time.sleep(0.1)  # a reader holds an old snapshot; it lets go within moments
+        log.warning("the write-ahead log could not be truncated; it will be at the next purge")
+
+
+def _turn(row: Any) -> dict[str, Any]:
+    rating = {1: "up", -1: "down"}.get(row["rating"])
+    return {
+        "at": iso(row["created_at"]),
+        "question": row["question"],
+        "answer": row["answer"],
+        "answered": bool(row["answered"]),
+        "language": row["language"],
+        "sources": json.loads(row["sources"]),
+        "rating": rating,
+    }
