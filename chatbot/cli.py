@@ -605,3 +605,7 @@ def main() -> None:
     finally:
         if _state.services is not None:
             _state.services.close()
+
+
+# The privacy and audit commands live in a module of their own; importing it registers them.
+from chatbot import cli_privacy  # noqa: E402, F401

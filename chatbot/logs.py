@@ -1,5 +1,6 @@
 """The application log: a file in the data directory. Users see one-line errors; tracebacks
-go here."""
+go here. Customers' text is not logged, and as a second line of defence every line is masked
+(privacy/masking.py) before it is written: an exception message may quote a message."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import logging
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+from chatbot.privacy.masking import mask
+
 
 def configure_logging(data_dir: Path, level: str) -> Path:
     log_dir = data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     path = log_dir / "chatbot.log"
     handler = RotatingFileHandler(path, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -21,3 +24,8 @@ def configure_logging(data_dir: Path, level: str) -> Path:
     for noisy in ("httpx", "chromadb", "sentence_transformers", "pypdf", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return path
+
+
+class _MaskingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return mask(super().format(record))

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 class Services:
     def __init__(self, settings: Settings) -> None:
         switch_off_phoning_home()
+        from chatbot.privacy.keys import protect_data_dir
+
+        protect_data_dir(settings.data_dir)
         self.settings = settings
         self._knowledge: dict[str, KnowledgeBase] = {}
         self._backends: dict[str, ChatBackend | None] = {}

@@ -6,12 +6,15 @@ as a shop's website is. Screenshots are kept in test-artifacts/ for a person to 
 
 from __future__ import annotations
 
+import re
 import threading
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import ARTIFACTS
@@ -92,6 +95,7 @@ def test_a_visitor_asks_in_the_iframe_and_sees_the_answer_with_sources(
     page.goto(shop.url("/iframe.html"))
     chat = page.frame_locator("#chat")
     assert chat.locator(".msg.bot").first.inner_text().startswith("Hello! Selamat datang!")
+    chat.get_by_role("button", name="Agree and chat").click()
     chat.locator("#message").fill(QUESTION)
     chat.locator("#send").click()
     chat.locator(".msg.bot .sources").wait_for(timeout=90_000)
@@ -115,6 +119,7 @@ def test_the_launcher_opens_the_chat_and_the_conversation_follows_the_visitor_ac
     bubble = page.locator("[data-chatbot] .bubble")
     bubble.click()
     chat = page.frame_locator("[data-chatbot] iframe")
+    chat.get_by_role("button", name="Agree and chat").click()
     chat.locator("#message").fill("Adakah kedai buka pada hari Ahad?")
     chat.locator("#message").press("Enter")
     chat.locator(".msg.bot .sources").wait_for(timeout=90_000)
@@ -126,6 +131,7 @@ def test_the_launcher_opens_the_chat_and_the_conversation_follows_the_visitor_ac
     page.wait_for_url(shop.url("/prices"))
     chat = page.frame_locator("[data-chatbot] iframe")  # reopened by itself on the new page
     chat.locator(".msg.user").wait_for(timeout=30_000)
+    assert chat.locator("#consent").is_hidden()  # agreed once, for the whole conversation
     assert chat.locator(".msg.user").inner_text() == "Adakah kedai buka pada hari Ahad?"
     assert "faq.csv" in chat.locator(".msg.bot").nth(1).inner_text()
     assert chat.locator("#message").get_attribute("placeholder") == "Taip soalan anda…"
@@ -182,9 +188,60 @@ def test_on_a_phone_the_launcher_opens_the_whole_chat_full_screen(
     box = frame.bounding_box()
     assert box == {"x": 0, "y": 0, "width": 360, "height": 740}
     chat = page.frame_locator("[data-chatbot] iframe")
-    for part in ("#title", "#message", "#send", ".msg.bot"):
+    for part in ("#title", "#message", "#send", ".msg.bot", "#notice", "#agree"):
         assert chat.locator(part).first.is_visible()
     send = chat.locator("#send").bounding_box()
     assert send is not None and send["x"] + send["width"] <= 360 and send["y"] < 740
     page.screenshot(path=ARTIFACTS / "phone-360.png")
+    context.close()
+
+
+def test_nothing_the_visitor_types_leaves_the_page_before_they_agree_and_they_can_erase_it(
+    browser: Any, sites: tuple[HostSite, HostSite], chat_server: Server
+) -> None:
+    shop, _ = sites
+    canary = f"kanari-{uuid.uuid4().hex[:12]}"
+    context = browser.new_context(viewport={"width": 900, "height": 760})
+    page = context.new_page()
+    sent: list[tuple[str, str]] = []
+    page.on("request", lambda r: sent.append((r.url, r.post_data or "")))
+    page.goto(shop.url("/iframe.html"))
+    chat = page.frame_locator("#chat")
+    chat.locator("#consent").wait_for()
+    assert "30 days" in chat.locator("#notice").inner_text()
+    assert chat.locator("#message").is_disabled()
+    assert chat.locator(".suggestions button").count() == 0  # a suggestion is a question too
+    page.screenshot(path=ARTIFACTS / "privacy-notice.png")
+
+    # Text got into the box anyway (a script, an autofill) and submitted: nothing is sent.
+    frame = next(f for f in page.frames if "/embed/shop" in f.url)
+    frame.evaluate(
+        """(text) => {
+            const box = document.getElementById("message");
+            box.value = text;
+            document.getElementById("composer").requestSubmit();
+            box.dispatchEvent(new KeyboardEvent("keydown", {key: "Enter", bubbles: true}));
+        }""",
+        f"Is the shop open on Sunday? {canary}",
+    )
+    page.wait_for_load_state("networkidle")
+    assert not [url for url, body in sent if canary in url or canary in body]
+
+    chat.get_by_role("button", name="Agree and chat").click()
+    chat.locator("#message").fill(f"Is the shop open on Sunday? {canary}")
+    chat.locator("#message").press("Enter")
+    chat.locator(".rating").wait_for(timeout=90_000)
+    consent_at = next(i for i, (url, _) in enumerate(sent) if url.endswith("/consent"))
+    carrying = [i for i, (url, body) in enumerate(sent) if canary in url or canary in body]
+    assert carrying and min(carrying) > consent_at
+
+    # The visitor deletes the conversation from the chat: it is gone from the server too.
+    conversation = frame.evaluate("localStorage.getItem('chatbot:shop:conversation')")
+    assert re.fullmatch(r"[0-9a-f]{32}", conversation)
+    chat.get_by_role("button", name="Delete this conversation").first.click()
+    chat.locator(".confirm").get_by_role("button", name="Delete this conversation").click()
+    chat.get_by_text("Your conversation has been deleted.").wait_for()
+    page.screenshot(path=ARTIFACTS / "privacy-erased.png")
+    gone = httpx.get(f"{chat_server.url}/api/bots/shop/conversations/{conversation}")
+    assert gone.status_code == 404
     context.close()

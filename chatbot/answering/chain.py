@@ -89,7 +89,8 @@ class Answerer:
         answer.timings_ms["retrieve"] = _ms(started)
         relevant = [h for h in hits if is_relevant(answer.search_query, h, self.relevance)]
         if not relevant:
-            log.info("no relevant passage for %r", answer.search_query)
+            # (Not the question itself: customers' words stay out of the log.)
+            log.info("no relevant passage for a %s question", answer.language)
             yield from self._finish(answer, self._no_answer(answer.language), "no_match", started)
             return
         hits = relevant  # passages about something else only distract a small model

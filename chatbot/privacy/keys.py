@@ -26,3 +26,18 @@ def local_secret(data_dir: Path, name: str) -> bytes:
     with os.fdopen(fd, "w") as f:
         f.write(value.hex())
     return value
+
+
+def protect_data_dir(data_dir: Path) -> None:
+    """Make the data directory, and everything in it, readable by this user only, and have
+    every file made from now on in this process start that way: it holds customers'
+    conversations, the keys and the staff accounts."""
+    os.umask(0o077)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for path in [data_dir, *data_dir.rglob("*")]:
+        try:
+            mode = path.lstat().st_mode
+            if mode & 0o077 and not path.is_symlink():
+                path.chmod(mode & 0o7700)
+        except OSError:  # not ours (a mounted volume's files): the operator's to set
+            continue

@@ -249,15 +249,17 @@ def chat_router(services: Services) -> APIRouter:
         origin: str | None = None
         try:
             origin = check_origin(request, bot, profile_of(bot))
-            if not _CONVERSATION_ID.match(conversation_id) or not (
+            agreed = _CONVERSATION_ID.match(conversation_id) and (
                 services.personal_data.consent_of(bot, conversation_id)
-            ):
+            )
+            if not agreed:
                 raise Refusal(404, "gone")  # erased, past its retention, or never ours
         except Refusal as refusal:
             return refuse(refusal, language, origin)
         turns = services.conversations.transcript(bot, conversation_id)
+        consent = {"notice_version": agreed.notice_version, "keep": agreed.keep}
         return JSONResponse(
-            {"conversation_id": conversation_id, "turns": turns},
+            {"conversation_id": conversation_id, "consent": consent, "turns": turns},
             headers={**cors_headers(origin), "Cache-Control": "no-store"},
         )
 

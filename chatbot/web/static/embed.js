@@ -244,14 +244,21 @@
     bubble("bot", config.greeting);
     showSuggestions(true);
   }
+  // A conversation carried over from another page (or a reload): shown again, and its consent
+  // taken from the server, which is what counts (the frame's storage may be partitioned).
   function restore(id) {
     fetch(api + "/conversations/" + encodeURIComponent(id), { headers: { Accept: "application/json" } })
-      .then(function (r) {
-        if (r.status === 404) setConversation(null);  // erased, or past its retention
-        return r.ok ? r.json() : { turns: [] };
-      })
+      .then(function (r) { return r.ok ? r.json() : null; })  // 404: erased, or past retention
       .then(function (data) {
-        if (!data.turns || !data.turns.length) { setConversation(null); return; }
+        var agreed = data && data.consent && data.consent.notice_version === config.privacy.version;
+        if (!agreed) { setConversation(null); showConsent(!consent); showSuggestions(true); return; }
+        if (!consent) {
+          consent = { version: config.privacy.version, keep: data.consent.keep };
+          save(consentKey, JSON.stringify(consent));
+        }
+        showConsent(false);
+        setConversation(id);
+        if (!data.turns.length) { showSuggestions(true); return; }
         showSuggestions(false);
         data.turns.forEach(function (turn) {
           bubble("user", turn.question);
@@ -262,7 +269,7 @@
         var last = data.turns[data.turns.length - 1];  // speak on as the visitor last wrote
         if (config.texts[last.language]) { language = last.language; applyTexts(); }
       })
-      .catch(function () {});
+      .catch(function () { showConsent(!consent); });
   }
 
   // Server-sent events from a fetch body: "event: x\ndata: {...}\n\n" blocks.
@@ -354,9 +361,8 @@
   if (window.top === window) document.body.classList.add("standalone");  // its own page
   applyLooks();
   start();
-  showConsent(!consent);
-  if (!consent) setConversation(null);  // a conversation agreed under an older notice ends
-  else if (conversationId) { setConversation(conversationId); restore(conversationId); }
-  else tellParent({ type: "chatbot:conversation", id: null });
+  fields.disabled = true;  // until consent is known: given here before, or on the server
+  if (conversationId) restore(conversationId);
+  else { showConsent(!consent); showSuggestions(true); tellParent({ type: "chatbot:conversation", id: null }); }
   reportSize();
 })();
