@@ -50,8 +50,9 @@ class AuditEntry:
     hash: str = ""
 
 
-def entry_hash(previous: str, id: int, at: float, actor: str, action: str, target: str,
-               detail: str) -> str:  # fmt: skip
+def entry_hash(
+    previous: str, id: int, at: float, actor: str, action: str, target: str, detail: str
+) -> str:
     fields = [previous, id, f"{at:.6f}", actor, action, target, detail]
     canonical = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -120,6 +120,14 @@ class _RichProgress(ProgressSink):
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files and folders (read recursively).")],
     bot: BotOption = "default",
+    mask_personal_data: Annotated[
+        bool,
+        typer.Option(
+            "--mask-personal-data",
+            help="Mask identity-card, phone, card and passport numbers and e-mail addresses"
+            " in the documents before indexing (they are reported either way).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Add documents to a bot's knowledge base: PDF, Word, HTML, CSV, Markdown, text.
@@ -139,7 +147,14 @@ def ingest(
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err, transient=True) as progress:
-        report = ingest_files(services, bot, paths, command_line_actor(), _RichProgress(progress))
+        report = ingest_files(
+            services,
+            bot,
+            paths,
+            command_line_actor(),
+            _RichProgress(progress),
+            mask_personal_data=mask_personal_data,
+        )
     _print_report(report, as_json)
     if report.rejected:
         raise typer.Exit(1)
@@ -153,6 +168,7 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
                     "ingested": [{"path": str(p), "chunks": n} for p, n in report.ingested],
                     "unchanged": [str(p) for p in report.unchanged],
                     "rejected": [{"path": str(p), "reason": r} for p, r in report.rejected],
+                    "notes": [{"path": str(p), "note": n} for p, n in report.notes],
                 },
                 ensure_ascii=False,
             )
@@ -165,6 +181,10 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
     )
     for path, reason in report.rejected:
         print(f"rejected: {path}: {reason}")
+    for path, note in report.notes:
+        print(f"note: {path}: {note}")
+    if any(note.endswith("not masked") for _, note in report.notes):
+        print("(to mask it before indexing, ingest again with --mask-personal-data)")
 
 
 @app.command()
@@ -315,6 +335,10 @@ def _serve(services: Services, bots: list[str], host: str | None, port: int | No
         services.warm_up(bot)
     backend = services.backend
     app = create_app(services, bots)
+    from chatbot.privacy.retention import PurgeSchedule
+
+    # Conversations past their bot's retention period go, from start-up on, hourly.
+    PurgeSchedule(services, services.settings.privacy.purge_every_minutes * 60).start()
     model = backend.name if backend else "none (extract mode)"
     err.print(f"serving {', '.join(bots)} on http://{host}:{port}/chat/{bots[0]}/ (model: {model})")
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from chatbot.privacy.documents import PersonalDataReview
 from chatbot.services import Services
 from chatbot.settings import BotProfile
 from knowledge.errors import KnowledgeError
@@ -20,9 +21,12 @@ def ingest_files(
     paths: Iterable[Path],
     actor: str,
     progress: ProgressSink | None = None,
+    mask_personal_data: bool = False,
 ) -> IngestReport:
-    """Ingest files into a bot's knowledge base, recording each file's outcome."""
-    report = ingest_paths(services.knowledge(bot), paths, services.ingest_limits, progress)
+    """Ingest files into a bot's knowledge base, recording each file's outcome; staff are told
+    of personal data in a file, masked first if they chose so."""
+    review = PersonalDataReview(mask_personal_data)
+    report = ingest_paths(services.knowledge(bot), paths, services.ingest_limits, progress, review)
     services.uploads.record(bot, report, actor)
     summary = (
         f"ingested {len(report.ingested)}, unchanged {len(report.unchanged)},"

@@ -28,9 +28,15 @@ class UploadLog:
 
     def record(self, bot: str, report: IngestReport, actor: str) -> None:
         now = time.time()
+        notes = dict(report.notes)  # e.g. the personal data found in a file
         rows = [
             *(
-                {"source": Path(p).name, "status": "ingested", "reason": "", "chunks": n}
+                {
+                    "source": Path(p).name,
+                    "status": "ingested",
+                    "reason": notes.get(p, ""),
+                    "chunks": n,
+                }
                 for p, n in report.ingested
             ),
             *(

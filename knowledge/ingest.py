@@ -7,8 +7,10 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from knowledge.base import KnowledgeBase
+from knowledge.documents import LoadedDocument
 from knowledge.errors import KnowledgeError, RejectedFile, StoreUnavailable
 from knowledge.loaders import kind_of
 from knowledge.parse_worker import ParseLimits, ParseWorker
@@ -27,6 +29,17 @@ class IngestReport:
     ingested: list[tuple[Path, int]] = field(default_factory=list)  # (path, chunks)
     unchanged: list[Path] = field(default_factory=list)
     rejected: list[tuple[Path, str]] = field(default_factory=list)
+    notes: list[tuple[Path, str]] = field(default_factory=list)  # what staff should know
+
+
+class DocumentReview(Protocol):
+    """Looks at each parsed document before it is indexed, may change its text, and may leave
+    a note for staff (the application uses it to find and mask personal data)."""
+
+    # Part of the document's fingerprint: the same file reviewed another way is indexed anew.
+    tag: str
+
+    def __call__(self, loaded: LoadedDocument) -> tuple[LoadedDocument, str | None]: ...
 
 
 class ProgressSink:
@@ -55,6 +68,7 @@ def ingest_paths(
     paths: Iterable[Path],
     limits: IngestLimits,
     progress: ProgressSink | None = None,
+    review: DocumentReview | None = None,
 ) -> IngestReport:
     sink = progress or ProgressSink()
     files = list(collect_files(paths))
@@ -65,7 +79,7 @@ def ingest_paths(
         for path in files:
             sink.file_started(path)
             try:
-                outcome = _ingest_one(kb, worker, path, limits, seen, sink.chunks)
+                outcome = _ingest_one(kb, worker, path, limits, seen, sink.chunks, review, report)
             except RejectedFile as exc:
                 report.rejected.append((path, str(exc)))
             except StoreUnavailable:
@@ -112,6 +126,8 @@ def _ingest_one(
     limits: IngestLimits,
     seen: dict[str, Path],
     on_chunks: Callable[[int, int], None],
+    review: DocumentReview | None,
+    report: IngestReport,
 ) -> int | None:
     """Chunks written, or None when the file is unchanged since it was last ingested."""
     if not path.exists():
@@ -125,10 +141,17 @@ def _ingest_one(
         )
     data = _read_limited(path, limits)
     seen[source] = path
-    sha256 = hashlib.sha256(data).hexdigest()
+    fingerprint = hashlib.sha256(data)
+    if review is not None and review.tag:
+        fingerprint.update(f"\0{review.tag}".encode())
+    sha256 = fingerprint.hexdigest()
     if kb.is_unchanged(source, sha256):
         return None
     loaded = worker.parse(kind, data)
+    if review is not None:
+        loaded, note = review(loaded)
+        if note:
+            report.notes.append((path, note))
     return kb.add_document(
         source=source,
         path=str(path.resolve()),

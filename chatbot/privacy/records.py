@@ -81,8 +81,9 @@ class PersonalData:
             row = db.execute(query).mappings().one_or_none()
         if row is None:
             return None
-        return Consent(row["bot"], row["conversation_id"], row["at"], row["notice_version"],
-                       bool(row["keep"]))  # fmt: skip
+        return Consent(
+            row["bot"], row["conversation_id"], row["at"], row["notice_version"], bool(row["keep"])
+        )
 
     # -- contacts -----------------------------------------------------------------------
     def _key(self, contact: str) -> str:
@@ -183,8 +184,12 @@ class PersonalData:
         removed = 0
         with self._engine.begin() as db:
             bots = set(retention_days)
-            for table, at in ((answers, answers.c.created_at), (consents, consents.c.at),
-                              (contacts, contacts.c.at)):  # fmt: skip
+            dated = (
+                (answers, answers.c.created_at),
+                (consents, consents.c.at),
+                (contacts, contacts.c.at),
+            )
+            for table, at in dated:
                 for bot, days in retention_days.items():
                     cutoff = now - days * 86400
                     query = delete(table).where(table.c.bot == bot, at < cutoff)

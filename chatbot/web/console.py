@@ -39,7 +39,7 @@ from knowledge.ingest import ProgressSink
 _FONTS = ("ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif")
 _MONO = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
 
-DOC_COLUMNS = ["document", "status", "pages", "chunks", "when", "reason"]
+DOC_COLUMNS = ["document", "status", "pages", "chunks", "when", "note"]
 HIT_COLUMNS = ["rank", "score", "similarity", "document", "page", "section", "text"]
 ANSWER_COLUMNS = ["when", "conversation", "question", "answered", "why not", "rating", "sources"]
 _RATING = {1: "👍", -1: "👎", None: ""}
@@ -96,7 +96,8 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
                 rows.append([upload.source, "rejected", "", "", _when(upload.at), upload.reason])
             elif record is not None:
                 when = _when(upload.at)
-                rows.append([record.source, "ingested", record.pages, record.chunks, when, ""])
+                note = upload.reason  # personal data found in it, if any
+                rows.append([record.source, "ingested", record.pages, record.chunks, when, note])
         for record in indexed.values():  # ingested before uploads were recorded
             rows.append([record.source, "ingested", record.pages, record.chunks, "", ""])
         return rows
@@ -104,6 +105,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
     def upload(  # type: ignore[no-untyped-def]
         bot: str,
         files: list[Any] | None,
+        mask_personal_data: bool,
         request: gr.Request,
         progress=gr.Progress(),  # noqa: B008 - Gradio's way of asking for a progress bar
     ):
@@ -113,12 +115,22 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         paths = [Path(f if isinstance(f, str) else f.name) for f in files or []]
         if not paths:
             raise gr.Error("Choose one or more files to upload.")
-        report = ingest_files(services, bot, paths, account.username, _GradioProgress(progress))
+        report = ingest_files(
+            services,
+            bot,
+            paths,
+            account.username,
+            _GradioProgress(progress),
+            mask_personal_data=mask_personal_data,
+        )
         lines = [
             f"**{len(report.ingested)} ingested** ({sum(n for _, n in report.ingested)} passages),"
             f" {len(report.unchanged)} unchanged, **{len(report.rejected)} rejected**"
         ]
         lines += [f"- rejected: {p.name}: {why}" for p, why in report.rejected]
+        lines += [f"- {p.name}: {note}" for p, note in report.notes]
+        if any(note.endswith("not masked") for _, note in report.notes):
+            lines.append("\nTo mask it, tick *Mask personal data* and add the file again.")
         return "\n".join(lines), documents(bot), gr.update(choices=_sources(bot), value=None), None
 
     def _sources(bot: str) -> list[str]:
@@ -475,6 +487,12 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             drop = gr.Button("Delete bot", variant="stop")
         with gr.Tab("Knowledge"):
             files = gr.File(label="Upload documents", file_count="multiple", type="filepath")
+            mask_data = gr.Checkbox(
+                label="Mask personal data (identity-card, phone, card and passport numbers,"
+                " e-mail addresses) before indexing. Leave it off for documents whose contact"
+                " details customers should be given.",
+                value=False,
+            )
             with gr.Row():
                 add = gr.Button("Add to the knowledge base", variant="primary", scale=3)
                 rebuild = gr.Button("Re-index all passages", scale=1)
@@ -636,7 +654,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             lambda b: gr.update(choices=_sources(b), value=None), bot, chosen
         ).then(load_profile, bot, [model, answer_mode, *profile_fields[:-2], snippets])
         create.click(new_bot, new_name, [bot, new_name])
-        add.click(upload, [bot, files], [outcome, docs, chosen, files])
+        add.click(upload, [bot, files, mask_data], [outcome, docs, chosen, files])
         remove.click(delete_document, [bot, chosen], [outcome, docs, chosen])
         show.click(preview, [bot, chosen], passages)
         search.click(try_search, [bot, query], hits)
