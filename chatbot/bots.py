@@ -140,7 +140,8 @@ def _apply(profile: BotProfile, changes: dict[str, Any]) -> BotProfile:
             if not isinstance(target.get(parent), dict):
                 raise SettingsError(f"{key!r} is not a bot setting")
             target = target[parent]
-        if field not in target:
+        # privacy_notice holds only the languages staff wrote: a new one may be added.
+        if field not in target and parents != ["privacy_notice"]:
             raise SettingsError(f"{key!r} is not a bot setting; see `chatbot bots show --json`")
         target[field] = value
     try:
@@ -163,7 +164,8 @@ def parse_assignments(pairs: list[str], current: BotProfile) -> dict[str, Any]:
 
     A list takes a JSON array (`suggestions='["a", "b"]'`) or comma-separated items
     (`allowed_origins=https://a.example,https://b.example`); `name+=item` adds one item and
-    `name-=item` removes one. Numbers and nested fields: `limits.max_turns=20`.
+    `name-=item` removes one. Numbers and nested fields: `limits.max_turns=20`,
+    `privacy_notice.ms=...` (the notice in one language).
     """
     changes: dict[str, Any] = {}
     data = current.model_dump(mode="json")

@@ -163,6 +163,7 @@ def test_staff_upload_documents_and_see_each_ones_outcome(
     # An editor does not see conversations or the audit log.
     assert page.get_by_role("tab", name="Conversations").count() == 0
     assert page.get_by_role("tab", name="Audit log").count() == 0
+    assert page.get_by_role("tab", name="Customer data").count() == 0
     page.close()
 
 
@@ -202,6 +203,33 @@ def test_an_owner_finds_a_customers_conversation_and_opening_it_is_audited(
     assert (
         log_in(console_server, "dina", "another long password", "198.51.100.30").status_code == 303
     )
+    page.close()
+
+
+def test_an_owner_exports_and_erases_one_customers_data_on_request(
+    browser: Any, console_server: Server
+) -> None:
+    _, mine = chat(console_server, "Is the shop open on Sunday? I'm lee.mei@example.my", bot="shop")
+    _, other = chat(console_server, "Is the shop open on Sunday? Call 019-222 3344", bot="shop")
+    conversation, others = mine[0][1]["conversation_id"], other[0][1]["conversation_id"]
+    page = open_console(browser, console_server, OWNER)
+    page.get_by_role("tab", name="Customer data").click()
+    page.get_by_label("Conversation id, e-mail address or phone number").fill("Lee.Mei@example.my")
+    page.get_by_role("button", name="Find").click()
+    page.get_by_text(conversation).filter(visible=True).first.wait_for(timeout=60_000)
+    link = page.get_by_role("link", name="Download everything held, as JSON")
+    exported = page.request.get(console_server.url + str(link.get_attribute("href"))).json()
+    assert [c["conversation_id"] for c in exported["conversations"]] == [conversation]
+    assert "[EMAIL]" in exported["conversations"][0]["turns"][0]["question"]
+    assert httpx.get(console_server.url + str(link.get_attribute("href"))).status_code != 200
+    page.screenshot(path=ARTIFACTS / "console-customer-data.png", full_page=True)
+
+    page.get_by_label("Erase these conversations for good").check()
+    page.get_by_role("button", name="Erase").click()
+    page.get_by_text("Erased 1 conversations.").wait_for(timeout=60_000)
+    shown = f"{console_server.url}/api/bots/shop/conversations"
+    assert httpx.get(f"{shown}/{conversation}").status_code == 404
+    assert httpx.get(f"{shown}/{others}").json()["turns"]  # the other customer's: untouched
     page.close()
 
 

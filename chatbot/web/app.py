@@ -64,10 +64,12 @@ def create_app(services: Services, bots: list[str]) -> Any:
 
     from chatbot.web.admin_auth import admin_auth
     from chatbot.web.console import build_console, console_theme
+    from chatbot.web.customer_export import customer_export_router
     from chatbot.web.origins import server_origin
     from chatbot.web.visitors import VisitorAddress
 
     app.include_router(admin_auth(services, app))
+    app.include_router(customer_export_router(services))
     addresses = VisitorAddress(services.settings.server.trusted_proxies)
     # The embed snippets name this server as the staff member's browser reaches it.
     console = build_console(services, lambda request: server_origin(request, addresses))

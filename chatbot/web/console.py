@@ -9,16 +9,20 @@ is audited here, so the audit log misses nothing the console does.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlencode
 
 import gradio as gr
 
 from chatbot.accounts import Account, Role
 from chatbot.gaps import group_gaps, normalise
 from chatbot.llm.select import ollama_models
+from chatbot.privacy.notice import DEFAULT_NOTICES
+from chatbot.privacy.requests import NoSuchCustomer, erase_customer, find_customer
 from chatbot.services import Services
 from chatbot.staff_actions import (
     change_bot,
@@ -30,6 +34,7 @@ from chatbot.staff_actions import (
     unpin_answer,
 )
 from chatbot.web.admin_auth import session_account
+from chatbot.web.customer_export import EXPORT_PATH
 from chatbot.web.snippets import embed_snippets
 from knowledge.documents import Hit
 from knowledge.errors import KnowledgeError
@@ -47,6 +52,14 @@ DEPLOYMENT_MODEL = "(the deployment's model)"
 GAP_COLUMNS = ["question", "asked", "not answered", "rated down", "last asked", "also asked as"]
 PIN_COLUMNS = ["#", "question", "answer", "by", "when"]
 AUDIT_COLUMNS = ["when", "who", "action", "what", "detail"]
+CUSTOMER_COLUMNS = ["bot", "conversation", "agreed at", "turns", "kept"]
+NOTICE_LANGUAGES: tuple[Literal["en", "ms", "zh"], ...] = ("en", "ms", "zh")
+
+
+def _default_notices() -> list[tuple[str, str]]:
+    names = {"en": "English", "ms": "Malay", "zh": "Chinese"}
+    values = {"business": "<business name>", "days": "<days>"}
+    return [(names[lang], DEFAULT_NOTICES[lang].format(**values)) for lang in NOTICE_LANGUAGES]
 
 
 def _when(timestamp: float) -> str:
@@ -176,7 +189,10 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         models = model_choices()
         if not bot:
             empty = gr.update(choices=models, value=DEPLOYMENT_MODEL)
-            return [empty, "default", *[""] * 10, "#0f766e", "", "", 8, 120, 1000, 40, [], ""]
+            return [
+                empty, "default", *[""] * 10, "#0f766e", "", "", 8, 120, 1000, 40, [], 30,
+                "", "", "", "",
+            ]  # fmt: skip
         p = services.profile(bot)
         iframe, script = embed_snippets(public_url(request), bot, p.title)
         chosen = p.model or DEPLOYMENT_MODEL
@@ -201,6 +217,8 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             p.limits.max_message_chars,
             p.limits.max_turns,
             list(p.languages),
+            p.retention_days,
+            *(p.privacy_notice.get(lang, "") for lang in NOTICE_LANGUAGES),
             f"{iframe}\n\n{script}",
         ]
 
@@ -224,6 +242,10 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         max_chars: float,
         max_turns: float,
         languages: list[str],
+        retention_days: float,
+        notice_en: str,
+        notice_ms: str,
+        notice_zh: str,
         model: str,
         answer_mode: str,
         request: gr.Request,
@@ -252,6 +274,14 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             "limits.bot_messages_per_minute": int(per_bot or 0),
             "limits.max_message_chars": int(max_chars or 0),
             "limits.max_turns": int(max_turns or 0),
+            "retention_days": int(retention_days if retention_days is not None else 30),
+            "privacy_notice": {
+                lang: text.strip()
+                for lang, text in zip(
+                    NOTICE_LANGUAGES, (notice_en, notice_ms, notice_zh), strict=True
+                )
+                if text.strip()
+            },
         }
         current = services.profile(bot).model_dump(mode="json")
         changed = {k: v for k, v in changes.items() if _current(current, k) != v}
@@ -308,6 +338,54 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             part = f"**Customer:** {turn['question']}\n\n**Bot:** {turn['answer']}"
             parts.append(part + (f"\n\n*Sources: {sources}*" if sources else ""))
         return "\n\n---\n\n".join(parts)
+
+    # -- customers' requests (owners) --------------------------------------------------
+    def _customer_refs(asked: str, account: Any) -> list[Any]:
+        asked = asked.strip()
+        if not asked:
+            raise gr.Error("Type a conversation id, an e-mail address or a phone number.")
+        by_id = re.fullmatch(r"[0-9a-fA-F]{32}", asked) is not None
+        try:
+            return find_customer(
+                services,
+                account.username,
+                conversation=asked if by_id else None,
+                contact=None if by_id else asked,
+            )
+        except NoSuchCustomer:
+            return []
+        except KnowledgeError as exc:
+            raise gr.Error(str(exc), duration=None) from exc
+
+    def customer_conversations(asked: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = staff(request, Role.OWNER)
+        refs = _customer_refs(asked, account)
+        if not refs:
+            return [], "Nothing is held of this customer.", ""
+        held = services.personal_data.export(refs)
+        rows = [
+            [
+                c["bot"],
+                c["conversation_id"],
+                c["consent"]["at"] if c["consent"] else "",
+                len(c["turns"]),
+                "yes" if c["consent"] and c["consent"]["kept"] else "no",
+            ]
+            for c in held
+        ]
+        selector = "conversation" if re.fullmatch(r"[0-9a-fA-F]{32}", asked.strip()) else "contact"
+        link = f"{EXPORT_PATH}?{urlencode({selector: asked.strip()})}"
+        return rows, f"[Download everything held, as JSON]({link})", ""
+
+    def erase_customer_data(asked: str, sure: bool, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = staff(request, Role.OWNER)
+        if not sure:
+            raise gr.Error("Tick the box to confirm the erasure first.")
+        refs = _customer_refs(asked, account)
+        if not refs:
+            return [], "", "Nothing is held of this customer.", False
+        erase_customer(services, account.username, refs)
+        return [], "", f"Erased {len(refs)} conversations.", False
 
     def audit_rows(request: gr.Request) -> list[list[Any]]:
         staff(request, Role.OWNER)
@@ -469,6 +547,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             gr.update(visible=owner),
             gr.update(visible=owner),
             gr.update(visible=owner),
+            gr.update(visible=owner),
         )
 
     with gr.Blocks(title="Chatbot console", analytics_enabled=False) as console:
@@ -488,9 +567,10 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         with gr.Tab("Knowledge"):
             files = gr.File(label="Upload documents", file_count="multiple", type="filepath")
             mask_data = gr.Checkbox(
-                label="Mask personal data (identity-card, phone, card and passport numbers,"
-                " e-mail addresses) before indexing. Leave it off for documents whose contact"
-                " details customers should be given.",
+                label="Mask personal data before indexing",
+                info="Identity-card, phone, card and passport numbers and email addresses are"
+                " found in every upload and reported; ticked, they are masked too. Leave it off"
+                " for documents whose contact details customers should be given.",
                 value=False,
             )
             with gr.Row():
@@ -554,6 +634,21 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
                     value="default",
                     label="Answer mode (auto: checked against the sources; extract: quotes only)",
                 )
+            with gr.Accordion("Privacy", open=False):
+                retention = gr.Number(
+                    label="Keep conversations for (days); then they are deleted. 0: deleted at"
+                    " the next hourly purge.",
+                    precision=0,
+                )
+                gr.Markdown(
+                    "The privacy notice customers agree to before chatting. Left empty, a"
+                    " default in plain words is shown (see docs/PDPA.md); any change asks"
+                    " customers to agree again."
+                )
+                notices = [
+                    gr.Textbox(label=f"Privacy notice ({name})", lines=3, placeholder=default)
+                    for name, default in _default_notices()
+                ]
             save = gr.Button("Save", variant="primary")
             saved = gr.Markdown()
             snippets = gr.Code(label="Embed on your website", language="html", interactive=False)
@@ -614,6 +709,26 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             with gr.Row():
                 old_user = gr.Textbox(label="User name to remove", scale=3)
                 remove_account = gr.Button("Remove account", variant="stop", scale=1)
+        with gr.Tab("Customer data", visible=False) as privacy_tab:
+            gr.Markdown(
+                "A customer asks to see, take away or erase what you hold of them (PDPA):"
+                " find their conversations by the conversation id the chat shows them, or by"
+                " an e-mail address or phone number they gave. Each search, export and erasure"
+                " is written in the audit log."
+            )
+            with gr.Row():
+                customer = gr.Textbox(
+                    label="Conversation id, e-mail address or phone number", scale=3
+                )
+                find_customer_button = gr.Button("Find", variant="primary", scale=1)
+            customer_rows = gr.Dataframe(
+                headers=CUSTOMER_COLUMNS, label="Their conversations", interactive=False
+            )
+            customer_export = gr.Markdown()
+            with gr.Row():
+                erase_sure = gr.Checkbox(label="Erase these conversations for good", scale=3)
+                erase_button = gr.Button("Erase", variant="stop", scale=1)
+            erase_note = gr.Markdown()
         with gr.Tab("Audit log", visible=False) as audit_tab:
             reload_audit = gr.Button("Refresh")
             audit = gr.Dataframe(headers=AUDIT_COLUMNS, interactive=False)
@@ -637,11 +752,25 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             max_chars,
             max_turns,
             languages,
+            retention,
+            *notices,
             model,
             answer_mode,
         ]
         console.load(
-            on_load, outputs=[who, bot, conversations_tab, audit_tab, accounts_tab, bot_danger]
+            on_load,
+            outputs=[who, bot, conversations_tab, audit_tab, accounts_tab, bot_danger, privacy_tab],
+        )
+        find_customer_button.click(
+            customer_conversations, customer, [customer_rows, customer_export, erase_note]
+        )
+        customer.submit(
+            customer_conversations, customer, [customer_rows, customer_export, erase_note]
+        )
+        erase_button.click(
+            erase_customer_data,
+            [customer, erase_sure],
+            [customer_rows, customer_export, erase_note, erase_sure],
         )
         drop.click(remove_bot, [bot, sure], [bot, sure])
         rebuild.click(reindex, bot, outcome)
