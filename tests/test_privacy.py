@@ -226,3 +226,33 @@ def test_consents_need_the_current_notice_and_a_clear_choice(server: Server) -> 
         refused = httpx.post(f"{server.url}/api/bots/{BOT}/consent", json=body)
         assert refused.status_code == 400
     assert len(start_conversation(server, bot=BOT, keep=False)) == 32
+
+
+def test_staff_are_told_of_personal_data_in_an_upload_and_may_mask_it(
+    tmp_path: Path, run_cli
+) -> None:  # type: ignore[no-untyped-def]
+    document = tmp_path / "warranty-claims.txt"
+    document.write_text(
+        "Warranty claims received in March.\n\n"
+        "Claim 1: Ahmad, IC 850615-07-5123, phone 012-987 6543, screen cracked.\n\n"
+        "Claim 2: Mei Ling, mei.ling@example.my, battery swollen. Order ORD-2024-0012345.\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "data"
+    told = run_cli("ingest", "--bot", "staff", str(document), data_dir=data)
+    assert told.code == 0, told.err
+    assert (
+        f"note: {document}: contains personal data (1 identity-card number, 1 phone number,"
+        " 1 e-mail address); not masked" in told.out
+    )
+    assert "--mask-personal-data" in told.out
+
+    masked = run_cli(
+        "ingest", "--bot", "staff", "--mask-personal-data", str(document), data_dir=data
+    )
+    assert masked.code == 0, masked.err
+    assert "ingested: 1" in masked.out  # the same file, masked: indexed anew, not "unchanged"
+    hits = run_cli("search", "--bot", "staff", "--json", "warranty claim screen", data_dir=data)
+    text = " ".join(h["text"] for h in json.loads(hits.out)["hits"])
+    assert "[IC-NUMBER]" in text and "[PHONE]" in text and "[EMAIL]" in text
+    assert "850615" not in text and "ORD-2024-0012345" in text

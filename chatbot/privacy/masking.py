@@ -26,12 +26,12 @@ MASKS: dict[Kind, str] = {
     "phone": "[PHONE]",
     "passport": "[PASSPORT]",
 }
-LABELS: dict[Kind, str] = {
-    "ic": "identity-card numbers",
-    "card": "payment-card numbers",
-    "email": "e-mail addresses",
-    "phone": "phone numbers",
-    "passport": "passport numbers",
+LABELS: dict[Kind, tuple[str, str]] = {  # one, many
+    "ic": ("identity-card number", "identity-card numbers"),
+    "card": ("payment-card number", "payment-card numbers"),
+    "email": ("e-mail address", "e-mail addresses"),
+    "phone": ("phone number", "phone numbers"),
+    "passport": ("passport number", "passport numbers"),
 }
 
 
@@ -168,8 +168,8 @@ def summarise(found: list[Found]) -> str:
     counts = Counter(f.kind for f in found)
     parts = []
     for kind, n in sorted(counts.items(), key=lambda kv: -kv[1]):
-        label = LABELS[kind]
-        parts.append(f"{n} {label if n > 1 else label[:-1]}")
+        one, many = LABELS[kind]
+        parts.append(f"{n} {many if n > 1 else one}")
     return ", ".join(parts)
 
 
