@@ -238,6 +238,8 @@ def test_nothing_the_visitor_types_leaves_the_page_before_they_agree_and_they_ca
     # The visitor deletes the conversation from the chat: it is gone from the server too.
     conversation = frame.evaluate("localStorage.getItem('chatbot:shop:conversation')")
     assert re.fullmatch(r"[0-9a-f]{32}", conversation)
+    # The reference the customer quotes to the business to ask for a copy or an erasure.
+    assert chat.locator("#reference").inner_text() == f"Conversation reference: {conversation}"
     chat.get_by_role("button", name="Delete this conversation").first.click()
     chat.locator(".confirm").get_by_role("button", name="Delete this conversation").click()
     chat.get_by_text("Your conversation has been deleted.").wait_for()

@@ -712,7 +712,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         with gr.Tab("Customer data", visible=False) as privacy_tab:
             gr.Markdown(
                 "A customer asks to see, take away or erase what you hold of them (PDPA):"
-                " find their conversations by the conversation id the chat shows them, or by"
+                " find their conversations by the conversation reference the chat shows them, or by"
                 " an e-mail address or phone number they gave. Each search, export and erasure"
                 " is written in the audit log."
             )

@@ -46,6 +46,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "confirm_delete": "Delete this conversation for good? It cannot be undone.",
         "deleted": "Your conversation has been deleted.",
         "not_kept": "This conversation is not being kept.",
+        "reference": "Conversation reference: {id}",
     },
     "ms": {
         "placeholder": "Taip soalan anda…",
@@ -80,6 +81,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "confirm_delete": "Padam perbualan ini selama-lamanya? Ia tidak boleh dibatalkan.",
         "deleted": "Perbualan anda telah dipadam.",
         "not_kept": "Perbualan ini tidak disimpan.",
+        "reference": "Rujukan perbualan: {id}",
     },
     "zh": {
         "placeholder": "请输入您的问题…",
@@ -114,6 +116,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "confirm_delete": "永久删除此对话？删除后无法恢复。",
         "deleted": "您的对话已删除。",
         "not_kept": "此对话不会被保存。",
+        "reference": "对话编号：{id}",
     },
 }
 # fmt: on

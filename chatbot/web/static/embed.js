@@ -75,6 +75,7 @@
     el("notice").textContent = config.privacy.notice[language] || config.privacy.notice.en;
     el("agree").textContent = t("agree");
     el("agree-no-keep").textContent = t("agree_no_keep");
+    el("reference").textContent = conversationId ? t("reference", { id: conversationId }) : "";
     box.setAttribute("aria-label", t("placeholder"));
   }
 
@@ -172,6 +173,9 @@
     conversationId = id;
     save(storageKey, id);
     el("erase").hidden = !id || !consent || !consent.keep;
+    // Shown so the customer can quote it when asking the business for a copy or an erasure.
+    el("reference").hidden = el("erase").hidden;
+    el("reference").textContent = id ? t("reference", { id: id }) : "";
     tellParent({ type: "chatbot:conversation", id: id });
   }
 
