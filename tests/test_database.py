@@ -19,3 +19,46 @@ def test_the_migrations_build_the_schema_the_code_uses(tmp_path: Path) -> None:
     again = open_database(f"sqlite:///{tmp_path / 'chatbot.db'}")  # a second start: nothing to do
     with again.connect() as connection:
         assert MigrationContext.configure(connection).get_current_revision() == "0005"
+
+
+def test_upgrading_masks_what_was_stored_before_and_chains_the_audit_log(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from chatbot.audit import AuditLog
+    from chatbot.store.database import MIGRATIONS
+
+    url = f"sqlite:///{tmp_path / 'chatbot.db'}"
+    engine = open_database(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:  # a deployment of the version before privacy (#6)
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+        connection.execute(
+            text(
+                "INSERT INTO answers (bot, conversation_id, created_at, question, answer, answered,"
+                " guard_reason, language, sources, timings) VALUES ('shop', :id, 1, :q, 'ok', 1,"
+                " '', 'en', '[]', '{}')"
+            ),
+            {"id": "a" * 32, "q": "My IC is 900101-14-5678, call 012-345 6789"},
+        )
+        for target in ("shop: one", "shop: siti@example.my"):
+            connection.execute(
+                text(
+                    "INSERT INTO audit_log (at, actor, action, target, detail)"
+                    " VALUES (1.5, 'cli:x', 'answer.pin', :t, '')"
+                ),
+                {"t": target},
+            )
+    engine.dispose()
+
+    upgraded = open_database(url)
+    with upgraded.connect() as connection:
+        assert connection.execute(text("SELECT question FROM answers")).scalar_one() == (
+            "My IC is [IC-NUMBER], call [PHONE]"
+        )
+        targets = connection.execute(text("SELECT target FROM audit_log ORDER BY id")).scalars()
+        assert list(targets) == ["shop: one", "shop: [EMAIL]"]
+    assert AuditLog(upgraded).verify()[0] == []

@@ -43,10 +43,29 @@ def upgrade() -> None:
         sa.Column("last_id", sa.Integer, nullable=False),
         sa.Column("last_hash", sa.String(64), nullable=False),
     )
-    # Entries written before the chain existed are chained now, in order.
+    # What was stored before masking existed is masked now, then the audit log is chained.
+    mask_stored_text(op.get_bind())
     from chatbot.audit import chain_existing_entries
 
     chain_existing_entries(op.get_bind())
+
+
+def mask_stored_text(db: sa.Connection) -> None:
+    from chatbot.privacy.masking import mask
+
+    for table, key, columns in (
+        ("answers", "id", ("question", "answer", "guard_reason")),
+        ("audit_log", "id", ("target", "detail")),
+    ):
+        rows = db.execute(sa.text(f"SELECT {key}, {', '.join(columns)} FROM {table}")).all()
+        for row in rows:
+            masked = {c: mask(v or "") for c, v in zip(columns, row[1:], strict=True)}
+            if any(masked[c] != (v or "") for c, v in zip(columns, row[1:], strict=True)):
+                sets = ", ".join(f"{c} = :{c}" for c in columns)
+                db.execute(
+                    sa.text(f"UPDATE {table} SET {sets} WHERE {key} = :key"),
+                    {**masked, "key": row[0]},
+                )
 
 
 def downgrade() -> None:
