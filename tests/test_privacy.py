@@ -256,3 +256,17 @@ def test_staff_are_told_of_personal_data_in_an_upload_and_may_mask_it(
     text = " ".join(h["text"] for h in json.loads(hits.out)["hits"])
     assert "[IC-NUMBER]" in text and "[PHONE]" in text and "[EMAIL]" in text
     assert "850615" not in text and "ORD-2024-0012345" in text
+
+
+def test_every_socket_the_server_listens_on_is_on_loopback(server: Server) -> None:
+    import psutil
+
+    ask(server, QUESTION)  # every part is up by now: the web app, the models, the purge thread
+    process = psutil.Process(server.proc.pid)
+    listening = [
+        c.laddr
+        for p in [process, *process.children(recursive=True)]
+        for c in p.net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN
+    ]
+    assert listening and all(address.ip in ("127.0.0.1", "::1") for address in listening)
