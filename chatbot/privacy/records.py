@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, text
+from sqlalchemy import CompoundSelect, Engine, Select, delete, insert, select, text
 
 from chatbot.privacy.masking import contact_keys, normalise_contact
 from chatbot.store.schema import answers, consents
@@ -114,23 +114,28 @@ class PersonalData:
     ) -> list[ConversationRef]:
         """The conversations of one customer, by the id the customer sees or by an e-mail
         address or phone number the customer gave; any bot."""
+        query: Select[Any] | CompoundSelect[Any]
         if conversation is not None:
-            ids = select(consents.c.bot, consents.c.conversation_id).where(
-                consents.c.conversation_id == conversation.strip().lower()
-            )
-            also = select(answers.c.bot, answers.c.conversation_id).where(
-                answers.c.conversation_id == conversation.strip().lower()
+            wanted = conversation.strip().lower()
+            # Conversations stored before consents existed have answers but no consent.
+            query = (
+                select(consents.c.bot, consents.c.conversation_id)
+                .where(consents.c.conversation_id == wanted)
+                .union(
+                    select(answers.c.bot, answers.c.conversation_id).where(
+                        answers.c.conversation_id == wanted
+                    )
+                )
             )
         else:
             normalised = normalise_contact(contact or "")
             if normalised is None:
                 raise NotAContact(f"{contact!r} is neither an e-mail address nor a phone number")
-            ids = select(contacts.c.bot, contacts.c.conversation_id).where(
+            query = select(contacts.c.bot, contacts.c.conversation_id).where(
                 contacts.c.key_hash == self._key(normalised)
             )
-            also = ids
         with self._engine.connect() as db:
-            found = {ConversationRef(b, c) for b, c in db.execute(ids.union(also))}
+            found = {ConversationRef(row[0], row[1]) for row in db.execute(query)}
         return sorted(found, key=lambda r: (r.bot, r.conversation_id))
 
     # -- access and portability -----------------------------------------------------------

@@ -33,14 +33,11 @@ class PurgeSchedule:
 
     def __init__(self, services: Services, every_s: float) -> None:
         self._services, self._every_s = services, every_s
-        self._stop = threading.Event()
+        self._stop = threading.Event()  # never set: the thread ends with the process
         self._thread = threading.Thread(target=self._run, name="retention-purge", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
 
     def _run(self) -> None:
         while True:  # first at start-up: a server that was down may be late

@@ -115,6 +115,15 @@ def chat_router(services: Services) -> APIRouter:
             log.info("chat with %s refused: the site %s is not allowed", bot, exc)
             raise Refusal(403, "not_allowed") from exc
 
+    def agreed_conversation(bot: str, conversation_id: str) -> Consent:
+        """The consent that began a conversation of this bot; 404 when there is none."""
+        agreed = _CONVERSATION_ID.match(conversation_id) and (
+            services.personal_data.consent_of(bot, conversation_id)
+        )
+        if not agreed:
+            raise Refusal(404, "gone")  # erased, past its retention, or never ours
+        return agreed
+
     def profile_of(bot: str) -> BotProfile:
         # Any bot of the deployment: one created in the console chats without a restart.
         if not services.bots.known(bot):
@@ -249,11 +258,7 @@ def chat_router(services: Services) -> APIRouter:
         origin: str | None = None
         try:
             origin = check_origin(request, bot, profile_of(bot))
-            agreed = _CONVERSATION_ID.match(conversation_id) and (
-                services.personal_data.consent_of(bot, conversation_id)
-            )
-            if not agreed:
-                raise Refusal(404, "gone")  # erased, past its retention, or never ours
+            agreed = agreed_conversation(bot, conversation_id)
         except Refusal as refusal:
             return refuse(refusal, language, origin)
         turns = services.conversations.transcript(bot, conversation_id)
@@ -270,10 +275,7 @@ def chat_router(services: Services) -> APIRouter:
         origin: str | None = None
         try:
             origin = check_origin(request, bot, profile_of(bot))
-            if not _CONVERSATION_ID.match(conversation_id) or not (
-                services.personal_data.consent_of(bot, conversation_id)
-            ):
-                raise Refusal(404, "gone")
+            agreed_conversation(bot, conversation_id)
         except Refusal as refusal:
             return refuse(refusal, language, origin)
         services.live.drop(conversation_id)

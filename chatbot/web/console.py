@@ -340,18 +340,18 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         return "\n\n---\n\n".join(parts)
 
     # -- customers' requests (owners) --------------------------------------------------
-    def _customer_refs(asked: str, account: Any) -> list[Any]:
+    def _asked_by(asked: str) -> tuple[str, str]:
+        """("conversation" | "contact", what staff typed): a 32-hex text is a reference."""
         asked = asked.strip()
         if not asked:
             raise gr.Error("Type a conversation id, an e-mail address or a phone number.")
         by_id = re.fullmatch(r"[0-9a-fA-F]{32}", asked) is not None
+        return ("conversation" if by_id else "contact"), asked
+
+    def _customer_refs(asked: str, account: Any) -> list[Any]:
+        selector, value = _asked_by(asked)
         try:
-            return find_customer(
-                services,
-                account.username,
-                conversation=asked if by_id else None,
-                contact=None if by_id else asked,
-            )
+            return find_customer(services, account.username, **{selector: value})
         except NoSuchCustomer:
             return []
         except KnowledgeError as exc:
@@ -373,8 +373,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             ]
             for c in held
         ]
-        selector = "conversation" if re.fullmatch(r"[0-9a-fA-F]{32}", asked.strip()) else "contact"
-        link = f"{EXPORT_PATH}?{urlencode({selector: asked.strip()})}"
+        link = f"{EXPORT_PATH}?{urlencode(dict([_asked_by(asked)]))}"
         return rows, f"[Download everything held, as JSON]({link})", ""
 
     def erase_customer_data(asked: str, sure: bool, request: gr.Request):  # type: ignore[no-untyped-def]
