@@ -63,7 +63,8 @@ def main() -> None:
     parser.add_argument("--sets", nargs="*")
     parser.add_argument("--split", default="180,240", help="target,max passage tokens")
     args = parser.parse_args()
-    from knowledge.retrieval import FusionSettings, fuse, query_language
+    from knowledge.language import query_language
+    from knowledge.retrieval import FusionSettings, fuse
 
     names = args.sets or sorted(
         p.name for p in (SHARED / "eval").iterdir() if p.name.endswith("-dev")

@@ -13,7 +13,8 @@ from knowledge.catalog import Catalog
 from knowledge.documents import Chunk, DocumentRecord, Hit, LoadedDocument
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.errors import KnowledgeError, ModelMismatch
-from knowledge.retrieval import Candidates, FusionSettings, fuse, query_language
+from knowledge.language import query_language
+from knowledge.retrieval import Candidates, FusionSettings, fuse
 from knowledge.splitting import SplitSettings, split_blocks
 from knowledge.vectors import VectorStore
 

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from knowledge.documents import Chunk, DocumentRecord
-from knowledge.keywords import tokenize
-from knowledge.retrieval import text_language
+from knowledge.keywords import query_terms, tokenize
+from knowledge.language import text_language
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -229,7 +229,7 @@ class Catalog:
 
     def keyword_search(self, query: str, limit: int) -> list[tuple[str, float]]:
         """(chunk_id, BM25 score, higher is better) for chunks sharing words with the query."""
-        terms = list(dict.fromkeys(tokenize(query)))[:64]
+        terms = query_terms(query)
         if not terms:
             return []
         expression = " OR ".join(f'"{term}"' for term in terms)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from knowledge.documents import Hit
 from knowledge.keywords import tokenize
-from knowledge.retrieval import QueryLanguage, query_language
+from knowledge.language import QueryLanguage, query_language
 
 
 @dataclass(frozen=True, slots=True)

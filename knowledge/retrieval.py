@@ -9,53 +9,9 @@ The weights come from the -dev question sets (bench/tune.py).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from enum import StrEnum
 
-from knowledge.scripts import CJK_CHAR
-
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-
-# Function words, which say what language a short question is in better than its nouns do.
-# fmt: off
-_ENGLISH = frozenset((
-    "the", "a", "an", "is", "are", "was", "were", "what", "which", "who", "whom", "whose",
-    "when", "where", "why", "how", "do", "does", "did", "can", "could", "will", "would",
-    "should", "of", "to", "in", "on", "for", "with", "from", "by", "at", "my", "your", "i",
-    "you", "we", "they", "it", "this", "that", "there", "have", "has", "had", "be", "been",
-    "not", "or", "and", "any", "much", "many",
-))
-# fmt: on
-# fmt: off
-_MALAY = frozenset((
-    "apa", "apakah", "siapa", "siapakah", "bila", "bilakah", "berapa", "berapakah", "mengapa",
-    "kenapa", "bagaimana", "adakah", "manakah", "di", "ke", "dari", "yang", "dan", "ini", "itu",
-    "untuk", "dengan", "pada", "boleh", "ada", "tidak", "saya", "kami", "anda", "mereka",
-    "dalam", "oleh", "sebagai", "telah", "akan", "juga", "atau", "kepada", "tahun",
-))
-# fmt: on
-
-
-class QueryLanguage(StrEnum):
-    ENGLISH = "en"
-    CJK = "cjk"
-    OTHER = "other"
-
-
-def text_language(text: str) -> str:
-    """The language group of a passage, stored so that search can prefer the customer's."""
-    return query_language(text).value
-
-
-def query_language(text: str) -> QueryLanguage:
-    letters = [c for c in text if c.isalnum()]
-    if letters and len(CJK_CHAR.findall(text)) / len(letters) > 0.5:
-        return QueryLanguage.CJK
-    words = [w.lower() for w in _WORD.findall(text)]
-    english = sum(w in _ENGLISH for w in words)
-    other = sum(w in _MALAY for w in words)
-    return QueryLanguage.OTHER if other > english else QueryLanguage.ENGLISH
+from knowledge.language import QueryLanguage
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from knowledge.retrieval import QueryLanguage, query_language
+from knowledge.language import QueryLanguage, query_language
 
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af]")
