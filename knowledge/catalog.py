@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from knowledge.documents import Chunk, DocumentRecord
-from knowledge.keywords import query_terms, tokenize
+from knowledge.keywords import index_terms, query_terms
 from knowledge.language import text_language
 
 _SCHEMA = """
@@ -45,6 +45,10 @@ CREATE INDEX IF NOT EXISTS chunks_by_source ON chunks(source);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize = 'porter unicode61');
 CREATE TABLE IF NOT EXISTS pending (version TEXT PRIMARY KEY, started_at TEXT NOT NULL);
 """
+# How passages are turned into keyword terms and their language told. A knowledge base indexed
+# by an older version is re-indexed (keywords only, no embedding) when it is opened:
+# 2 = Malay passages by the roots of their words, Malay told by more of its words.
+_KEYWORD_INDEX_VERSION = "2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +74,8 @@ class Catalog:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
+        if self.get_meta("keyword_index") != _KEYWORD_INDEX_VERSION:
+            self._rebuild_keyword_index()
 
     def close(self) -> None:
         self._db.close()
@@ -91,6 +97,24 @@ class Catalog:
 
     def set_meta(self, key: str, value: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def _rebuild_keyword_index(self) -> None:
+        with self._transaction() as db:
+            rows = db.execute("SELECT id, text, page, section, ordinal, is_faq FROM chunks")
+            for row_id, text, page, section, ordinal, is_faq in rows.fetchall():
+                lang = text_language(text)
+                terms = index_terms(
+                    Chunk(text, page, section, ordinal, bool(is_faq)).indexed_text(), lang
+                )
+                db.execute("UPDATE chunks SET lang = ? WHERE id = ?", (lang, row_id))
+                db.execute("DELETE FROM chunk_terms WHERE rowid = ?", (row_id,))
+                db.execute(
+                    "INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)", (row_id, " ".join(terms))
+                )
+            db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('keyword_index', ?)",
+                (_KEYWORD_INDEX_VERSION,),
+            )
 
     # -- documents ----------------------------------------------------------------------------
     def document(self, source: str) -> DocumentRecord | None:
@@ -148,6 +172,7 @@ class Catalog:
                 (source, path, kind, sha256, version, pages, len(chunks), now_iso()),
             )
             for chunk_id, chunk in chunks:
+                lang = text_language(chunk.text)
                 cursor = db.execute(
                     "INSERT INTO chunks(chunk_id, source, ordinal, page, section, text, is_faq,"
                     " lang) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -159,12 +184,12 @@ class Catalog:
                         chunk.section,
                         chunk.text,
                         chunk.is_faq,
-                        text_language(chunk.text),
+                        lang,
                     ),
                 )
                 db.execute(
                     "INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)",
-                    (cursor.lastrowid, " ".join(tokenize(chunk.indexed_text()))),
+                    (cursor.lastrowid, " ".join(index_terms(chunk.indexed_text(), lang))),
                 )
             db.execute("DELETE FROM pending WHERE version = ?", (version,))
             if old and old[0] != version:

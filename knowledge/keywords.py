@@ -2,6 +2,8 @@
 
 Words for scripts that put spaces between them; overlapping character bigrams for Chinese,
 Japanese and Korean, which do not (the CJK analyzer approach: no dictionary, works for all three).
+Malay passages and questions are indexed and searched by the roots of their words
+(knowledge.malay); English ones are stemmed by SQLite's porter tokenizer.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from knowledge.language import QueryLanguage, query_language
+from knowledge.malay import malay_root, malay_roots
 from knowledge.scripts import CJK_RUN
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -41,9 +45,20 @@ QUESTION_WORDS = frozenset((
 # fmt: on
 
 
+def index_terms(text: str, language: str) -> list[str]:
+    """The tokens a passage is keyword-indexed under; `language` is its text_language()."""
+    tokens = tokenize(text)
+    return malay_roots(tokens) if language == QueryLanguage.OTHER else tokens
+
+
 def query_terms(query: str, limit: int = 64) -> list[str]:
     """The distinct tokens of a question worth searching for, in order."""
-    return list(dict.fromkeys(t for t in tokenize(query) if t not in QUESTION_WORDS))[:limit]
+    words = [t for t in tokenize(query) if t not in QUESTION_WORDS]
+    if query_language(query) is QueryLanguage.OTHER:
+        # The roots find Malay passages; the words as written find the rest (an English
+        # passage holds "berlin", which Sastrawi would cut to "lin").
+        words = [term for word in words for term in (malay_root(word), word)]
+    return list(dict.fromkeys(words))[:limit]
 
 
 def tokenize(text: str) -> list[str]:

@@ -31,6 +31,8 @@ def test_the_demo_documents_ingest_cleanly(demo_kb) -> None:
         ("你们星期天营业吗？", "你们星期天营业吗？"),
         ("维修有保修吗", "维修有保修吗？"),
         ("Boleh bayar guna Touch 'n Go?", "Bolehkah saya membuat bayaran dengan e-dompet?"),
+        # The bilingual price list is the best match, though a Malay passage also names prices.
+        ("Berapa harga menukar skrin?", "Gadget Care Penang - Price list 2026"),
     ],
 )
 def test_a_question_finds_the_faq_entry_in_its_language_first(

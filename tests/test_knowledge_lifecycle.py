@@ -102,3 +102,32 @@ def test_bots_have_separate_knowledge_bases(tmp_path: Path, run_cli, search_hits
     travel = search_hits("coronavirus", data, bot="travel")
     assert travel and {h["source"] for h in travel} <= {p.name for p in corpus("md").iterdir()}
     assert run_cli("docs", "--bot", "empty", data_dir=data).out.startswith("no documents")
+
+
+def test_malay_is_found_by_word_roots_also_in_a_knowledge_base_indexed_before_them(
+    tmp_path: Path, run_cli, search_hits
+) -> None:
+    doc = tmp_path / "docs" / "polisi.md"
+    doc.parent.mkdir()
+    doc.write_text(
+        "# Polisi kedai\n\n## Penghantaran\n\nKami menghantar ke seluruh Pulau Pinang dalam"
+        " tempoh dua hari bekerja.\n\n## Pemulangan\n\nBarang yang rosak boleh dipulangkan"
+        " dalam tempoh tujuh hari dengan resit.\n"
+    )
+    data = tmp_path / "data"
+    assert run_cli("ingest", str(doc), data_dir=data).code == 0
+    # "dihantar" shares no word with the delivery section, only its root "hantar"; "barang"
+    # is a word of the returns section.
+    question = "Bila barang dihantar?"
+    assert search_hits(question, data, k=1)[0]["section"].endswith("Penghantaran")
+
+    # The keyword index as versions before word roots wrote it: the words as they are.
+    catalog = sqlite3.connect(data / "bots" / "default" / "catalog.sqlite3")
+    with catalog:
+        rows = catalog.execute("SELECT id, section, text FROM chunks").fetchall()
+        for row_id, section, text in rows:
+            words = " ".join(w.lower() for w in f"{section}\n{text}".replace(">", " ").split())
+            catalog.execute("UPDATE chunk_terms SET terms = ? WHERE rowid = ?", (words, row_id))
+        catalog.execute("DELETE FROM meta WHERE key = 'keyword_index'")
+    catalog.close()
+    assert search_hits(question, data, k=1)[0]["section"].endswith("Penghantaran")

@@ -8,7 +8,8 @@ import pytest
 
 from knowledge.documents import Block, BlockKind
 from knowledge.errors import RejectedFile
-from knowledge.keywords import tokenize
+from knowledge.keywords import index_terms, query_terms, tokenize
+from knowledge.language import text_language
 from knowledge.loaders import kind_of, load_bytes
 from knowledge.splitting import SplitSettings, estimate_tokens, split_blocks
 from tests.conftest import corpus
@@ -95,7 +96,7 @@ def test_csv_delimiters_are_detected() -> None:
     assert text.splitlines()[0] == "Lorem, ipsum | dolor sit | amet"
 
 
-def test_chinese_is_indexed_as_overlapping_character_pairs_and_malay_as_words() -> None:
+def test_chinese_is_indexed_as_overlapping_character_pairs_and_malay_by_word_roots() -> None:
     assert tokenize("新冠病毒") == ["新冠", "冠病", "病毒"]
     assert tokenize("Berapakah harga tiket ke Pulau Pinang?") == [
         "berapakah",
@@ -104,6 +105,19 @@ def test_chinese_is_indexed_as_overlapping_character_pairs_and_malay_as_words() 
         "pulau",
         "pinang",
     ]
+    malay = "Penghantaran percuma untuk pembayaran melebihi RM100."
+    assert index_terms(malay, text_language(malay)) == [
+        "hantar",
+        "percuma",
+        "bayar",
+        "lebih",
+        "rm100",
+    ]
+    # A customer's "dihantar" finds "penghantaran"; the question word is not searched for.
+    assert query_terms("Bilakah barang saya dihantar?") == ["barang", "hantar", "dihantar"]
+    # English is left to SQLite's porter stemmer: Malay affix rules would cut "berlin" to "lin".
+    english = "The minister flew to Berlin."
+    assert index_terms(english, text_language(english)) == ["minister", "flew", "berlin"]
 
 
 def test_blank_and_whitespace_only_files_are_rejected_as_empty(tmp_path: Path) -> None:
