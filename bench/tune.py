@@ -76,7 +76,8 @@ def main() -> None:
     target, most = (int(x) for x in args.split.split(","))
     split = SplitSettings(target, most)
     data = {
-        name: collect(name, cache_dir / f"{name}-{target}-{most}-v2.pkl", split) for name in names
+        name: collect(name, cache_dir / f"{name}-{target}-{most}-v3.pkl", split)  # v3: Malay roots
+        for name in names
     }
     grid = list(
         itertools.product(
