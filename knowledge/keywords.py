@@ -78,6 +78,6 @@ def tokenize(text: str) -> list[str]:
 
 
 def _words(text: str) -> list[str]:
-    # Stemming is left to SQLite's porter tokenizer (English); Malay affix stripping was tried
-    # and lowered hit@1 on the Malay dev set, so Malay words are indexed as written.
+    # Words as written: English is stemmed by SQLite's porter tokenizer, Malay passages by
+    # index_terms() (dictionary-checked roots; stripping affixes by rule alone lowered hit@1).
     return [w for w in _WORD.findall(text) if w not in STOPWORDS and w != "_"]
