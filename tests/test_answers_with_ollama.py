@@ -62,6 +62,20 @@ def test_an_answer_streams_from_ollama_with_its_sources(ask, stub: OllamaStub) -
     assert prompt_bytes / 4 < sent["options"]["num_ctx"] <= 8192
 
 
+def test_a_malay_question_worded_unlike_the_document_is_answered_in_malay(
+    ask, stub: OllamaStub
+) -> None:
+    # "hantar" and "berapa" appear nowhere in the delivery policy, which says "menghantar",
+    # "Penghantaran" and "berharga": the bot used to answer "I don't know" (the passage was
+    # found, but too few of the question's words were in it to count as relevant).
+    stub.state.reply = "Penghantaran ke Seberang Perai berharga RM12."
+    answer = ask("Berapa kos untuk hantar barang ke Perai?", ollama_env(stub.url))
+    assert answer["answered"] is True, answer["answer"]
+    assert answer["language"] == "ms"
+    first = answer["sources"][0]
+    assert first["source"] == "policies.docx" and "RM12" in first["text"]
+
+
 def test_an_invented_price_is_replaced_by_the_source_passage(ask, stub: OllamaStub) -> None:
     stub.state.reply = "A new iPhone battery is only RM99 this week!"
     answer = ask(PRICE_QUESTION, ollama_env(stub.url))
