@@ -62,6 +62,12 @@ class StoredChunk:
     lang: str
 
 
+def _keywords_of(chunk: Chunk) -> tuple[str, str]:
+    """A passage's language group and the terms the keyword index holds for it."""
+    lang = text_language(chunk.text)
+    return lang, " ".join(index_terms(chunk.indexed_text(), lang))
+
+
 def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
@@ -102,15 +108,10 @@ class Catalog:
         with self._transaction() as db:
             rows = db.execute("SELECT id, text, page, section, ordinal, is_faq FROM chunks")
             for row_id, text, page, section, ordinal, is_faq in rows.fetchall():
-                lang = text_language(text)
-                terms = index_terms(
-                    Chunk(text, page, section, ordinal, bool(is_faq)).indexed_text(), lang
-                )
+                lang, terms = _keywords_of(Chunk(text, page, section, ordinal, bool(is_faq)))
                 db.execute("UPDATE chunks SET lang = ? WHERE id = ?", (lang, row_id))
                 db.execute("DELETE FROM chunk_terms WHERE rowid = ?", (row_id,))
-                db.execute(
-                    "INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)", (row_id, " ".join(terms))
-                )
+                db.execute("INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)", (row_id, terms))
             db.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('keyword_index', ?)",
                 (_KEYWORD_INDEX_VERSION,),
@@ -172,7 +173,7 @@ class Catalog:
                 (source, path, kind, sha256, version, pages, len(chunks), now_iso()),
             )
             for chunk_id, chunk in chunks:
-                lang = text_language(chunk.text)
+                lang, terms = _keywords_of(chunk)
                 cursor = db.execute(
                     "INSERT INTO chunks(chunk_id, source, ordinal, page, section, text, is_faq,"
                     " lang) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -188,8 +189,7 @@ class Catalog:
                     ),
                 )
                 db.execute(
-                    "INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)",
-                    (cursor.lastrowid, " ".join(index_terms(chunk.indexed_text(), lang))),
+                    "INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)", (cursor.lastrowid, terms)
                 )
             db.execute("DELETE FROM pending WHERE version = ?", (version,))
             if old and old[0] != version:
