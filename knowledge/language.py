@@ -94,11 +94,16 @@ def _in_a_name(text: str, words: list[re.Match[str]], index: int) -> bool:
         return False
     if _capitalised(words[index].group(0)):  # "The Miracle", "A Night at the Opera"
         return True
-    before = next(
-        (w.group(0) for w in reversed(words[:index]) if w.group(0).lower() not in ENGLISH_WORDS),
-        "",
-    )
-    after = next(
-        (w.group(0) for w in words[index + 1 :] if w.group(0).lower() not in ENGLISH_WORDS), ""
-    )
-    return _capitalised(before) and _capitalised(after)
+    return _capitalised(_neighbour(words, index, -1)) and _capitalised(_neighbour(words, index, 1))
+
+
+def _neighbour(words: list[re.Match[str]], index: int, step: int) -> str:
+    """The nearest word before (step -1) or after (step 1) `index` that is not an English
+    function word; "" at either end."""
+    index += step
+    while 0 <= index < len(words):
+        word = words[index].group(0)
+        if word.lower() not in ENGLISH_WORDS:
+            return word
+        index += step
+    return ""
