@@ -47,8 +47,9 @@ CREATE TABLE IF NOT EXISTS pending (version TEXT PRIMARY KEY, started_at TEXT NO
 """
 # How passages are turned into keyword terms and their language told. A knowledge base indexed
 # by an older version is re-indexed (keywords only, no embedding) when it is opened:
-# 2 = Malay passages by the roots of their words, Malay told by more of its words.
-_KEYWORD_INDEX_VERSION = "2"
+# 2 = Malay passages by the roots of their words, Malay told by more of its words;
+# 3 = Chinese told by words, not letters, against Latin script (product and street names).
+_KEYWORD_INDEX_VERSION = "3"
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +244,15 @@ class Catalog:
         )
         for chunk_id, version, text, page, section, ordinal, is_faq in rows:
             yield chunk_id, version, Chunk(text, page, section, ordinal, bool(is_faq))
+
+    def holds_language(self, lang: str) -> bool:
+        """Whether any visible passage is in this language group (en, cjk, other)."""
+        row = self._db.execute(
+            "SELECT 1 FROM chunks c JOIN documents d ON d.source = c.source"
+            " WHERE c.lang = ? LIMIT 1",
+            (lang,),
+        ).fetchone()
+        return row is not None
 
     def chunks_of(self, source: str) -> list[Chunk]:
         rows = self._db.execute(

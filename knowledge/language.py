@@ -58,8 +58,11 @@ class QueryLanguage(StrEnum):
 
 
 def query_language(text: str) -> QueryLanguage:
-    letters = [c for c in text if c.isalnum()]
-    if letters and len(CJK_CHAR.findall(text)) / len(letters) > 0.5:
+    # Chinese words against words in other scripts, a Chinese word being about two characters.
+    # Counted by letters instead, a Chinese sentence naming a product or street in Latin
+    # letters ("iPhone 13 换电池多少钱？", "我们的店在乔治市 23 Lebuh Chulia。") was English.
+    cjk = len(CJK_CHAR.findall(text))
+    if cjk and cjk / 2 > len(_WORD.findall(CJK_CHAR.sub(" ", text))):
         return QueryLanguage.CJK
     english = other = 0
     words = list(_WORD.finditer(text))

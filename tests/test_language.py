@@ -55,6 +55,10 @@ def test_questions_of_the_eval_sets_are_told_apart_by_language() -> None:
         ("Do you sell the Samsung Galaxy A55 in Penang?", "en"),
         ("What does the Bank of America charge?", "en"),
         ("你们星期天营业吗？", "zh"),
+        # Chinese naming products and streets in Latin letters: still Chinese.
+        ("iPhone 13 换电池多少钱？", "zh"),
+        ("Lebuh Chulia 的店几点开门？", "zh"),
+        ("Please ask for 陈先生 at the counter.", "en"),
     ],
 )
 def test_names_quoted_in_a_question_do_not_decide_its_language(
