@@ -178,8 +178,16 @@ class AnsweringSettings(BaseModel):
         le=1,
         description="A passage with this share of the question's words counts as relevant.",
     )
+    translate_questions: Literal["auto", "yes", "no"] = Field(
+        "auto",
+        description="Also search English documents with the model's English translation of a "
+        "question asked in another language. `auto`: when Ollama serves the model (the "
+        "embedded 135M model cannot translate).",
+    )
     prompts_dir: Path | None = Field(
-        None, description="A folder with your own answer.yaml, rewrite.yaml, messages.yaml."
+        None,
+        description="A folder with your own answer.yaml, rewrite.yaml, messages.yaml "
+        "(and translate.yaml; the shipped one where it has none).",
     )
 
 

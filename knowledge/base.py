@@ -13,7 +13,7 @@ from knowledge.catalog import Catalog
 from knowledge.documents import Chunk, DocumentRecord, Hit, LoadedDocument
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.errors import KnowledgeError, ModelMismatch
-from knowledge.language import query_language
+from knowledge.language import QueryLanguage, query_language
 from knowledge.retrieval import Candidates, FusionSettings, fuse
 from knowledge.splitting import SplitSettings, split_blocks
 from knowledge.vectors import VectorStore
@@ -223,6 +223,10 @@ class KnowledgeBase:
         ]
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return hits[:k]
+
+    def holds_language(self, language: QueryLanguage) -> bool:
+        """Whether any passage is in this language group."""
+        return self._catalog.holds_language(language.value)
 
     def sources_of(self, chunk_ids: list[str]) -> dict[str, str]:
         """chunk id -> document source, for visible chunks."""

@@ -20,6 +20,9 @@ class StubState:
     models: list[str] = field(default_factory=lambda: ["qwen2.5:3b"])
     context_length: int = 32768
     reply: str = "We are open Monday to Saturday."
+    # Replies to the next requests, in order, before `reply`: a question translated, then
+    # answered, for instance.
+    replies: list[str] = field(default_factory=list)
     chunk_chars: int = 6
     die_after_chunks: int | None = None  # close the connection mid-stream after this many
     chats: list[dict[str, Any]] = field(default_factory=list)
@@ -90,7 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/x-ndjson")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        text = state.reply
+        text = state.replies.pop(0) if state.replies else state.reply
         pieces = [text[i : i + state.chunk_chars] for i in range(0, len(text), state.chunk_chars)]
         for n, piece in enumerate(pieces):
             if state.die_after_chunks is not None and n >= state.die_after_chunks:

@@ -123,3 +123,49 @@ def test_a_short_answer_that_only_adds_a_sourced_figure_is_shown() -> None:
     guard.feed("It costs RM350.")
     assert guard.finish().ok
     assert guard.text == "It costs RM350."
+
+
+ADDRESS = [
+    "Where is the shop?\nWe are at 23 Lebuh Chulia, George Town, 10200 Penang, two doors from "
+    "the Chulia Street night market."
+]
+
+
+def guarded(answer: str, language: str, question: str) -> tuple[bool, str]:
+    guard = StreamGuard(SourceFacts(ADDRESS, question), language)
+    guard.feed(answer)
+    verdict = guard.finish()
+    return verdict.ok, verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("answer", "language", "question"),
+    [
+        ("Kedai kami di 23 Lebuh Chulia, George Town.", "ms", "Di manakah kedai anda?"),
+        ("我们的店在 23 Lebuh Chulia, George Town。", "zh", "你们的店在哪里？"),
+    ],
+)
+def test_an_answer_in_the_customers_language_from_an_english_passage_is_shown(
+    answer: str, language: str, question: str
+) -> None:
+    # Words cannot be compared across languages, so only the facts are: the street name and
+    # the number are the passage's. (The Chinese answer has more Latin letters than Chinese.)
+    assert guarded(answer, language, question) == (True, "")
+
+
+@pytest.mark.parametrize(
+    ("answer", "language", "reason"),
+    [
+        ("Kedai kami di 25 Lebuh Chulia.", "ms", "unsupported figure 25"),
+        ("Kedai kami di 23 Jalan Burma, George Town.", "ms", "unsupported name Jalan"),
+        (
+            "We are at 23 Lebuh Chulia, ask for 陈先生.",
+            "zh",
+            "answered in en, customer wrote in zh",
+        ),
+    ],
+)
+def test_an_answer_across_languages_is_still_held_to_the_passages_facts(
+    answer: str, language: str, reason: str
+) -> None:
+    assert guarded(answer, language, "?") == (False, reason)

@@ -107,22 +107,79 @@ def test_a_malay_question_never_gets_an_english_answer(ask, stub: OllamaStub) ->
 
 
 @pytest.mark.parametrize(
-    ("question", "opening"),
+    ("question", "translation", "opening"),
     [
-        ("What is the capital of France?", "Sorry, I couldn't find"),
-        ("Siapakah perdana menteri pertama negara Jepun?", "Maaf, saya tidak menjumpai"),
-        ("北京烤鸭怎么做？", "抱歉，我们的资料中没有找到"),
+        ("What is the capital of France?", None, "Sorry, I couldn't find"),
+        (
+            "Siapakah perdana menteri pertama negara Jepun?",
+            "Who was the first prime minister of Japan?",
+            "Maaf, saya tidak menjumpai",
+        ),
+        ("北京烤鸭怎么做？", "How do you make Peking duck?", "抱歉，我们的资料中没有找到"),
     ],
 )
 def test_a_question_the_documents_do_not_cover_is_declined_with_the_contact(
-    ask, stub: OllamaStub, question: str, opening: str
+    ask, stub: OllamaStub, question: str, translation: str | None, opening: str
 ) -> None:
+    stub.state.reply = translation or "(an answer that must not be asked for)"
     answer = ask(question, ollama_env(stub.url))
     assert answer["answered"] is False
     assert answer["fallback"] == "no_match"
     assert answer["answer"].startswith(opening)
     assert "04-261 8833" in answer["answer"]
-    assert stub.state.chats == []  # the model was not even asked
+    # The model was not asked to answer; only, for a question not in English, to translate it.
+    asked = [chat["messages"][0]["content"] for chat in stub.state.chats]
+    assert len(asked) == (0 if translation is None else 1)
+    assert all("Translate the customer's question into English" in a for a in asked)
+
+
+SHOP_ADDRESS = "Lebuh Chulia"  # only in the demo FAQ's English "Where is the shop?" entry
+
+
+@pytest.mark.parametrize(
+    ("question", "reply"),
+    [
+        ("Di manakah kedai anda?", "Kedai kami di 23 Lebuh Chulia, George Town."),
+        ("你们的店在哪里？", "我们的店在乔治市 23 Lebuh Chulia。"),
+    ],
+)
+def test_a_malay_or_chinese_question_finds_an_english_only_faq_entry(
+    ask, stub: OllamaStub, question: str, reply: str
+) -> None:
+    stub.state.replies = ["Where is your shop?", reply]  # the translation, then the answer
+    answer = ask(question, ollama_env(stub.url))
+    assert answer["answered"] is True, answer["answer"]
+    assert answer["answer"] == reply
+    shop = [s for s in answer["sources"] if SHOP_ADDRESS in s["text"]]
+    assert shop and shop[0]["source"] == "faq.csv"
+    translation, generation = stub.state.chats
+    assert translation["messages"][-1]["content"].strip() == question
+    assert SHOP_ADDRESS in generation["messages"][0]["content"]
+    # The answer is asked for in the customer's language, with the customer's own words.
+    assert generation["messages"][-1]["content"].strip() == question
+
+
+def test_without_the_translation_an_english_only_entry_is_out_of_reach(
+    ask, stub: OllamaStub
+) -> None:
+    # Why the translation exists: the embedding model cannot read Chinese and keywords cannot
+    # cross languages, so the shop's address was never found for this question.
+    stub.state.reply = "我们的店在乔治市 23 Lebuh Chulia。"
+    env = ollama_env(stub.url, CHATBOT_ANSWERING__TRANSLATE_QUESTIONS="no")
+    answer = ask("你们的店在哪里？", env)
+    assert not any(SHOP_ADDRESS in s["text"] for s in answer["sources"])
+    assert answer["answered"] is False
+
+
+def test_a_translation_the_model_botched_is_not_searched(ask, stub: OllamaStub) -> None:
+    # A model that cannot translate echoes the question or rambles in its language.
+    question = "Berapa lama tempoh waranti untuk pembaikan?"
+    reply = "Setiap pembaikan mempunyai waranti 90 hari untuk alat ganti dan kerja."
+    stub.state.replies = [question, reply]
+    answer = ask(question, ollama_env(stub.url))
+    assert answer["answered"] is True and answer["answer"] == reply
+    assert answer["sources"][0]["source"] == "faq.csv"
+    assert len(stub.state.chats) == 2
 
 
 def test_when_the_prompt_is_too_long_passages_go_and_the_rules_stay(ask, stub: OllamaStub) -> None:

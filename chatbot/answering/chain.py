@@ -23,6 +23,7 @@ from chatbot.llm.think import without_thinking
 from chatbot.settings import AnsweringSettings, BotProfile
 from knowledge.base import KnowledgeBase
 from knowledge.documents import Hit
+from knowledge.language import QueryLanguage, query_language
 from knowledge.relevance import RelevanceSettings, is_relevant
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,21 @@ def _quote(text: str) -> str:
     return (cut[: end + 1] if end > _QUOTE_CHARS // 3 else cut).strip() + " …"
 
 
+def _merged(own: list[Hit], translated: list[Hit], rrf_k: int) -> list[Hit]:
+    """Two searches' hits as one ranking by reciprocal rank: a passage both found comes first.
+    On a tie the search in the customer's own words wins: in a bilingual FAQ, the entry in the
+    customer's language rather than its English twin (what `same_language_boost` does within
+    one search)."""
+    scores: dict[str, float] = {}
+    by_id: dict[str, Hit] = {}
+    for ranking in (own, translated):
+        for rank, hit in enumerate(ranking):
+            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + 1 / (rrf_k + rank + 1)
+            by_id.setdefault(hit.chunk_id, hit)
+    # sorted() is stable: on equal scores the own search's hits, listed first, stay first.
+    return sorted(by_id.values(), key=lambda hit: scores[hit.chunk_id], reverse=True)
+
+
 class Answerer:
     """Answers one bot's customers. Thread-safe: it keeps no per-conversation state."""
 
@@ -67,6 +83,12 @@ class Answerer:
         self.profile = profile
         self.settings = settings
         self.relevance = RelevanceSettings(settings.min_similarity, settings.min_coverage)
+        # The embedded 135M model cannot translate: asked to, it echoes the question or
+        # rambles (checked on the demo shop's Malay and Chinese questions).
+        self.translates = backend is not None and (
+            settings.translate_questions == "yes"
+            or (settings.translate_questions == "auto" and backend.name.startswith("ollama:"))
+        )
 
     # -- the chain ---------------------------------------------------------------------
     def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[Event]:
@@ -85,9 +107,14 @@ class Answerer:
             return
 
         answer.search_query = self._standalone(question, history)
-        hits = self.knowledge.search(answer.search_query, self.settings.passages)
+        relevant = self._relevant_hits(answer.search_query)
+        if self._searches_in_english(answer.search_query):
+            english = self._in_english(answer.search_query)
+            if english is not None:
+                relevant = _merged(
+                    relevant, self._relevant_hits(english), self.knowledge.fusion.rrf_k
+                )[: self.settings.passages]
         answer.timings_ms["retrieve"] = _ms(started)
-        relevant = [h for h in hits if is_relevant(answer.search_query, h, self.relevance)]
         if not relevant:
             # (Not the question itself: customers' words stay out of the log.)
             log.info("no relevant passage for a %s question", answer.language)
@@ -117,6 +144,51 @@ class Answerer:
         raise AssertionError("the chain always ends with Done")
 
     # -- steps -------------------------------------------------------------------------
+    def _relevant_hits(self, query: str) -> list[Hit]:
+        hits = self.knowledge.search(query, self.settings.passages)
+        return [h for h in hits if is_relevant(query, h, self.relevance)]
+
+    def _searches_in_english(self, query: str) -> bool:
+        """Whether a question in another language is also searched in English: the embedding
+        model reads English well and little else, and keywords cannot cross languages, so a
+        Malay or Chinese question otherwise never finds a shop's English-only FAQ entry."""
+        return (
+            self.translates
+            and query_language(query) is not QueryLanguage.ENGLISH
+            and self.knowledge.holds_language(QueryLanguage.ENGLISH)
+        )
+
+    def _in_english(self, query: str) -> str | None:
+        """The model's English translation of the question, or None when it gave none usable."""
+        assert self.backend is not None
+        system, user = self.prompts.translate.render(question=query)
+        text = self._complete(system, user, "question translation")
+        english = text.strip().splitlines()[0].strip(" \"'") if text.strip() else ""
+        # A model that cannot translate echoes the question or rambles: search with it alone.
+        if not english or len(english) > 3 * len(query) + 120:
+            return None
+        if detect_language(english) != "en" or english.casefold() == query.casefold():
+            return None
+        return english
+
+    def _complete(self, system: str, user: str, purpose: str) -> str:
+        """A short completion for a step before the answer; "" when the model is unavailable."""
+        assert self.backend is not None
+        try:
+            return "".join(
+                without_thinking(
+                    self.backend.stream(
+                        system,
+                        user,
+                        max_tokens=_REWRITE_TOKENS,
+                        prompt_tokens=self.backend.count_tokens(system + user),
+                    )
+                )
+            )
+        except ModelUnavailable as exc:
+            log.warning("%s skipped: %s", purpose, exc)
+            return ""
+
     def _standalone(self, question: str, history: Sequence[Turn]) -> str:
         """The question made standalone with the conversation, for the search."""
         recent = (
@@ -129,20 +201,7 @@ class Answerer:
             return f"{previous} {question}"
         lines = "\n".join(f"Customer: {t.question}\nAssistant: {t.answer[:300]}" for t in recent)
         system, user = self.prompts.rewrite.render(history=lines, question=question)
-        try:
-            text = "".join(
-                without_thinking(
-                    self.backend.stream(
-                        system,
-                        user,
-                        max_tokens=_REWRITE_TOKENS,
-                        prompt_tokens=self.backend.count_tokens(system + user),
-                    )
-                )
-            )
-        except ModelUnavailable as exc:
-            log.warning("follow-up rewrite skipped: %s", exc)
-            return f"{previous} {question}"
+        text = self._complete(system, user, "follow-up rewrite")
         rewritten = text.strip().splitlines()[0].strip(" \"'") if text.strip() else ""
         # A small model may ramble or switch language: then search with both questions instead.
         if not rewritten or len(rewritten) > 3 * len(question) + 120:

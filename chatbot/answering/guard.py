@@ -12,8 +12,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from chatbot.answering.language import detect_language
+from chatbot.answering.language import detect_language, language_group
 from knowledge.keywords import tokenize
+from knowledge.language import query_language
 from knowledge.scripts import CJK_CHAR
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>()\"']+", re.IGNORECASE)
@@ -66,7 +67,11 @@ class SourceFacts:
     """What the sources state, normalised for comparison."""
 
     def __init__(self, passages: Iterable[str], question: str = "") -> None:
+        passages = list(passages)
         text = "\n".join(passages)
+        # Word grounding compares words, so it says nothing about an answer in Malay from an
+        # English passage; figures, names and links are checked whatever the languages.
+        self.languages = {query_language(passage) for passage in passages}
         self.lowered = text.lower()
         self.numbers = _numbers(_URL.sub(" ", text))
         self.all_digits = _digits(text)
@@ -197,7 +202,8 @@ class StreamGuard:
         elif self.verdict.ok and not self._language_checked and self.text.strip():
             self._check_language(self.text, final=True)
         if self.verdict.ok:
-            grounding = self.facts.grounding(self.text)
+            same_language = language_group(self.language) in self.facts.languages
+            grounding = self.facts.grounding(self.text) if same_language else 1.0
             words = tokenize(self.text)
             if grounding < MIN_GROUNDING:
                 self.verdict = Verdict(False, f"not grounded in the sources ({grounding:.0%})")
@@ -222,5 +228,11 @@ class StreamGuard:
             return
         self._language_checked = True
         found = detect_language(text)
+        if found in ("en", "ms") and self.language in ("zh", "ja", "ko"):
+            # A Chinese answer quoting an English street or product name is still Chinese: as
+            # many Chinese characters as Latin words is enough (the customer can read it).
+            latin_words = len(re.findall(r"[^\W\d_]+", CJK_CHAR.sub(" ", text)))
+            if len(CJK_CHAR.findall(text)) >= max(latin_words, 1):
+                found = self.language
         if found != self.language:
             self.verdict = Verdict(False, f"answered in {found}, customer wrote in {self.language}")

@@ -29,3 +29,10 @@ def detect_language(text: str) -> str:
             return "ko"
         return "zh"
     return "ms" if group is QueryLanguage.OTHER else "en"
+
+
+def language_group(language: str) -> QueryLanguage:
+    """The group (English, CJK, other) that passages of this language are stored under."""
+    if language in ("zh", "ja", "ko"):
+        return QueryLanguage.CJK
+    return QueryLanguage.ENGLISH if language == "en" else QueryLanguage.OTHER

@@ -109,10 +109,16 @@ class Messages:
         return table[key].safe_substitute({"contact": "", "source": "", **values}).strip()
 
 
+def _own_or_shipped(folder: Path, name: str) -> Path:
+    own = folder / name
+    return own if own.exists() else DEFAULT_PROMPTS_DIR / name
+
+
 @dataclass(frozen=True)
 class PromptSet:
     answer: ChatPrompt
     rewrite: ChatPrompt
+    translate: ChatPrompt
     messages: Messages
 
     @classmethod
@@ -121,5 +127,8 @@ class PromptSet:
         return cls(
             answer=ChatPrompt.load(folder / "answer.yaml"),
             rewrite=ChatPrompt.load(folder / "rewrite.yaml"),
+            # Added after the others: a deployment's own folder from before it has none, and
+            # gets the shipped one rather than a failed start.
+            translate=ChatPrompt.load(_own_or_shipped(folder, "translate.yaml")),
             messages=Messages.load(folder / "messages.yaml"),
         )
