@@ -57,12 +57,17 @@ class QueryLanguage(StrEnum):
     OTHER = "other"
 
 
+def script_counts(text: str) -> tuple[int, int]:
+    """(CJK characters, words in other scripts) of `text`; numbers count as neither."""
+    return len(CJK_CHAR.findall(text)), len(_WORD.findall(CJK_CHAR.sub(" ", text)))
+
+
 def query_language(text: str) -> QueryLanguage:
     # Chinese words against words in other scripts, a Chinese word being about two characters.
     # Counted by letters instead, a Chinese sentence naming a product or street in Latin
     # letters ("iPhone 13 换电池多少钱？", "我们的店在乔治市 23 Lebuh Chulia。") was English.
-    cjk = len(CJK_CHAR.findall(text))
-    if cjk and cjk / 2 > len(_WORD.findall(CJK_CHAR.sub(" ", text))):
+    cjk, other_words = script_counts(text)
+    if cjk and cjk / 2 > other_words:
         return QueryLanguage.CJK
     english = other = 0
     words = list(_WORD.finditer(text))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from chatbot.answering.language import detect_language, language_group
 from knowledge.keywords import tokenize
-from knowledge.language import query_language
+from knowledge.language import query_language, script_counts
 from knowledge.scripts import CJK_CHAR
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>()\"']+", re.IGNORECASE)
@@ -231,8 +231,8 @@ class StreamGuard:
         if found in ("en", "ms") and self.language in ("zh", "ja", "ko"):
             # A Chinese answer quoting an English street or product name is still Chinese: as
             # many Chinese characters as Latin words is enough (the customer can read it).
-            latin_words = len(re.findall(r"[^\W\d_]+", CJK_CHAR.sub(" ", text)))
-            if len(CJK_CHAR.findall(text)) >= max(latin_words, 1):
+            cjk, latin_words = script_counts(text)
+            if cjk >= max(latin_words, 1):
                 found = self.language
         if found != self.language:
             self.verdict = Verdict(False, f"answered in {found}, customer wrote in {self.language}")
