@@ -50,6 +50,13 @@ def _quote(text: str) -> str:
     return (cut[: end + 1] if end > _QUOTE_CHARS // 3 else cut).strip() + " …"
 
 
+def _model_line(text: str, question: str) -> str:
+    """The first line of a short completion about `question` (a rewrite, a translation), or ""
+    when there is none or it runs on far longer than the question (a small model rambling)."""
+    line = text.strip().splitlines()[0].strip(" \"'") if text.strip() else ""
+    return "" if len(line) > 3 * len(question) + 120 else line
+
+
 def _merged(own: list[Hit], translated: list[Hit], rrf_k: int) -> list[Hit]:
     """Two searches' hits as one ranking by reciprocal rank: a passage both found comes first.
     On a tie the search in the customer's own words wins: in a bilingual FAQ, the entry in the
@@ -162,14 +169,11 @@ class Answerer:
         """The model's English translation of the question, or None when it gave none usable."""
         assert self.backend is not None
         system, user = self.prompts.translate.render(question=query)
-        text = self._complete(system, user, "question translation")
-        english = text.strip().splitlines()[0].strip(" \"'") if text.strip() else ""
+        english = _model_line(self._complete(system, user, "question translation"), query)
         # A model that cannot translate echoes the question or rambles: search with it alone.
-        if not english or len(english) > 3 * len(query) + 120:
+        if not english or detect_language(english) != "en":
             return None
-        if detect_language(english) != "en" or english.casefold() == query.casefold():
-            return None
-        return english
+        return None if english.casefold() == query.casefold() else english
 
     def _complete(self, system: str, user: str, purpose: str) -> str:
         """A short completion for a step before the answer; "" when the model is unavailable."""
@@ -201,10 +205,9 @@ class Answerer:
             return f"{previous} {question}"
         lines = "\n".join(f"Customer: {t.question}\nAssistant: {t.answer[:300]}" for t in recent)
         system, user = self.prompts.rewrite.render(history=lines, question=question)
-        text = self._complete(system, user, "follow-up rewrite")
-        rewritten = text.strip().splitlines()[0].strip(" \"'") if text.strip() else ""
+        rewritten = _model_line(self._complete(system, user, "follow-up rewrite"), question)
         # A small model may ramble or switch language: then search with both questions instead.
-        if not rewritten or len(rewritten) > 3 * len(question) + 120:
+        if not rewritten:
             return f"{previous} {question}"
         if detect_language(rewritten) != detect_language(question):
             return f"{previous} {question}"
