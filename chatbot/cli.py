@@ -91,11 +91,13 @@ def _main(
 
 
 class _RichProgress(ProgressSink):
-    """Files done out of total, and the chunks of the file being embedded."""
+    """Files done out of total, the pages of a long PDF being read, and the chunks of the file
+    being embedded."""
 
     def __init__(self, progress: Progress) -> None:
         self._progress = progress
         self._files = progress.add_task("files", total=0)
+        self._pages: TaskID | None = None
         self._chunks: TaskID | None = None
 
     def files(self, total: int) -> None:
@@ -104,16 +106,25 @@ class _RichProgress(ProgressSink):
     def file_started(self, path: Path) -> None:
         self._progress.update(self._files, description=f"{path.name[:40]}")
 
+    def pages(self, read: int, total: int) -> None:
+        if self._pages is None:
+            self._pages = self._progress.add_task("  reading pages", total=total)
+        self._progress.update(self._pages, completed=read, total=total)
+
     def chunks(self, done: int, total: int) -> None:
+        if self._pages is not None:  # the file is read: its pages bar has done its job
+            self._progress.remove_task(self._pages)
+            self._pages = None
         if self._chunks is None:
             self._chunks = self._progress.add_task("  embedding", total=total)
         self._progress.update(self._chunks, completed=done, total=total)
 
     def file_done(self, path: Path) -> None:
         self._progress.advance(self._files)
-        if self._chunks is not None:
-            self._progress.remove_task(self._chunks)
-            self._chunks = None
+        for task in (self._pages, self._chunks):
+            if task is not None:
+                self._progress.remove_task(task)
+        self._pages = self._chunks = None
 
 
 @app.command()

@@ -11,6 +11,7 @@ from typing import Any
 
 from knowledge.catalog import Catalog
 from knowledge.documents import Chunk, DocumentRecord, Hit, LoadedDocument
+from knowledge.early_vectors import EarlyVectors, embedded_texts
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.errors import KnowledgeError, ModelMismatch
 from knowledge.language import QueryLanguage, query_language
@@ -92,11 +93,13 @@ class KnowledgeBase:
         sha256: str,
         loaded: LoadedDocument,
         on_progress: Callable[[int, int], None] | None = None,
+        early: EarlyVectors | None = None,
     ) -> int:
         """Index a parsed document, replacing any older version of the same source.
 
         Search sees either the old version or the new one, never a mix: the new vectors are
         written first under a new version id, then the catalog switches in one transaction.
+        `early` holds vectors already embedded while the document was being read.
         """
         chunks = split_blocks(loaded.blocks, self.split)
         if not chunks:
@@ -104,7 +107,7 @@ class KnowledgeBase:
         version = hashlib.sha256(f"{source}\0{sha256}".encode()).hexdigest()[:20]
         identified = [(f"{version}-{chunk.ordinal}", chunk) for chunk in chunks]
         self._catalog.begin_version(version)
-        self._embed(identified, version, on_progress)
+        self._embed(identified, version, on_progress, early or self.early_vectors())
         old = self._catalog.publish(
             source=source,
             path=path,
@@ -141,29 +144,36 @@ class KnowledgeBase:
         total = sum(len(chunks) for chunks in by_version.values())
         done = 0
         for version, chunks in by_version.items():
-            self._embed(chunks, version, None)
+            self._embed(chunks, version, None, self.early_vectors())
             done += len(chunks)
             if on_progress:
                 on_progress(done, total)
         self._catalog.set_meta("embedding_model", self.embedder.name)
         return total
 
+    def early_vectors(self) -> EarlyVectors:
+        """Somewhere to embed a document's passages while it is still being read."""
+        return EarlyVectors(self.embedder, self.split)
+
     def _embed(
         self,
         chunks: list[tuple[str, Chunk]],
         version: str,
         on_progress: Callable[[int, int], None] | None,
+        vectors: EarlyVectors,
     ) -> None:
         """Write the vectors of `chunks`: one per passage, plus one per FAQ question."""
         for start in range(0, len(chunks), _EMBED_BATCH):
             batch = chunks[start : start + _EMBED_BATCH]
-            ids = [chunk_id for chunk_id, _ in batch]
-            texts = [chunk.indexed_text() for _, chunk in batch]
+            ids, texts = [], []
             for chunk_id, chunk in batch:
-                if chunk.question:
+                passage, *question = embedded_texts(chunk)
+                ids.append(chunk_id)
+                texts.append(passage)
+                if question:
                     ids.append(f"{chunk_id}{_QUESTION_SUFFIX}")
-                    texts.append(chunk.question)
-            self._vectors.add(ids, self.embedder.embed_documents(texts), version)
+                    texts.append(question[0])
+            self._vectors.add(ids, vectors.embed(texts), version)
             if on_progress:
                 on_progress(start + len(batch), len(chunks))
 

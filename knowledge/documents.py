@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -25,6 +26,11 @@ class Block:
     text: str
     page: int | None = None
     level: int = 0
+
+
+# Receives a long document's blocks early, as it is read: the blocks read since the last call,
+# the pages read so far and the page count.
+PartSink = Callable[[list[Block], int, int], None]
 
 
 @dataclass(slots=True)

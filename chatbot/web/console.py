@@ -77,6 +77,9 @@ class _GradioProgress(ProgressSink):
         self._name = path.name
         self._progress(self._done / self._files, desc=f"reading {self._name}")
 
+    def pages(self, read: int, total: int) -> None:
+        self._progress(self._done / self._files, desc=f"reading {self._name}: page {read}/{total}")
+
     def chunks(self, done: int, total: int) -> None:
         share = (self._done + done / max(total, 1)) / self._files
         self._progress(share, desc=f"indexing {self._name}: {done}/{total} passages")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from knowledge.documents import LoadedDocument
+from knowledge.documents import LoadedDocument, PartSink
 from knowledge.errors import RejectedFile
 
 SUPPORTED = {
@@ -41,8 +41,13 @@ def kind_of(path: Path) -> str:
     raise RejectedFile(f"unsupported file type {shown} (supported: {names})")
 
 
-def load_bytes(kind: str, data: bytes, max_pages: int) -> LoadedDocument:
-    """Parse `data` as `kind`. Raises RejectedFile with the reason when it cannot."""
+def load_bytes(
+    kind: str, data: bytes, max_pages: int, on_part: PartSink | None = None
+) -> LoadedDocument:
+    """Parse `data` as `kind`. Raises RejectedFile with the reason when it cannot.
+
+    `on_part`, when given, receives early parts of long paged documents (PDF) as they are read.
+    """
     if not data.strip():
         raise RejectedFile("the file is empty")
     if kind == "pdf":
@@ -50,7 +55,7 @@ def load_bytes(kind: str, data: bytes, max_pages: int) -> LoadedDocument:
             raise RejectedFile("the file is not a PDF (it has no PDF header)")
         from knowledge.loaders.pdf import load_pdf
 
-        return load_pdf(data, max_pages)
+        return load_pdf(data, max_pages, on_part)
     if kind == "docx":
         from knowledge.loaders.docx import load_docx
 

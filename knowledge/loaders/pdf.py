@@ -7,7 +7,7 @@ import logging
 import re
 from typing import Any
 
-from knowledge.documents import Block, BlockKind, LoadedDocument
+from knowledge.documents import Block, BlockKind, LoadedDocument, PartSink
 from knowledge.errors import RejectedFile
 from knowledge.loaders.textblocks import looks_garbled, paragraphs_of
 
@@ -68,11 +68,18 @@ def _outline_titles(reader: Any) -> dict[int, list[tuple[int, str]]]:
     return by_page
 
 
+# Pages read between two deliveries of early blocks (see `load_pdf`): often enough that embedding
+# starts within seconds, rarely enough that the hand-over costs nothing.
+_PAGES_PER_PART = 32
+
 _LIGATURES = str.maketrans({"\ufb01": "fi", "\ufb02": "fl", "\ufb00": "ff", "\x00": ""})
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
 
-def load_pdf(data: bytes, max_pages: int) -> LoadedDocument:
+def load_pdf(data: bytes, max_pages: int, on_part: PartSink | None = None) -> LoadedDocument:
+    """The PDF's blocks, page by page. `on_part` gets them early, a few dozen pages at a time,
+    so that a long PDF's first pages can be embedded while the rest is still being read; the
+    document returned is still the whole truth (it may yet be rejected as a scan or garbled)."""
     reader = _open(data)
     page_count = len(reader.pages)
     if page_count == 0:
@@ -81,8 +88,12 @@ def load_pdf(data: bytes, max_pages: int) -> LoadedDocument:
         raise RejectedFile(f"the PDF has {page_count} pages, over the limit of {max_pages}")
     outline = _outline_titles(reader)
     blocks: list[Block] = []
+    delivered = 0
     pages_with_images = 0
     for number, page in enumerate(reader.pages, start=1):
+        if on_part is not None and number % _PAGES_PER_PART == 1 and number > 1:
+            on_part(blocks[delivered:], number - 1, page_count)
+            delivered = len(blocks)
         for depth, heading in outline.get(number, []):
             blocks.append(Block(BlockKind.HEADING, heading, number, depth))
         try:
