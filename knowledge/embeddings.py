@@ -7,6 +7,7 @@ run time. Any other sentence-transformers model can be named by a local path.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 from collections.abc import Iterator
@@ -56,6 +57,15 @@ def resolve_model_path(name: str) -> Path:
             "never downloaded at run time, so give the path of a sentence-transformers model"
         )
     return path
+
+
+@functools.cache
+def _torch_threads() -> int:
+    """torch's own thread count, read once: two uploads sharing the CPU at the same time must
+    not leave each other's reduced count behind as the new normal."""
+    import torch
+
+    return int(torch.get_num_threads())
 
 
 class SentenceEmbedder(Embeddings):
@@ -119,7 +129,7 @@ class SentenceEmbedder(Embeddings):
         """
         import torch
 
-        threads = torch.get_num_threads()
+        threads = _torch_threads()
         torch.set_num_threads(max(1, threads - 1))
         try:
             yield
