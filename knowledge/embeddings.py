@@ -126,7 +126,7 @@ class SentenceEmbedder(Embeddings):
         torch's threads wait for each other by spinning: when one of them loses its core to the
         reader, the others burn theirs waiting, and both sides slow down. On two cores, with one
         thread beside the reader the two long documents of bench/ingest.py were ingested in
-        66-72 s, with two in 73-78 s (runs taken alternately).
+        66-72 s, with two in 72-78 s (runs taken alternately).
         """
         import torch
 
