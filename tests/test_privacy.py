@@ -25,7 +25,16 @@ QUESTION = "Is the shop open on Sunday?"
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory, run_cli) -> Path:  # type: ignore[no-untyped-def]
     data = tmp_path_factory.mktemp("privacy")
-    created = run_cli("bots", "create", BOT, "business=Gadget Care", data_dir=data)
+    # Every test here asks as the same visitor (127.0.0.1), a dozen times in all: within one
+    # minute on a fast run, over the default 8 a minute. The limit is tested in test_embed_api.
+    created = run_cli(
+        "bots",
+        "create",
+        BOT,
+        "business=Gadget Care",
+        "limits.visitor_messages_per_minute=100",
+        data_dir=data,
+    )
     assert created.code == 0, created.err
     ingested = run_cli("ingest", "--bot", BOT, str(DEMO / "documents" / "faq.csv"), data_dir=data)
     assert ingested.code == 0, ingested.err
