@@ -11,7 +11,7 @@ from typing import Any
 
 from knowledge.catalog import Catalog
 from knowledge.documents import Chunk, DocumentRecord, Hit, LoadedDocument
-from knowledge.early_vectors import EarlyVectors, embedded_texts
+from knowledge.early_vectors import EarlyVectors
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.errors import KnowledgeError, ModelMismatch
 from knowledge.language import QueryLanguage, query_language
@@ -167,7 +167,7 @@ class KnowledgeBase:
             batch = chunks[start : start + _EMBED_BATCH]
             ids, texts = [], []
             for chunk_id, chunk in batch:
-                passage, *question = embedded_texts(chunk)
+                passage, *question = chunk.embedded_texts()
                 ids.append(chunk_id)
                 texts.append(passage)
                 if question:

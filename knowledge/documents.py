@@ -67,6 +67,11 @@ class Chunk:
         """The text that is embedded and keyword-indexed: headings travel with their sections."""
         return f"{self.section}\n{self.text}" if self.section else self.text
 
+    def embedded_texts(self) -> list[str]:
+        """What gets a vector: the indexed text and, when it answers one, its question."""
+        question = self.question
+        return [self.indexed_text(), question] if question else [self.indexed_text()]
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:

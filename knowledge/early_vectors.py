@@ -12,15 +12,9 @@ end (say, text the privacy review masked) simply finds no vector here and is emb
 
 from __future__ import annotations
 
-from knowledge.documents import Block, Chunk
+from knowledge.documents import Block
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.splitting import SplitSettings, split_blocks
-
-
-def embedded_texts(chunk: Chunk) -> list[str]:
-    """What gets a vector for `chunk`: its indexed text and, when it answers one, its question."""
-    question = chunk.question
-    return [chunk.indexed_text(), question] if question else [chunk.indexed_text()]
 
 
 class EarlyVectors:
@@ -38,7 +32,7 @@ class EarlyVectors:
         self._blocks += blocks
         settled = split_blocks(self._blocks, self._split)[:-1]
         with self._embedder.sharing_cpu():
-            self._embed([text for chunk in settled for text in embedded_texts(chunk)])
+            self._embed([text for chunk in settled for text in chunk.embedded_texts()])
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """The vectors of `texts`: the ones embedded early, the rest now. Each is handed out
