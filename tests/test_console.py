@@ -298,3 +298,28 @@ def test_staff_change_a_bots_settings_and_the_chat_uses_them_at_once(
     page.get_by_text("is not an e-mail address").first.wait_for(timeout=60_000)
     page.close()
     assert httpx.get(f"{console_server.url}/api/bots/shop/profile").status_code == 200
+
+
+def test_the_form_shows_the_last_chosen_bot_however_quickly_staff_switch(
+    browser: Any, console_server: Server
+) -> None:
+    page = open_console(browser, console_server, EDITOR)
+    page.get_by_label("New bot").fill("branch")  # a second bot, with nothing in it
+    page.get_by_role("button", name="Create bot").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('input[aria-label=Bot]')]"
+        ".some(i => i.value === 'branch')"
+    )
+    page.close()
+    for _ in range(5):
+        # The console opens on the first bot ("branch"): the choice of another one comes while
+        # the first one's documents and settings are still loading.
+        page = open_console(browser, console_server, EDITOR)
+        page.get_by_role("tab", name="Bot settings").click()
+        choose_bot(page, "shop")
+        settings_loaded(page)
+        assert page.get_by_label("Title (above the chat)").input_value() == "Gadget Care"
+        assert page.locator("textarea, .cm-content").filter(has_text="/embed/branch").count() == 0
+        page.get_by_role("tab", name="Knowledge").click()
+        page.get_by_text("faq.csv", exact=True).filter(visible=True).first.wait_for(timeout=60_000)
+        page.close()

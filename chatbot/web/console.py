@@ -225,8 +225,15 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             f"{iframe}\n\n{script}",
         ]
 
+    def show_bot(bot: str, request: gr.Request) -> list[Any]:
+        """The chosen bot's documents, document choices and settings, filled in one step; first,
+        whose settings the form now holds (Save checks it)."""
+        choices = gr.update(choices=_sources(bot), value=None)
+        return [bot, documents(bot), choices, *load_profile(bot, request)]
+
     def save_profile(
         bot: str,
+        form_of: str,
         business: str,
         title: str,
         greeting: str,
@@ -256,6 +263,8 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         account = staff(request)
         if not bot:
             raise gr.Error("Choose or create a bot first.")
+        if form_of != bot:  # chosen a moment ago: the form still holds another bot's settings
+            raise gr.Error(f"The settings of {bot} are still loading; check them, then save.")
         changes: dict[str, Any] = {
             "languages": list(languages or []),
             "model": "" if model == DEPLOYMENT_MODEL else model,
@@ -561,6 +570,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             )
         with gr.Row():
             bot = gr.Dropdown(label="Bot", choices=[], scale=3)
+            form_of = gr.State("")  # the bot whose settings the form holds
             new_name = gr.Textbox(label="New bot", placeholder="name: a-z, 0-9, - and _", scale=2)
             create = gr.Button("Create bot", scale=1)
         with gr.Row(visible=False) as bot_danger:
@@ -781,9 +791,15 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
             add_account, [new_user, new_role, new_password], [account_table, new_user, new_password]
         )
         remove_account.click(drop_account, old_user, [account_table, old_user])
-        bot.change(documents, bot, docs).then(
-            lambda b: gr.update(choices=_sources(b), value=None), bot, chosen
-        ).then(load_profile, bot, [model, answer_mode, *profile_fields[:-2], snippets])
+        # One event fills everything that belongs to the chosen bot. As a chain of events, a
+        # choice made while the previous bot was still loading could be dropped half-way (Gradio
+        # skips a step of the chain while the same step is running for the earlier choice),
+        # leaving one bot's settings in the form under another's name, where Save would store them.
+        bot.change(
+            show_bot,
+            bot,
+            [form_of, docs, chosen, model, answer_mode, *profile_fields[:-2], snippets],
+        )
         create.click(new_bot, new_name, [bot, new_name])
         add.click(upload, [bot, files, mask_data], [outcome, docs, chosen, files])
         remove.click(delete_document, [bot, chosen], [outcome, docs, chosen])
@@ -792,7 +808,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         query.submit(try_search, [bot, query], hits)
         ask.click(try_bot, [bot, question], [reply, used])
         question.submit(try_bot, [bot, question], [reply, used])
-        save.click(save_profile, [bot, *profile_fields], saved).then(
+        save.click(save_profile, [bot, form_of, *profile_fields], saved).then(
             load_profile, bot, [model, answer_mode, *profile_fields[:-2], snippets]
         )
         refresh.click(conversations, [bot, which, days], answers)
