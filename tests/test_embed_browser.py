@@ -184,10 +184,10 @@ def test_on_a_phone_the_launcher_opens_the_whole_chat_full_screen(
     page.goto(shop.url("/"))
     page.locator("[data-chatbot] .bubble").click()
     frame = page.locator("[data-chatbot] iframe")
-    frame.wait_for()
+    chat = page.frame_locator("[data-chatbot] iframe")
+    chat.locator("#agree").wait_for()  # the chat inside has loaded (is_visible does not wait)
     box = frame.bounding_box()
     assert box == {"x": 0, "y": 0, "width": 360, "height": 740}
-    chat = page.frame_locator("[data-chatbot] iframe")
     for part in ("#title", "#message", "#send", ".msg.bot", "#notice", "#agree"):
         assert chat.locator(part).first.is_visible()
     send = chat.locator("#send").bounding_box()
