@@ -117,6 +117,16 @@ def choose_bot(page: Any, bot: str) -> None:
     page.get_by_role("option", name=bot, exact=True).click()
 
 
+def create_bot(page: Any, name: str) -> None:
+    page.get_by_label("New bot").fill(name)
+    page.get_by_role("button", name="Create bot").click()
+    page.wait_for_function(
+        "(name) => [...document.querySelectorAll('input[aria-label=Bot]')]"
+        ".some(i => i.value === name)",
+        arg=name,
+    )
+
+
 def settings_loaded(page: Any) -> None:
     """Wait until the chosen bot's settings fill the form (the embed snippet comes last), so
     that what a test types is not overwritten by the form loading."""
@@ -127,12 +137,7 @@ def test_staff_upload_documents_and_see_each_ones_outcome(
     browser: Any, console_server: Server
 ) -> None:
     page = open_console(browser, console_server, EDITOR)
-    page.get_by_label("New bot").fill("repairs")  # a bot of its own, made in the console
-    page.get_by_role("button", name="Create bot").click()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('input[aria-label=Bot]')]"
-        ".some(i => i.value === 'repairs')"
-    )
+    create_bot(page, "repairs")  # a bot of its own, made in the console
     page.locator("input[type=file]").first.set_input_files(
         [
             str(CORPUS / "pdf" / "malaysia-press-release-2021.pdf"),
@@ -304,12 +309,7 @@ def test_the_form_shows_the_last_chosen_bot_however_quickly_staff_switch(
     browser: Any, console_server: Server
 ) -> None:
     page = open_console(browser, console_server, EDITOR)
-    page.get_by_label("New bot").fill("branch")  # a second bot, with nothing in it
-    page.get_by_role("button", name="Create bot").click()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('input[aria-label=Bot]')]"
-        ".some(i => i.value === 'branch')"
-    )
+    create_bot(page, "branch")  # the first bot by name, with nothing in it
     page.close()
     for _ in range(5):
         # The console opens on the first bot ("branch"): the choice of another one comes while
@@ -323,3 +323,31 @@ def test_the_form_shows_the_last_chosen_bot_however_quickly_staff_switch(
         page.get_by_role("tab", name="Knowledge").click()
         page.get_by_text("faq.csv", exact=True).filter(visible=True).first.wait_for(timeout=60_000)
         page.close()
+
+
+def test_a_save_pressed_before_the_chosen_bots_settings_arrive_is_refused(
+    browser: Any, console_server: Server
+) -> None:
+    page = open_console(browser, console_server, EDITOR)
+    create_bot(page, "outlet")  # its settings fill the form
+    page.get_by_role("tab", name="Bot settings").click()
+    page.get_by_text("/embed/outlet").filter(visible=True).first.wait_for(timeout=60_000)
+    # Hold back the request that fetches shop's settings, as a slow server would.
+    held: list[Any] = []
+
+    def hold_shops_settings(route: Any) -> None:
+        if (route.request.post_data_json or {}).get("data") == ["shop"]:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/gradio_api/queue/join*", hold_shops_settings)
+    choose_bot(page, "shop")
+    page.get_by_role("button", name="Save").click()  # the form still holds outlet's settings
+    page.get_by_text("The settings of shop are still loading").first.wait_for(timeout=60_000)
+    assert len(held) == 1
+    held[0].continue_()
+    settings_loaded(page)
+    assert page.get_by_label("Title (above the chat)").input_value() == "Gadget Care"
+    page.close()
+    assert httpx.get(f"{console_server.url}/api/bots/shop/profile").json()["title"] == "Gadget Care"
