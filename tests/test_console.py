@@ -182,15 +182,19 @@ def test_an_owner_finds_a_customers_conversation_and_opening_it_is_audited(
         json={"conversation_id": conversation, "rating": "down"},
     )
     assert rated.status_code == 204
+    _, other = chat(console_server, "Is the shop open on Sunday?", bot="shop", visitor="192.0.2.80")
+    unrated = other[0][1]["conversation_id"]  # another customer's, not rated
     page = open_console(browser, console_server, OWNER)
     choose_bot(page, "shop")
     page.get_by_role("tab", name="Conversations").click()
     page.get_by_role("button", name="Refresh").first.click()
     page.get_by_text(conversation).filter(visible=True).first.wait_for(timeout=60_000)
     assert page.get_by_text("Adakah kedai buka pada hari Ahad?").count() >= 1
+    assert page.get_by_text(unrated).filter(visible=True).count() >= 1  # in the same table
     page.get_by_label("rated down").check()  # only what customers rated down
-    page.get_by_text("👎").filter(visible=True).first.wait_for(timeout=60_000)
+    page.get_by_text(unrated).filter(visible=True).first.wait_for(state="hidden", timeout=60_000)
     assert page.get_by_text(conversation).filter(visible=True).count() >= 1
+    assert page.get_by_text("👎").filter(visible=True).count() >= 1
     page.get_by_label("Conversation id").fill(conversation)
     page.get_by_role("button", name="Open transcript").click()
     page.get_by_text("Sources: faq.csv").filter(visible=True).first.wait_for(timeout=60_000)
