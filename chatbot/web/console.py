@@ -147,17 +147,19 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         lines += [f"- {p.name}: {note}" for p, note in report.notes]
         if any(note.endswith("not masked") for _, note in report.notes):
             lines.append("\nTo mask it, tick *Mask personal data* and add the file again.")
-        return "\n".join(lines), documents(bot), gr.update(choices=_sources(bot), value=None), None
+        return "\n".join(lines), *document_lists(bot), None
 
-    def _sources(bot: str) -> list[str]:
-        return [d.source for d in services.knowledge(bot).documents()] if bot else []
+    def document_lists(bot: str) -> list[Any]:
+        """The documents table and the choice of documents to preview or delete, refreshed."""
+        sources = [d.source for d in services.knowledge(bot).documents()] if bot else []
+        return [documents(bot), gr.update(choices=sources, value=None)]
 
     def delete_document(bot: str, source: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
         account = staff(request)
         if not source:
             raise gr.Error("Choose a document to delete.")
         forget_document(services, bot, source, account.username)
-        return f"Deleted {source}.", documents(bot), gr.update(choices=_sources(bot), value=None)
+        return f"Deleted {source}.", *document_lists(bot)
 
     def preview(bot: str, source: str | None, request: gr.Request) -> list[list[Any]]:
         staff(request)
@@ -228,8 +230,7 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
     def show_bot(bot: str, request: gr.Request) -> list[Any]:
         """The chosen bot's documents, document choices and settings, filled in one step; first,
         whose settings the form now holds (Save checks it)."""
-        choices = gr.update(choices=_sources(bot), value=None)
-        return [bot, documents(bot), choices, *load_profile(bot, request)]
+        return [bot, *document_lists(bot), *load_profile(bot, request)]
 
     def save_profile(
         bot: str,
