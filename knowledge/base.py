@@ -166,13 +166,11 @@ class KnowledgeBase:
         for start in range(0, len(chunks), _EMBED_BATCH):
             batch = chunks[start : start + _EMBED_BATCH]
             ids, texts = [], []
-            for chunk_id, chunk in batch:
-                passage, *question = chunk.embedded_texts()
-                ids.append(chunk_id)
-                texts.append(passage)
-                if question:
-                    ids.append(f"{chunk_id}{_QUESTION_SUFFIX}")
-                    texts.append(question[0])
+            for chunk_id, chunk in batch:  # the passage's vector, then its question's if any
+                embedded = chunk.embedded_texts()
+                for suffix, text in zip(("", _QUESTION_SUFFIX), embedded, strict=False):
+                    ids.append(f"{chunk_id}{suffix}")
+                    texts.append(text)
             self._vectors.add(ids, vectors.embed(texts), version)
             if on_progress:
                 on_progress(start + len(batch), len(chunks))
