@@ -352,7 +352,9 @@ def _serve(services: Services, bots: list[str], host: str | None, port: int | No
     PurgeSchedule(services, services.settings.privacy.purge_every_minutes * 60).start()
     model = backend.name if backend else "none (extract mode)"
     err.print(f"serving {', '.join(bots)} on http://{host}:{port}/chat/{bots[0]}/ (model: {model})")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # On SIGTERM (`docker stop`) open streams get a few seconds to end, then are cut: a
+    # generation that is stuck must not keep the process alive until it is killed.
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
 
 
 @app.command()

@@ -16,6 +16,7 @@ from chatbot.bots import BotRegistry
 from chatbot.conversations import ConversationLog
 from chatbot.live_conversations import LiveConversations
 from chatbot.llm.base import ChatBackend, ModelUnavailable
+from chatbot.llm.watch import GenerationWatch
 from chatbot.offline import switch_off_phoning_home
 from chatbot.pins import PinnedAnswers
 from chatbot.privacy.records import PersonalData
@@ -127,9 +128,14 @@ class Services:
             return None
         from chatbot.llm.select import choose_backend
 
-        backend, why = choose_backend(self.settings.model)
+        backend, why = choose_backend(self.settings.model, self.settings.answering.max_generation_s)
         log.warning("chat model: %s (%s)", backend.name, why)
-        return backend
+        return self.generations.watched(backend)
+
+    @cached_property
+    def generations(self) -> GenerationWatch:
+        """The answers being generated, for /readyz: one gone silent means answering stopped."""
+        return GenerationWatch()
 
     @cached_property
     def conversations(self) -> ConversationLog:
@@ -208,13 +214,17 @@ class Services:
                 from chatbot.llm.select import embedded_backend, ollama_backend
 
                 current = self.backend
+                wait_s = self.settings.answering.max_generation_s
                 if model == "embedded":
                     embedded = current is not None and current.name.startswith("llamacpp:")
                     self._backends[model] = (
-                        current if embedded else embedded_backend(self.settings.model)
+                        current
+                        if embedded
+                        else self.generations.watched(embedded_backend(self.settings.model, wait_s))
                     )
                 else:
-                    self._backends[model] = ollama_backend(self.settings.model, model)
+                    own = ollama_backend(self.settings.model, model)
+                    self._backends[model] = self.generations.watched(own)
             return self._backends[model]
 
     def close(self) -> None:

@@ -162,6 +162,13 @@ class AnsweringSettings(BaseModel):
     )
     passages: int = Field(4, ge=1, le=20, description="Passages given to the model.")
     max_answer_tokens: int = Field(256, ge=16, description="Longest answer, in tokens.")
+    max_generation_s: float = Field(
+        90.0,
+        gt=0,
+        description="Longest a customer waits for the model, from the question on (a wait for "
+        "the model included); past it they get the best passage quoted, and /readyz reports a "
+        "request that has had no token for this long.",
+    )
     max_question_chars: int = Field(
         2000, ge=10, description="Longer messages are refused politely."
     )

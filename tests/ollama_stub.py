@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -25,7 +26,19 @@ class StubState:
     replies: list[str] = field(default_factory=list)
     chunk_chars: int = 6
     die_after_chunks: int | None = None  # close the connection mid-stream after this many
+    # How fast the model "generates": a pause before each chunk, as a slow model's tokens come.
+    chunk_pause_s: float = 0.0
+    # While cleared, a chat request gets its headers and then nothing (a model stuck on a
+    # prompt); set it to let the answer flow.
+    flowing: threading.Event = field(default_factory=lambda: _set(threading.Event()))
+    # Set when a client went away in the middle of a streamed answer.
+    client_left: threading.Event = field(default_factory=threading.Event)
     chats: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _set(event: threading.Event) -> threading.Event:
+    event.set()
+    return event
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -93,17 +106,25 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/x-ndjson")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
+        self.wfile.flush()
         text = state.replies.pop(0) if state.replies else state.reply
         pieces = [text[i : i + state.chunk_chars] for i in range(0, len(text), state.chunk_chars)]
-        for n, piece in enumerate(pieces):
-            if state.die_after_chunks is not None and n >= state.die_after_chunks:
-                self.close_connection = True
-                self.wfile.flush()
-                self.connection.shutdown(2)  # the server dies: no terminating chunk
-                return
-            self._chunk(
-                {"model": model, "message": {"role": "assistant", "content": piece}, "done": False}
-            )
+        try:
+            state.flowing.wait()
+            for n, piece in enumerate(pieces):
+                if state.die_after_chunks is not None and n >= state.die_after_chunks:
+                    self.close_connection = True
+                    self.wfile.flush()
+                    self.connection.shutdown(2)  # the server dies: no terminating chunk
+                    return
+                if state.chunk_pause_s:
+                    time.sleep(state.chunk_pause_s)  # the model's speed, not a test's timing
+                message = {"role": "assistant", "content": piece}
+                self._chunk({"model": model, "message": message, "done": False})
+        except (BrokenPipeError, ConnectionResetError):
+            state.client_left.set()
+            self.close_connection = True
+            return
         self._chunk(
             {
                 "model": model,

@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 
 from chatbot.answering.guard import SourceFacts, StreamGuard
@@ -36,6 +37,13 @@ _REWRITE_TOKENS = 64
 class Turn:
     question: str
     answer: str
+
+
+Stop = Callable[[], bool]  # asked between tokens: True when nobody waits for the answer any more
+
+
+def _never() -> bool:
+    return False
 
 
 def _ms(since: float) -> float:
@@ -98,7 +106,11 @@ class Answerer:
         )
 
     # -- the chain ---------------------------------------------------------------------
-    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[Event]:
+    def stream(
+        self, question: str, history: Sequence[Turn] = (), stop: Stop = _never
+    ) -> Generator[Event, None, None]:
+        """The answer as events, ending with Done; `stop` (checked between the model's tokens)
+        ends it early, without Done, when the customer has gone: the model is free at once."""
         started = time.perf_counter()
         question = question.strip()
         answer = Answer(question=question, language=self._language_for(question))
@@ -113,10 +125,10 @@ class Answerer:
             yield from self._finish(answer, text, "too_long", started)
             return
 
-        answer.search_query = self._standalone(question, history)
+        answer.search_query = self._standalone(question, history, stop)
         relevant = self._relevant_hits(answer.search_query)
         if self._searches_in_english(answer.search_query):
-            english = self._in_english(answer.search_query)
+            english = self._in_english(answer.search_query, stop)
             if english is not None:
                 relevant = _merged(
                     relevant, self._relevant_hits(english), self.knowledge.fusion.rrf_k
@@ -142,7 +154,9 @@ class Answerer:
             answer.sources = [Source.of(hits[0])]
             yield from self._finish(answer, self._quote(answer.language, hits[0]), None, started)
             return
-        yield from self._generate(answer, hits, started)
+        if stop():
+            return
+        yield from self._generate(answer, hits, started, stop)
 
     def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         for event in self.stream(question, history):
@@ -165,35 +179,41 @@ class Answerer:
             and self.knowledge.holds_language(QueryLanguage.ENGLISH)
         )
 
-    def _in_english(self, query: str) -> str | None:
+    def _in_english(self, query: str, stop: Stop) -> str | None:
         """The model's English translation of the question, or None when it gave none usable."""
         assert self.backend is not None
         system, user = self.prompts.translate.render(question=query)
-        english = _model_line(self._complete(system, user, "question translation"), query)
+        english = _model_line(self._complete(system, user, "question translation", stop), query)
         # A model that cannot translate echoes the question or rambles: search with it alone.
         if not english or detect_language(english) != "en":
             return None
         return None if english.casefold() == query.casefold() else english
 
-    def _complete(self, system: str, user: str, purpose: str) -> str:
-        """A short completion for a step before the answer; "" when the model is unavailable."""
+    def _complete(self, system: str, user: str, purpose: str, stop: Stop) -> str:
+        """A short completion for a step before the answer; "" when the model is unavailable,
+        too slow, or nobody waits for it any more."""
         assert self.backend is not None
+        deadline = time.perf_counter() + self.settings.max_generation_s
+        text = ""
+        stream = self.backend.stream(
+            system,
+            user,
+            max_tokens=_REWRITE_TOKENS,
+            prompt_tokens=self.backend.count_tokens(system + user),
+        )
         try:
-            return "".join(
-                without_thinking(
-                    self.backend.stream(
-                        system,
-                        user,
-                        max_tokens=_REWRITE_TOKENS,
-                        prompt_tokens=self.backend.count_tokens(system + user),
-                    )
-                )
-            )
+            with closing(stream):  # an unfinished stream frees the model as soon as we leave
+                for delta in without_thinking(stream):
+                    if stop() or time.perf_counter() > deadline:
+                        log.warning("%s skipped: past its time or abandoned", purpose)
+                        return ""
+                    text += delta
         except ModelUnavailable as exc:
             log.warning("%s skipped: %s", purpose, exc)
             return ""
+        return text
 
-    def _standalone(self, question: str, history: Sequence[Turn]) -> str:
+    def _standalone(self, question: str, history: Sequence[Turn], stop: Stop) -> str:
         """The question made standalone with the conversation, for the search."""
         recent = (
             list(history)[-self.settings.history_turns :] if self.settings.history_turns else []
@@ -205,7 +225,9 @@ class Answerer:
             return f"{previous} {question}"
         lines = "\n".join(f"Customer: {t.question}\nAssistant: {t.answer[:300]}" for t in recent)
         system, user = self.prompts.rewrite.render(history=lines, question=question)
-        rewritten = _model_line(self._complete(system, user, "follow-up rewrite"), question)
+        rewritten = _model_line(
+            self._complete(system, user, "follow-up rewrite", stop), question
+        )
         # A small model may ramble or switch language: then search with both questions instead.
         if not rewritten:
             return f"{previous} {question}"
@@ -245,7 +267,9 @@ class Answerer:
                 return system, user, kept, tokens
             kept = [dataclasses.replace(only, text=only.text[:keep_chars])]
 
-    def _generate(self, answer: Answer, hits: list[Hit], started: float) -> Iterator[Event]:
+    def _generate(
+        self, answer: Answer, hits: list[Hit], started: float, stop: Stop
+    ) -> Iterator[Event]:
         assert self.backend is not None
         system, user, used, prompt_tokens = self._prompt(answer, hits)
         answer.model = self.backend.name
@@ -255,30 +279,45 @@ class Answerer:
         guard = StreamGuard(SourceFacts((h.text for h in used), answer.question), answer.language)
         shown = ""
         released_raw = ""  # what the guard released, before the first delta's spaces were cut
+        # The time limit counts from the request, so that a wait for the model counts too.
+        deadline = started + self.settings.max_generation_s
+        deltas = self.backend.stream(
+            system,
+            user,
+            max_tokens=self.settings.max_answer_tokens,
+            prompt_tokens=prompt_tokens,
+        )
+        timed_out = False
         try:
-            deltas = self.backend.stream(
-                system,
-                user,
-                max_tokens=self.settings.max_answer_tokens,
-                prompt_tokens=prompt_tokens,
-            )
-            for delta in without_thinking(deltas):
-                if "first_token" not in answer.timings_ms:
-                    answer.timings_ms["first_token"] = _ms(started)
-                released = guard.feed(delta) if guarded else delta
-                released_raw += released
-                if not shown:
-                    released = released.lstrip()
-                if released:
-                    shown += released
-                    yield Delta(released)
-                if guarded and (not guard.verdict.ok or guard.complete):
-                    break  # stop paying for an answer that will not be shown or is over
+            with closing(deltas):  # leaving early (stopped, withheld) frees the model at once
+                for delta in without_thinking(deltas):
+                    if stop():
+                        return  # the customer has gone: nobody to answer
+                    if time.perf_counter() > deadline:
+                        timed_out = True
+                        break
+                    if "first_token" not in answer.timings_ms:
+                        answer.timings_ms["first_token"] = _ms(started)
+                    released = guard.feed(delta) if guarded else delta
+                    released_raw += released
+                    if not shown:
+                        released = released.lstrip()
+                    if released:
+                        shown += released
+                        yield Delta(released)
+                    if guarded and (not guard.verdict.ok or guard.complete):
+                        break  # stop paying for an answer that will not be shown or is over
         except ModelUnavailable as exc:
             log.warning("model failed, quoting instead: %s", exc)
             answer.sources = [Source.of(used[0])]
             text = f"{self._offline(answer.language)}\n\n{self._quote(answer.language, used[0])}"
             yield from self._finish(answer, text, "model_error", started, shown)
+            return
+        if timed_out:
+            log.warning("the model took over %ss; quoting instead", self.settings.max_generation_s)
+            answer.sources = [Source.of(used[0])]
+            text = self._quote(answer.language, used[0])
+            yield from self._finish(answer, text, "timeout", started, shown)
             return
         if guarded:
             verdict = guard.finish()

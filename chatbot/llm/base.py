@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Protocol
 
 from knowledge.errors import KnowledgeError
@@ -29,8 +29,9 @@ class ChatBackend(Protocol):
 
     def stream(
         self, system: str, user: str, *, max_tokens: int, prompt_tokens: int
-    ) -> Iterator[str]:
-        """Raises ModelUnavailable when the model cannot be reached, also midway."""
+    ) -> Generator[str, None, None]:
+        """Raises ModelUnavailable when the model cannot be reached, also midway. Closing the
+        generator before its end stops the generation and frees the model at once."""
         ...
 
     def check(self) -> None:

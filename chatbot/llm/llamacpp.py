@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,11 @@ def packaged_gguf() -> Path:
 
 class LlamaCppChatModel(BaseChatModel):
     """LangChain chat model over llama-cpp-python; one generation at a time (llama.cpp's state
-    is not shareable between threads), others wait their turn."""
+    is not shareable between threads), others wait their turn, `wait_s` at most.
+
+    A streamed generation holds the model from its first token until it ends or is closed:
+    callers must close a stream they stop reading (`contextlib.closing`), and a wait past
+    `wait_s` raises ModelUnavailable rather than hanging, whoever holds the model."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -55,6 +60,7 @@ class LlamaCppChatModel(BaseChatModel):
     n_threads: int | None = None
     temperature: float = 0.2
     max_tokens: int = 256
+    wait_s: float = 90.0
     _llama: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
@@ -95,20 +101,28 @@ class LlamaCppChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         llama = self.llama
-        with self._lock:
-            for part in llama.create_chat_completion(
+        if not self._lock.acquire(timeout=self.wait_s):
+            raise ModelUnavailable(
+                f"the embedded model was busy with other answers for {self.wait_s:g} s"
+            )
+        try:
+            parts = llama.create_chat_completion(
                 messages=self._messages(messages),
                 stream=True,
                 stop=stop,
                 max_tokens=kwargs.get("max_tokens", self.max_tokens),
                 temperature=self.temperature,
-            ):
-                text = part["choices"][0]["delta"].get("content") or ""
-                if text:
-                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
-                    if run_manager:
-                        run_manager.on_llm_new_token(text, chunk=chunk)
-                    yield chunk
+            )
+            with closing(parts):
+                for part in parts:
+                    text = part["choices"][0]["delta"].get("content") or ""
+                    if text:
+                        chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+                        if run_manager:
+                            run_manager.on_llm_new_token(text, chunk=chunk)
+                        yield chunk
+        finally:  # also when the consumer closes the stream (GeneratorExit at the yield)
+            self._lock.release()
 
     def _generate(
         self,
@@ -125,13 +139,18 @@ class LlamaCppBackend:
     """The embedded default: SmolLM2-135M-Instruct unless another GGUF file is configured."""
 
     def __init__(
-        self, model_path: Path | None, *, context_tokens: int, threads: int | None
+        self,
+        model_path: Path | None,
+        *,
+        context_tokens: int,
+        threads: int | None,
+        wait_s: float = 90.0,
     ) -> None:
         path = model_path or packaged_gguf()
         if not path.is_file():
             raise ModelUnavailable(f"no GGUF model file at {path}")
         self.model = LlamaCppChatModel(
-            model_path=str(path), n_ctx=context_tokens, n_threads=threads
+            model_path=str(path), n_ctx=context_tokens, n_threads=threads, wait_s=wait_s
         )
         self._name = f"llamacpp:{path.stem}"
         self._context = context_tokens
@@ -149,10 +168,13 @@ class LlamaCppBackend:
 
     def stream(
         self, system: str, user: str, *, max_tokens: int, prompt_tokens: int
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         messages = [SystemMessage(content=system), HumanMessage(content=user)]
-        for chunk in self.model.stream(messages, max_tokens=max_tokens):
-            yield str(chunk.content)
+        chunks = self.model.stream(messages, max_tokens=max_tokens)
+        # LangChain's stream() is a generator: closing it closes the model's, freeing it at once.
+        with closing(chunks):  # type: ignore[type-var]
+            for chunk in chunks:
+                yield str(chunk.content)
 
     def check(self) -> None:
         _ = self.model.llama

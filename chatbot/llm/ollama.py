@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Generator
+from contextlib import closing
 from typing import Any
 
 import httpx
@@ -90,14 +91,18 @@ class OllamaBackend:
 
     def stream(
         self, system: str, user: str, *, max_tokens: int, prompt_tokens: int
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         wanted = prompt_tokens + max_tokens
         num_ctx = min(self.context_tokens, math.ceil(wanted / _CONTEXT_STEP) * _CONTEXT_STEP)
         options = {"num_ctx": num_ctx, "num_predict": max_tokens, "temperature": self._temperature}
         messages = [SystemMessage(content=system), HumanMessage(content=user)]
+        chunks = self.chat.stream(messages, options=options)
         try:
-            for chunk in self.chat.stream(messages, options=options):
-                yield str(chunk.content)
+            # Closing this stream closes ChatOllama's, and so its HTTP response: Ollama stops
+            # generating for a customer who has gone.
+            with closing(chunks):  # type: ignore[type-var]  # a generator at run time
+                for chunk in chunks:
+                    yield str(chunk.content)
         except ModelUnavailable:
             raise
         except Exception as exc:  # httpx transport errors, ollama.ResponseError, a cut stream

@@ -27,8 +27,8 @@ def ollama_backend(cfg: ModelSettings, model: str) -> ChatBackend:
     return _ollama(cfg, model)
 
 
-def embedded_backend(cfg: ModelSettings) -> ChatBackend:
-    return _llamacpp(cfg)
+def embedded_backend(cfg: ModelSettings, wait_s: float) -> ChatBackend:
+    return _llamacpp(cfg, wait_s)
 
 
 def ollama_models(cfg: ModelSettings) -> list[str]:
@@ -43,15 +43,19 @@ def ollama_models(cfg: ModelSettings) -> list[str]:
         return []
 
 
-def _llamacpp(cfg: ModelSettings) -> ChatBackend:
+def _llamacpp(cfg: ModelSettings, wait_s: float) -> ChatBackend:
+    """`wait_s`: the longest a request waits for the model while it answers others."""
     from chatbot.llm.llamacpp import LlamaCppBackend
 
     return LlamaCppBackend(
-        cfg.gguf_path, context_tokens=cfg.llamacpp_context_tokens, threads=cfg.threads
+        cfg.gguf_path,
+        context_tokens=cfg.llamacpp_context_tokens,
+        threads=cfg.threads,
+        wait_s=wait_s,
     )
 
 
-def choose_backend(cfg: ModelSettings) -> tuple[ChatBackend, str]:
+def choose_backend(cfg: ModelSettings, wait_s: float) -> tuple[ChatBackend, str]:
     """The backend and, for the start-up log, why it was chosen.
 
     An explicit `ollama` whose model is not pulled is an error (with the pull command); one whose
@@ -59,7 +63,7 @@ def choose_backend(cfg: ModelSettings) -> tuple[ChatBackend, str]:
     """
     match cfg.backend:
         case "llamacpp":
-            return _llamacpp(cfg), "configured: model.backend = llamacpp"
+            return _llamacpp(cfg, wait_s), "configured: model.backend = llamacpp"
         case "ollama":
             backend = _ollama(cfg)
             try:
@@ -74,5 +78,6 @@ def choose_backend(cfg: ModelSettings) -> tuple[ChatBackend, str]:
             try:
                 backend.check()
             except ModelUnavailable as exc:
-                return _llamacpp(cfg), f"auto: Ollama not used ({exc}); using the embedded model"
+                why = f"auto: Ollama not used ({exc}); using the embedded model"
+                return _llamacpp(cfg, wait_s), why
             return backend, f"auto: Ollama at {cfg.ollama_host} has {cfg.ollama_model}"

@@ -15,10 +15,21 @@ log = logging.getLogger(__name__)
 
 def create_app(services: Services, bots: list[str]) -> Any:
     switch_off_phoning_home()  # before any web library is imported (Services did it too)
+    from contextlib import asynccontextmanager
+
     from fastapi import FastAPI
     from fastapi.responses import JSONResponse, RedirectResponse
 
-    app = FastAPI(title="chatbot", docs_url=None, redoc_url=None, openapi_url=None)
+    from chatbot.web.answer_stream import stop_all_answers
+
+    @asynccontextmanager
+    async def lifespan(_: Any) -> Any:
+        yield
+        stop_all_answers()  # SIGTERM: answers in flight end at their next token
+
+    app = FastAPI(
+        title="chatbot", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -39,6 +50,14 @@ def create_app(services: Services, bots: list[str]) -> Any:
                 model.check()
             except ModelUnavailable as exc:
                 problems["model"] = str(exc)
+        # The model may load and still answer nobody: a request stuck waiting for it says so.
+        limit = services.settings.answering.max_generation_s
+        silence = services.generations.longest_silence_s()
+        if silence > limit:
+            problems["answers"] = (
+                f"a request has had no token from the model for {silence:.0f} s"
+                f" (answering.max_generation_s is {limit:g})"
+            )
         body = {
             "ready": not problems,
             "bots": bots,

@@ -29,12 +29,12 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Generator
+from contextlib import closing
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
-from starlette.concurrency import iterate_in_threadpool
+from fastapi.responses import JSONResponse, Response
 
 from chatbot.answering.chain import Turn
 from chatbot.answering.result import Delta, Done, Replace
@@ -43,6 +43,7 @@ from chatbot.privacy.notice import notice_texts, notice_version
 from chatbot.privacy.records import Consent, ConversationRef
 from chatbot.services import Services
 from chatbot.settings import BotProfile
+from chatbot.web.answer_stream import AnswerStream, Stop
 from chatbot.web.origins import ForeignOrigin, allowed_caller
 from chatbot.web.visitor_text import text, visitor_language
 from chatbot.web.visitors import RateLimiter, VisitorAddress
@@ -213,21 +214,17 @@ def chat_router(services: Services) -> APIRouter:
             return refuse(refusal, language, origin)
 
         history = [Turn(q, a) for q, a in turns]  # the chain keeps answering.history_turns
-        events = _answer_events(services, bot, message, history, agreed, profile)
-
-        async def stream() -> AsyncIterator[bytes]:
-            try:
-                async for chunk in iterate_in_threadpool(events):
-                    yield chunk
-            finally:  # also when the visitor goes away mid-answer
-                bot_slots.release()
-
         headers = {
             **cors_headers(origin),
             "Cache-Control": "no-store",
             "X-Accel-Buffering": "no",  # nginx: pass each event on at once
         }
-        return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+        # The slot is given back when the generation has ended, not when the visitor left.
+        return AnswerStream(
+            lambda stop: _answer_events(services, bot, message, history, agreed, profile, stop),
+            on_end=bot_slots.release,
+            headers=headers,
+        )
 
     @router.post("/api/bots/{bot}/answers/{answer_id}/rating")
     async def rate(request: Request, bot: str, answer_id: int) -> Response:
@@ -293,38 +290,41 @@ def _answer_events(
     history: list[Turn],
     consent: Consent,
     profile: BotProfile,
-) -> Iterator[bytes]:
+    stop: Stop,
+) -> Generator[bytes, None, None]:
     conversation_id = consent.conversation_id
     yield _sse("start", {"conversation_id": conversation_id})
+    answering = services.answerer(bot).stream(message, history, stop)
     try:
-        for event in services.answerer(bot).stream(message, history):
-            if isinstance(event, Delta):
-                yield _sse("delta", {"text": event.text})
-            elif isinstance(event, Replace):
-                yield _sse("replace", {"text": event.text})
-            elif isinstance(event, Done):
-                answer = event.answer
-                services.live.add(conversation_id, message, answer.text)
-                answer_id = None  # a conversation not kept has nothing to rate
-                if consent.keep:
-                    business = contact_keys(f"{profile.contact_text()} {profile.whatsapp}")
-                    answer_id = services.conversations.record(
-                        bot, conversation_id, answer, spare=business
+        with closing(answering):  # our stream closed early closes the chain's, and the model's
+            for event in answering:
+                if isinstance(event, Delta):
+                    yield _sse("delta", {"text": event.text})
+                elif isinstance(event, Replace):
+                    yield _sse("replace", {"text": event.text})
+                elif isinstance(event, Done):
+                    answer = event.answer
+                    services.live.add(conversation_id, message, answer.text)
+                    answer_id = None  # a conversation not kept has nothing to rate
+                    if consent.keep:
+                        business = contact_keys(f"{profile.contact_text()} {profile.whatsapp}")
+                        answer_id = services.conversations.record(
+                            bot, conversation_id, answer, spare=business
+                        )
+                        services.personal_data.remember_contacts(bot, conversation_id, message)
+                    yield _sse(
+                        "done",
+                        {
+                            "answer": answer.text,
+                            "answered": answer.answered,
+                            "fallback": answer.fallback,
+                            "language": answer.language,
+                            "sources": [s.as_json() for s in answer.sources],
+                            "conversation_id": conversation_id,
+                            "answer_id": answer_id,
+                            "kept": consent.keep,
+                        },
                     )
-                    services.personal_data.remember_contacts(bot, conversation_id, message)
-                yield _sse(
-                    "done",
-                    {
-                        "answer": answer.text,
-                        "answered": answer.answered,
-                        "fallback": answer.fallback,
-                        "language": answer.language,
-                        "sources": [s.as_json() for s in answer.sources],
-                        "conversation_id": conversation_id,
-                        "answer_id": answer_id,
-                        "kept": consent.keep,
-                    },
-                )
     except Exception:  # the chain turns model failures into answers; this is a bug
         log.exception("answering failed for bot %s", bot)
         language = visitor_language(message, None)
