@@ -79,9 +79,18 @@ def create_app(services: Services, bots: list[str]) -> Any:
     def index() -> Any:
         return RedirectResponse(f"/chat/{bots[0]}/")
 
+    import os
+
+    from chatbot.web.console_uploads import ConsoleUploads
+
+    # Gradio keeps uploads in GRADIO_TEMP_DIR (read when the console is mounted): a folder of
+    # our own data directory, private to the service's user, rather than the shared /tmp.
+    uploads = ConsoleUploads(services.settings.data_dir / "console-uploads")
+    os.environ["GRADIO_TEMP_DIR"] = str(uploads.folder)
+
     import gradio as gr
 
-    from chatbot.web.admin_auth import admin_auth
+    from chatbot.web.admin_auth import COOKIE, admin_auth
     from chatbot.web.console import build_console, console_theme
     from chatbot.web.customer_export import customer_export_router
     from chatbot.web.origins import server_origin
@@ -91,7 +100,14 @@ def create_app(services: Services, bots: list[str]) -> Any:
     app.include_router(customer_export_router(services))
     addresses = VisitorAddress(services.settings.server.trusted_proxies)
     # The embed snippets name this server as the staff member's browser reaches it.
-    console = build_console(services, lambda request: server_origin(request, addresses))
+    console = build_console(
+        services, lambda request: server_origin(request, addresses), uploads
+    )
+
+    async def note_uploads(request: Any, call_next: Any) -> Any:
+        return await uploads.watch(request, call_next, "/admin/gradio_api/upload", COOKIE)
+
+    app.middleware("http")(note_uploads)
     app = gr.mount_gradio_app(
         app,
         console,

@@ -33,12 +33,13 @@ from chatbot.staff_actions import (
     pin_answer,
     unpin_answer,
 )
-from chatbot.web.admin_auth import session_account
+from chatbot.web.admin_auth import COOKIE, session_account
+from chatbot.web.console_uploads import NOT_UPLOADED, ConsoleUploads
 from chatbot.web.customer_export import EXPORT_PATH
 from chatbot.web.snippets import embed_snippets
 from knowledge.documents import Hit
 from knowledge.errors import KnowledgeError
-from knowledge.ingest import ProgressSink
+from knowledge.ingest import IngestReport, ProgressSink
 
 # System fonts: Gradio's default theme makes every browser fetch Google Fonts.
 _FONTS = ("ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif")
@@ -88,7 +89,9 @@ class _GradioProgress(ProgressSink):
         self._done += 1
 
 
-def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
+def build_console(
+    services: Services, public_url: Callable[[Any], str], uploads: ConsoleUploads
+) -> Any:
     def staff(request: Any, role: Role = Role.EDITOR) -> Account:
         account = session_account(services, request)
         if account is None:
@@ -128,22 +131,37 @@ def build_console(services: Services, public_url: Callable[[Any], str]) -> Any:
         account = staff(request)
         if not bot:
             raise gr.Error("Choose or create a bot first.")
-        paths = [Path(f if isinstance(f, str) else f.name) for f in files or []]
-        if not paths:
+        given = [str(f if isinstance(f, str) else f.name) for f in files or []]
+        if not given:
             raise gr.Error("Choose one or more files to upload.")
-        report = ingest_files(
-            services,
-            bot,
-            paths,
-            account.username,
-            _GradioProgress(progress),
-            mask_personal_data=mask_personal_data,
-        )
+        # Only what this staff session uploaded itself: Gradio's API takes any path.
+        paths, refused = uploads.claim(request.cookies.get(COOKIE), given)
+        if refused:
+            services.audit.record(
+                account.username, "knowledge.upload.refused", bot, ", ".join(refused)[:500]
+            )
+        try:
+            report = (
+                ingest_files(
+                    services,
+                    bot,
+                    paths,
+                    account.username,
+                    _GradioProgress(progress),
+                    mask_personal_data=mask_personal_data,
+                )
+                if paths
+                else IngestReport()
+            )
+        finally:
+            uploads.discard(paths)  # the knowledge base keeps what it needs; the copies go
+        rejected = [(p.name, why) for p, why in report.rejected]
+        rejected += [(name, NOT_UPLOADED) for name in refused]
         lines = [
             f"**{len(report.ingested)} ingested** ({sum(n for _, n in report.ingested)} passages),"
-            f" {len(report.unchanged)} unchanged, **{len(report.rejected)} rejected**"
+            f" {len(report.unchanged)} unchanged, **{len(rejected)} rejected**"
         ]
-        lines += [f"- rejected: {p.name}: {why}" for p, why in report.rejected]
+        lines += [f"- rejected: {name}: {why}" for name, why in rejected]
         lines += [f"- {p.name}: {note}" for p, note in report.notes]
         if any(note.endswith("not masked") for _, note in report.notes):
             lines.append("\nTo mask it, tick *Mask personal data* and add the file again.")

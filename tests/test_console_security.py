@@ -1,0 +1,118 @@
+"""The console's API called as an attacker would, without the browser: Gradio's own upload and
+queue endpoints with a staff session, asking for what the page never sends (review #15)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.conftest import DEMO, ROOT
+from tests.servers import Server
+from tests.test_console import EDITOR, OWNER, PASSWORD, console_server, log_in
+
+__all__ = ["console_server"]  # the fixture, shared with test_console.py's own
+
+
+def session(server: Server, username: str, address: str) -> httpx.Client:
+    """An HTTP client holding a staff member's session cookie, as curl with it would, with the
+    console's page "opened" (its load event run) in a Gradio session of its own."""
+    logged_in = log_in(server, username, PASSWORD, address)
+    assert logged_in.status_code == 303, logged_in.text
+    client = httpx.Client(base_url=server.url, timeout=120)
+    client.cookies.set("chatbot_session", logged_in.cookies["chatbot_session"], path="/admin")
+    client.headers["x-test-session-hash"] = uuid.uuid4().hex
+    call(client, "on_load", [])
+    return client
+
+
+def call(client: httpx.Client, api_name: str, data: list[Any]) -> dict[str, Any]:
+    """Run one console event through Gradio's queue API; its last message."""
+    config = client.get("/admin/config").json()
+    fn = next(d["id"] for d in config["dependencies"] if d.get("api_name") == api_name)
+    session_hash = client.headers["x-test-session-hash"]
+    joined = client.post(
+        "/admin/gradio_api/queue/join",
+        json={"data": data, "fn_index": fn, "session_hash": session_hash, "trigger_id": None},
+    )
+    assert joined.status_code == 200, joined.text
+    with client.stream(
+        "GET", "/admin/gradio_api/queue/data", params={"session_hash": session_hash}
+    ) as events:
+        for line in events.iter_lines():
+            if line.startswith("data:"):
+                message = json.loads(line[5:])
+                if message.get("msg") == "process_completed":
+                    return message  # type: ignore[no-any-return]
+    raise AssertionError("the event never completed")
+
+
+def file_data(path: str) -> dict[str, Any]:
+    return {"path": path, "orig_name": Path(path).name, "meta": {"_type": "gradio.FileData"}}
+
+
+def uploaded(client: httpx.Client, files: list[tuple[str, bytes]]) -> list[str]:
+    """Files sent through the console's upload endpoint, as the page sends them: their paths."""
+    reply = client.post(
+        "/admin/gradio_api/upload", files=[("files", (name, body)) for name, body in files]
+    )
+    assert reply.status_code == 200, reply.text
+    return list(reply.json())
+
+
+def outcome(message: dict[str, Any]) -> str:
+    """What the console shows after an upload: its summary, or the error it raised."""
+    output = message.get("output") or {}
+    if not message.get("success", True) or "error" in output:
+        return str(output.get("error") or message.get("output"))
+    return str(output["data"][0])
+
+
+def documents(run_cli: Any, server: Server, bot: str) -> list[str]:
+    """The documents customers' answers come from, as `chatbot docs` lists them."""
+    listed = run_cli("docs", "--bot", bot, "--json", data_dir=server.log.parent)
+    assert listed.code == 0, listed.err
+    return [d["source"] for d in json.loads(listed.out)]
+
+
+def test_an_editor_cannot_make_the_console_ingest_a_file_of_the_servers_disk(
+    console_server: Server, run_cli: Any
+) -> None:
+    editor = session(console_server, EDITOR, "198.51.100.40")
+    secret = console_server.log.parent / "catalog-of-another-tenant.txt"
+    secret.write_text("Our supplier discount is 40 percent.\n", encoding="utf-8")
+    for path in (str(ROOT / "README.md"), "/etc/hostname", str(secret)):
+        said = outcome(call(editor, "upload", ["shop", [file_data(path)], False]))
+        assert "0 ingested" in said and "did not arrive through your upload" in said, said
+    listed = documents(run_cli, console_server, "shop")
+    assert "README.md" not in listed and "hostname" not in listed
+    assert secret.name not in listed
+
+
+def test_a_file_uploaded_in_one_session_cannot_be_claimed_by_another(
+    console_server: Server, run_cli: Any
+) -> None:
+    ben = session(console_server, EDITOR, "198.51.100.41")
+    ana = session(console_server, OWNER, "198.51.100.42")
+    faq = (DEMO / "documents" / "faq.csv").read_bytes()
+    [path] = uploaded(ben, [("prices.csv", faq)])
+    said = outcome(call(ana, "upload", ["shop", [file_data(path)], False]))
+    assert "did not arrive through your upload" in said, said
+    assert "prices.csv" not in documents(run_cli, console_server, "shop")
+
+
+def test_uploads_are_removed_from_the_servers_disk_once_ingested_or_rejected(
+    console_server: Server, run_cli: Any
+) -> None:
+    editor = session(console_server, EDITOR, "198.51.100.43")
+    faq = (DEMO / "documents" / "faq.csv").read_bytes()
+    paths = uploaded(editor, [("hours.csv", faq), ("setup.exe", b"MZ\x90\x00 not a document")])
+    assert all(Path(p).is_file() for p in paths)
+    said = outcome(call(editor, "upload", ["shop", [file_data(p) for p in paths], False]))
+    assert "1 ingested" in said and "rejected: setup.exe" in said, said
+    assert "hours.csv" in documents(run_cli, console_server, "shop")
+    left = [p for p in paths if Path(p).exists()]
+    assert not left, f"temporary copies left on the server: {left}"
