@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.conftest import ARTIFACTS
-from tests.servers import Server
+from tests.servers import Server, start_conversation
 
 pytestmark = pytest.mark.browser
 
@@ -246,4 +246,27 @@ def test_nothing_the_visitor_types_leaves_the_page_before_they_agree_and_they_ca
     page.screenshot(path=ARTIFACTS / "privacy-erased.png")
     gone = httpx.get(f"{chat_server.url}/api/bots/shop/conversations/{conversation}")
     assert gone.status_code == 404
+    context.close()
+
+
+@pytest.mark.parametrize("page_path", ["/embed/shop", "/chat/shop/"])
+def test_a_link_cannot_put_a_visitor_into_someone_elses_conversation(
+    browser: Any, chat_server: Server, page_path: str
+) -> None:
+    """A link's author starts a conversation, then sends the link with its id to a victim:
+    the victim must see the notice, agree themselves, and chat in a conversation of their own."""
+    trap = start_conversation(chat_server, bot="shop", headers={"X-Forwarded-For": "192.0.2.66"})
+    context = browser.new_context(viewport={"width": 900, "height": 760})
+    page = context.new_page()
+    page.goto(f"{chat_server.url}{page_path}?conversation={trap}")
+    page.locator("#consent").wait_for()  # the notice, not skipped
+    assert page.locator("#message").is_disabled()
+    page.get_by_role("button", name="Agree and chat").click()
+    page.locator("#message").fill("Is the shop open on Sunday? My phone is 012-345 6789.")
+    page.locator("#message").press("Enter")
+    page.locator(".msg.bot .sources").wait_for(timeout=90_000)
+    kept = page.evaluate("localStorage.getItem('chatbot:shop:conversation')")
+    assert kept and kept != trap
+    read = httpx.get(f"{chat_server.url}/api/bots/shop/conversations/{trap}")
+    assert read.status_code == 200 and read.json()["turns"] == []  # the author reads nothing
     context.close()

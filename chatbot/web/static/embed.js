@@ -13,7 +13,9 @@
   var storageKey = "chatbot:" + config.bot + ":conversation";
   var consentKey = "chatbot:" + config.bot + ":consent";
   var language = pickLanguage(params.get("lang") || config.language);
-  var conversationId = params.get("conversation") || load(storageKey);
+  // Only this browser's own storage resumes a conversation: never the URL, never the page
+  // around the frame, or a link could put a visitor into a conversation its author can read.
+  var conversationId = load(storageKey);
   var busy = false;
   var consent = readConsent();  // {version, keep} once agreed to this version of the notice
 
@@ -176,7 +178,6 @@
     // Shown so the customer can quote it when asking the business for a copy or an erasure.
     el("reference").hidden = el("erase").hidden;
     el("reference").textContent = id ? t("reference", { id: id }) : "";
-    tellParent({ type: "chatbot:conversation", id: id });
   }
 
   // The notice is shown, and the composer stays disabled, until the visitor agrees.
@@ -255,11 +256,12 @@
       .then(function (r) { return r.ok ? r.json() : null; })  // 404: erased, or past retention
       .then(function (data) {
         var agreed = data && data.consent && data.consent.notice_version === config.privacy.version;
-        if (!agreed) { setConversation(null); showConsent(!consent); showSuggestions(true); return; }
-        if (!consent) {
-          consent = { version: config.privacy.version, keep: data.consent.keep };
-          save(consentKey, JSON.stringify(consent));
+        // The visitor agrees to the notice themselves, in this browser: a conversation whose
+        // consent this browser does not hold is not resumed.
+        if (!agreed || !consent) {
+          setConversation(null); showConsent(!consent); showSuggestions(true); return;
         }
+        consent.keep = data.consent.keep;  // what the server recorded is what counts
         showConsent(false);
         setConversation(id);
         if (!data.turns.length) { showSuggestions(true); return; }
@@ -367,6 +369,6 @@
   start();
   fields.disabled = true;  // until consent is known: given here before, or on the server
   if (conversationId) restore(conversationId);
-  else { showConsent(!consent); showSuggestions(true); tellParent({ type: "chatbot:conversation", id: null }); }
+  else { showConsent(!consent); showSuggestions(true); }
   reportSize();
 })();

@@ -2,7 +2,8 @@
 //   <script src="https://chat.example/widget.js" data-bot="shop" defer></script>
 // It asks the chat server for the bot's looks (refused to sites the bot does not allow: then no
 // bubble appears), draws a bubble in the corner, and opens /embed/<bot> in a frame beside it, full
-// screen on a phone. The open conversation is remembered in this site's storage, so it carries on
+// screen on a phone. The open conversation is remembered in the chat frame's own storage (never
+// this site's, which the site's own scripts could read), so it carries on
 // across the site's pages; whether the chat was open is remembered for this browser tab.
 (function () {
   "use strict";
@@ -69,8 +70,6 @@
     function open() {
       if (frame) return;
       var url = server + "/embed/" + encodeURIComponent(bot) + "?launcher=1&lang=" + encodeURIComponent(lang);
-      var conversation = load("localStorage", "conversation");
-      if (conversation) url += "&conversation=" + encodeURIComponent(conversation);
       frame = document.createElement("iframe");
       frame.className = "panel";
       frame.title = profile.title;
@@ -95,8 +94,7 @@
       if (event.origin !== server || !event.data || event.data.bot !== bot) return;
       if (!frame || event.source !== frame.contentWindow) return;
       var data = event.data;
-      if (data.type === "chatbot:conversation") save("localStorage", "conversation", data.id);
-      else if (data.type === "chatbot:close") close();
+      if (data.type === "chatbot:close") close();
       else if (data.type === "chatbot:resize" && !isPhone()) {
         var height = Math.max(360, Math.min(Number(data.height) || 560, 640, window.innerHeight - 112));
         frame.style.height = height + "px";
