@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,9 @@ class KnowledgeBase:
         self.split = split or SplitSettings()
         self.fusion = fusion or FusionSettings()
         self._catalog = Catalog(directory / "catalog.sqlite3")
+        # Held shared by every process writing vectors into this knowledge base, for as long as
+        # it writes; the OS lets go of it when a writer dies, however it dies.
+        self._writers = directory / "writers.lock"
         self._chroma = chroma
         self._vectors = VectorStore(chroma, f"kb-{bot}")
         if check_model:
@@ -73,11 +78,29 @@ class KnowledgeBase:
                 " to re-index it with the configured model"
             )
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """While held, this process's half-written versions are not taken for abandoned ones."""
+        with self._writers.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_SH)
+            yield  # closing the file lets go of the lock
+
     def _clean_pending(self) -> None:
-        """Delete vectors left by an ingest that crashed or by a replaced document."""
-        for version in self._catalog.pending_versions():
-            self._vectors.delete_version(version)
-            self._catalog.end_version(version)
+        """Delete vectors left by an ingest that crashed or by a replaced document; but only
+        when no process is writing (any number of readers open a bot while an ingest runs:
+        a live writer's version is pending too, and must keep its vectors)."""
+        with self._writers.open("a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # a writer is at work; a later open cleans up
+            for version in self._catalog.pending_versions():
+                self._vectors.delete_version(version)
+                self._catalog.end_version(version)
+
+    def vector_count(self) -> int:
+        """Vectors stored: one per passage, and one more per FAQ entry's question."""
+        return self._vectors.count()
 
     # -- writing ------------------------------------------------------------------------
     def is_unchanged(self, source: str, sha256: str) -> bool:
@@ -106,20 +129,21 @@ class KnowledgeBase:
             raise KnowledgeError("no text found")
         version = hashlib.sha256(f"{source}\0{sha256}".encode()).hexdigest()[:20]
         identified = [(f"{version}-{chunk.ordinal}", chunk) for chunk in chunks]
-        self._catalog.begin_version(version)
-        self._embed(identified, version, on_progress, early or self.early_vectors())
-        old = self._catalog.publish(
-            source=source,
-            path=path,
-            kind=kind,
-            sha256=sha256,
-            version=version,
-            pages=loaded.pages,
-            chunks=identified,
-        )
-        if old:
-            self._vectors.delete_version(old)
-            self._catalog.end_version(old)
+        with self._writing():
+            self._catalog.begin_version(version)
+            self._embed(identified, version, on_progress, early or self.early_vectors())
+            old = self._catalog.publish(
+                source=source,
+                path=path,
+                kind=kind,
+                sha256=sha256,
+                version=version,
+                pages=loaded.pages,
+                chunks=identified,
+            )
+            if old:
+                self._vectors.delete_version(old)
+                self._catalog.end_version(old)
         return len(chunks)
 
     def forget(self, source: str) -> bool:
@@ -143,11 +167,12 @@ class KnowledgeBase:
             by_version.setdefault(version, []).append((chunk_id, chunk))
         total = sum(len(chunks) for chunks in by_version.values())
         done = 0
-        for version, chunks in by_version.items():
-            self._embed(chunks, version, None, self.early_vectors())
-            done += len(chunks)
-            if on_progress:
-                on_progress(done, total)
+        with self._writing():
+            for version, chunks in by_version.items():
+                self._embed(chunks, version, None, self.early_vectors())
+                done += len(chunks)
+                if on_progress:
+                    on_progress(done, total)
         self._catalog.set_meta("embedding_model", self.embedder.name)
         return total
 

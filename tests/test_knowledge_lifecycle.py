@@ -131,3 +131,36 @@ def test_malay_is_found_by_word_roots_also_in_a_knowledge_base_indexed_before_th
         catalog.execute("DELETE FROM meta WHERE key = 'keyword_index'")
     catalog.close()
     assert search_hits(question, data, k=1)[0]["section"].endswith("Penghantaran")
+
+
+def test_other_processes_opening_a_bot_during_an_ingest_leave_every_passage_its_vector(
+    tmp_path: Path, run_cli
+) -> None:
+    """Review #15: a reader (`chatbot docs`, a second server, the console) opening the bot
+    while an ingest writes took the half-written document for an abandoned one and deleted its
+    vectors; it was then published with a fraction of them. Here the writer is this process,
+    and readers open the bot each time a batch of vectors has been written."""
+    from chatbot.services import Services
+    from chatbot.settings import load_settings
+    from knowledge.ingest import ProgressSink, ingest_paths
+
+    data = tmp_path / "data"
+    readers: list[int] = []
+
+    class OpenedByOthers(ProgressSink):
+        def chunks(self, done: int, total: int) -> None:
+            readers.append(run_cli("docs", "--json", data_dir=data).code)
+
+    services = Services(load_settings(data_dir=data))
+    try:
+        kb = services.knowledge("default")
+        document = corpus("pdf/malaysia-press-release-2021.pdf")
+        report = ingest_paths(kb, [document], services.ingest_limits, OpenedByOthers())
+        assert report.ingested and readers and set(readers) == {0}
+        [(_, chunks)] = report.ingested
+        # Every passage is found by its vector: as many vectors as passages (no FAQ here).
+        assert kb.vector_count() == chunks
+        again = ingest_paths(kb, [document], services.ingest_limits)
+        assert again.unchanged == [document]
+    finally:
+        services.close()
