@@ -335,15 +335,21 @@ HostOption = Annotated[
 PortOption = Annotated[int | None, typer.Option("--port", min=1, max=65535, help="Port [7860].")]
 
 
-def _serve(services: Services, bots: list[str], host: str | None, port: int | None) -> None:
+def _serve(
+    services: Services, bots: list[str] | None, host: str | None, port: int | None
+) -> None:
+    """Serve `bots`, or (None) every bot, those created while it runs included."""
     import uvicorn
 
     from chatbot.web.app import create_app
 
     server = services.settings.server
     host, port = host or server.host, port or server.port
-    for bot in bots:
-        services.warm_up(bot)
+    names = bots if bots is not None else services.bot_names()
+    services.warm_up(names)
+    for bot in names:
+        if not services.knowledge(bot).documents():
+            err.print(f"note: bot {bot!r} has no documents yet; its chat says it is not ready")
     backend = services.backend
     app = create_app(services, bots)
     from chatbot.privacy.retention import PurgeSchedule
@@ -351,7 +357,12 @@ def _serve(services: Services, bots: list[str], host: str | None, port: int | No
     # Conversations past their bot's retention period go, from start-up on, hourly.
     PurgeSchedule(services, services.settings.privacy.purge_every_minutes * 60).start()
     model = backend.name if backend else "none (extract mode)"
-    err.print(f"serving {', '.join(bots)} on http://{host}:{port}/chat/{bots[0]}/ (model: {model})")
+    if names:
+        where = f"serving {', '.join(names)} on http://{host}:{port}/chat/{names[0]}/"
+    else:
+        where = f"no bots yet: make one in the console, http://{host}:{port}/admin/, or with"
+        where += " `chatbot bots create NAME`; serving"
+    err.print(f"{where} (model: {model})")
     # On SIGTERM (`docker stop`) open streams get a few seconds to end, then are cut: a
     # generation that is stuck must not keep the process alive until it is killed.
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
@@ -367,13 +378,11 @@ def serve(
 ) -> None:
     """Serve the customer chat of each bot, with /healthz and /readyz."""
     services = _services()
-    chosen = bots or services.bot_names()
-    if not chosen:
-        _fail("no bots yet: run `chatbot ingest --bot NAME PATH` or `chatbot demo`")
-    for bot in chosen:
-        if not services.knowledge(bot).documents():
-            _fail(f"bot {bot!r} has no documents; add some with `chatbot ingest --bot {bot} PATH`")
-    _serve(services, chosen, host, port)
+    for bot in bots or []:
+        if not services.bots.exists(bot):
+            _fail(f"there is no bot {bot!r}; `chatbot bots list` shows them")
+    # Zero bots, or bots without documents, are how a deployment starts: it serves anyway.
+    _serve(services, bots or None, host, port)
 
 
 @app.command()

@@ -175,10 +175,11 @@ class Services:
 
         return open_database(database_url(self.settings.database.url, self.settings.data_dir))
 
-    def warm_up(self, bot: str) -> None:
+    def warm_up(self, bots: str | list[str]) -> None:
         """Load the models before the first question, so that no customer waits for it and
         timings measure answering. An Ollama that is down only logs: it may come back."""
-        self.knowledge(bot)
+        for bot in [bots] if isinstance(bots, str) else bots:
+            self.knowledge(bot)
         self.embedder.embed_query("warm-up")
         backend = self.backend
         if backend is None:

@@ -100,3 +100,29 @@ def test_the_quick_start_demo_sets_up_the_shop_and_serves_it(
     finally:
         server.stop()
     assert "ingested: 3 (" in server.log.read_text()
+
+
+def test_serve_starts_with_no_bots_and_an_empty_bot_says_politely_it_is_not_ready(
+    tmp_path: Path, run_cli, cli_env: dict[str, str]
+) -> None:
+    """A new business (or a new Docker volume) has no bot yet: the server must start, so that
+    the first bot can be made in the console."""
+    server = Server(tmp_path, {"CHATBOT_ANSWERING__MODE": "extract"}, cli_env)
+    try:
+        ready = httpx.get(f"{server.url}/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["bots"] == []
+        home = httpx.get(f"{server.url}/")
+        assert home.status_code == 307 and home.headers["location"] == "/admin/"
+        made = run_cli("bots", "create", "kedai", "contact=04-262 1234", data_dir=tmp_path)
+        assert made.code == 0, made.err
+        ready = httpx.get(f"{server.url}/readyz").json()
+        assert ready["bots"] == ["kedai"] and ready["bots_without_documents"] == ["kedai"]
+        _, events = chat(server, "Do you open on Sunday?", bot="kedai")
+        assert shown_text(events).startswith("Sorry, this assistant is not ready yet")
+        assert "04-262 1234" in shown_text(events)
+        assert events[-1][1]["fallback"] == "not_ready"
+        _, events = chat(server, "Adakah kedai buka pada hari Ahad?", bot="kedai")
+        assert shown_text(events).startswith("Maaf, pembantu ini belum sedia")
+    finally:
+        server.stop()

@@ -125,6 +125,10 @@ class Answerer:
             yield from self._finish(answer, text, "too_long", started)
             return
 
+        if not self.knowledge.documents():  # a bot made in the console, no documents yet
+            text = self._say(answer.language, "not_ready")
+            yield from self._finish(answer, text, "not_ready", started)
+            return
         answer.search_query = self._standalone(question, history, stop)
         relevant = self._relevant_hits(answer.search_query)
         if self._searches_in_english(answer.search_query):
@@ -362,7 +366,11 @@ class Answerer:
         return self.prompts.messages.get(language, "offline", contact=self._contact(language))
 
     def _no_answer(self, language: str) -> str:
-        return self.prompts.messages.get(language, "no_answer", contact=self._contact(language))
+        return self._say(language, "no_answer")
+
+    def _say(self, language: str, key: str) -> str:
+        """A canned message, with the business's contact where it has a place for it."""
+        return self.prompts.messages.get(language, key, contact=self._contact(language))
 
     def _quote(self, language: str, hit: Hit) -> str:
         intro = self.prompts.messages.get(language, "quote", source=hit.source)

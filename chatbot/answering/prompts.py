@@ -15,6 +15,8 @@ from knowledge.errors import KnowledgeError
 DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 MESSAGE_LANGUAGES = ("en", "ms", "zh")
 _MESSAGE_KEYS = ("no_answer", "quote", "offline", "empty", "too_long", "contact_prefix", "sources")
+# Keys added since: a deployment's own messages.yaml may lack them, the shipped text stands in.
+_ADDED_KEYS = ("not_ready",)
 
 
 class PromptError(KnowledgeError):
@@ -97,9 +99,12 @@ class Messages:
             entries = data.get(language)
             if not isinstance(entries, dict) or set(_MESSAGE_KEYS) - entries.keys():
                 raise PromptError(f"{path}: {language} needs {', '.join(_MESSAGE_KEYS)}")
+            if set(_ADDED_KEYS) - entries.keys():  # a deployment's own file from before them
+                shipped, _ = _read(DEFAULT_PROMPTS_DIR / "messages.yaml")
+                entries = {**shipped[language], **entries}
             by_language[language] = {
                 key: _template(entries[key], declared, f"{path}: {language}.{key}")
-                for key in _MESSAGE_KEYS
+                for key in (*_MESSAGE_KEYS, *_ADDED_KEYS)
             }
         return cls(int(data["version"]), by_language)
 

@@ -8,7 +8,9 @@ from typing import Literal
 from knowledge.documents import Hit
 
 # Why the bot did not give a generated (or, in extract mode, quoted) answer.
-Fallback = Literal["no_match", "guard", "model_error", "timeout", "empty", "too_long"]
+Fallback = Literal[
+    "no_match", "guard", "model_error", "timeout", "not_ready", "empty", "too_long"
+]
 
 
 @dataclass(frozen=True, slots=True)

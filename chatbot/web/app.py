@@ -13,7 +13,8 @@ from knowledge.errors import KnowledgeError
 log = logging.getLogger(__name__)
 
 
-def create_app(services: Services, bots: list[str]) -> Any:
+def create_app(services: Services, bots: list[str] | None = None) -> Any:
+    """`bots`: the bots /readyz and / speak for; None, every bot, those made later included."""
     switch_off_phoning_home()  # before any web library is imported (Services did it too)
     from contextlib import asynccontextmanager
 
@@ -31,17 +32,24 @@ def create_app(services: Services, bots: list[str]) -> Any:
         title="chatbot", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
     )
 
+    def served_bots() -> list[str]:
+        return list(bots) if bots is not None else services.bot_names()
+
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz")
     def readyz() -> Any:
+        # A bot without documents does not make the server unready: it is how every bot starts,
+        # and the console, where documents are added, must stay reachable. It is reported.
         problems: dict[str, str] = {}
-        for bot in bots:
+        empty: list[str] = []
+        served = served_bots()
+        for bot in served:
             try:
                 if not services.knowledge(bot).documents():
-                    problems[bot] = "the knowledge base is empty"
+                    empty.append(bot)
             except KnowledgeError as exc:
                 problems[bot] = str(exc)
         model = services.backend
@@ -60,7 +68,8 @@ def create_app(services: Services, bots: list[str]) -> Any:
             )
         body = {
             "ready": not problems,
-            "bots": bots,
+            "bots": served,
+            "bots_without_documents": empty,
             "model": model.name if model else "none (extract mode)",
             "problems": problems,
         }
@@ -77,7 +86,9 @@ def create_app(services: Services, bots: list[str]) -> Any:
 
     @app.get("/")
     def index() -> Any:
-        return RedirectResponse(f"/chat/{bots[0]}/")
+        served = served_bots()
+        # No bot yet: the console is where the first one is made.
+        return RedirectResponse(f"/chat/{served[0]}/" if served else "/admin/")
 
     import os
 
