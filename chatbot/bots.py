@@ -1,8 +1,9 @@
 """The bots of a deployment and their profiles, editable while the server runs.
 
-A bot's profile (title, colour, greeting, allowed sites, limits...) is a row of the application
-database once staff have set it (`chatbot bots`, the console); otherwise the `bots:` entry of the
-settings file, otherwise the defaults. Its knowledge base is a folder under `<data dir>/bots/`.
+A bot's profile (title, colour, greeting, allowed sites, limits...) is one row of the application
+database, the one place every command, server and the console read and edit. The `bots:` entries
+of the settings file, and the demo's bot.yaml, are imported into it when the bot has no row yet;
+from then on the row is what counts. Its knowledge base is a folder under `<data dir>/bots/`.
 Profiles are data, not settings: each request reads the current one, so a new allowed site or
 greeting applies to the next message without a restart.
 """
@@ -36,6 +37,32 @@ class BotRegistry:
         self._engine = engine
         self._folder = data_dir / "bots"
         self._configured = configured
+        for name, profile in configured.items():
+            self.import_profile(name, profile)
+
+    def import_profile(self, name: str, profile: BotProfile) -> bool:
+        """Store `profile` as the bot's if it has none stored yet; whether it was stored."""
+        check_bot_name(name)
+        if self._stored(name) is not None:
+            return False
+        now = time.time()
+        with self._engine.begin() as db:
+            db.execute(
+                insert(bots).values(
+                    name=name, profile=_dump(profile), created_at=now, updated_at=now
+                )
+            )
+        return True
+
+    def check_deletable(self, name: str) -> None:
+        """Raises, before anything is removed, when the bot cannot be deleted."""
+        if not self.exists(name):
+            raise UnknownBot(f"there is no bot {name!r}")
+        if name in self._configured:
+            raise KnowledgeError(
+                f"bot {name!r} is defined in the settings file; remove it there first, then"
+                " delete it (nothing was deleted)"
+            )
 
     def folder(self, name: str) -> Path:
         return self._folder / check_bot_name(name)
@@ -109,10 +136,7 @@ class BotRegistry:
         """Remove the bot's profile and its knowledge-base folder.
 
         The caller removes what lives elsewhere (vectors, conversations) first."""
-        if not self.exists(name):
-            raise UnknownBot(f"there is no bot {name!r}")
-        if name in self._configured:
-            raise KnowledgeError(f"bot {name!r} is defined in the settings file; remove it there")
+        self.check_deletable(name)
         with self._engine.begin() as db:
             db.execute(delete(bots).where(bots.c.name == name))
         shutil.rmtree(self.folder(name), ignore_errors=True)

@@ -397,7 +397,9 @@ def demo(host: HostOption = None, port: PortOption = None) -> None:
     if not (folder / "documents").is_dir():
         _fail(f"the demo documents are missing from {folder}; run this from a source checkout")
     profile = yaml.safe_load((folder / "bot.yaml").read_text(encoding="utf-8"))
-    services.settings.bots.setdefault(DEMO_BOT, BotProfile(**profile))
+    # Stored like any bot's (once: staff's later changes stay), so that `chatbot bots set` and
+    # the console, in other processes, see and change the demo's real profile.
+    services.bots.import_profile(DEMO_BOT, BotProfile(**profile))
     report = ingest_paths(
         services.knowledge(DEMO_BOT), [folder / "documents"], services.ingest_limits
     )

@@ -89,15 +89,15 @@ class Services:
         return self.bots.profile(bot)
 
     def delete_bot(self, bot: str) -> None:
-        """The bot and everything of it: vectors, catalog, conversations, profile."""
-        if not self.bots.exists(bot):
-            self.bots.delete(bot)  # raises the clear "no such bot" error
-        self.knowledge(bot).drop()
-        self._knowledge.pop(bot).close()
+        """The bot and everything of it: vectors, catalog, conversations, profile. Whether it may
+        be deleted is checked first: a refusal leaves everything as it was."""
+        self.bots.check_deletable(bot)
         self.conversations.delete_bot(bot)
         self.personal_data.delete_bot(bot)
         self.uploads.forget(bot)
         self.pins.forget_bot(bot)
+        self.knowledge(bot).drop()
+        self._knowledge.pop(bot).close()
         self.bots.delete(bot)
 
     def knowledge(self, bot: str, *, reindexing: bool = False) -> KnowledgeBase:

@@ -84,3 +84,35 @@ def test_embed_code_gives_both_snippets_and_says_when_no_site_is_allowed(
         in result.out
     )
     assert "no site may embed 'shop' yet" in result.err
+
+
+def test_deleting_a_bot_of_the_settings_file_is_refused_before_anything_is_removed(
+    run_cli, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    import yaml
+
+    from chatbot.services import Services
+    from chatbot.settings import load_settings
+    from tests.conftest import DEMO
+
+    (tmp_path / "config.yaml").write_text(
+        yaml.safe_dump({"bots": {"kedai": {"title": "Kedai Telefon"}}}), encoding="utf-8"
+    )
+    faq = str(DEMO / "documents" / "faq.csv")
+    assert run_cli("ingest", "--bot", "kedai", faq, data_dir=tmp_path).code == 0
+
+    def vectors() -> int:
+        services = Services(load_settings(data_dir=tmp_path))
+        try:
+            return services.knowledge("kedai").vector_count()
+        finally:
+            services.close()
+
+    before = vectors()
+    refused = run_cli("bots", "delete", "kedai", "--yes", data_dir=tmp_path)
+    assert refused.code != 0 and "defined in the settings file" in refused.err
+    assert vectors() == before > 0  # its knowledge base is untouched
+    # The settings file's profile is the stored one, edited one field at a time.
+    assert run_cli("bots", "set", "kedai", "greeting=Selamat datang!", data_dir=tmp_path).code == 0
+    shown = json.loads(run_cli("bots", "show", "kedai", "--json", data_dir=tmp_path).out)
+    assert shown["title"] == "Kedai Telefon" and shown["greeting"] == "Selamat datang!"

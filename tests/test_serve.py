@@ -86,7 +86,7 @@ def test_ollama_dying_mid_stream_is_an_offline_message_and_the_next_customer_is_
 
 
 def test_the_quick_start_demo_sets_up_the_shop_and_serves_it(
-    tmp_path: Path, cli_env: dict[str, str]
+    tmp_path: Path, cli_env: dict[str, str], run_cli
 ) -> None:
     server = Server(tmp_path, {"CHATBOT_MODEL__BACKEND": "llamacpp"}, cli_env, verb="demo")
     try:
@@ -97,6 +97,15 @@ def test_the_quick_start_demo_sets_up_the_shop_and_serves_it(
         assert "Gadget Care Penang" in page
         _, events = chat(server, "Adakah kedai buka pada hari Ahad?")
         assert "faq.csv" in sources_of(events)
+        # The README's own next step, from another process: one field changes, the rest of the
+        # demo's profile stays (it lived only inside the demo process before).
+        changed = run_cli(
+            "bots", "set", "demo-shop", "allowed_origins+=https://shop.example", data_dir=tmp_path
+        )
+        assert changed.code == 0, changed.err
+        profile = httpx.get(f"{server.url}/api/bots/demo-shop/profile").json()
+        assert profile["title"] == "Gadget Care Penang · phone repairs"
+        assert "Ask me about repairs" in profile["greeting"]
     finally:
         server.stop()
     assert "ingested: 3 (" in server.log.read_text()
