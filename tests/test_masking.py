@@ -46,3 +46,20 @@ def test_contacts_typed_differently_find_the_same_customer():
     assert normalise_contact("0123456789") in typed
     assert normalise_contact("siti.a@example.com") in typed
     assert normalise_contact("not a contact") is None
+
+
+def test_contacts_typed_with_unusual_characters_are_found_by_what_staff_type() -> None:
+    """Review #15: what a phone's keyboard sends (no-break spaces, full-width digits,
+    zero-width characters) is masked, and found again by `privacy export --contact`."""
+    staff_typed = normalise_contact("012-345 6789")
+    for written in (
+        "call 012\u00a0345\u00a06789",
+        "电话 \uff10\uff11\uff12-\uff13\uff14\uff15 \uff16\uff17\uff18\uff19",
+        "WhatsApp 01\u200b2-345\u200d6789",
+    ):
+        assert contact_keys(written) == {staff_typed}, written
+        assert "[PHONE]" in mask(written) and "345" not in mask(written)
+    assert contact_keys("siti\u200b@example.my") == {normalise_contact("siti@example.my")}
+    assert normalise_contact("\uff10\uff11\uff12-\uff13\uff14\uff15 \uff16\uff17\uff18\uff19") == (
+        staff_typed
+    )

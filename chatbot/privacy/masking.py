@@ -12,6 +12,7 @@ Measured on tests/data/masking-labelled.txt by `python -m bench.masking`.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
@@ -137,13 +138,41 @@ _DETECTORS: tuple[Callable[[str], Iterator[Found]], ...] = (
 )
 
 
+# Dashes NFKC leaves as they are (U+2011, the non-breaking hyphen, becomes U+2010).
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"))
+
+
+def plain(text: str) -> tuple[str, list[int]]:
+    """`text` as the detectors read it: NFKC (full-width digits and letters, no-break and
+    ideographic spaces become plain ones) with format characters (zero-width spaces and
+    joiners, direction marks) removed; and, for each of its characters, where it stood in
+    `text`. Without it `012\u00a0345\u00a06789` or `０１２-３４５ ６７８９` is no phone number."""
+    if text.isascii():
+        return text, list(range(len(text)))
+    out: list[str] = []
+    origin: list[int] = []
+    for i, char in enumerate(text):
+        if unicodedata.category(char) == "Cf":
+            continue
+        for piece in unicodedata.normalize("NFKC", char).translate(_DASHES):
+            out.append(piece)
+            origin.append(i)
+    return "".join(out), origin
+
+
 def find_personal_data(text: str) -> list[Found]:
-    """Every piece of personal data in `text`, in order, none overlapping another."""
+    """Every piece of personal data in `text`, in order, none overlapping another. Positions
+    are `text`'s own; `Found.text` is the piece as plain() reads it."""
+    read, origin = plain(text)
     taken: list[Found] = []
     for detector in _DETECTORS:
-        for found in detector(text):
+        for found in detector(read):
             if not any(found.start < t.end and t.start < found.end for t in taken):
                 taken.append(found)
+    if read is not text:
+        taken = [
+            Found(f.kind, origin[f.start], origin[f.end - 1] + 1, f.text) for f in taken
+        ]
     return sorted(taken, key=lambda f: f.start)
 
 
@@ -196,7 +225,7 @@ def normalise_phone(text: str) -> str:
 def normalise_contact(text: str) -> str | None:
     """What staff typed to find a customer, as contact_keys() stores it; None if it is
     neither an e-mail address nor a phone number."""
-    text = text.strip()
+    text = plain(text)[0].strip()
     if _EMAIL.fullmatch(text):
         return text.lower()
     digits = _digits(text)
