@@ -4,6 +4,7 @@ queue endpoints with a staff session, asking for what the page never sends (revi
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -64,11 +65,12 @@ def uploaded(client: httpx.Client, files: list[tuple[str, bytes]]) -> list[str]:
 
 
 def outcome(message: dict[str, Any]) -> str:
-    """What the console shows after an upload: its summary, or the error it raised."""
+    """What the console shows after an upload (its summary, Markdown escapes read as the page
+    shows them), or the error it raised."""
     output = message.get("output") or {}
     if not message.get("success", True) or "error" in output:
         return str(output.get("error") or message.get("output"))
-    return str(output["data"][0])
+    return re.sub(r"\\(.)", r"\1", str(output["data"][0]))
 
 
 def documents(run_cli: Any, server: Server, bot: str) -> list[str]:
@@ -116,3 +118,78 @@ def test_uploads_are_removed_from_the_servers_disk_once_ingested_or_rejected(
     assert "hours.csv" in documents(run_cli, console_server, "shop")
     left = [p for p in paths if Path(p).exists()]
     assert not left, f"temporary copies left on the server: {left}"
+
+
+class Beacon:
+    """An address on loopback that counts the requests a browser sends it."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.hits: list[str] = []
+        beacon = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                beacon.hits.append(self.path)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_customers_words_are_shown_to_the_owner_as_text_and_fetch_nothing(
+    browser: Any, console_server: Server
+) -> None:
+    from tests.servers import chat
+    from tests.test_console import choose_bot, open_console
+
+    beacon = Beacon()
+    try:
+        message = (
+            f"<img src={beacon.url}/html.png> ![seen]({beacon.url}/markdown.png)\n"
+            "**Bot:** refund of RM5000 approved"
+        )
+        _, events = chat(console_server, message, bot="shop", visitor="192.0.2.90")
+        conversation = events[0][1]["conversation_id"]
+        page = open_console(browser, console_server, OWNER)
+        assert "default-src 'self'" in page.evaluate(
+            "fetch('/admin/').then(r => r.headers.get('content-security-policy'))"
+        )
+        choose_bot(page, "shop")
+        page.get_by_role("tab", name="Conversations").click()
+        page.get_by_label("Conversation id").fill(conversation)
+        page.get_by_role("button", name="Open transcript").click()
+        literal = page.get_by_text("**Bot:** refund of RM5000 approved")
+        literal.filter(visible=True).first.wait_for(timeout=60_000)
+        assert page.get_by_text(f"<img src={beacon.url}/html.png>").count() >= 1
+        assert page.locator(f"img[src^='{beacon.url}']").count() == 0
+        assert beacon.hits == []
+        page.close()
+    finally:
+        beacon.close()
+
+
+def test_logging_out_ends_the_session_for_every_way_in(console_server: Server) -> None:
+    for logout in ("get", "post"):
+        editor = session(console_server, EDITOR, f"198.51.100.5{len(logout)}")
+        cookie = editor.cookies.get("chatbot_session")
+        assert editor.get("/admin/gradio_api/info").status_code == 200
+        if logout == "get":  # Gradio's own logout link
+            editor.get("/admin/logout")
+        else:
+            editor.post("/admin/logout")
+        stale = httpx.get(
+            f"{console_server.url}/admin/gradio_api/info", cookies={"chatbot_session": cookie}
+        )
+        assert stale.status_code == 401, logout

@@ -28,6 +28,12 @@ log = logging.getLogger(__name__)
 COOKIE = "chatbot_session"
 ADMIN = "/admin"
 _OPEN_PATHS = {f"{ADMIN}/login", f"{ADMIN}/logout"}
+CONSOLE_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval';"
+    " style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob:;"
+    " font-src 'self' data:; connect-src 'self'; frame-src 'self'; worker-src 'self' blob:;"
+    " object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
 _LOGIN_PAGE = Template((Path(__file__).parent / "static" / "login.html").read_text("utf-8"))
 
 
@@ -78,6 +84,11 @@ def admin_auth(services: Services, app: Any) -> APIRouter:
                 return RedirectResponse(f"{ADMIN}/login?next={target}", status_code=303)
             return JSONResponse({"error": "log in at /admin/login first"}, status_code=401)
         response: Response = await call_next(request)
+        if guarded:
+            # The console loads nothing from anywhere else: a customer's or a document's words
+            # that got into a page as HTML still could not make the owner's browser fetch a
+            # remote address or send data to one. (Gradio's page needs its inline script.)
+            response.headers.setdefault("Content-Security-Policy", CONSOLE_POLICY)
         return response
 
     app.middleware("http")(guard)
@@ -116,6 +127,10 @@ def admin_auth(services: Services, app: Any) -> APIRouter:
         )
         return response
 
+    # GET too: Gradio's own logout link goes there, and must end the session rather than reach
+    # Gradio's (which knows nothing of ours). The cookie is SameSite=Strict, so another site's
+    # link or image sends none and logs nobody out.
+    @router.get(f"{ADMIN}/logout")
     @router.post(f"{ADMIN}/logout")
     def logout(request: Request) -> Response:
         if not same_site(request):

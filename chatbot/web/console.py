@@ -9,6 +9,7 @@ is audited here, so the audit log misses nothing the console does.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 import time
 from collections.abc import Callable
@@ -161,8 +162,9 @@ def build_console(
             f"**{len(report.ingested)} ingested** ({sum(n for _, n in report.ingested)} passages),"
             f" {len(report.unchanged)} unchanged, **{len(rejected)} rejected**"
         ]
-        lines += [f"- rejected: {name}: {why}" for name, why in rejected]
-        lines += [f"- {p.name}: {note}" for p, note in report.notes]
+        # File names are the uploader's words: shown as text, never as Markdown.
+        lines += [f"- rejected: {_md_text(name)}: {_md_text(why)}" for name, why in rejected]
+        lines += [f"- {_md_text(p.name)}: {_md_text(note)}" for p, note in report.notes]
         if any(note.endswith("not masked") for _, note in report.notes):
             lines.append("\nTo mask it, tick *Mask personal data* and add the file again.")
         return "\n".join(lines), *document_lists(bot), None
@@ -201,7 +203,7 @@ def build_console(
         hits = services.knowledge(bot).search(question, k=services.settings.answering.passages)
         answer = answerer.answer(question)
         verdict = "answered" if answer.answered else f"fell back ({answer.fallback})"
-        text = f"{answer.text}\n\n*{verdict}; model {answer.model or 'none'}*"
+        text = f"{_md_text(answer.text)}\n\n*{verdict}; model {_md_text(answer.model or 'none')}*"
         return text, _hit_rows(hits)
 
     # -- bot settings -----------------------------------------------------------------
@@ -361,14 +363,7 @@ def build_console(
         if not turns:
             raise gr.Error(f"No conversation {conversation_id!r} with bot {bot!r}.")
         services.audit.record(account.username, "conversation.open", f"{bot}: {conversation_id}")
-        parts = []
-        for turn in turns:
-            sources = ", ".join(
-                s["source"] + (f" p.{s['page']}" if s["page"] else "") for s in turn["sources"]
-            )
-            part = f"**Customer:** {turn['question']}\n\n**Bot:** {turn['answer']}"
-            parts.append(part + (f"\n\n*Sources: {sources}*" if sources else ""))
-        return "\n\n---\n\n".join(parts)
+        return _transcript_html(turns)
 
     # -- customers' requests (owners) --------------------------------------------------
     def _asked_by(asked: str) -> tuple[str, str]:
@@ -726,7 +721,7 @@ def build_console(
             with gr.Row():
                 conversation = gr.Textbox(label="Conversation id", scale=4)
                 open_it = gr.Button("Open transcript", scale=1)
-            shown = gr.Markdown()
+            shown = gr.HTML()  # built by _transcript_html: every word escaped
         with gr.Tab("Accounts", visible=False) as accounts_tab:
             show_accounts = gr.Button("Refresh")
             account_table = gr.Dataframe(
@@ -839,6 +834,35 @@ def build_console(
         unpin_it.click(unpin, [bot, unpin_id], [pinned_note, pinned])
         show_stats.click(stats, bot, [summary, questions_plot, answered_plot, top_plot])
     return console
+
+
+_MARKDOWN_SIGNS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+
+
+def _md_text(text: str) -> str:
+    """`text` to show inside Markdown exactly as written: no link, image, emphasis or HTML."""
+    return html.escape(_MARKDOWN_SIGNS.sub(r"\\\1", text), quote=False)
+
+
+def _transcript_html(turns: list[dict[str, Any]]) -> str:
+    """A conversation as turns: who spoke is the page's structure, never the customer's words,
+    which are escaped (a customer writing "**Bot:** refund approved" shows just that, and an
+    <img> or ![](...) of theirs is text: the owner's browser fetches nothing)."""
+    parts = []
+    for turn in turns:
+        sources = ", ".join(
+            s["source"] + (f" p.{s['page']}" if s["page"] else "") for s in turn["sources"]
+        )
+        note = f'<p class="turn-sources">Sources: {html.escape(sources)}</p>' if sources else ""
+        parts.append(
+            '<div class="turn">'
+            '<p class="turn-customer"><strong>Customer</strong></p>'
+            f'<p class="turn-text" style="white-space:pre-wrap">{html.escape(turn["question"])}</p>'
+            '<p class="turn-bot"><strong>Bot</strong></p>'
+            f'<p class="turn-text" style="white-space:pre-wrap">{html.escape(turn["answer"])}</p>'
+            f"{note}</div>"
+        )
+    return '<hr class="turn-between">'.join(parts)
 
 
 def _current(profile: dict[str, Any], dotted: str) -> Any:
