@@ -302,3 +302,24 @@ def test_a_bot_answers_only_in_its_languages(server: Server, set_bot) -> None:  
         assert done["answer"].startswith("Maaf, saya tidak menjumpai maklumat itu.")
     finally:
         set_bot("kiosk", "languages=")
+
+
+def test_malformed_requests_get_a_json_refusal_and_the_server_keeps_serving(
+    server: Server,
+) -> None:
+    """Review #15: each of these was a plain-text 500, or a stream ending in an error."""
+    headers = {"Content-Type": "application/json", "X-Forwarded-For": "203.0.113.77"}
+    conversation = start_conversation(server, bot="shop", headers=headers)
+    nested = "{\"message\": " + "[" * 5000 + "]" * 5000 + "}"  # past json's recursion limit
+    surrogate = '{"message": "Is it open \\ud800?", "conversation_id": "' + conversation + '"}'
+    for body in (nested, surrogate):
+        response = httpx.post(f"{server.url}/api/bots/shop/chat", content=body, headers=headers)
+        assert response.status_code == 400, response.text[:200]
+        assert response.json()["error"] == "bad_request"
+    too_big = httpx.post(
+        f"{server.url}/api/bots/shop/answers/{2**70}/rating",
+        json={"conversation_id": conversation, "rating": "up"},
+        headers=headers,
+    )
+    assert too_big.status_code == 404 and too_big.json()["error"] == "bad_request"
+    assert httpx.get(f"{server.url}/healthz").status_code == 200

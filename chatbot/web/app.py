@@ -32,6 +32,24 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
         title="chatbot", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
     )
 
+    from sqlalchemy.exc import OperationalError
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(OSError)
+    async def storage_failed(request: Any, exc: Exception) -> Any:
+        # A full disk (or a database that cannot be written) is the operator's to fix: say so,
+        # with 503, rather than a bare 500; the failed write was rolled back.
+        full = "full" in str(exc).lower() or getattr(exc, "errno", None) == 28
+        log.error("storage failed on %s: %s", request.url.path, exc)
+        message = "The server's disk is full; please try again later." if full else (
+            "The server cannot store data right now; please try again later."
+        )
+        return JSONResponse(
+            {"error": "disk_full" if full else "storage_failed", "message": message},
+            status_code=503,
+            headers={"Retry-After": "60"},
+        )
+
     def served_bots() -> list[str]:
         return list(bots) if bots is not None else services.bot_names()
 

@@ -241,6 +241,8 @@ def chat_router(services: Services) -> APIRouter:
             visitor = addresses.of(request)
             if (wait := raters.allow(f"{bot}\0{visitor}", _RATINGS_PER_MINUTE)) is not None:
                 raise Refusal(429, "too_fast", retry_after=wait)
+            if not 0 < answer_id < 2**63:  # the database's integers: no overflow, a clear 404
+                raise Refusal(404, "bad_request")
             rating = {"up": 1, "down": -1, None: None}[value]
             if not services.conversations.rate(bot, conversation_id, answer_id, rating):
                 raise Refusal(404, "bad_request")
@@ -351,7 +353,9 @@ async def _read_body(request: Request, max_chars: int) -> bytes:
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        # A lone surrogate ("\ud800") is valid JSON but no text: it cannot be stored or sent.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError, RecursionError) as exc:  # RecursionError: [[[[...]]]]
         raise Refusal(400, "bad_request") from exc
     if not isinstance(data, dict):
         raise Refusal(400, "bad_request")
