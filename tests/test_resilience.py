@@ -20,9 +20,9 @@ QUESTION = "How much does an iPhone 14 screen replacement cost?"
 
 
 @pytest.fixture(scope="module")
-def stub() -> Iterator[OllamaStub]:
-    with OllamaStub() as server:
-        yield server
+def stub(ollama_stub: OllamaStub) -> OllamaStub:
+    """The session's Ollama stub; tests here put back what they change of its behaviour."""
+    return ollama_stub
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +91,7 @@ def test_a_visitor_leaving_closes_the_ollama_stream_at_once(
     served: Server, stub: OllamaStub, make_ollama_bot: str
 ) -> None:
     stub.state.client_left.clear()
+    reply = stub.state.reply
     stub.state.reply = "Our opening hours are ten in the morning to eight at night. " * 20
     stub.state.chunk_pause_s = 0.1
     try:
@@ -99,12 +100,13 @@ def test_a_visitor_leaving_closes_the_ollama_stream_at_once(
         # of our server closing it. Before the fix the server read the whole answer (12 s).
         assert stub.state.client_left.wait(timeout=4), "the Ollama stream was left open"
     finally:
-        stub.state.chunk_pause_s = 0.0
+        stub.state.chunk_pause_s, stub.state.reply = 0.0, reply
 
 
 def test_an_answer_past_the_time_limit_is_the_quote_and_readiness_says_so(
     served: Server, stub: OllamaStub, make_ollama_bot: str
 ) -> None:
+    reply = stub.state.reply
     stub.state.reply = "An iPhone 14 screen replacement costs RM480."
     stub.state.flowing.clear()  # the model takes the prompt and says nothing
     result: dict[str, Any] = {}
@@ -126,6 +128,7 @@ def test_an_answer_past_the_time_limit_is_the_quote_and_readiness_says_so(
     finally:
         stub.state.flowing.set()
     asking.join(timeout=60)
+    stub.state.reply = reply
     events = result["events"]
     done = events[-1][1]
     assert done["fallback"] == "timeout", done
