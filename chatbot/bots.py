@@ -45,6 +45,10 @@ class BotRegistry:
         check_bot_name(name)
         if self._stored(name) is not None:
             return False
+        self._insert(name, profile)
+        return True
+
+    def _insert(self, name: str, profile: BotProfile) -> None:
         now = time.time()
         with self._engine.begin() as db:
             db.execute(
@@ -52,7 +56,6 @@ class BotRegistry:
                     name=name, profile=_dump(profile), created_at=now, updated_at=now
                 )
             )
-        return True
 
     def check_deletable(self, name: str) -> None:
         """Raises, before anything is removed, when the bot cannot be deleted."""
@@ -106,13 +109,7 @@ class BotRegistry:
         if self._stored(name) is not None:
             raise KnowledgeError(f"bot {name!r} already exists; change it with `chatbot bots set`")
         profile = _apply(self._configured.get(name) or BotProfile(), changes or {})
-        now = time.time()
-        with self._engine.begin() as db:
-            db.execute(
-                insert(bots).values(
-                    name=name, profile=_dump(profile), created_at=now, updated_at=now
-                )
-            )
+        self._insert(name, profile)
         self.folder(name).mkdir(parents=True, exist_ok=True)
         return profile
 

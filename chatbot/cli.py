@@ -346,7 +346,7 @@ def _serve(
     server = services.settings.server
     host, port = host or server.host, port or server.port
     names = bots if bots is not None else services.bot_names()
-    services.warm_up(names)
+    services.warm_up(*names)
     for bot in names:
         if not services.knowledge(bot).documents():
             err.print(f"note: bot {bot!r} has no documents yet; its chat says it is not ready")

@@ -175,10 +175,10 @@ class Services:
 
         return open_database(database_url(self.settings.database.url, self.settings.data_dir))
 
-    def warm_up(self, bots: str | list[str]) -> None:
+    def warm_up(self, *bots: str) -> None:
         """Load the models before the first question, so that no customer waits for it and
         timings measure answering. An Ollama that is down only logs: it may come back."""
-        for bot in [bots] if isinstance(bots, str) else bots:
+        for bot in bots:
             self.knowledge(bot)
         self.embedder.embed_query("warm-up")
         backend = self.backend
@@ -215,16 +215,16 @@ class Services:
                 from chatbot.llm.select import embedded_backend, ollama_backend
 
                 current = self.backend
-                wait_s = self.settings.answering.max_generation_s
-                if model == "embedded":
-                    embedded = current is not None and current.name.startswith("llamacpp:")
-                    self._backends[model] = (
-                        current
-                        if embedded
-                        else self.generations.watched(embedded_backend(self.settings.model, wait_s))
-                    )
+                if model == "embedded" and current and current.name.startswith("llamacpp:"):
+                    self._backends[model] = current  # the deployment's own, watched already
                 else:
-                    own = ollama_backend(self.settings.model, model)
+                    own = (
+                        embedded_backend(
+                            self.settings.model, self.settings.answering.max_generation_s
+                        )
+                        if model == "embedded"
+                        else ollama_backend(self.settings.model, model)
+                    )
                     self._backends[model] = self.generations.watched(own)
             return self._backends[model]
 

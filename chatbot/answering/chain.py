@@ -46,6 +46,19 @@ def _never() -> bool:
     return False
 
 
+@dataclass(frozen=True, slots=True)
+class _Patience:
+    """What one request may still ask of the model: until nobody waits (`stop`), and until its
+    deadline, answering.max_generation_s after the question (for every step, rewrite and
+    translation included: the limit is the customer's wait, not each call's)."""
+
+    stop: Stop
+    deadline: float  # time.perf_counter()
+
+    def past_deadline(self) -> bool:
+        return time.perf_counter() > self.deadline
+
+
 def _ms(since: float) -> float:
     return (time.perf_counter() - since) * 1000
 
@@ -112,6 +125,7 @@ class Answerer:
         """The answer as events, ending with Done; `stop` (checked between the model's tokens)
         ends it early, without Done, when the customer has gone: the model is free at once."""
         started = time.perf_counter()
+        patience = _Patience(stop, started + self.settings.max_generation_s)
         question = question.strip()
         answer = Answer(question=question, language=self._language_for(question))
         messages = self.prompts.messages
@@ -129,10 +143,10 @@ class Answerer:
             text = self._say(answer.language, "not_ready")
             yield from self._finish(answer, text, "not_ready", started)
             return
-        answer.search_query = self._standalone(question, history, stop)
+        answer.search_query = self._standalone(question, history, patience)
         relevant = self._relevant_hits(answer.search_query)
         if self._searches_in_english(answer.search_query):
-            english = self._in_english(answer.search_query, stop)
+            english = self._in_english(answer.search_query, patience)
             if english is not None:
                 relevant = _merged(
                     relevant, self._relevant_hits(english), self.knowledge.fusion.rrf_k
@@ -160,7 +174,7 @@ class Answerer:
             return
         if stop():
             return
-        yield from self._generate(answer, hits, started, stop)
+        yield from self._generate(answer, hits, started, patience)
 
     def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         for event in self.stream(question, history):
@@ -183,21 +197,20 @@ class Answerer:
             and self.knowledge.holds_language(QueryLanguage.ENGLISH)
         )
 
-    def _in_english(self, query: str, stop: Stop) -> str | None:
+    def _in_english(self, query: str, patience: _Patience) -> str | None:
         """The model's English translation of the question, or None when it gave none usable."""
         assert self.backend is not None
         system, user = self.prompts.translate.render(question=query)
-        english = _model_line(self._complete(system, user, "question translation", stop), query)
+        english = _model_line(self._complete(system, user, "question translation", patience), query)
         # A model that cannot translate echoes the question or rambles: search with it alone.
         if not english or detect_language(english) != "en":
             return None
         return None if english.casefold() == query.casefold() else english
 
-    def _complete(self, system: str, user: str, purpose: str, stop: Stop) -> str:
+    def _complete(self, system: str, user: str, purpose: str, patience: _Patience) -> str:
         """A short completion for a step before the answer; "" when the model is unavailable,
         too slow, or nobody waits for it any more."""
         assert self.backend is not None
-        deadline = time.perf_counter() + self.settings.max_generation_s
         text = ""
         stream = self.backend.stream(
             system,
@@ -208,7 +221,7 @@ class Answerer:
         try:
             with closing(stream):  # an unfinished stream frees the model as soon as we leave
                 for delta in without_thinking(stream):
-                    if stop() or time.perf_counter() > deadline:
+                    if patience.stop() or patience.past_deadline():
                         log.warning("%s skipped: past its time or abandoned", purpose)
                         return ""
                     text += delta
@@ -217,7 +230,7 @@ class Answerer:
             return ""
         return text
 
-    def _standalone(self, question: str, history: Sequence[Turn], stop: Stop) -> str:
+    def _standalone(self, question: str, history: Sequence[Turn], patience: _Patience) -> str:
         """The question made standalone with the conversation, for the search."""
         recent = (
             list(history)[-self.settings.history_turns :] if self.settings.history_turns else []
@@ -230,7 +243,7 @@ class Answerer:
         lines = "\n".join(f"Customer: {t.question}\nAssistant: {t.answer[:300]}" for t in recent)
         system, user = self.prompts.rewrite.render(history=lines, question=question)
         rewritten = _model_line(
-            self._complete(system, user, "follow-up rewrite", stop), question
+            self._complete(system, user, "follow-up rewrite", patience), question
         )
         # A small model may ramble or switch language: then search with both questions instead.
         if not rewritten:
@@ -272,7 +285,7 @@ class Answerer:
             kept = [dataclasses.replace(only, text=only.text[:keep_chars])]
 
     def _generate(
-        self, answer: Answer, hits: list[Hit], started: float, stop: Stop
+        self, answer: Answer, hits: list[Hit], started: float, patience: _Patience
     ) -> Iterator[Event]:
         assert self.backend is not None
         system, user, used, prompt_tokens = self._prompt(answer, hits)
@@ -283,8 +296,6 @@ class Answerer:
         guard = StreamGuard(SourceFacts((h.text for h in used), answer.question), answer.language)
         shown = ""
         released_raw = ""  # what the guard released, before the first delta's spaces were cut
-        # The time limit counts from the request, so that a wait for the model counts too.
-        deadline = started + self.settings.max_generation_s
         deltas = self.backend.stream(
             system,
             user,
@@ -295,9 +306,9 @@ class Answerer:
         try:
             with closing(deltas):  # leaving early (stopped, withheld) frees the model at once
                 for delta in without_thinking(deltas):
-                    if stop():
+                    if patience.stop():
                         return  # the customer has gone: nobody to answer
-                    if time.perf_counter() > deadline:
+                    if patience.past_deadline():
                         timed_out = True
                         break
                     if "first_token" not in answer.timings_ms:

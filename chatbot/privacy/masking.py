@@ -142,13 +142,15 @@ _DETECTORS: tuple[Callable[[str], Iterator[Found]], ...] = (
 _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"))
 
 
-def plain(text: str) -> tuple[str, list[int]]:
+def plain(text: str) -> tuple[str, list[int] | None]:
     """`text` as the detectors read it: NFKC (full-width digits and letters, no-break and
     ideographic spaces become plain ones) with format characters (zero-width spaces and
     joiners, direction marks) removed; and, for each of its characters, where it stood in
-    `text`. Without it `012\u00a0345\u00a06789` or `０１２-３４５ ６７８９` is no phone number."""
+    `text`, or None for ASCII text, which is read as it is (most messages and documents: no
+    map is built for them). Without it `012\u00a0345\u00a06789` or `０１２-３４５ ６７８９` is
+    no phone number."""
     if text.isascii():
-        return text, list(range(len(text)))
+        return text, None
     out: list[str] = []
     origin: list[int] = []
     for i, char in enumerate(text):
@@ -169,7 +171,7 @@ def find_personal_data(text: str) -> list[Found]:
         for found in detector(read):
             if not any(found.start < t.end and t.start < found.end for t in taken):
                 taken.append(found)
-    if read is not text:
+    if origin is not None:
         taken = [
             Found(f.kind, origin[f.start], origin[f.end - 1] + 1, f.text) for f in taken
         ]

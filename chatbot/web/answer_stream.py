@@ -20,9 +20,9 @@ from typing import Any
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-log = logging.getLogger(__name__)
+from chatbot.answering.chain import Stop
 
-Stop = Callable[[], bool]
+log = logging.getLogger(__name__)
 
 _open: set[AnswerStream] = set()  # in flight, for the server's shutdown
 

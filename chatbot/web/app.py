@@ -110,16 +110,18 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
 
     import os
 
+    from chatbot.web.admin_auth import COOKIE, admin_auth
     from chatbot.web.console_uploads import ConsoleUploads
 
     # Gradio keeps uploads in GRADIO_TEMP_DIR (read when the console is mounted): a folder of
     # our own data directory, private to the service's user, rather than the shared /tmp.
-    uploads = ConsoleUploads(services.settings.data_dir / "console-uploads")
+    uploads = ConsoleUploads(
+        services.settings.data_dir / "console-uploads", "/admin/gradio_api/upload", COOKIE
+    )
     os.environ["GRADIO_TEMP_DIR"] = str(uploads.folder)
 
     import gradio as gr
 
-    from chatbot.web.admin_auth import COOKIE, admin_auth
     from chatbot.web.console import build_console, console_theme
     from chatbot.web.customer_export import customer_export_router
     from chatbot.web.origins import server_origin
@@ -132,11 +134,7 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
     console = build_console(
         services, lambda request: server_origin(request, addresses), uploads
     )
-
-    async def note_uploads(request: Any, call_next: Any) -> Any:
-        return await uploads.watch(request, call_next, "/admin/gradio_api/upload", COOKIE)
-
-    app.middleware("http")(note_uploads)
+    app.middleware("http")(uploads.watch)
     app = gr.mount_gradio_app(
         app,
         console,

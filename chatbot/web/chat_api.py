@@ -36,14 +36,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from chatbot.answering.chain import Turn
+from chatbot.answering.chain import Stop, Turn
 from chatbot.answering.result import Delta, Done, Replace
 from chatbot.privacy.masking import contact_keys
 from chatbot.privacy.notice import notice_texts, notice_version
 from chatbot.privacy.records import Consent, ConversationRef
 from chatbot.services import Services
 from chatbot.settings import BotProfile
-from chatbot.web.answer_stream import AnswerStream, Stop
+from chatbot.web.answer_stream import AnswerStream
 from chatbot.web.origins import ForeignOrigin, allowed_caller
 from chatbot.web.visitor_text import text, visitor_language
 from chatbot.web.visitors import RateLimiter, VisitorAddress

@@ -33,9 +33,11 @@ def _key(token: str | None) -> str:
 
 
 class ConsoleUploads:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, upload_path: str, cookie: str) -> None:
         """`folder`: Gradio's upload folder, ours alone (GRADIO_TEMP_DIR); emptied now, since
-        nothing in it from an earlier run belongs to a live session."""
+        nothing in it from an earlier run belongs to a live session. `upload_path`: Gradio's
+        upload endpoint; `cookie`: the staff session's cookie."""
+        self._upload_path, self._cookie = upload_path, cookie
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True, mode=0o700)
         self.folder = folder.resolve()
@@ -70,10 +72,10 @@ class ConsoleUploads:
             if path.parent != self.folder:
                 shutil.rmtree(path.parent, ignore_errors=True)
 
-    async def watch(self, request: Request, call_next: Any, upload_path: str, cookie: str) -> Any:
+    async def watch(self, request: Request, call_next: Any) -> Any:
         """HTTP middleware: note the paths that the upload endpoint gives a session."""
         response = await call_next(request)
-        if request.method != "POST" or request.url.path != upload_path:
+        if request.method != "POST" or request.url.path != self._upload_path:
             return response
         body = b"".join([chunk async for chunk in response.body_iterator])
         if response.status_code == 200:
@@ -82,6 +84,7 @@ class ConsoleUploads:
             except ValueError:
                 paths = []
             if isinstance(paths, list):
-                self.record(request.cookies.get(cookie), [p for p in paths if isinstance(p, str)])
+                token = request.cookies.get(self._cookie)
+                self.record(token, [p for p in paths if isinstance(p, str)])
         headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
         return Response(body, status_code=response.status_code, headers=headers)
