@@ -201,15 +201,25 @@ def concurrent(data: Path, customers: int = 10) -> list[list[str]]:
                 pass
             time.sleep(0.5)
 
+        version = httpx.get(f"{url}/api/bots/demo-shop/profile").json()["privacy"]["version"]
+
         def chat(question: str, out: list[tuple[float, bool]], visitor: int = 1) -> None:
-            """One customer's question over the chat API, timed until the answer is complete."""
+            """One customer's question over the chat API, timed until the answer is complete;
+            the customer first agrees to the privacy notice, as the chat page has them do."""
+            headers = {"X-Forwarded-For": f"198.51.100.{visitor}"}
+            agreed = httpx.post(
+                f"{url}/api/bots/demo-shop/consent",
+                json={"notice_version": version, "keep": False},
+                headers=headers,
+            )
+            conversation = agreed.json()["conversation_id"]
             started = time.perf_counter()
             answered = False
             with httpx.stream(
                 "POST",
                 f"{url}/api/bots/demo-shop/chat",
-                json={"message": question},
-                headers={"X-Forwarded-For": f"198.51.100.{visitor}"},
+                json={"message": question, "conversation_id": conversation},
+                headers=headers,
                 timeout=300,
             ) as response:
                 for line in response.iter_lines():
