@@ -1,5 +1,11 @@
-"""Answer latency on the embedded model, and 10 customers chatting at once.
+"""Answer quality on two small businesses' packs, answer latency, and 10 customers at once.
 
+0. The answer packs (bench/answer_quality.py), per language: right answers, facts shown, wrong
+   answers shown, out-of-scope fallbacks, median answer length, time to first shown text and
+   total, and what retrieval and extraction take; with the embedded default, the embedded model
+   asked to write answers, and the Ollama stub as a model that answers from its context and as
+   one that gets the figures wrong. Targets on the embedded default: right >= 90%, wrong shown 0,
+   out-of-scope fallbacks >= 90%, median <= 200 characters.
 1. In-process, per question: time to first token and total for our chain, beside the bare model
    answering the same prompt (the baseline, same run). What we add on top of the model
    (retrieval, prompt, guard) is our total minus the time spent inside the model. Target: < 150 ms.
@@ -24,7 +30,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, quiet_libraries, table
+from bench import answer_quality
+from bench.common import quiet_libraries, table
 
 QUESTIONS = [
     "How much does an iPhone battery replacement cost?",
@@ -48,6 +55,7 @@ class TimedBackend:
         self.model_s = 0.0
         self.name = inner.name
         self.context_tokens = inner.context_tokens
+        self.writes_from_sources = inner.writes_from_sources
 
     def count_tokens(self, text: str) -> int:
         return int(self.inner.count_tokens(text))
@@ -76,29 +84,44 @@ def forget_prompt_cache(backend: Any) -> None:
     backend.model.llama.reset()
 
 
-def demo_data(tmp: Path) -> Path:
-    import yaml
+def quality(data: Path) -> tuple[list[list[str]], list[str]]:
+    """Every pack asked of every kind of answerer: the score rows, and each wrong answer."""
+    from chatbot.services import Services
+    from chatbot.settings import load_settings
+    from tests.ollama_stub import OllamaStub
 
-    data = tmp / "data"
-    data.mkdir()
-    profile = yaml.safe_load((ROOT / "examples" / "demo-shop" / "bot.yaml").read_text())
-    (data / "config.yaml").write_text(yaml.safe_dump({"bots": {"demo-shop": profile}}))
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "chatbot",
-            "--data-dir",
-            str(data),
-            "ingest",
-            "--bot",
-            "demo-shop",
-            str(ROOT / "examples" / "demo-shop" / "documents"),
-        ],
-        check=True,
-        capture_output=True,
+    rows: list[list[str]] = []
+    wrong: list[str] = []
+
+    def measure(label: str, **settings: Any) -> None:
+        loaded = load_settings(data_dir=data)
+        for section, values in settings.items():
+            for key, value in values.items():
+                setattr(getattr(loaded, section), key, value)
+        services = Services(loaded)
+        try:
+            outcomes = []
+            for bot in answer_quality.PACKS:
+                services.warm_up(bot)
+                outcomes += answer_quality.run(services.answerer(bot), bot)
+        finally:
+            services.close()
+        rows.extend(answer_quality.score_rows(label, outcomes))
+        wrong.extend(f"{label}:{line}" for line in answer_quality.wrong_lines(outcomes))
+
+    measure("embedded (default)", model={"backend": "llamacpp"})
+    measure(
+        "embedded, model writes",
+        model={"backend": "llamacpp"},
+        answering={"model_answers": "yes"},
     )
-    return data
+    with OllamaStub() as stub:
+        ollama = {"backend": "ollama", "ollama_host": stub.url}
+        stub.state.responder = answer_quality.faithful
+        measure("Ollama stub, faithful", model=ollama)
+        stub.state.responder = answer_quality.inventive
+        measure("Ollama stub, wrong figures", model=ollama)
+    return rows, wrong
 
 
 def in_process(data: Path) -> list[list[str]]:
@@ -108,6 +131,7 @@ def in_process(data: Path) -> list[list[str]]:
 
     services = Services(load_settings(data_dir=data))
     services.settings.model.backend = "llamacpp"
+    services.settings.answering.model_answers = "yes"  # the model's part is what is timed
     services.warm_up("demo-shop")
     timed = TimedBackend(services.backend)
     base = services.answerer("demo-shop")
@@ -261,7 +285,14 @@ def concurrent(data: Path, customers: int = 10) -> list[list[str]]:
 def main() -> None:
     quiet_libraries()
     with tempfile.TemporaryDirectory() as tmp:
-        data = demo_data(Path(tmp))
+        data = answer_quality.pack_data(Path(tmp))
+        scores, wrong = quality(data)
+        print("Answers on the demo shop and the aircon shop (examples/*/questions.jsonl)")
+        print(table(answer_quality.HEADERS, scores))
+        print("targets, embedded default: right >= 90%, wrong shown 0, out-of-scope fallbacks")
+        print(">= 90%, median <= 200 characters")
+        print("\n".join(wrong) or "no wrong answer shown")
+        print()
         rows = in_process(data)
         print(
             "Answer latency, embedded SmolLM2-135M-Instruct (ms); the bare model on the same prompt"

@@ -335,9 +335,7 @@ HostOption = Annotated[
 PortOption = Annotated[int | None, typer.Option("--port", min=1, max=65535, help="Port [7860].")]
 
 
-def _serve(
-    services: Services, bots: list[str] | None, host: str | None, port: int | None
-) -> None:
+def _serve(services: Services, bots: list[str] | None, host: str | None, port: int | None) -> None:
     """Serve `bots`, or (None) every bot, those created while it runs included."""
     import uvicorn
 

@@ -156,9 +156,15 @@ class ModelSettings(BaseModel):
 class AnsweringSettings(BaseModel):
     mode: Literal["auto", "generate", "extract"] = Field(
         "auto",
-        description="`generate`: the model's answer as is; `extract`: quote the best passage, "
-        "no model; `auto`: generate, and quote instead when the answer states a fact that is "
-        "not in the sources or is in another language.",
+        description="`auto`: the model's answer, shown once the guard has passed all of it, "
+        "else the sentence or row of a document that answers (the extract); `generate`: the "
+        "model's answer as it streams, unchecked; `extract`: the extract, no model.",
+    )
+    model_answers: Literal["auto", "yes", "no"] = Field(
+        "auto",
+        description="In auto mode, whether the model writes answers at all. `auto`: when it "
+        "can follow the sources (Ollama, or a GGUF model of about 3B parameters or more); the "
+        "embedded SmolLM2-135M cannot, so by default the extract answers.",
     )
     passages: int = Field(4, ge=1, le=20, description="Passages given to the model.")
     max_answer_tokens: int = Field(256, ge=16, description="Longest answer, in tokens.")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.catalog import Catalog
-from knowledge.documents import Chunk, DocumentRecord, Hit, LoadedDocument
+from knowledge.documents import Chunk, DocumentRecord, Hit, LoadedDocument, title_of
 from knowledge.early_vectors import EarlyVectors
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.errors import KnowledgeError, ModelMismatch
@@ -124,7 +124,8 @@ class KnowledgeBase:
         written first under a new version id, then the catalog switches in one transaction.
         `early` holds vectors already embedded while the document was being read.
         """
-        chunks = split_blocks(loaded.blocks, self.split)
+        title = title_of(loaded, source)
+        chunks = split_blocks(loaded.blocks, self.split, title)
         if not chunks:
             raise KnowledgeError("no text found")
         version = hashlib.sha256(f"{source}\0{sha256}".encode()).hexdigest()[:20]
@@ -140,11 +141,20 @@ class KnowledgeBase:
                 version=version,
                 pages=loaded.pages,
                 chunks=identified,
+                title=title,
             )
             if old:
                 self._vectors.delete_version(old)
                 self._catalog.end_version(old)
         return len(chunks)
+
+    def set_title(self, source: str, title: str) -> None:
+        """Staff's title for a document, shown to customers under answers from it."""
+        title = " ".join(title.split())
+        if not title or len(title) > 200:
+            raise KnowledgeError("a title needs 1 to 200 characters")
+        if not self._catalog.set_title(source, title):
+            raise KnowledgeError(f"no document {source!r}")
 
     def forget(self, source: str) -> bool:
         version = self._catalog.remove(source)
@@ -250,6 +260,7 @@ class KnowledgeBase:
                 c.text,
                 score * boost if c.lang == language.value else score,
                 similarity.get(chunk_id),
+                c.title or c.source,
             )
             for chunk_id, score in fused
             if (c := stored.get(chunk_id)) is not None

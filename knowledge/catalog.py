@@ -28,7 +28,9 @@ CREATE TABLE IF NOT EXISTS documents (
     version TEXT NOT NULL,
     pages INTEGER,
     chunks INTEGER NOT NULL,
-    ingested_at TEXT NOT NULL
+    ingested_at TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    title_by_staff INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY,
@@ -61,6 +63,7 @@ class StoredChunk:
     section: str
     text: str
     lang: str
+    title: str
 
 
 def _keywords_of(chunk: Chunk) -> tuple[str, str]:
@@ -81,6 +84,12 @@ class Catalog:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+        if "title" not in columns:  # a knowledge base made before documents had titles
+            self._db.execute("ALTER TABLE documents ADD COLUMN title TEXT NOT NULL DEFAULT ''")
+            self._db.execute(
+                "ALTER TABLE documents ADD COLUMN title_by_staff INTEGER NOT NULL DEFAULT 0"
+            )
         if self.get_meta("keyword_index") != _KEYWORD_INDEX_VERSION:
             self._rebuild_keyword_index()
 
@@ -121,7 +130,7 @@ class Catalog:
     # -- documents ----------------------------------------------------------------------------
     def document(self, source: str) -> DocumentRecord | None:
         row = self._db.execute(
-            "SELECT source, path, pages, chunks, sha256, ingested_at, kind FROM documents"
+            "SELECT source, path, pages, chunks, sha256, ingested_at, kind, title FROM documents"
             " WHERE source = ?",
             (source,),
         ).fetchone()
@@ -129,7 +138,7 @@ class Catalog:
 
     def documents(self) -> list[DocumentRecord]:
         rows = self._db.execute(
-            "SELECT source, path, pages, chunks, sha256, ingested_at, kind FROM documents"
+            "SELECT source, path, pages, chunks, sha256, ingested_at, kind, title FROM documents"
             " ORDER BY source"
         ).fetchall()
         return [DocumentRecord(*row) for row in rows]
@@ -161,17 +170,34 @@ class Catalog:
         version: str,
         pages: int | None,
         chunks: list[tuple[str, Chunk]],
+        title: str = "",
     ) -> str | None:
         """Make a document's new version the visible one, atomically. Returns the old version,
         whose vectors the caller deletes; it stays in `pending` until then."""
         with self._transaction() as db:
-            old = db.execute("SELECT version FROM documents WHERE source = ?", (source,)).fetchone()
+            old = db.execute(
+                "SELECT version, title, title_by_staff FROM documents WHERE source = ?", (source,)
+            ).fetchone()
+            by_staff = bool(old and old[2])
+            if by_staff:  # a new version of the file keeps the title staff gave it
+                title = old[1]
             self._delete_chunks(db, source)
             db.execute("DELETE FROM documents WHERE source = ?", (source,))
             db.execute(
                 "INSERT INTO documents(source, path, kind, sha256, version, pages, chunks,"
-                " ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (source, path, kind, sha256, version, pages, len(chunks), now_iso()),
+                " ingested_at, title, title_by_staff) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    source,
+                    path,
+                    kind,
+                    sha256,
+                    version,
+                    pages,
+                    len(chunks),
+                    now_iso(),
+                    title,
+                    by_staff,
+                ),
             )
             for chunk_id, chunk in chunks:
                 lang, terms = _keywords_of(chunk)
@@ -200,6 +226,13 @@ class Catalog:
                 )
                 return str(old[0])
         return None
+
+    def set_title(self, source: str, title: str) -> bool:
+        """Staff's own title for a document; False when there is no such document."""
+        cursor = self._db.execute(
+            "UPDATE documents SET title = ?, title_by_staff = 1 WHERE source = ?", (title, source)
+        )
+        return cursor.rowcount > 0
 
     def remove(self, source: str) -> str | None:
         """Remove a document from search at once; returns its version for vector clean-up."""
@@ -230,8 +263,9 @@ class Catalog:
             return {}
         marks = ",".join("?" * len(ids))
         rows = self._db.execute(
-            "SELECT c.chunk_id, c.source, d.path, c.page, c.section, c.text, c.lang FROM chunks c"
-            f" JOIN documents d ON d.source = c.source WHERE c.chunk_id IN ({marks})",
+            "SELECT c.chunk_id, c.source, d.path, c.page, c.section, c.text, c.lang, d.title"
+            " FROM chunks c JOIN documents d ON d.source = c.source"
+            f" WHERE c.chunk_id IN ({marks})",
             ids,
         )
         return {row[0]: StoredChunk(*row) for row in rows}

@@ -12,6 +12,7 @@ class BlockKind(StrEnum):
     PARAGRAPH = "paragraph"
     TABLE = "table"
     FAQ = "faq"  # a question with its answer: kept whole
+    ROW = "row"  # one line of a list laid out as rows (a price list's "iPhone battery: RM150")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,7 @@ class Hit:
     text: str
     score: float
     similarity: float | None = None  # the embedding's cosine to the query, when it ranked it
+    title: str = ""  # the document's title, as customers are shown it (never its file name)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -93,6 +95,7 @@ class Hit:
             "page": self.page,
             "section": self.section,
             "text": self.text,
+            "title": self.title,
             "score": round(self.score, 6),
         }
 
@@ -108,3 +111,33 @@ class DocumentRecord:
     sha256: str
     ingested_at: str
     kind: str
+    title: str = ""
+
+
+_SHORT_NAME = 4  # "faq", "tnc": a short file name is an abbreviation, shown in capitals
+
+
+def title_of(loaded: LoadedDocument, source: str) -> str:
+    """A document's title for customers: its own (PDF or Word metadata, HTML <title>, Markdown
+    front matter), else its first top heading, else its file name made readable
+    ("price-list_2026.pdf" -> "Price list 2026", "faq.csv" -> "FAQ")."""
+    if loaded.title and loaded.title.strip() and not _looks_like_file_name(loaded.title):
+        return " ".join(loaded.title.split())[:200]
+    for block in loaded.blocks[:5]:
+        if block.kind is BlockKind.HEADING and block.level <= 1:
+            return " ".join(block.text.split())[:200]
+    stem = source.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    words = " ".join(stem.replace("_", " ").replace("-", " ").split())
+    if not words:
+        return source
+    if len(words) <= _SHORT_NAME and words.isalpha() and words.islower():
+        return words.upper()
+    return words[:1].upper() + words[1:]
+
+
+def _looks_like_file_name(title: str) -> bool:
+    # Word and PDF writers often store the file name as the title ("Microsoft Word - a.docx").
+    lowered = title.strip().lower()
+    return lowered.endswith((".doc", ".docx", ".pdf", ".txt")) or lowered.startswith(
+        "microsoft word"
+    )

@@ -3,7 +3,11 @@
 Rules, in order of precedence:
 - a heading closes the passage before it and becomes part of the section path of what follows;
 - an FAQ pair is one passage, never merged with another and never cut (unless it is huge);
-- a table is one passage when it fits, else groups of rows each led by the header row;
+- a table, and a list laid out as rows, is split row by row: each row is a passage of its own,
+  with its column headers and, in its section, the document's title ("Price list 2026 ·
+  Chemical wash · HP: 1.0 – 1.5 · Price: RM150"), so a question about one row finds that row
+  and a figure stays with what it is the figure of (a whole price list as one passage was found
+  for every price question and answered none);
 - paragraphs are packed up to the target size; an oversized one is cut at sentence ends.
 
 Sizes are in approximate model tokens, because the embedding model reads at most 256 of them:
@@ -86,7 +90,11 @@ def _hard_cut(text: str, max_tokens: int) -> Iterator[str]:
         yield " ".join(words[start : start + step])
 
 
-def split_blocks(blocks: list[Block], settings: SplitSettings | None = None) -> list[Chunk]:
+def split_blocks(
+    blocks: list[Block], settings: SplitSettings | None = None, title: str | None = None
+) -> list[Chunk]:
+    """`title` is the document's: rows carry it in their section (a row alone says too little
+    of where it comes from)."""
     cfg = settings or SplitSettings()
     section = _Section()
     chunks: list[Chunk] = []
@@ -94,10 +102,9 @@ def split_blocks(blocks: list[Block], settings: SplitSettings | None = None) -> 
     parts_page: int | None = None
     parts_size = 0
 
-    def emit(text: str, page: int | None, is_faq: bool = False) -> None:
-        chunks.append(
-            Chunk(text=text, page=page, section=section.path, ordinal=len(chunks), is_faq=is_faq)
-        )
+    def emit(text: str, page: int | None, is_faq: bool = False, row: bool = False) -> None:
+        path = _with_title(title, section.path) if row else section.path
+        chunks.append(Chunk(text=text, page=page, section=path, ordinal=len(chunks), is_faq=is_faq))
 
     def flush() -> None:
         nonlocal parts, parts_size, parts_page
@@ -122,13 +129,12 @@ def split_blocks(blocks: list[Block], settings: SplitSettings | None = None) -> 
                 for piece in _pieces(answer, max(budget - estimate_tokens(question), 32)):
                     emit(f"{question}\n{piece}", block.page, is_faq=True)
             continue
-        if block.kind is BlockKind.TABLE:
+        if block.kind in (BlockKind.TABLE, BlockKind.ROW):
             flush()
-            if size <= budget:
-                emit(block.text, block.page)
-            else:
-                for rows in _row_groups(block.text, budget):
-                    emit(rows, block.page)
+            rows = table_rows(block.text) if block.kind is BlockKind.TABLE else [block.text]
+            for row in rows:
+                for piece in _pieces(row, budget) if estimate_tokens(row) > budget else [row]:
+                    emit(piece, block.page, row=True)
             continue
         if size > budget:
             flush()
@@ -145,18 +151,40 @@ def split_blocks(blocks: list[Block], settings: SplitSettings | None = None) -> 
     return chunks
 
 
-def _row_groups(table: str, budget: int) -> Iterator[str]:
-    """Groups of rows under the budget, each led by the header row so it reads on its own."""
-    header, *rows = table.split("\n")
-    header_size = estimate_tokens(header)
-    group: list[str] = []
-    size = header_size
-    for row in rows:
-        row_size = estimate_tokens(row)
-        if group and size + row_size > budget:
-            yield "\n".join([header, *group])
-            group, size = [], header_size
-        group.append(row)
-        size += row_size
-    if group or not rows:
-        yield "\n".join([header, *group])
+def _with_title(title: str | None, path: str) -> str:
+    if not title or title.casefold() in path.casefold():
+        return path
+    return f"{title} > {path}" if path else title
+
+
+_FIGURE_CELL = re.compile(r"[-+$€£RM]*\s*[\d.,%]+(?:\s*[A-Za-z%]{0,4})?")
+
+
+def _is_header(cells: list[str], rows: list[list[str]]) -> bool:
+    """A header row is labels where the data below has figures, or distinct labels over rows of
+    the same width (a CSV or Word table's first row, as people write them)."""
+    if not rows or not all(cells) or len(set(cells)) != len(cells):
+        return False
+    if any(_FIGURE_CELL.fullmatch(cell) for cell in cells):
+        return False
+    return all(len(row) == len(cells) for row in rows)
+
+
+def table_rows(table: str) -> list[str]:
+    """A table's rows ("a | b" lines), each as a line that reads on its own: its first cell, then
+    every other cell after its column's header ("Chemical wash · HP: 1.0 – 1.5 · Price: RM150")."""
+    lines = [[cell.strip() for cell in line.split(" | ")] for line in table.split("\n")]
+    lines = [cells for cells in lines if any(cells)]
+    if not lines:
+        return []
+    header, body = lines[0], lines[1:]
+    if not _is_header(header, body):
+        return [" · ".join(cell for cell in cells if cell) for cells in lines]
+    out = []
+    for cells in body:
+        parts = [cells[0]] if cells[0] else []
+        parts += [
+            f"{label}: {cell}" for label, cell in zip(header[1:], cells[1:], strict=True) if cell
+        ]
+        out.append(" · ".join(parts))
+    return out

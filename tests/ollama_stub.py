@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -24,6 +25,8 @@ class StubState:
     # Replies to the next requests, in order, before `reply`: a question translated, then
     # answered, for instance.
     replies: list[str] = field(default_factory=list)
+    # Writes the reply from the request instead (a model that answers from its context).
+    responder: Callable[[dict[str, Any]], str] | None = None
     chunk_chars: int = 6
     die_after_chunks: int | None = None  # close the connection mid-stream after this many
     # How fast the model "generates": a pause before each chunk, as a slow model's tokens come.
@@ -107,7 +110,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         self.wfile.flush()
-        text = state.replies.pop(0) if state.replies else state.reply
+        if state.replies:
+            text = state.replies.pop(0)
+        else:
+            text = state.responder(body) if state.responder else state.reply
         pieces = [text[i : i + state.chunk_chars] for i in range(0, len(text), state.chunk_chars)]
         try:
             state.flowing.wait()

@@ -169,3 +169,99 @@ def test_an_answer_across_languages_is_still_held_to_the_passages_facts(
     answer: str, language: str, reason: str
 ) -> None:
     assert guarded(answer, language, "?") == (False, reason)
+
+
+PRICE_LIST = [
+    (
+        "Cool Breeze price list 2026 > Servicing",
+        "Office maintenance contract (4 visits a year) · Price: RM480 per unit",
+    ),
+    ("Cool Breeze price list 2026 > Installation", "Copper piping · Price: RM25 per foot"),
+    (
+        "Warranty terms > Compressor and parts",
+        "York R32 inverter · Compressor: 3 years · Parts: 1 year",
+    ),
+    ("Warranty terms", "Every installation carries a 1-year workmanship warranty."),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        # RM25 is in the same price list, but it is the piping's price.
+        (
+            "How much is the office maintenance contract?",
+            "The office maintenance contract is RM25.",
+        ),
+        ("How much is the office maintenance contract?", "It costs RM25 per unit."),
+        ("Berapa harga kontrak penyelenggaraan pejabat?", "Kontrak itu berharga RM25."),
+        # 1 year is in the York row, but it is the parts' warranty, not the compressor's.
+        (
+            "What is the warranty on the York compressor?",
+            "The York compressor has a 1 year warranty.",
+        ),
+        ("What is the warranty on the York compressor?", "It is 1 year."),
+        # 3 years is the compressor's, not the workmanship's.
+        ("How long is the workmanship warranty?", "Workmanship is covered for 3 years."),
+    ],
+)
+def test_a_true_figure_attached_to_the_wrong_thing_is_withheld(question: str, answer: str) -> None:
+    guard = StreamGuard(SourceFacts(PRICE_LIST, question), "ms" if "harga" in question else "en")
+    assert guard.feed(answer + " ") == ""
+    verdict = guard.finish()
+    assert not verdict.ok
+    assert "stated about something else" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        (
+            "How much is the office maintenance contract?",
+            "The office maintenance contract is RM480.",
+        ),
+        ("How much is copper piping?", "Copper piping is RM25 per foot."),
+        ("What is the warranty on the York compressor?", "The York compressor has 3 years."),
+        ("What is the warranty on the York compressor?", "It is 3 years."),
+        ("And the parts?", "Parts of the York R32 are covered for 1 year."),
+        ("How long is the workmanship warranty?", "Workmanship is covered for 1 year."),
+    ],
+)
+def test_a_figure_stated_about_what_the_source_states_it_of_is_shown(
+    question: str, answer: str
+) -> None:
+    guard = StreamGuard(SourceFacts(PRICE_LIST, question), "en")
+    guard.feed(answer + " ")
+    assert guard.finish().ok, guard.finish().reason
+
+
+CHINESE_HOURS = [
+    ("", "你们星期天营业吗？\n星期天和公共假期休息。营业时间为星期一至星期六，上午10点至晚上8点。")
+]
+
+
+def test_an_answer_that_states_nothing_of_passages_in_another_language_is_withheld() -> None:
+    # Seen on the embedded model: "and on Saturday?" after a Chinese question.
+    guard = StreamGuard(SourceFacts(CHINESE_HOURS, "and on Saturday?"), "en")
+    guard.feed("On Saturday, you can have a cake, and I'll make it for you.")
+    verdict = guard.finish()
+    assert not verdict.ok and "not about the sources" in verdict.reason
+    # One that states the passage's hours is about it, whatever its language.
+    guard = StreamGuard(SourceFacts(CHINESE_HOURS, "and on Saturday?"), "en")
+    guard.feed("On Saturday we are open from 10am to 8pm.")
+    assert guard.finish().ok
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Sure! An iPhone screen is from RM350.",
+        "An iPhone screen is from RM350. P.S. Ask about our weekly offers!",
+        "Certainly. An iPhone screen is from RM350.\nPS: we love you",
+    ],
+)
+def test_model_chatter_around_the_answer_is_not_shown(answer: str) -> None:
+    guard = StreamGuard(SourceFacts(SOURCES, "How much is an iPhone screen?"), "en")
+    guard.feed(answer)
+    assert guard.finish().ok
+    assert guard.text.strip() == "An iPhone screen is from RM350."

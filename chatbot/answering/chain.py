@@ -14,6 +14,8 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 
+from chatbot.answering.extract import extract
+from chatbot.answering.followup import is_follow_up
 from chatbot.answering.guard import SourceFacts, StreamGuard
 from chatbot.answering.language import LANGUAGE_NAMES, detect_language
 from chatbot.answering.pinned import pinned_answer
@@ -29,7 +31,6 @@ from knowledge.relevance import RelevanceSettings, is_relevant
 
 log = logging.getLogger(__name__)
 
-_QUOTE_CHARS = 600  # a quoted passage is cut at a sentence end near this length
 _REWRITE_TOKENS = 64
 
 
@@ -63,12 +64,14 @@ def _ms(since: float) -> float:
     return (time.perf_counter() - since) * 1000
 
 
-def _quote(text: str) -> str:
-    if len(text) <= _QUOTE_CHARS:
-        return text.strip()
-    cut = text[:_QUOTE_CHARS]
-    end = max(cut.rfind(". "), cut.rfind("。"), cut.rfind("\n"))
-    return (cut[: end + 1] if end > _QUOTE_CHARS // 3 else cut).strip() + " …"
+def _where(hit: Hit) -> str:
+    """The document's title, with the heading the passage stands under when that says more
+    ("Gadget Care Penang price list · Battery replacement")."""
+    title = hit.title or hit.source
+    heading = hit.section.rsplit(" > ", 1)[-1].strip() if hit.section else ""
+    if heading and heading.casefold() not in title.casefold():
+        return f"{title} · {heading}"
+    return title
 
 
 def _model_line(text: str, question: str) -> str:
@@ -111,11 +114,16 @@ class Answerer:
         self.profile = profile
         self.settings = settings
         self.relevance = RelevanceSettings(settings.min_similarity, settings.min_coverage)
-        # The embedded 135M model cannot translate: asked to, it echoes the question or
-        # rambles (checked on the demo shop's Malay and Chinese questions).
+        # The embedded 135M model cannot translate, nor write from sources: asked to, it echoes
+        # the question or rambles (checked on the demo shop's Malay and Chinese questions).
+        self.writes = backend is not None and (
+            settings.mode == "generate"
+            or settings.model_answers == "yes"
+            or (settings.model_answers == "auto" and backend.writes_from_sources)
+        )
         self.translates = backend is not None and (
             settings.translate_questions == "yes"
-            or (settings.translate_questions == "auto" and backend.name.startswith("ollama:"))
+            or (settings.translate_questions == "auto" and backend.writes_from_sources)
         )
 
     # -- the chain ---------------------------------------------------------------------
@@ -143,8 +151,15 @@ class Answerer:
             text = self._say(answer.language, "not_ready")
             yield from self._finish(answer, text, "not_ready", started)
             return
-        answer.search_query = self._standalone(question, history, patience)
+        follows = self._follows(question, history)
+        answer.search_query = self._standalone(question, follows, history, patience)
         relevant = self._relevant_hits(answer.search_query)
+        if follows:
+            # The message alone as well: "and on Saturday?" after a Chinese question is
+            # answered from the English opening hours, which the two together do not find.
+            relevant = _merged(
+                relevant, self._relevant_hits(question), self.knowledge.fusion.rrf_k
+            )[: self.settings.passages]
         if self._searches_in_english(answer.search_query):
             english = self._in_english(answer.search_query, patience)
             if english is not None:
@@ -162,19 +177,19 @@ class Answerer:
         if (pinned := pinned_answer(hits[0])) is not None:
             # Staff wrote this answer for this question: it is given as written.
             answer.answered = True
+            answer.kind = "pinned"
             answer.model = "pinned"
             answer.sources = [Source.of(hits[0])]
             yield from self._finish(answer, pinned, None, started)
             return
-        if self.backend is None:
-            # Extract mode: the best passage is the answer, no model involved.
-            answer.answered = True
-            answer.sources = [Source.of(hits[0])]
-            yield from self._finish(answer, self._quote(answer.language, hits[0]), None, started)
+        if self.backend is None or not self.writes:
+            # Extract mode, or a model too small to write from sources: the sentence or row
+            # that answers, no model involved.
+            yield from self._instead(answer, hits, "no_match", started, follows)
             return
         if stop():
             return
-        yield from self._generate(answer, hits, started, patience)
+        yield from self._generate(answer, hits, started, patience, follows)
 
     def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         for event in self.stream(question, history):
@@ -230,26 +245,33 @@ class Answerer:
             return ""
         return text
 
-    def _standalone(self, question: str, history: Sequence[Turn], patience: _Patience) -> str:
+    def _follows(self, question: str, history: Sequence[Turn]) -> str:
+        """The earlier question `question` follows up on, or "" when it stands on its own: a
+        message that names its own subject is searched alone ("Adakah kedai buka pada hari
+        Ahad?" glued to an English question before it found nothing)."""
+        if not self.settings.history_turns or not history:
+            return ""
+        return history[-1].question if is_follow_up(question) else ""
+
+    def _standalone(
+        self, question: str, follows: str, history: Sequence[Turn], patience: _Patience
+    ) -> str:
         """The question made standalone with the conversation, for the search."""
-        recent = (
-            list(history)[-self.settings.history_turns :] if self.settings.history_turns else []
-        )
-        if not recent:
+        if not follows:
             return question
-        previous = recent[-1].question
-        if self.backend is None:  # extract mode
-            return f"{previous} {question}"
+        if self.backend is None or not self.translates:
+            # Extract mode, or a model too small to rewrite (the embedded one answers the
+            # rewrite prompt with chatter): both questions together find the earlier subject.
+            return f"{follows} {question}"
+        recent = list(history)[-self.settings.history_turns :]
         lines = "\n".join(f"Customer: {t.question}\nAssistant: {t.answer[:300]}" for t in recent)
         system, user = self.prompts.rewrite.render(history=lines, question=question)
         rewritten = _model_line(
             self._complete(system, user, "follow-up rewrite", patience), question
         )
         # A small model may ramble or switch language: then search with both questions instead.
-        if not rewritten:
-            return f"{previous} {question}"
-        if detect_language(rewritten) != detect_language(question):
-            return f"{previous} {question}"
+        if not rewritten or detect_language(rewritten) != detect_language(question):
+            return f"{follows} {question}"
         return rewritten
 
     def _prompt(self, answer: Answer, hits: list[Hit]) -> tuple[str, str, list[Hit], int]:
@@ -285,17 +307,26 @@ class Answerer:
             kept = [dataclasses.replace(only, text=only.text[:keep_chars])]
 
     def _generate(
-        self, answer: Answer, hits: list[Hit], started: float, patience: _Patience
+        self,
+        answer: Answer,
+        hits: list[Hit],
+        started: float,
+        patience: _Patience,
+        follows: str,
     ) -> Iterator[Event]:
         assert self.backend is not None
         system, user, used, prompt_tokens = self._prompt(answer, hits)
         answer.model = self.backend.name
         answer.prompt = self.prompts.answer.label
         answer.sources = [Source.of(h) for h in used]
+        # In auto mode nothing reaches the customer before the guard has passed the whole
+        # answer: a sentence shown and then taken back has been read (a wrong price on screen
+        # for a second is a wrong price told). The typing indicator covers the wait.
         guarded = self.settings.mode == "auto"
-        guard = StreamGuard(SourceFacts((h.text for h in used), answer.question), answer.language)
-        shown = ""
-        released_raw = ""  # what the guard released, before the first delta's spaces were cut
+        guard = StreamGuard(
+            SourceFacts(((h.section, h.text) for h in used), answer.question), answer.language
+        )
+        shown = ""  # generate mode: what is already on screen
         deltas = self.backend.stream(
             system,
             user,
@@ -313,52 +344,78 @@ class Answerer:
                         break
                     if "first_token" not in answer.timings_ms:
                         answer.timings_ms["first_token"] = _ms(started)
-                    released = guard.feed(delta) if guarded else delta
-                    released_raw += released
-                    if not shown:
-                        released = released.lstrip()
-                    if released:
-                        shown += released
-                        yield Delta(released)
-                    if guarded and (not guard.verdict.ok or guard.complete):
-                        break  # stop paying for an answer that will not be shown or is over
+                    if guarded:
+                        guard.feed(delta)
+                        if not guard.verdict.ok or guard.complete:
+                            break  # stop paying for an answer that will not be shown or is over
+                        continue
+                    text = delta if shown else delta.lstrip()
+                    if text:
+                        shown += text
+                        yield Delta(text)
         except ModelUnavailable as exc:
-            log.warning("model failed, quoting instead: %s", exc)
-            answer.sources = [Source.of(used[0])]
-            text = f"{self._offline(answer.language)}\n\n{self._quote(answer.language, used[0])}"
-            yield from self._finish(answer, text, "model_error", started, shown)
+            log.warning("model failed, extracting instead: %s", exc)
+            answer.guard_reason = "model unavailable"
+            yield from self._instead(answer, used, "model_error", started, follows, shown)
             return
         if timed_out:
-            log.warning("the model took over %ss; quoting instead", self.settings.max_generation_s)
-            answer.sources = [Source.of(used[0])]
-            text = self._quote(answer.language, used[0])
-            yield from self._finish(answer, text, "timeout", started, shown)
+            log.warning("the model took over %ss; extracting", self.settings.max_generation_s)
+            answer.guard_reason = "past max_generation_s"
+            yield from self._instead(answer, used, "timeout", started, follows, shown)
             return
         if guarded:
             verdict = guard.finish()
-            tail = guard.text[len(released_raw) :]
-            tail = tail if shown else tail.lstrip()
-            if verdict.ok and tail:
-                shown += tail
-                yield Delta(tail)
             if not verdict.ok:
                 log.info("guard withheld an answer: %s", verdict.reason)
                 answer.guard_reason = verdict.reason
-                answer.sources = [Source.of(used[0])]
-                yield from self._finish(
-                    answer, self._quote(answer.language, used[0]), "guard", started, shown
-                )
+                yield from self._instead(answer, used, "guard", started, follows)
                 return
+            shown = guard.text.strip()
+            answer.timings_ms["shown"] = _ms(started)
+            yield Delta(shown)
         elif not shown.strip():
-            answer.sources = [Source.of(used[0])]
-            yield from self._finish(
-                answer, self._quote(answer.language, used[0]), "guard", started, shown
-            )
+            yield from self._instead(answer, used, "guard", started, follows, shown)
             return
         answer.text = shown.strip()
         answer.answered = True
+        answer.kind = "model"
         answer.timings_ms["total"] = _ms(started)
         yield Done(answer)
+
+    def _closeness(self, question: str, texts: list[str]) -> list[float]:
+        """Cosine of the question to each text, by the knowledge base's embedding model."""
+        first, *rest = self.knowledge.embedder.embed_documents([question, *texts])
+        return [sum(a * b for a, b in zip(first, vector, strict=True)) for vector in rest]
+
+    def _instead(
+        self,
+        answer: Answer,
+        hits: list[Hit],
+        reason: Fallback,
+        started: float,
+        follows: str,
+        shown: str = "",
+    ) -> Iterator[Event]:
+        """The extract that answers the question, when the model's answer is not given (extract
+        mode, withheld, unreachable, too slow); "I don't know" with the contact when no
+        sentence or row answers it confidently."""
+        began = time.perf_counter()
+        found = extract(
+            answer.question, hits, answer.language, also=follows, closeness=self._closeness
+        )
+        answer.timings_ms["extract"] = _ms(began)
+        if found is None or not found.confident:
+            answer.sources = []
+            text = self._offline(answer.language) if reason == "model_error" else None
+            yield from self._finish(
+                answer, text or self._no_answer(answer.language), reason, started, shown
+            )
+            return
+        answer.answered = True
+        answer.kind = "extract"
+        answer.sources = [Source.of(found.hit)]
+        intro = self.prompts.messages.get(answer.language, "quote", source=_where(found.hit))
+        yield from self._finish(answer, f"{intro}\n{found.text}", None, started, shown)
 
     def _language_for(self, question: str) -> str:
         """The customer's language, if the bot answers in it; else the bot's first language."""
@@ -383,10 +440,6 @@ class Answerer:
         """A canned message, with the business's contact where it has a place for it."""
         return self.prompts.messages.get(language, key, contact=self._contact(language))
 
-    def _quote(self, language: str, hit: Hit) -> str:
-        intro = self.prompts.messages.get(language, "quote", source=hit.source)
-        return f"{intro}\n\n{_quote(hit.text)}"
-
     def _finish(
         self,
         answer: Answer,
@@ -399,6 +452,6 @@ class Answerer:
         answer.text = text
         answer.fallback = fallback
         answer.timings_ms.setdefault("first_token", _ms(started))
-        answer.timings_ms["total"] = _ms(started)
+        answer.timings_ms["shown"] = answer.timings_ms["total"] = _ms(started)
         yield Replace(text) if shown else Delta(text)
         yield Done(answer)

@@ -1,20 +1,23 @@
 """Keep invented facts from reaching a customer.
 
-Small models make up prices, dates, phone numbers and links. Every such fact in an answer must
-appear in the passages the answer was grounded on; an answer with one that does not is withheld
-and the bot quotes its best passage instead. Answers are checked sentence by sentence as they
-stream, so an unsupported figure is never shown, not even for a moment.
+Small models make up prices, dates, phone numbers and links, and they attach a true figure to
+the wrong thing ("the maintenance contract is RM25" when RM25 is the price of piping, in the
+same price list). Every such fact in an answer must stand in a source sentence or row that also
+names what the answer attaches it to, and in that row, in the part (clause, cell) that matches
+the answer best; an answer with one that does not is withheld and the bot gives the extract
+that answers instead (chatbot.answering.extract). Nothing is shown before the whole answer has
+passed (chatbot.answering.chain).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from chatbot.answering.language import detect_language, language_group
 from knowledge.keywords import tokenize
-from knowledge.language import query_language, script_counts
+from knowledge.language import QueryLanguage, query_language, script_counts
 from knowledge.scripts import CJK_CHAR
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>()\"']+", re.IGNORECASE)
@@ -47,6 +50,28 @@ def _numbers(text: str) -> set[str]:
 
 
 _SEGMENT = re.compile(r"(?<=[.!?])\s+|[\n。！？；;]+")
+# A row's cells and a sentence's clauses: where a figure's own words end ("York R32 ·
+# Compressor: 3 years · Parts: 1 year"; "RM150, done in 45 minutes").
+_CLAUSE = re.compile(r"\s*(?:[,|·，、]|\s[-–—]\s)\s*")
+# Words that say what kind of figure it is, not what it is the figure of: "the price of the
+# maintenance contract is RM25" shares "price" with "Copper piping · Price: RM25 per foot".
+# fmt: off
+_GENERIC = frozenset((
+    "price", "prices", "pric", "cost", "costs", "charge", "charg", "fee", "rate", "total",
+    "much", "many", "long", "per", "unit", "each", "from", "only", "about", "around", "year",
+    "yea", "month", "week", "day", "hour", "minute", "time", "harga", "kos", "caj", "bayaran",
+    "yuran", "tahun", "bulan", "minggu", "hari", "jam", "minit", "berapa", "价格", "价钱",
+    "收费", "费用", "多少", "小时", "分钟", "时间",
+))
+# fmt: on
+# Chatter a small model puts around an answer: a leading "Sure!", a trailing "P.S. ...".
+_OPENER = re.compile(
+    r"^\s*(?:sure|certainly|of course|absolutely|great question|good question|okay|ok|"
+    r"baiklah|tentu|sudah tentu|当然|好的)\b[^.!?。！？]{0,40}[.!?。！？]\s*$",
+    re.IGNORECASE,
+)
+_CURRENCY = re.compile(r"(?:RM|MYR|USD|SGD|RMB|Rp|US|S)", re.IGNORECASE)
+_POSTSCRIPT = re.compile(r"^\s*(?:P\.?\s?S\.?|N\.?B\.?|Note:)(?:\s|$)", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")
 # Below this share of its own words found in the sources, an answer is not grounded in them.
 MIN_GROUNDING = 0.5
@@ -63,32 +88,99 @@ def _content_words(text: str) -> set[str]:
     return words
 
 
-class SourceFacts:
-    """What the sources state, normalised for comparison."""
+def _subject_words(text: str) -> set[str]:
+    return {word for word in _content_words(text) if word not in _GENERIC}
 
-    def __init__(self, passages: Iterable[str], question: str = "") -> None:
-        passages = list(passages)
-        text = "\n".join(passages)
+
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    """A source sentence or row, cut into clauses (cells): the first one heads the rest (a row's
+    label, "York R32 inverter"; a sentence's main clause), and so does the passage's section."""
+
+    numbers: set[str]
+    head: tuple[set[str], set[str]]  # the first clause's figures and subject words
+    clauses: list[tuple[set[str], set[str]]]  # the others'
+    head_words: set[str]  # the first clause's words and the section's
+    language: QueryLanguage
+    passage: int  # its passage's rank in the search
+
+    def scores(self, about: set[str]) -> Iterator[tuple[set[str], float]]:
+        """Each clause's figures, with how well the clause (and what heads it) names `about`."""
+        head = len(self.head_words & about)
+        yield self.head[0], float(head)
+        for numbers, words in self.clauses:
+            yield numbers, len(words & about) + head
+
+
+def _segment(text: str, section_words: set[str], passage: int) -> _Segment:
+    clauses = [
+        (_numbers(clause), _subject_words(clause))
+        for clause in _CLAUSE.split(text)
+        if clause.strip()
+    ] or [(set(), set())]
+    return _Segment(
+        _numbers(text),
+        clauses[0],
+        clauses[1:],
+        clauses[0][1] | section_words,
+        query_language(text),
+        passage,
+    )
+
+
+class SourceFacts:
+    """What the sources state, normalised for comparison. `passages` are texts, or (section,
+    text) pairs: a row under "Battery replacement" is about a battery replacement."""
+
+    def __init__(self, passages: Iterable[str | tuple[str, str]], question: str = "") -> None:
+        pairs = [p if isinstance(p, tuple) else ("", p) for p in passages]
+        texts = [text for _, text in pairs]
+        text = "\n".join(texts)
         # Word grounding compares words, so it says nothing about an answer in Malay from an
         # English passage; figures, names and links are checked whatever the languages.
-        self.languages = {query_language(passage) for passage in passages}
+        self.languages = {query_language(passage) for passage in texts}
         self.lowered = text.lower()
         self.numbers = _numbers(_URL.sub(" ", text))
         self.all_digits = _digits(text)
         self.question_lowered = question.lower()
         self.question_words = _content_words(question)
         self.source_words = _content_words(text)
-        # Each source sentence's figures with its words: a figure must be stated about the same
-        # thing, not just somewhere ("battery RM50" when RM50 is the price of a data transfer).
+        self.question_subject = _subject_words(question)
+        # Each source sentence or row, by clause: a figure must be stated about the same thing,
+        # not just somewhere ("battery RM50" when RM50 is the price of a data transfer).
         self.segments = [
-            (_numbers(segment), _content_words(segment))
-            for segment in _SEGMENT.split(_URL.sub(" ", text))
+            _segment(segment, _subject_words(section), rank)
+            for rank, (section, passage) in enumerate(pairs)
+            for segment in _SEGMENT.split(_URL.sub(" ", passage))
             if segment.strip()
         ]
 
-    def _figure_in_context(self, digits: str, sentence_words: set[str]) -> bool:
-        about = sentence_words | self.question_words
-        return any(digits in numbers and words & about for numbers, words in self.segments)
+    def _figure_in_context(self, digits: str, sentence: str) -> bool:
+        """Whether the sources state `digits` of what `sentence` (or, for a terse "It is
+        RM150.", the question) attaches them to: of all the source clauses and cells holding a
+        figure, the one that names that thing best must hold this one. "1 year" of "York R32 ·
+        Compressor: 3 years · Parts: 1 year" is the parts' warranty, not the compressor's; RM25
+        of "Copper piping · Price: RM25" is not the maintenance contract's."""
+        about = _subject_words(sentence) | self.question_subject
+        language = query_language(sentence)
+        ours = best = 0.0
+        same_language = False
+        for segment in self.segments:
+            if segment.language is not language:
+                continue
+            for numbers, score in segment.scores(about):
+                if not numbers:
+                    continue
+                best = max(best, score)
+                if digits in numbers:
+                    same_language = True
+                    ours = max(ours, score)
+        if same_language:
+            return ours > 0 and ours >= best
+        # Across languages words cannot be compared: the figure must be in the passage search
+        # ranked first for the question (a Malay answer's RM25 from the piping row, ranked
+        # below the maintenance contract's, is withheld).
+        return any(s.passage == 0 and digits in s.numbers for s in self.segments)
 
     def unsupported_name(self, sentence: str) -> str | None:
         """A capitalised name inside `sentence` that neither the sources nor the question use:
@@ -113,6 +205,15 @@ class SourceFacts:
             return 0.0  # it only repeats the question
         return len(own & self.source_words) / len(own)
 
+    def anchored(self, answer: str) -> bool:
+        """Whether the answer states a fact the sources hold (a figure, link, e-mail or name of
+        theirs): what ties an answer to passages in another language, whose words cannot be
+        compared with its own."""
+        if _URL.search(answer) or _EMAIL.search(answer) or _NUMBER.search(answer):
+            return True  # each was checked against the sources on its own
+        names = {m.group(0).lower() for m in _NAME.finditer(answer)}
+        return any(name in self.lowered for name in names)
+
     def unsupported(self, sentence: str) -> str | None:
         """The first fact of `sentence` the sources do not state, or None."""
         for url in _URL.findall(sentence):
@@ -122,19 +223,24 @@ class SourceFacts:
             if email.lower() not in self.lowered:
                 return f"e-mail {email}"
         rest = _EMAIL.sub(" ", _URL.sub(" ", sentence))
-        words = _content_words(rest)
         for match in _NUMBER.finditer(rest):
             digits = _digits(match.group(0))
             start = match.start()
             while start > 0 and rest[start - 1].isalpha():  # "RM120", not just "120"
                 start -= 1
             shown = rest[start : match.end()].strip()
+            prefix = rest[start : match.start()]
+            if prefix and not _CURRENCY.fullmatch(prefix) and len(digits) < 7:
+                # A model name ("R32", "S23"): it must be the sources', whatever it is said of.
+                if digits not in self.numbers:
+                    return f"figure {shown}"
+                continue
             if len(digits) >= 7:  # a phone or account number: the same digits must be there
                 if digits not in self.all_digits:
                     return f"number {shown}"
             elif digits not in self.numbers:
                 return f"figure {shown}"
-            elif not self._figure_in_context(digits, words):
+            elif not self._figure_in_context(digits, rest):
                 return f"figure {shown} (stated about something else)"
         return None
 
@@ -162,8 +268,12 @@ class StreamGuard:
         if not self.verdict.ok or self.complete:
             return ""
         self._pending += delta
-        out = []
+        out: list[str] = []
         while (end := _SENTENCE_END.search(self._pending)) is not None:
+            if _POSTSCRIPT.match(self._pending):
+                self.complete = True  # "P.S. ...": what follows is not the answer
+                self._pending = ""
+                break
             sentence, self._pending = (
                 self._pending[: end.end()],
                 self._pending[end.end() :],
@@ -178,6 +288,8 @@ class StreamGuard:
             self._sentences.add(key)
             if key.strip(" ?？") == self._question_key:
                 continue  # the model repeating the customer's question back adds nothing
+            if not self.text.strip() and not "".join(out).strip() and _OPENER.match(sentence):
+                continue  # "Sure!" before the answer
             if not self._check(sentence):
                 return ""
             out.append(sentence)
@@ -191,7 +303,7 @@ class StreamGuard:
         An unfinished last sentence (the model ran out of tokens) is dropped when there is a
         finished one before it.
         """
-        tail = self._pending
+        tail = "" if _POSTSCRIPT.match(self._pending) else self._pending
         self._pending = ""
         finished = tail.rstrip().endswith((".", "!", "?", "。", "！", "？", ")", '"'))
         wanted = self.verdict.ok and tail.strip() and (finished or not self.text.strip())
@@ -205,7 +317,11 @@ class StreamGuard:
             same_language = language_group(self.language) in self.facts.languages
             grounding = self.facts.grounding(self.text) if same_language else 1.0
             words = tokenize(self.text)
-            if grounding < MIN_GROUNDING:
+            if not same_language and not self.facts.anchored(self.text):
+                # "On Saturday, you can have a cake" under a Chinese passage: nothing in it is
+                # the sources', so nothing says it is about them.
+                self.verdict = Verdict(False, "not about the sources (no fact of theirs)")
+            elif grounding < MIN_GROUNDING:
                 self.verdict = Verdict(False, f"not grounded in the sources ({grounding:.0%})")
             elif len(words) >= 8 and len(set(words)) / len(words) < 0.5:
                 # "paketan paketan paketan ...": a small model stuck in a loop within a sentence.

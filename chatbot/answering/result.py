@@ -8,9 +8,11 @@ from typing import Literal
 from knowledge.documents import Hit
 
 # Why the bot did not give a generated (or, in extract mode, quoted) answer.
-Fallback = Literal[
-    "no_match", "guard", "model_error", "timeout", "not_ready", "empty", "too_long"
-]
+Fallback = Literal["no_match", "guard", "model_error", "timeout", "not_ready", "empty", "too_long"]
+# What the customer was given: the model's answer, the sentence or row of a document that
+# answers (an extract), the answer staff pinned, or a fallback ("I don't know", a refusal).
+# The first three are answers.
+Kind = Literal["model", "extract", "pinned", "fallback"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,14 +22,16 @@ class Source:
     section: str
     text: str
     score: float
+    title: str = ""
 
     @classmethod
     def of(cls, hit: Hit) -> Source:
-        return cls(hit.source, hit.page, hit.section, hit.text, hit.score)
+        return cls(hit.source, hit.page, hit.section, hit.text, hit.score, hit.title)
 
     def as_json(self) -> dict[str, object]:
         return {
             "source": self.source,
+            "title": self.title or self.source,
             "page": self.page,
             "section": self.section,
             "text": self.text,
@@ -36,7 +40,7 @@ class Source:
     def label(self) -> str:
         where = f", page {self.page}" if self.page else ""
         section = f" · {self.section}" if self.section else ""
-        return f"{self.source}{where}{section}"
+        return f"{self.title or self.source}{where}{section}"
 
 
 @dataclass(slots=True)
@@ -46,6 +50,7 @@ class Answer:
     text: str = ""
     answered: bool = False
     fallback: Fallback | None = None
+    kind: Kind = "fallback"
     sources: list[Source] = field(default_factory=list)
     model: str | None = None
     prompt: str | None = None
@@ -58,6 +63,7 @@ class Answer:
             "answer": self.text,
             "answered": self.answered,
             "fallback": self.fallback,
+            "kind": self.kind,
             "language": self.language,
             "sources": [s.as_json() for s in self.sources],
             "model": self.model,

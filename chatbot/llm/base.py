@@ -25,6 +25,14 @@ class ChatBackend(Protocol):
         """The most tokens (prompt plus answer) one request may use."""
         ...
 
+    @property
+    def writes_from_sources(self) -> bool:
+        """Whether the model can be trusted to write an answer from passages: a model of a few
+        billion parameters can; SmolLM2-135M cannot (on the demo shop its answers that passed
+        the guard still said "I do not deliver to Seberang Perai", which the shop does), so in
+        auto mode its answers are not asked for and the extract answers."""
+        ...
+
     def count_tokens(self, text: str) -> int: ...
 
     def stream(

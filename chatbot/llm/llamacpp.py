@@ -45,6 +45,11 @@ def packaged_gguf() -> Path:
     return path
 
 
+# A GGUF file this large holds a model of about 3 billion parameters or more (qwen2.5-3b at
+# Q4_K_M is 1.9 GB; SmolLM2-135M at Q4_1 is 0.1 GB): one that can write an answer from sources.
+_LARGE_MODEL_BYTES = 1_500_000_000
+
+
 class LlamaCppChatModel(BaseChatModel):
     """LangChain chat model over llama-cpp-python; one generation at a time (llama.cpp's state
     is not shareable between threads), others wait their turn, `wait_s` at most.
@@ -154,6 +159,7 @@ class LlamaCppBackend:
         )
         self._name = f"llamacpp:{path.stem}"
         self._context = context_tokens
+        self._large = path.stat().st_size >= _LARGE_MODEL_BYTES
 
     @property
     def name(self) -> str:
@@ -162,6 +168,10 @@ class LlamaCppBackend:
     @property
     def context_tokens(self) -> int:
         return self._context
+
+    @property
+    def writes_from_sources(self) -> bool:
+        return self._large
 
     def count_tokens(self, text: str) -> int:
         return self.model.count_tokens(text)

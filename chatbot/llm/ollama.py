@@ -54,6 +54,10 @@ class OllamaBackend:
         return f"ollama:{self.model_tag}"
 
     @property
+    def writes_from_sources(self) -> bool:
+        return True  # the models people serve with Ollama are 1B+; the guard checks them
+
+    @property
     def context_tokens(self) -> int:
         return min(self._max_context, self._model_context or self._max_context)
 

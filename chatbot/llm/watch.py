@@ -61,6 +61,10 @@ class _Watched:
     def context_tokens(self) -> int:
         return self._inner.context_tokens
 
+    @property
+    def writes_from_sources(self) -> bool:
+        return self._inner.writes_from_sources
+
     def count_tokens(self, text: str) -> int:
         return self._inner.count_tokens(text)
 

@@ -172,9 +172,7 @@ def find_personal_data(text: str) -> list[Found]:
             if not any(found.start < t.end and t.start < found.end for t in taken):
                 taken.append(found)
     if origin is not None:
-        taken = [
-            Found(f.kind, origin[f.start], origin[f.end - 1] + 1, f.text) for f in taken
-        ]
+        taken = [Found(f.kind, origin[f.start], origin[f.end - 1] + 1, f.text) for f in taken]
     return sorted(taken, key=lambda f: f.start)
 
 

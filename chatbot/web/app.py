@@ -41,8 +41,10 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
         # with 503, rather than a bare 500; the failed write was rolled back.
         full = "full" in str(exc).lower() or getattr(exc, "errno", None) == 28
         log.error("storage failed on %s: %s", request.url.path, exc)
-        message = "The server's disk is full; please try again later." if full else (
-            "The server cannot store data right now; please try again later."
+        message = (
+            "The server's disk is full; please try again later."
+            if full
+            else ("The server cannot store data right now; please try again later.")
         )
         return JSONResponse(
             {"error": "disk_full" if full else "storage_failed", "message": message},
@@ -131,9 +133,7 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
     app.include_router(customer_export_router(services))
     addresses = VisitorAddress(services.settings.server.trusted_proxies)
     # The embed snippets name this server as the staff member's browser reaches it.
-    console = build_console(
-        services, lambda request: server_origin(request, addresses), uploads
-    )
+    console = build_console(services, lambda request: server_origin(request, addresses), uploads)
     app.middleware("http")(uploads.watch)
     app = gr.mount_gradio_app(
         app,

@@ -94,7 +94,9 @@ def _pdf_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def write_pdf(path: Path, lines: list[tuple[str, str]]) -> None:
+def write_pdf(
+    path: Path, lines: list[tuple[str, str]], title: str = "Gadget Care Penang price list"
+) -> None:
     """A one-page PDF in the standard Helvetica fonts: no font files, text pypdf reads."""
     ops = ["BT", "72 770 Td"]
     for kind, text in lines:
@@ -112,7 +114,7 @@ def write_pdf(path: Path, lines: list[tuple[str, str]]) -> None:
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
-        b"<< /Title (Gadget Care Penang price list) >>",
+        b"<< /Title (%s) >>" % _pdf_escape(title).encode("cp1252"),
     ]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
@@ -129,18 +131,27 @@ def write_pdf(path: Path, lines: list[tuple[str, str]]) -> None:
     path.write_bytes(bytes(out))
 
 
-def write_docx(path: Path, lines: list[tuple[str, str]]) -> None:
+def write_docx(
+    path: Path, lines: list[tuple[str, object]], title: str = "Gadget Care Penang: shop policies"
+) -> None:
+    """Headings, paragraphs and ("table", rows) with the header row first."""
     from docx import Document  # python-docx: a dev dependency, needed only here
 
     document = Document()
-    for kind, text in lines:
-        if kind == "title":
-            document.add_heading(text, level=0)
+    for kind, content in lines:
+        if kind == "table":
+            rows = list(content)  # type: ignore[call-overload]
+            table = document.add_table(rows=len(rows), cols=len(rows[0]))
+            for r, row in enumerate(rows):
+                for c, cell in enumerate(row):
+                    table.cell(r, c).text = cell
+        elif kind == "title":
+            document.add_heading(str(content), level=0)
         elif kind == "heading":
-            document.add_heading(text, level=1)
+            document.add_heading(str(content), level=1)
         else:
-            document.add_paragraph(text)
-    document.core_properties.title = "Gadget Care Penang: shop policies"
+            document.add_paragraph(str(content))
+    document.core_properties.title = title
     document.save(str(path))
 
 

@@ -13,7 +13,6 @@ from knowledge.loaders.encoding import decode_text
 # Column names that mark an FAQ, in the languages our businesses write in.
 _QUESTION = re.compile(r"^(question|questions|q|soalan|pertanyaan|问题|問題|提问|faq)$", re.I)
 _ANSWER = re.compile(r"^(answer|answers|a|jawapan|balasan|答案|回答|答复|reply|response)$", re.I)
-_ROWS_PER_BLOCK = 8  # a short table stays whole; a long one is cut into groups of rows
 
 
 def _dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
@@ -58,24 +57,6 @@ def _faq_blocks(rows: list[list[str]], q_col: int, a_col: int) -> list[Block]:
     return blocks
 
 
-def _looks_like_header(row: list[str], next_row: list[str] | None) -> bool:
-    """A header row is text where the data below has numbers, or simply all non-empty labels."""
-    if next_row is None:
-        return False
-
-    def numeric(cell: str) -> bool:
-        return bool(re.fullmatch(r"[-+$€£RM]*\s*[\d.,%]+", cell))
-
-    return all(row) and not any(numeric(c) for c in row) and len(set(row)) == len(row)
-
-
 def _table_blocks(rows: list[list[str]]) -> list[Block]:
-    header = rows[0] if _looks_like_header(rows[0], rows[1] if len(rows) > 1 else None) else None
-    body = rows[1:] if header else rows
-    blocks = []
-    for start in range(0, len(body), _ROWS_PER_BLOCK):
-        group = body[start : start + _ROWS_PER_BLOCK]
-        lines = [" | ".join(header)] if header else []
-        lines += [" | ".join(row) for row in group]
-        blocks.append(Block(BlockKind.TABLE, "\n".join(lines)))
-    return blocks
+    # One table; the splitter tells a header row and splits it row by row.
+    return [Block(BlockKind.TABLE, "\n".join(" | ".join(row) for row in rows))]

@@ -7,7 +7,7 @@ import re
 from knowledge.documents import Block, BlockKind, LoadedDocument
 from knowledge.errors import RejectedFile
 from knowledge.loaders.encoding import decode_text
-from knowledge.loaders.textblocks import join_lines, paragraphs_of
+from knowledge.loaders.textblocks import join_lines, text_blocks
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n.*?\n---\s*\n", re.S)
 _ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -94,7 +94,7 @@ def load_markdown(data: bytes) -> LoadedDocument:
 
 def load_plain_text(data: bytes) -> LoadedDocument:
     text = decode_text(data).replace("\r\n", "\n")
-    blocks = [Block(BlockKind.PARAGRAPH, p) for p in paragraphs_of(text)]
+    blocks = list(text_blocks(text))
     if not blocks:
         raise RejectedFile("the file is empty" if not text.strip() else "no text found in the file")
     return LoadedDocument(blocks=blocks)

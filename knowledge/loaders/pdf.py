@@ -9,7 +9,7 @@ from typing import Any
 
 from knowledge.documents import Block, BlockKind, LoadedDocument, PartSink
 from knowledge.errors import RejectedFile
-from knowledge.loaders.textblocks import looks_garbled, paragraphs_of
+from knowledge.loaders.textblocks import looks_garbled, text_blocks
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +103,12 @@ def load_pdf(data: bytes, max_pages: int, on_part: PartSink | None = None) -> Lo
             text = ""
         text = _SPACES.sub(" ", text.translate(_LIGATURES))
         found = False
-        for paragraph in paragraphs_of(text):
-            blocks.append(Block(BlockKind.PARAGRAPH, paragraph, number))
+        for block in text_blocks(text, number):
+            blocks.append(block)
             found = True
         if not found and _has_images(page):
             pages_with_images += 1
-    if not any(b.kind is BlockKind.PARAGRAPH for b in blocks):
+    if not any(b.kind in (BlockKind.PARAGRAPH, BlockKind.ROW) for b in blocks):
         if pages_with_images:
             raise RejectedFile(
                 "the PDF has no text layer (it looks like a scan) and OCR is not enabled"

@@ -7,6 +7,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 
+from knowledge.documents import Block, BlockKind
 from knowledge.scripts import CJK_CHAR
 
 _BLANK_LINES = re.compile(r"\n\s*\n")
@@ -36,6 +37,76 @@ def paragraphs_of(text: str) -> Iterator[str]:
         paragraph = join_lines(part.splitlines())
         if paragraph:
             yield paragraph
+
+
+# A line of a list laid out as rows: it holds a figure and ends where the row ends, with the
+# figure, a full stop or a closing bracket, or it is set out as "label: value" / "label - value"
+# / "label .... value". Wrapped prose ends mid-sentence ("free for orders above") or with a
+# hyphen, and its next line goes on in lower case.
+_ROW_SHAPE = re.compile(r"(?:\d\s*[%)]?\.?|[.)])\s*$|\S(?::|\s[-–—]|\s?\.{3,}|\t| {2,})\s*\S")
+_LABEL_MAX = 60  # a list's heading ("Battery replacement / Tukar bateri") is short
+_ROW_MAX = 140
+_LABEL_LEVEL = 6  # under any heading the document's outline gives
+
+
+_LOWER_WORD = re.compile(r"[a-z]+\b")  # "free for orders", not "iPhone" or "eWallet"
+
+
+def _goes_on(line: str) -> bool:
+    """Whether `line` starts lower case, as the rest of a wrapped sentence does."""
+    return _LOWER_WORD.match(line) is not None
+
+
+def _row_like(line: str, next_line: str) -> bool:
+    return (
+        len(line) <= _ROW_MAX
+        and any(ch.isdigit() for ch in line)
+        and not _goes_on(line)
+        and not line.endswith(("-", ","))
+        and not _goes_on(next_line)
+        and _ROW_SHAPE.search(line) is not None
+    )
+
+
+def _label_like(line: str) -> bool:
+    return (
+        len(line) <= _LABEL_MAX
+        and not any(ch.isdigit() for ch in line)
+        and not _goes_on(line)
+        and not line.endswith((".", ",", ";", "。", "，"))
+    )
+
+
+def text_blocks(text: str, page: int | None = None) -> Iterator[Block]:
+    """Paragraphs of extracted text, with lists laid out as rows kept row by row: two or more
+    row-like lines in a row are each a ROW block, and the short line heading them a heading (a
+    price list in a PDF comes out as one paragraph of lines otherwise)."""
+    for part in _BLANK_LINES.split(text):
+        lines = [line.strip() for line in part.splitlines() if line.strip()]
+        rows = [
+            _row_like(line, lines[i + 1] if i + 1 < len(lines) else "")
+            for i, line in enumerate(lines)
+        ]
+        in_run = [
+            rows[i] and ((i > 0 and rows[i - 1]) or (i + 1 < len(rows) and rows[i + 1]))
+            for i in range(len(lines))
+        ]
+        pending: list[str] = []
+        for i, line in enumerate(lines):
+            if in_run[i]:
+                if pending:
+                    yield Block(BlockKind.PARAGRAPH, join_lines(pending), page)
+                    pending = []
+                yield Block(BlockKind.ROW, line, page)
+            elif _label_like(line) and i + 1 < len(lines) and in_run[i + 1]:
+                if pending:
+                    yield Block(BlockKind.PARAGRAPH, join_lines(pending), page)
+                    pending = []
+                yield Block(BlockKind.HEADING, line, page, _LABEL_LEVEL)
+            else:
+                pending.append(line)
+        if pending and (paragraph := join_lines(pending)):
+            yield Block(BlockKind.PARAGRAPH, paragraph, page)
 
 
 def looks_garbled(text: str) -> bool:

@@ -1,0 +1,209 @@
+"""Whether customers get the right fact, and never a wrong one: the answer packs, scored.
+
+Two small businesses, each a folder of documents, a bot profile and questions with the facts a
+right answer contains (examples/demo-shop, examples/aircon-shop: prices in PDF, Word, CSV and
+Markdown tables, policies, hours, contact, follow-ups, questions out of scope, in English,
+Malay and Chinese). Each question is asked as a customer would, through the answering chain, and
+scored:
+
+- right: an answer (not a fallback) that contains an expected fact, from the expected document;
+- wrong shown: an answer without the expected fact, or any answer to a question out of scope;
+- facts shown: the expected fact on screen at all;
+- out-of-scope fallbacks: questions the documents do not answer that got "I don't know".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.common import ROOT
+
+PACKS = {
+    "demo-shop": ROOT / "examples" / "demo-shop",
+    "aircon-shop": ROOT / "examples" / "aircon-shop",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    turns: list[str]
+    expect: list[str]
+    source: str | None
+    answerable: bool
+    language: str
+
+
+@dataclass(slots=True)
+class Outcome:
+    question: Question
+    text: str
+    answered: bool
+    kind: str
+    source: str | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def fact_shown(self) -> bool:
+        shown = _plain(self.text)
+        return any(_plain(fact) in shown for fact in self.question.expect)
+
+    @property
+    def right(self) -> bool:
+        q = self.question
+        return (
+            q.answerable
+            and self.answered
+            and self.fact_shown
+            and (q.source is None or self.source == q.source)
+        )
+
+    @property
+    def wrong(self) -> bool:
+        return self.answered and not self.right
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\s+", "", text).casefold()
+
+
+def questions(bot: str) -> list[Question]:
+    out = []
+    for line in (PACKS[bot] / "questions.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        turns = row.get("turns") or [row["question"]]
+        out.append(
+            Question(turns, row["expect"], row.get("source"), row["answerable"], row["language"])
+        )
+    return out
+
+
+def pack_data(tmp: Path) -> Path:
+    """A data directory with every pack's bot, its documents ingested by the command line."""
+    import yaml
+
+    data = tmp / "data"
+    data.mkdir()
+    bots = {bot: yaml.safe_load((folder / "bot.yaml").read_text()) for bot, folder in PACKS.items()}
+    (data / "config.yaml").write_text(yaml.safe_dump({"bots": bots}))
+    for bot, folder in PACKS.items():
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "chatbot",
+                "--data-dir",
+                str(data),
+                "ingest",
+                "--bot",
+                bot,
+                str(folder / "documents"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+    return data
+
+
+def ask(answerer: Any, question: Question) -> Outcome:
+    from chatbot.answering.chain import Turn
+
+    history: list[Turn] = []
+    answer = None
+    for turn in question.turns:
+        answer = answerer.answer(turn, history)
+        history.append(Turn(turn, answer.text))
+    assert answer is not None
+    source = answer.sources[0].source if answer.sources else None
+    return Outcome(question, answer.text, answer.answered, answer.kind, source, answer.timings_ms)
+
+
+def run(answerer: Any, bot: str) -> list[Outcome]:
+    return [ask(answerer, q) for q in questions(bot)]
+
+
+def _median(values: list[float]) -> str:
+    return f"{statistics.median(values):.0f}" if values else "-"
+
+
+def score_rows(label: str, outcomes: list[Outcome]) -> Iterator[list[str]]:
+    """One row per language and one for all, with the figures the issue's targets are on."""
+    languages = sorted({o.question.language for o in outcomes})
+    for language in [*languages, "all"]:
+        chosen = [o for o in outcomes if language in ("all", o.question.language)]
+        answerable = [o for o in chosen if o.question.answerable]
+        out_of_scope = [o for o in chosen if not o.question.answerable]
+        answered = [o for o in chosen if o.answered]
+        yield [
+            label if language == languages[0] else "",
+            language,
+            f"{sum(o.right for o in answerable)}/{len(answerable)}",
+            f"{sum(o.fact_shown for o in answerable)}/{len(answerable)}",
+            str(sum(o.wrong for o in chosen)),
+            f"{sum(not o.answered for o in out_of_scope)}/{len(out_of_scope)}",
+            _median([len(o.text) for o in answered]),
+            _median([o.timings.get("shown", 0.0) for o in chosen]),
+            _median([o.timings.get("total", 0.0) for o in chosen]),
+            _median([o.timings.get("retrieve", 0.0) for o in chosen]),
+            _median([o.timings["extract"] for o in chosen if "extract" in o.timings]),
+        ]
+
+
+HEADERS = [
+    "answers by",
+    "lang",
+    "right",
+    "facts shown",
+    "wrong shown",
+    "out-of-scope fallbacks",
+    "median chars",
+    "first shown ms",
+    "total ms",
+    "retrieval ms",
+    "extraction ms",
+]
+
+
+def wrong_lines(outcomes: list[Outcome]) -> Iterator[str]:
+    for o in outcomes:
+        if o.wrong:
+            asked = " / ".join(o.question.turns)
+            yield f"  wrong ({o.kind}): {asked!r} -> {o.text[:140]!r}"
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _sentences_of_context(system: str) -> list[str]:
+    context = system[system.find("[1]") :] if "[1]" in system else ""
+    passages = re.split(r"\[\d+\] \([^)]*\) ", context)
+    return [
+        s.strip()
+        for passage in passages
+        for s in re.split(r"(?<=[.!?。！？])\s*|\n", passage)
+        if len(s.strip()) > 3
+    ]
+
+
+def faithful(body: dict[str, Any]) -> str:
+    """A stand-in for a model that answers from its context: the context's sentence sharing
+    most words with the question, as it stands."""
+    system = body["messages"][0]["content"]
+    question = {w.lower() for w in _WORD.findall(body["messages"][-1]["content"])}
+    sentences = _sentences_of_context(system)
+    if not sentences:
+        return "I don't know."
+    return max(sentences, key=lambda s: len(question & {w.lower() for w in _WORD.findall(s)}))
+
+
+def inventive(body: dict[str, Any]) -> str:
+    """A stand-in for a model that gets the figures wrong: the faithful answer, each price and
+    duration off by ten."""
+    return re.sub(r"\d+", lambda m: str(int(m.group(0)) + 10), faithful(body))
