@@ -45,6 +45,20 @@ QUESTION_WORDS = frozenset((
 # fmt: on
 
 
+# Chinese question words: their character pairs, and the pairs they form with the words beside
+# them ("铜管多少钱" gives 管多, 多少, 少钱), are in no passage, so a question's share found in a
+# passage counts them out (knowledge.relevance; the extract). Not used by search ranking.
+_CJK_QUESTION_WORDS = re.compile(
+    r"多少钱|多少|多久|多长时间|多长|什么时候|什么|怎么样|怎么|怎样|如何|哪里|哪儿|哪些|哪个|"
+    r"是不是|是否|有没有|能不能|可不可以|可以吗|吗|呢|请问"
+)
+
+
+def without_question_words(text: str) -> str:
+    """`text` with Chinese question words blanked out (a space between what they joined)."""
+    return _CJK_QUESTION_WORDS.sub(" ", text)
+
+
 def index_terms(text: str, language: str) -> list[str]:
     """The tokens a passage is keyword-indexed under; `language` is its text_language()."""
     tokens = tokenize(text)

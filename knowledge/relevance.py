@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from knowledge.documents import Hit
-from knowledge.keywords import QUESTION_WORDS, tokenize
+from knowledge.keywords import QUESTION_WORDS, tokenize, without_question_words
 from knowledge.language import QueryLanguage, query_language
 from knowledge.malay import malay_roots
 
@@ -32,7 +32,7 @@ def coverage(query: str, text: str) -> float:
     """Share of the query's distinct content tokens found in `text` (0 when it has none)."""
     # Question words (apakah, berapa...) are not what a question is about: a passage never
     # holds them, so counting them made a Malay question need more of its other words found.
-    asked = [t for t in tokenize(query) if t not in QUESTION_WORDS]
+    asked = [t for t in tokenize(without_question_words(query)) if t not in QUESTION_WORDS]
     passage = tokenize(text)
     if query_language(query) is QueryLanguage.OTHER:
         # Malay words by their roots, as the keyword index has them: "dihantar" is covered by

@@ -23,8 +23,10 @@ from dataclasses import dataclass
 
 from chatbot.answering.language import language_group
 from knowledge.documents import Hit
-from knowledge.keywords import query_terms
+from knowledge.keywords import query_terms, without_question_words
 from knowledge.language import QueryLanguage, query_language
+from knowledge.malay import malay_roots
+from knowledge.scripts import CJK_CHAR
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])|\n+")
 # Figures and model names in a question are what its answer must be about: "iPhone 14",
@@ -32,6 +34,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])|\n+")
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)?")
 _SHORT_UNIT = 40  # characters: "Yes." or "Tidak." says too little alone
 _MAX_EXTRACT = 240  # characters of the extract shown, at most
+_OPENING = 200  # characters of a passage's opening, when its heading is what answers
 # How much of the question must be found in a unit, or in what heads it, to answer with it.
 # Chosen on the demo shop and the aircon pack's questions (bench/answer.py): at 0.5, "Do you
 # deliver to Singapore?" was answered with the Penang delivery sentence.
@@ -61,34 +64,47 @@ class _Unit:
     terms: frozenset[str]
 
 
+def _stem(term: str) -> str:
+    """Enough of English inflection to match "returned" with "return", "cases" with "case" and
+    "making" with "make" (Malay comes as roots too, Chinese as character pairs)."""
+    if len(term) <= 3 or not term.isascii() or not term.isalpha():
+        return term
+    if (term.endswith("s") and not term.endswith("ss")) or (term.endswith("y") and len(term) > 5):
+        term = term[:-1]
+    for suffix in ("ing", "ed"):
+        if term.endswith(suffix) and len(term) - len(suffix) >= 3:
+            term = term[: -len(suffix)]
+            break
+    return term[:-1] if term.endswith("e") and len(term) > 3 else term
+
+
 # Words that say what kind of fact is asked for, not what about: weighed half, so that "How
 # much is a charger?" is answered by the charger's row although no row says "much".
 # fmt: off
-_GENERIC = frozenset((
+_GENERIC = frozenset(_stem(word) for word in (
     "much", "many", "price", "cost", "charge", "fee", "rate", "long", "time", "take", "get",
-    "need", "want", "have", "offer", "tell", "know", "please", "harga", "kos", "caj", "lama",
-    "masa", "perlu", "mahu", "hendak", "多少", "价格", "价钱", "费用", "收费", "时间", "需要",
+    "need", "want", "have", "offer", "tell", "know", "please", "go", "come", "make", "give",
+    "use", "find", "like", "shop", "store", "harga", "kos", "caj", "lama", "masa", "perlu",
+    "mahu", "hendak", "pergi", "datang", "buat", "kedai", "价格", "价钱", "费用", "收费", "时间",
+    "需要", "你们", "我们",
 ))
 # fmt: on
 
 
-def _stem(term: str) -> str:
-    """Enough of English inflection to match "returned" with "return" and "cases" with "case"
-    (Malay comes as roots from query_terms, Chinese as character pairs)."""
-    if len(term) <= 4 or not term.isascii():
-        return term
-    if term.endswith("s") and not term.endswith("ss"):
-        term = term[:-1]
-    elif term.endswith("y") and len(term) > 5:  # "delivery" as "deliver"
-        return term[:-1]
-    for suffix in ("ing", "ed"):
-        if term.endswith(suffix) and len(term) - len(suffix) >= 3:
-            return term[: -len(suffix)]
-    return term
+# Negations are stop words for search, but "What does the warranty not cover?" is answered by
+# the sentence that says what it does not.
+_NEGATIONS = re.compile(r"\b(?:not|no|never|except|tidak|bukan|tanpa)\b|不|没有|除了", re.I)
 
 
 def _terms(text: str) -> frozenset[str]:
-    return frozenset(_stem(term) for term in query_terms(text, limit=512))
+    # Malay roots for every text, not only those told Malay: a price list's English row holds
+    # "(kontrak penyelenggaraan pejabat)" for Malay customers.
+    words = query_terms(without_question_words(text), limit=512)
+    roots = malay_roots([w for w in words if w.isalpha()])
+    negations = {f"¬{m.group(0).lower()}" for m in _NEGATIONS.finditer(text)}
+    if negations:
+        negations = {"¬"}  # one for all negation words: "not" asked, "never" stated
+    return frozenset({_stem(term) for term in (*words, *roots)} | negations)
 
 
 class _Weights:
@@ -107,7 +123,10 @@ class _Weights:
     def __call__(self, terms: frozenset[str]) -> float:
         total = 0.0
         for term in terms:
-            idf = 1.0 + math.log((self.count + 1) / (self.df.get(term, 0) + 1))
+            found = self.df.get(term, 0)
+            if not found and CJK_CHAR.search(term):
+                continue  # a pair across two Chinese words ("天营" of "星期天营业"): noise
+            idf = 1.0 + math.log((self.count + 1) / (found + 1))
             total += idf * (0.5 if term in _GENERIC else 1.0)
         return total
 
@@ -124,7 +143,7 @@ def _units(hits: Sequence[Hit]) -> list[_Unit]:
         first, _, rest = text.partition("\n")
         if rest and first.rstrip().endswith(("?", "？")):  # an FAQ entry: its question heads it
             head, text = f"{head}\n{first}", rest
-        heads = _terms(head)
+        heads = _terms(f"{hit.title}\n{head}")  # the title says what all of it is about
         pieces = [p.strip() for p in _SENTENCE.split(text) if p and p.strip()]
         for position, piece in enumerate(pieces):
             units.append(_Unit(piece, hit, rank, position, heads, _terms(piece)))
@@ -146,6 +165,13 @@ def _rank(unit: _Unit, asked: frozenset[str], weight: _Weights) -> float:
     """How much of the question the unit states itself, beyond what heads it: of two rows under
     "Battery replacement", the one that says "iPhone"."""
     return weight(asked & unit.terms) / max(weight(asked), 1.0)
+
+
+def _joined(first: str, second: str) -> str:
+    if not first:
+        return second
+    # Chinese sentences follow one another without a space.
+    return f"{first}{second}" if first.endswith(("。", "！", "？")) else f"{first} {second}"
 
 
 # The question's closeness to each unit, by meaning (the embedding model's cosine).
@@ -194,17 +220,34 @@ def extract(
     # A follow-up is judged by what it asks itself ("and on Saturday?": Saturday), the earlier
     # question only ranking; one that asks nothing of its own by both.
     confidence = _score(best, asked if asked or figures else earlier, figures, weight)
+    # What the rest of its passage says counts for half: "Adakah kedai buka pada hari Ahad?"
+    # is answered by "Kami tutup pada hari Ahad", under the entry that says "Kami buka".
+    passage = frozenset().union(*(u.terms for u in units if u.hit.chunk_id == best.hit.chunk_id))
+    around = _score(
+        _Unit(best.text, best.hit, best.rank, best.position, best.heads, passage),
+        asked if asked or figures else earlier,
+        figures,
+        weight,
+    )
+    confidence = max(confidence, (confidence + around) / 2)
     near = meaning[index[id(best)]]
     confident = confidence >= MIN_CONFIDENCE or (
         confidence >= MIN_CONFIDENCE_CLOSE and near >= MIN_CLOSENESS
     )
     text = best.text
-    if len(text) < _SHORT_UNIT and not _figures(text):  # "Tidak." says too little alone
-        following = [
-            u for u in units if u.hit.chunk_id == best.hit.chunk_id and u.position > best.position
-        ]
+    siblings = [u for u in units if u.hit.chunk_id == best.hit.chunk_id]
+    if not weight(asked & best.terms) and not figures & _figures(best.text):
+        # Only what heads it matches ("Making a claim" for "How do I make a warranty claim?"):
+        # the passage under that heading is the answer, from its start.
+        text = ""
+        for unit in siblings:
+            if text and len(text) + len(unit.text) > _OPENING:
+                break
+            text = _joined(text, unit.text)
+    elif len(text) < _SHORT_UNIT and not _figures(text):  # "Tidak." says too little alone
+        following = [u for u in siblings if u.position > best.position]
         if following and len(text) + len(following[0].text) < _MAX_EXTRACT:
-            text = f"{text} {following[0].text}"
+            text = _joined(text, following[0].text)
     if len(text) > _MAX_EXTRACT:
         cut = text[:_MAX_EXTRACT]
         end = max(cut.rfind(", "), cut.rfind("，"), cut.rfind(" "))
