@@ -39,6 +39,7 @@ class ConversationLog:
                     answer=mask(answer.text, spare),
                     answered=answer.answered,
                     fallback=answer.fallback,
+                    kind=answer.kind,
                     guard_reason=mask(answer.guard_reason, spare),
                     language=answer.language,
                     sources=json.dumps([s.as_json() for s in answer.sources], ensure_ascii=False),
@@ -109,6 +110,7 @@ class ConversationLog:
             answers.c.conversation_id,
             answers.c.question,
             answers.c.answered,
+            answers.c.kind,
             answers.c.fallback,
             answers.c.sources,
             answers.c.rating,
@@ -122,16 +124,18 @@ class ConversationLog:
         return [{**row, "sources": _json(row)} for row in rows]
 
     def gaps(self, bot: str, limit: int = 1000) -> list[dict[str, Any]]:
-        """The latest questions the bot could not answer or customers rated down."""
+        """The latest questions the bot could not answer, with their conversations. (Answers
+        customers rated down are in the review's "rated down" filter: they were answered.)"""
         query = (
             select(
                 answers.c.question,
                 answers.c.answered,
                 answers.c.rating,
                 answers.c.created_at,
+                answers.c.conversation_id,
             )
             .where(answers.c.bot == bot)
-            .where((answers.c.answered.is_(False)) | (answers.c.rating == -1))
+            .where(answers.c.answered.is_(False))
             .order_by(answers.c.id.desc())
             .limit(limit)
         )
@@ -141,7 +145,13 @@ class ConversationLog:
     def since(self, bot: str, since: float) -> list[dict[str, Any]]:
         """Every answer of a bot since a time (question, answered, rating, created_at)."""
         query = (
-            select(answers.c.question, answers.c.answered, answers.c.rating, answers.c.created_at)
+            select(
+                answers.c.question,
+                answers.c.answered,
+                answers.c.kind,
+                answers.c.rating,
+                answers.c.created_at,
+            )
             .where(answers.c.bot == bot, answers.c.created_at >= since)
             .order_by(answers.c.id)
         )

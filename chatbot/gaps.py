@@ -1,5 +1,5 @@
-"""What the bot could not answer, or answered in a way customers rated down, grouped when
-customers asked the same thing, most asked first: where staff should write an answer."""
+"""What the bot could not answer, grouped when customers asked the same thing, most asked
+first, each with the conversations it came from: where staff should write an answer."""
 
 from __future__ import annotations
 
@@ -20,10 +20,9 @@ SAME_THING = 0.88
 class Gap:
     question: str  # the most recent wording
     asked: int = 0
-    unanswered: int = 0
-    rated_down: int = 0
     last_asked: float = 0.0
     wordings: list[str] = field(default_factory=list)
+    conversations: list[str] = field(default_factory=list)  # newest first
 
 
 def normalise(question: str) -> str:
@@ -35,7 +34,7 @@ def group_gaps(
     rows: Sequence[dict[str, Any]],
     embed: Callable[[list[str]], list[list[float]]],
 ) -> list[Gap]:
-    """`rows`: newest first, with question, answered, rating, created_at."""
+    """`rows`: newest first, with question, created_at and conversation_id."""
     groups: list[Gap] = []
     by_text: dict[str, Gap] = {}
     vectors: list[list[float]] = []
@@ -62,10 +61,11 @@ def group_gaps(
                 vectors.append(vector)
             by_text[key] = gap
         gap.asked += 1
-        gap.unanswered += not row["answered"]
-        gap.rated_down += row["rating"] == -1
         if row["question"] not in gap.wordings:
             gap.wordings.append(row["question"])
+        conversation = row.get("conversation_id")
+        if conversation and conversation not in gap.conversations:
+            gap.conversations.append(conversation)
     groups.sort(key=lambda g: (g.asked, g.last_asked), reverse=True)
     return groups
 

@@ -138,6 +138,6 @@ def title_of(loaded: LoadedDocument, source: str) -> str:
 def _looks_like_file_name(title: str) -> bool:
     # Word and PDF writers often store the file name as the title ("Microsoft Word - a.docx").
     lowered = title.strip().lower()
-    return lowered.endswith((".doc", ".docx", ".pdf", ".txt")) or lowered.startswith(
-        "microsoft word"
-    )
+    return lowered.endswith(
+        (".doc", ".docx", ".pdf", ".txt", ".htm", ".html")
+    ) or lowered.startswith("microsoft word")

@@ -132,7 +132,7 @@ def split_blocks(
         if block.kind in (BlockKind.TABLE, BlockKind.ROW):
             flush()
             rows = table_rows(block.text) if block.kind is BlockKind.TABLE else [block.text]
-            for row in rows:
+            for row in _rows_or_runs(rows, budget):
                 for piece in _pieces(row, budget) if estimate_tokens(row) > budget else [row]:
                     emit(piece, block.page, row=True)
             continue
@@ -149,6 +149,30 @@ def split_blocks(
         parts_size += size
     flush()
     return chunks
+
+
+def _rows_or_runs(rows: list[str], budget: int) -> Iterator[str]:
+    """Each row with two cells or more on its own; runs of one-cell rows (a layout table's
+    names, a list's labels) packed together: a passage of one name alone is found by any
+    question, its few words matching by chance (a 10-K's "Harry C. Hagerty" outranked a whole
+    page for "My First Heading")."""
+    run: list[str] = []
+    size = 0
+    for row in rows:
+        if " · " in row:
+            if run:
+                yield "\n".join(run)
+                run, size = [], 0
+            yield row
+            continue
+        tokens = estimate_tokens(row)
+        if run and size + tokens > budget:
+            yield "\n".join(run)
+            run, size = [], 0
+        run.append(row)
+        size += tokens
+    if run:
+        yield "\n".join(run)
 
 
 def _with_title(title: str | None, path: str) -> str:

@@ -51,7 +51,9 @@ def test_an_answer_streams_from_ollama_with_its_sources(ask, stub: OllamaStub) -
     assert answer["prompt"] == "answer@1"
     price_list = [s for s in answer["sources"] if s["source"] == "price-list.pdf"]
     assert price_list and price_list[0]["page"] == 1 and "RM150" in price_list[0]["text"]
-    assert set(answer["timings_ms"]) == {"retrieve", "first_token", "total"}
+    assert set(answer["timings_ms"]) == {"retrieve", "first_token", "shown", "total"}
+    assert answer["kind"] == "model"
+    assert price_list[0]["title"] == "Gadget Care Penang price list"
     sent = stub.state.chats[-1]
     system = sent["messages"][0]
     assert system["role"] == "system" and "ONLY the numbered passages" in system["content"]
@@ -76,15 +78,26 @@ def test_a_malay_question_worded_unlike_the_document_is_answered_in_malay(
     assert first["source"] == "policies.docx" and "RM12" in first["text"]
 
 
-def test_an_invented_price_is_replaced_by_the_source_passage(ask, stub: OllamaStub) -> None:
-    stub.state.reply = "A new iPhone battery is only RM99 this week!"
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "A new iPhone battery is only RM99 this week!",
+        # RM350 is in the price list, but it is a screen's price (seen streaming on screen).
+        "Battery replacement for iPhone 14 is available for RM350.",
+    ],
+)
+def test_an_invented_or_misattached_price_gives_way_to_the_row_that_answers(
+    ask, stub: OllamaStub, reply: str
+) -> None:
+    stub.state.reply = reply
     answer = ask(PRICE_QUESTION, ollama_env(stub.url))
-    assert answer["answered"] is False
-    assert answer["fallback"] == "guard"
-    assert "RM99" not in answer["answer"]
-    quoted = answer["sources"][0]
-    assert answer["answer"].startswith(f"Here is what our {quoted['source']} says:")
-    assert quoted["text"][:100] in answer["answer"]
+    assert answer["answered"] is True and answer["kind"] == "extract"
+    assert answer["fallback"] is None
+    assert answer["answer"] == (
+        "From our Gadget Care Penang price list · Battery replacement / Tukar bateri:\n"
+        "iPhone battery: RM150, done in 45 minutes."
+    )
+    assert answer["sources"][0]["source"] == "price-list.pdf"
 
 
 def test_a_reasoning_models_thinking_is_never_shown(ask, stub: OllamaStub) -> None:
@@ -98,12 +111,13 @@ def test_a_malay_question_never_gets_an_english_answer(ask, stub: OllamaStub) ->
     question = "Berapa lama tempoh waranti untuk pembaikan?"
     stub.state.reply = "Every repair has a 90-day warranty."
     english = ask(question, ollama_env(stub.url))
-    assert english["answered"] is False and english["fallback"] == "guard"
-    assert english["answer"].startswith("Ini kata faq.csv kami:")
+    assert english["kind"] == "extract"  # the guard withheld it; the Malay FAQ entry answers
+    assert english["answer"].startswith("Menurut FAQ kami:")
     assert "90 hari" in english["answer"]
     stub.state.reply = "Setiap pembaikan mempunyai waranti 90 hari untuk alat ganti dan kerja."
     malay = ask(question, ollama_env(stub.url))
     assert malay["answered"] is True and malay["answer"] == stub.state.reply
+    assert malay["kind"] == "model"
 
 
 @pytest.mark.parametrize(
@@ -211,26 +225,33 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_an_unreachable_ollama_tells_the_customer_the_assistant_is_offline(
-    ask, demo_shop: Path
-) -> None:
+def test_an_unreachable_ollama_still_answers_from_the_documents(ask, demo_shop: Path) -> None:
     answer = ask(PRICE_QUESTION, ollama_env(f"http://127.0.0.1:{_closed_port()}"))
-    assert answer["answered"] is False
-    assert answer["fallback"] == "model_error"
-    assert answer["answer"].startswith("Sorry, the assistant is offline right now.")
-    assert answer["sources"][0]["text"][:80] in answer["answer"]  # still useful: a quote
+    assert answer["kind"] == "extract" and answer["answered"] is True
+    assert "iPhone battery: RM150" in answer["answer"]
     log = (demo_shop / "logs" / "chatbot.log").read_text()
     assert "is not reachable" in log
 
 
-def test_ollama_dying_mid_answer_is_an_offline_message_not_half_an_answer(
+def test_an_unreachable_ollama_and_no_sentence_that_answers_say_the_assistant_is_offline(
+    ask,
+) -> None:
+    # Found (the Malay delivery passage), but no sentence of it answers confidently.
+    answer = ask("Bila bateri saya sampai?", ollama_env(f"http://127.0.0.1:{_closed_port()}"))
+    assert answer["answered"] is False
+    assert answer["fallback"] in ("model_error", "no_match")
+    assert answer["answer"].startswith(("Maaf, pembantu tidak dapat dihubungi", "Maaf, saya"))
+    assert "04-261 8833" in answer["answer"]
+
+
+def test_ollama_dying_mid_answer_gives_the_extract_not_half_an_answer(
     ask, stub: OllamaStub
 ) -> None:
     stub.state.reply = "An iPhone battery replacement costs RM150. It is done in 45 minutes."
     stub.state.die_after_chunks = 3
     answer = ask(PRICE_QUESTION, ollama_env(stub.url))
-    assert answer["fallback"] == "model_error"
-    assert answer["answer"].startswith("Sorry, the assistant is offline right now.")
+    assert answer["kind"] == "extract"
+    assert answer["answer"].endswith("iPhone battery: RM150, done in 45 minutes.")
 
 
 def test_auto_prefers_ollama_and_says_why(run_cli, demo_shop: Path, stub: OllamaStub) -> None:
@@ -253,6 +274,8 @@ def test_auto_falls_back_to_the_embedded_model_when_ollama_lacks_it(
         "ask", "--bot", "demo-shop", "--json", PRICE_QUESTION, data_dir=demo_shop, env=env
     )
     assert result.code == 0, result.err
-    assert json.loads(result.out)["model"].startswith("llamacpp:SmolLM2-135M-Instruct")
+    # The embedded model is too small to write answers: the price list's row answers.
+    assert json.loads(result.out)["kind"] == "extract"
     log = (demo_shop / "logs" / "chatbot.log").read_text()
     assert "auto: Ollama not used (the model qwen2.5:3b is not pulled" in log
+    assert "using the embedded model" in log

@@ -87,7 +87,8 @@ def test_embed_code_gives_both_snippets_and_says_when_no_site_is_allowed(
 
 
 def test_deleting_a_bot_of_the_settings_file_is_refused_before_anything_is_removed(
-    run_cli, tmp_path: Path  # type: ignore[no-untyped-def]
+    run_cli,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     import yaml
 

@@ -51,12 +51,15 @@ def test_an_answer_streams_as_events_ending_with_its_sources(server: Server) -> 
     assert names[0] == "start" and names[-1] == "done"
     assert len(names) >= 3  # text arrived before the end
     done = events[-1][1]
-    assert done["answer"].strip()
-    # The model samples: the answer is generated or, when the guard withheld it, quoted.
-    assert done["answered"] is True or done["fallback"] == "guard"
-    shop_documents = {"faq.csv", "price-list.pdf", "policies.docx"}
-    assert done["sources"] and {s["source"] for s in done["sources"]} <= shop_documents
-    assert any("screen" in s["text"].lower() for s in done["sources"])
+    # The price list's row for the iPhone 14, under its title and heading.
+    assert done["answered"] is True and done["kind"] == "extract"
+    assert done["answer"] == (
+        "From our Gadget Care Penang price list · Screen replacement / Tukar skrin:\n"
+        "iPhone 14 and iPhone 15: RM480"
+    )
+    assert [(s["source"], s["title"]) for s in done["sources"]] == [
+        ("price-list.pdf", "Gadget Care Penang price list")
+    ]
     assert done["conversation_id"] == events[0][1]["conversation_id"]
 
 
@@ -286,7 +289,7 @@ def test_each_bot_answers_with_its_own_model_and_answer_mode(
         assert events[-1][1]["answer"] == ollama_stub.state.reply
         set_bot("kiosk", "answer_mode=extract")  # quotes its documents, asks no model
         _, events = chat(server, question, bot="kiosk", visitor="198.51.100.91")
-        assert events[-1][1]["answer"].startswith("Here is what our faq.csv says")
+        assert events[-1][1]["answer"].startswith("From our FAQ:")
     finally:
         set_bot("kiosk", "model=", "answer_mode=default")
 
@@ -310,7 +313,7 @@ def test_malformed_requests_get_a_json_refusal_and_the_server_keeps_serving(
     """Review #15: each of these was a plain-text 500, or a stream ending in an error."""
     headers = {"Content-Type": "application/json", "X-Forwarded-For": "203.0.113.77"}
     conversation = start_conversation(server, bot="shop", headers=headers)
-    nested = "{\"message\": " + "[" * 5000 + "]" * 5000 + "}"  # past json's recursion limit
+    nested = '{"message": ' + "[" * 5000 + "]" * 5000 + "}"  # past json's recursion limit
     surrogate = '{"message": "Is it open \\ud800?", "conversation_id": "' + conversation + '"}'
     for body in (nested, surrogate):
         response = httpx.post(f"{server.url}/api/bots/shop/chat", content=body, headers=headers)
@@ -323,3 +326,39 @@ def test_malformed_requests_get_a_json_refusal_and_the_server_keeps_serving(
     )
     assert too_big.status_code == 404 and too_big.json()["error"] == "bad_request"
     assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+
+def test_an_answer_the_guard_withholds_never_reaches_the_screen(
+    server: Server, set_bot, ollama_stub: Any
+) -> None:  # type: ignore[no-untyped-def]
+    # Seen on screen for a second before the guard took it back: RM350 is a screen's price.
+    ollama_stub.state.reply = "Battery replacement for iPhone 14 is available for RM350. Come in!"
+    set_bot("shop", "model=qwen2.5:3b")
+    try:
+        _, events = chat(
+            server,
+            "How much does an iPhone battery replacement cost?",
+            bot="shop",
+            visitor="198.51.100.97",
+        )
+        names = [name for name, _ in events]
+        assert names[0] == "start" and names[-1] == "done" and "replace" not in names
+        shown = "".join(data["text"] for name, data in events if name == "delta")
+        assert "RM350" not in shown
+        done = events[-1][1]
+        assert done["kind"] == "extract" and done["answered"] is True
+        assert "iPhone battery: RM150" in done["answer"] and "RM350" not in done["answer"]
+        assert done["sources"][0]["title"] == "Gadget Care Penang price list"
+        # An answer that passes is shown once the guard has passed all of it, in one piece.
+        ollama_stub.state.reply = "An iPhone battery replacement costs RM150. It takes 45 minutes."
+        _, events = chat(
+            server,
+            "How much does an iPhone battery replacement cost?",
+            bot="shop",
+            visitor="198.51.100.98",
+        )
+        deltas = [data["text"] for name, data in events if name == "delta"]
+        assert deltas == [ollama_stub.state.reply]
+        assert events[-1][1]["kind"] == "model"
+    finally:
+        set_bot("shop", "model=")

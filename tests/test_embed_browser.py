@@ -196,6 +196,73 @@ def test_on_a_phone_the_launcher_opens_the_whole_chat_full_screen(
     context.close()
 
 
+def _uncovered(page: Any, parts: tuple[str, ...]) -> dict[str, bool]:
+    """Whether each part of the chat in the launcher's frame can be seen and clicked where it
+    is: the element itself is at its centre (not clipped by a scrolled box, not outside the
+    frame or the window)."""
+    frame = next(f for f in page.frames if "/embed/shop" in f.url)
+    box = page.locator("[data-chatbot] iframe").bounding_box()
+    assert box is not None
+    found = {}
+    for part in parts:
+        inner = frame.locator(part).first.bounding_box()  # in the page's coordinates
+        assert inner is not None, part
+        x, y = inner["x"] + inner["width"] / 2, inner["y"] + inner["height"] / 2
+        inside = (
+            box["x"] <= x <= box["x"] + box["width"] and box["y"] <= y <= box["y"] + box["height"]
+        )
+        window = page.viewport_size
+        inside = inside and 0 <= x <= window["width"] and 0 <= y <= window["height"]
+        hit = frame.evaluate(
+            """([selector, x, y]) => {
+                const el = document.querySelector(selector);
+                const at = document.elementFromPoint(x, y);
+                return !!at && (at === el || el.contains(at));
+            }""",
+            [part, x - box["x"], y - box["y"]],
+        )
+        found[part] = inside and hit
+    return found
+
+
+@pytest.mark.parametrize(
+    ("device", "viewport", "mobile"),
+    [
+        ("laptop", {"width": 1280, "height": 720}, False),
+        ("phone", {"width": 360, "height": 640}, True),
+    ],
+)
+def test_the_launchers_panel_shows_the_whole_privacy_notice_choice_and_the_message_box(
+    browser: Any,
+    sites: tuple[HostSite, HostSite],
+    device: str,
+    viewport: dict[str, int],
+    mobile: bool,
+) -> None:
+    # Seen on a laptop: the panel opened at its smallest height and cut off the notice's second
+    # choice and the message box.
+    shop, _ = sites
+    context = browser.new_context(viewport=viewport, is_mobile=mobile)
+    page = context.new_page()
+    page.goto(shop.url("/"))
+    page.locator("[data-chatbot] .bubble").click()
+    chat = page.frame_locator("[data-chatbot] iframe")
+    chat.locator("#agree").wait_for()
+    parts = ("#agree", "#agree-no-keep", "#message", "#send", "#title")
+    page.wait_for_function(
+        "() => document.querySelector('[data-chatbot]').shadowRoot.querySelector('iframe')"
+        ".getBoundingClientRect().height > 0"
+    )
+    assert _uncovered(page, parts) == dict.fromkeys(parts, True)
+    page.screenshot(path=ARTIFACTS / f"launcher-notice-{device}.png")
+    chat.get_by_role("button", name="Agree and chat").click()
+    chat.locator("#message").fill(QUESTION)
+    chat.locator("#send").click()
+    chat.locator(".msg.bot .sources").wait_for(timeout=90_000)
+    assert _uncovered(page, ("#message", "#send")) == {"#message": True, "#send": True}
+    context.close()
+
+
 def test_nothing_the_visitor_types_leaves_the_page_before_they_agree_and_they_can_erase_it(
     browser: Any, sites: tuple[HostSite, HostSite], chat_server: Server
 ) -> None:

@@ -155,7 +155,7 @@ def test_search_reads_one_query_per_line_from_stdin_as_json(corpus_kb, run_cli) 
         "新冠病毒",
     ]
     hit = lines[0]["hits"][0]
-    assert set(hit) == {"source", "path", "page", "section", "text", "score"}
+    assert set(hit) == {"source", "path", "page", "section", "text", "title", "score"}
     assert hit["source"] == "covid-faq-213-pairs.csv"
     # An FAQ pair is kept whole: the question and its answer in one passage.
     assert hit["text"].startswith("What is a novel coronavirus?\nA novel coronavirus is")

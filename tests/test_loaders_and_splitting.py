@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.documents import Block, BlockKind
+from knowledge.documents import Block, BlockKind, title_of
 from knowledge.errors import RejectedFile
 from knowledge.keywords import index_terms, query_terms, tokenize
 from knowledge.language import text_language
@@ -38,18 +38,79 @@ def test_word_headings_become_the_section_of_the_passages_below_them() -> None:
     assert max(c.page or 0 for c in chunks) > 40  # Word's page breaks give page numbers
 
 
-def test_a_short_table_stays_whole_and_a_long_one_repeats_its_header() -> None:
+def test_a_table_is_split_row_by_row_each_row_with_its_headers_and_the_title() -> None:
     table = "Model | Price\n" + "\n".join(f"Phone {i} | RM{i}00" for i in range(200))
     blocks = [
         Block(BlockKind.HEADING, "Prices", level=1),
-        Block(BlockKind.TABLE, "Model | Price\nA | RM1\nB | RM2"),
+        Block(BlockKind.TABLE, "Service | HP | Price\nChemical wash | 1.0 – 1.5 | RM150"),
         Block(BlockKind.TABLE, table),
     ]
-    chunks = split_blocks(blocks, SplitSettings(target_tokens=100, max_tokens=120))
-    assert chunks[0].text == "Model | Price\nA | RM1\nB | RM2"
-    assert len(chunks) > 3
-    assert all(c.text.startswith("Model | Price\n") and c.section == "Prices" for c in chunks)
+    chunks = split_blocks(blocks, SplitSettings(target_tokens=100, max_tokens=120), "List 2026")
+    assert chunks[0].text == "Chemical wash · HP: 1.0 – 1.5 · Price: RM150"
+    assert chunks[0].section == "List 2026 > Prices"
+    assert [c.text for c in chunks[1:4]] == [f"Phone {i} · Price: RM{i}00" for i in range(3)]
+    assert len(chunks) == 201
     assert all(estimate_tokens(c.indexed_text()) <= 120 for c in chunks)
+
+
+@pytest.mark.parametrize(
+    ("name", "title", "row", "section"),
+    [
+        (
+            "demo-shop/documents/price-list.pdf",
+            "Gadget Care Penang price list",
+            "iPhone battery: RM150, done in 45 minutes.",
+            "Gadget Care Penang price list > Battery replacement / Tukar bateri",
+        ),
+        (
+            "aircon-shop/documents/warranty.docx",
+            "Sejuk Aircon Services: warranty terms",
+            "York · Compressor: 3 years · Parts: 1 year · Workmanship: 6 months",
+            "Sejuk Aircon Services: warranty terms > Warranty by brand",
+        ),
+        (
+            "aircon-shop/documents/services.md",
+            "Sejuk Aircon commercial services and Chinese price list",
+            "Ducted system service · Price: RM400 · Notes: per system",
+            "Sejuk Aircon commercial services and Chinese price list > Commercial services",
+        ),
+    ],
+)
+def test_a_price_list_in_a_pdf_word_or_markdown_answers_row_by_row(
+    name: str, title: str, row: str, section: str
+) -> None:
+    path = Path(__file__).parents[1] / "examples" / name
+    loaded = load_bytes(kind_of(path), path.read_bytes(), 100)
+    assert title_of(loaded, path.name) == title
+    chunks = split_blocks(loaded.blocks, title=title)
+    assert len(chunks) > 4  # a one-page price list is never one passage
+    found = [c for c in chunks if c.text == row]
+    assert found and found[0].section == section
+
+
+def test_a_csv_price_table_is_one_passage_per_row_and_a_file_name_becomes_a_title() -> None:
+    from knowledge.loaders.csvfaq import load_csv
+
+    loaded = load_csv(b"Item,Price,Unit\nCopper piping,RM25,per foot\nGas top-up,RM120,per unit\n")
+    title = title_of(loaded, "uploads/price_list-2026.csv")
+    assert title == "Price list 2026"
+    chunks = split_blocks(loaded.blocks, title=title)
+    assert [(c.section, c.text) for c in chunks] == [
+        ("Price list 2026", "Copper piping · Price: RM25 · Unit: per foot"),
+        ("Price list 2026", "Gas top-up · Price: RM120 · Unit: per unit"),
+    ]
+    assert title_of(loaded, "faq.csv") == "FAQ"
+
+
+def test_prose_with_figures_on_wrapped_lines_stays_one_paragraph() -> None:
+    from knowledge.loaders.textblocks import text_blocks
+
+    text = (
+        "We deliver accessories anywhere on Penang Island for RM8, free for orders above\n"
+        "RM100. Mainland (Seberang Perai) delivery costs RM12. Orders placed before 3pm\n"
+        "arrive the same day."
+    )
+    assert [b.kind for b in text_blocks(text)] == [BlockKind.PARAGRAPH]
 
 
 def test_pdf_passages_keep_their_page_numbers() -> None:

@@ -64,16 +64,6 @@ def _ms(since: float) -> float:
     return (time.perf_counter() - since) * 1000
 
 
-def _where(hit: Hit) -> str:
-    """The document's title, with the heading the passage stands under when that says more
-    ("Gadget Care Penang price list · Battery replacement")."""
-    title = hit.title or hit.source
-    heading = hit.section.rsplit(" > ", 1)[-1].strip() if hit.section else ""
-    if heading and heading.casefold() not in title.casefold():
-        return f"{title} · {heading}"
-    return title
-
-
 def _model_line(text: str, question: str) -> str:
     """The first line of a short completion about `question` (a rewrite, a translation), or ""
     when there is none or it runs on far longer than the question (a small model rambling)."""
@@ -135,7 +125,7 @@ class Answerer:
         started = time.perf_counter()
         patience = _Patience(stop, started + self.settings.max_generation_s)
         question = question.strip()
-        answer = Answer(question=question, language=self._language_for(question))
+        answer = Answer(question=question, language=self.language_for(question))
         messages = self.prompts.messages
         if not question:
             yield from self._finish(
@@ -413,12 +403,13 @@ class Answerer:
             return
         answer.answered = True
         answer.kind = "extract"
-        answer.sources = [Source.of(found.hit)]
-        intro = self.prompts.messages.get(answer.language, "quote", source=_where(found.hit))
+        answer.sources = [source := Source.of(found.hit)]
+        intro = self.prompts.messages.get(answer.language, "quote", source=source.place())
         yield from self._finish(answer, f"{intro}\n{found.text}", None, started, shown)
 
-    def _language_for(self, question: str) -> str:
-        """The customer's language, if the bot answers in it; else the bot's first language."""
+    def language_for(self, question: str) -> str:
+        """The language the answer to `question` is in: the customer's, if the bot answers in
+        it, else the bot's first language. The page's own words follow it (chat API)."""
         language = detect_language(question)
         allowed = self.profile.languages
         return language if not allowed or language in allowed else allowed[0]

@@ -69,7 +69,11 @@ def _stem(term: str) -> str:
     "making" with "make" (Malay comes as roots too, Chinese as character pairs)."""
     if len(term) <= 3 or not term.isascii() or not term.isalpha():
         return term
-    if (term.endswith("s") and not term.endswith("ss")) or (term.endswith("y") and len(term) > 5):
+    if term.endswith("ies") and len(term) > 5:
+        term = term[:-3] + "y"
+    elif term.endswith("s") and not term.endswith("ss"):
+        term = term[:-1]
+    if term.endswith("y") and len(term) > 5:  # "delivery" as "deliver", "Sundays" as "Sunday"
         term = term[:-1]
     for suffix in ("ing", "ed"):
         if term.endswith(suffix) and len(term) - len(suffix) >= 3:
@@ -231,8 +235,12 @@ def extract(
     )
     confidence = max(confidence, (confidence + around) / 2)
     near = meaning[index[id(best)]]
-    confident = confidence >= MIN_CONFIDENCE or (
-        confidence >= MIN_CONFIDENCE_CLOSE and near >= MIN_CLOSENESS
+    specific = frozenset(t for t in (asked or earlier) if t not in _GENERIC)
+    # A generic word alone ("kedai" of "Di manakah kedai anda?") says nothing of what is asked.
+    names_it = bool(specific & (best.terms | best.heads)) or bool(figures & _figures(best.text))
+    confident = names_it and (
+        confidence >= MIN_CONFIDENCE
+        or (confidence >= MIN_CONFIDENCE_CLOSE and near >= MIN_CLOSENESS)
     )
     text = best.text
     siblings = [u for u in units if u.hit.chunk_id == best.hit.chunk_id]

@@ -12,11 +12,11 @@ passed (chatbot.answering.chain).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from chatbot.answering.language import detect_language, language_group
-from knowledge.keywords import tokenize
+from knowledge.keywords import STOPWORDS, tokenize
 from knowledge.language import QueryLanguage, query_language, script_counts
 from knowledge.scripts import CJK_CHAR
 
@@ -103,13 +103,32 @@ class _Segment:
     head_words: set[str]  # the first clause's words and the section's
     language: QueryLanguage
     passage: int  # its passage's rank in the search
+    latin: set[str]  # its Latin-script words as written (names read alike in every language)
 
-    def scores(self, about: set[str]) -> Iterator[tuple[set[str], float]]:
-        """Each clause's figures, with how well the clause (and what heads it) names `about`."""
-        head = len(self.head_words & about)
-        yield self.head[0], float(head)
-        for numbers, words in self.clauses:
-            yield numbers, len(words & about) + head
+    @property
+    def words(self) -> set[str]:
+        return self.head_words.union(*(words for _, words in self.clauses))
+
+    def names(self, about: set[str]) -> int:
+        """How many of `about`'s words the whole sentence or row, with its section, holds."""
+        return len(self.words & about)
+
+    def states_of(self, digits: str, about: set[str]) -> bool:
+        """Whether, within this row, `digits` is the figure of the cell (clause) that names
+        `about` best: the row's own figure (in its label) always is; a cell's must name it at
+        least as well as any other cell holding a figure."""
+        if digits in self.head[0]:
+            return True
+        ours = max((len(w & about) for n, w in self.clauses if digits in n), default=-1)
+        rival = max((len(w & about) for n, w in self.clauses if n and digits not in n), default=0)
+        return ours >= rival
+
+
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
+
+
+def _words_as_written(text: str) -> set[str]:
+    return {w.lower() for w in _LATIN_WORD.findall(text)} - _GENERIC - STOPWORDS
 
 
 def _segment(text: str, section_words: set[str], passage: int) -> _Segment:
@@ -125,6 +144,7 @@ def _segment(text: str, section_words: set[str], passage: int) -> _Segment:
         clauses[0][1] | section_words,
         query_language(text),
         passage,
+        _words_as_written(text),
     )
 
 
@@ -163,24 +183,22 @@ class SourceFacts:
         of "Copper piping · Price: RM25" is not the maintenance contract's."""
         about = _subject_words(sentence) | self.question_subject
         language = query_language(sentence)
-        ours = best = 0.0
-        same_language = False
-        for segment in self.segments:
-            if segment.language is not language:
-                continue
-            for numbers, score in segment.scores(about):
-                if not numbers:
-                    continue
-                best = max(best, score)
-                if digits in numbers:
-                    same_language = True
-                    ours = max(ours, score)
-        if same_language:
-            return ours > 0 and ours >= best
-        # Across languages words cannot be compared: the figure must be in the passage search
-        # ranked first for the question (a Malay answer's RM25 from the piping row, ranked
-        # below the maintenance contract's, is withheld).
-        return any(s.passage == 0 and digits in s.numbers for s in self.segments)
+        same = [seg for seg in self.segments if seg.language is language and seg.numbers]
+        holding = [seg for seg in same if digits in seg.numbers]
+        if holding:
+            # The rows and sentences naming the thing best, of all that hold a figure: this
+            # figure must be in one of them, in its cell for that thing.
+            best = max(seg.names(about) for seg in same)
+            return best > 0 and any(
+                seg.names(about) == best and seg.states_of(digits, about) for seg in holding
+            )
+        # Across languages words cannot be compared, only what both write alike (names, model
+        # numbers: "23 Lebuh Chulia"); or the figure is in the passage search ranked first.
+        written = _words_as_written(sentence) | _words_as_written(self.question_lowered)
+        return any(
+            digits in seg.numbers and (seg.passage == 0 or seg.latin & written)
+            for seg in self.segments
+        )
 
     def unsupported_name(self, sentence: str) -> str | None:
         """A capitalised name inside `sentence` that neither the sources nor the question use:

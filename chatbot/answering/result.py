@@ -37,10 +37,18 @@ class Source:
             "text": self.text,
         }
 
+    def place(self) -> str:
+        """The document's title, with the heading the passage stands under when that says more
+        ("Gadget Care Penang price list · Battery replacement"): never a file name."""
+        title = self.title or self.source
+        heading = self.section.rsplit(" > ", 1)[-1].strip() if self.section else ""
+        if heading and heading.casefold() not in title.casefold():
+            return f"{title} · {heading}"
+        return title
+
     def label(self) -> str:
         where = f", page {self.page}" if self.page else ""
-        section = f" · {self.section}" if self.section else ""
-        return f"{self.title or self.source}{where}{section}"
+        return f"{self.place()}{where}"
 
 
 @dataclass(slots=True)

@@ -86,6 +86,8 @@ answers = Table(
     Column("answer", Text, nullable=False),
     Column("answered", Boolean, nullable=False),
     Column("fallback", String(16)),
+    # model, extract, pinned or fallback (chatbot.answering.result.Kind)
+    Column("kind", String(16), nullable=False, default=""),
     Column("guard_reason", Text, nullable=False, default=""),
     Column("language", String(8), nullable=False),
     Column("sources", Text, nullable=False),  # JSON list

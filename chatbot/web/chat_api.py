@@ -295,8 +295,12 @@ def _answer_events(
     stop: Stop,
 ) -> Generator[bytes, None, None]:
     conversation_id = consent.conversation_id
-    yield _sse("start", {"conversation_id": conversation_id})
-    answering = services.answerer(bot).stream(message, history, stop)
+    answerer = services.answerer(bot)
+    # The answer's language, known before the answer: the page's waiting text, sources and
+    # buttons are in it from the start (not in the previous message's).
+    language = answerer.language_for(message)
+    yield _sse("start", {"conversation_id": conversation_id, "language": language})
+    answering = answerer.stream(message, history, stop)
     try:
         with closing(answering):  # our stream closed early closes the chain's, and the model's
             for event in answering:
@@ -320,6 +324,7 @@ def _answer_events(
                             "answer": answer.text,
                             "answered": answer.answered,
                             "fallback": answer.fallback,
+                            "kind": answer.kind,
                             "language": answer.language,
                             "sources": [s.as_json() for s in answer.sources],
                             "conversation_id": conversation_id,

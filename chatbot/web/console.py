@@ -48,10 +48,17 @@ _MONO = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
 
 DOC_COLUMNS = ["document", "status", "pages", "chunks", "when", "note"]
 HIT_COLUMNS = ["rank", "score", "similarity", "document", "page", "section", "text"]
-ANSWER_COLUMNS = ["when", "conversation", "question", "answered", "why not", "rating", "sources"]
+ANSWER_COLUMNS = ["when", "conversation", "question", "answered by", "why not", "rating", "sources"]
+# What the customer was given (chatbot.answering.result.Kind), in staff's words.
+KIND_LABELS = {
+    "model": "the model",
+    "extract": "an extract",
+    "pinned": "a pinned answer",
+    "fallback": "not answered",
+}
 _RATING = {1: "👍", -1: "👎", None: ""}
 DEPLOYMENT_MODEL = "(the deployment's model)"
-GAP_COLUMNS = ["question", "asked", "not answered", "rated down", "last asked", "also asked as"]
+GAP_COLUMNS = ["question", "asked", "last asked", "conversations", "also asked as"]
 PIN_COLUMNS = ["#", "question", "answer", "by", "when"]
 AUDIT_COLUMNS = ["when", "who", "action", "what", "detail"]
 CUSTOMER_COLUMNS = ["bot", "conversation", "agreed at", "turns", "kept"]
@@ -202,7 +209,11 @@ def build_console(
         answerer = services.answerer(bot)
         hits = services.knowledge(bot).search(question, k=services.settings.answering.passages)
         answer = answerer.answer(question)
-        verdict = "answered" if answer.answered else f"fell back ({answer.fallback})"
+        verdict = (
+            f"answered by {KIND_LABELS[answer.kind]}"
+            if answer.answered
+            else f"not answered ({answer.fallback})"
+        )
         text = f"{_md_text(answer.text)}\n\n*{verdict}; model {_md_text(answer.model or 'none')}*"
         return text, _hit_rows(hits)
 
@@ -349,10 +360,10 @@ def build_console(
                 _when(r["created_at"]),
                 r["conversation_id"],
                 r["question"],
-                "yes" if r["answered"] else "no",
+                KIND_LABELS.get(r["kind"], r["kind"]),
                 r["fallback"] or "",
                 _RATING.get(r["rating"], ""),
-                ", ".join(sorted({s["source"] for s in r["sources"]})),
+                ", ".join(sorted({s.get("title") or s["source"] for s in r["sources"]})),
             ]
             for r in rows
         ]
@@ -426,9 +437,8 @@ def build_console(
             [
                 g.question,
                 g.asked,
-                g.unanswered,
-                g.rated_down,
                 _when(g.last_asked),
+                " ".join(g.conversations[:3]),  # open one in Conversations to read it whole
                 " / ".join(g.wordings[1:4]),
             ]
             for g in gaps
@@ -502,9 +512,13 @@ def build_console(
         total = len(rows)
         answered = sum(bool(r["answered"]) for r in rows)
         down = sum(r["rating"] == -1 for r in rows)
+        by_kind = {kind: sum(r["kind"] == kind for r in rows) for kind in ("model", "extract")}
+        by_kind["pinned"] = sum(r["kind"] == "pinned" for r in rows)
         summary = (
             f"Last 30 days: **{total} questions**, {round(100 * answered / total) if total else 0}%"
-            f" answered, {round(100 * down / total) if total else 0}% rated down."
+            f" answered ({by_kind['model']} by the model, {by_kind['extract']} by an extract"
+            f" from the documents, {by_kind['pinned']} by a pinned answer),"
+            f" {round(100 * down / total) if total else 0}% rated down."
         )
         top_frame = pd.DataFrame(
             [{"question": q[:60], "asked": n} for q, n in top], columns=["question", "asked"]

@@ -39,11 +39,15 @@ def paragraphs_of(text: str) -> Iterator[str]:
             yield paragraph
 
 
-# A line of a list laid out as rows: it holds a figure and ends where the row ends, with the
-# figure, a full stop or a closing bracket, or it is set out as "label: value" / "label - value"
-# / "label .... value". Wrapped prose ends mid-sentence ("free for orders above") or with a
-# hyphen, and its next line goes on in lower case.
-_ROW_SHAPE = re.compile(r"(?:\d\s*[%)]?\.?|[.)])\s*$|\S(?::|\s[-–—]|\s?\.{3,}|\t| {2,})\s*\S")
+# A line of a list laid out as rows: a label set apart from a value holding a figure ("iPhone
+# battery: RM150", "Gas top-up ..... RM120", "Ceiling cassette  RM250"), or a line ending in a
+# price ("Phone case from RM20"). Wrapped prose has neither; nor has mathematics, which a
+# thesis's PDF is full of ("Ux0 := ⋂m(x) i=1"), kept out by its symbols.
+_ROW_SHAPE = re.compile(
+    r"[^\W\d_]{3,}[^:]*?(?::|\.{3,}|\t| {2,}|\s[-–—]\s)\s*\S.*\d"
+    r"|(?:RM|MYR|USD|SGD|\$|€|£)\s?\d[\d,.]*(?:\s*(?:per|a|each|/)\s*\w+)?\.?\s*$"
+)
+_PLAIN = re.compile(r"[\w\s.,:;()/%$€£·&'’+\-–—]")
 _LABEL_MAX = 60  # a list's heading ("Battery replacement / Tukar bateri") is short
 _ROW_MAX = 140
 _LABEL_LEVEL = 6  # under any heading the document's outline gives
@@ -65,6 +69,8 @@ def _row_like(line: str, next_line: str) -> bool:
         and not line.endswith(("-", ","))
         and not _goes_on(next_line)
         and _ROW_SHAPE.search(line) is not None
+        and "=" not in line
+        and sum(1 for ch in line if _PLAIN.match(ch)) >= 0.95 * len(line)
     )
 
 

@@ -28,8 +28,8 @@
     if (base === "id") base = "ms";
     return config.texts[base] ? base : "en";
   }
-  function t(key, values) {
-    var s = (config.texts[language] || config.texts.en)[key];
+  function t(key, values, lang) {
+    var s = (config.texts[lang || language] || config.texts.en)[key];
     Object.keys(values || {}).forEach(function (k) { s = s.replace("{" + k + "}", values[k]); });
     return s;
   }
@@ -103,15 +103,16 @@
     reportSize();
     return node;
   }
-  function showSources(node, sources) {
+  // Under an answer, in that answer's language (a restored conversation may mix them).
+  function showSources(node, sources, lang) {
     if (!sources || !sources.length) return;
     var box = document.createElement("div");
     box.className = "sources";
-    box.appendChild(document.createTextNode(t("sources") + ":"));
+    box.appendChild(document.createTextNode(t("sources", null, lang) + ":"));
     var list = document.createElement("ul");
     var seen = {};
     sources.forEach(function (s) {
-      var label = s.source + (s.page ? " · " + t("page", { n: s.page }) : "");
+      var label = (s.title || s.source) + (s.page ? " · " + t("page", { n: s.page }, lang) : "");
       if (seen[label]) return;
       seen[label] = true;
       var item = document.createElement("li");
@@ -122,7 +123,7 @@
     node.appendChild(box);
   }
   // Thumbs up or down under an answer; the server checks it is one of this conversation's.
-  function showRating(node, answerId, current) {
+  function showRating(node, answerId, current, lang) {
     if (!answerId) return;
     var bar = document.createElement("div");
     bar.className = "rating";
@@ -131,8 +132,8 @@
       b.type = "button";
       b.className = "rate rate-" + choice[0];
       b.textContent = choice[1];
-      b.title = t(choice[2]);
-      b.setAttribute("aria-label", t(choice[2]));
+      b.title = t(choice[2], null, lang);
+      b.setAttribute("aria-label", t(choice[2], null, lang));
       b.setAttribute("aria-pressed", String(current === choice[0]));
       b.addEventListener("click", function () { rate(bar, answerId, choice[0]); });
       bar.appendChild(b);
@@ -167,8 +168,13 @@
     });
   }
   function reportSize() {
-    var wanted = el("chat").querySelector(".head").offsetHeight + log.scrollHeight +
-      suggestions.offsetHeight + form.offsetHeight + 8;
+    // Everything the chat shows at once: the privacy notice whole (its text's full height),
+    // so that the launcher's panel opens tall enough for its choices and the message box.
+    var consentBox = el("consent"), reference = el("reference");
+    var notice = consentBox.hidden ? 0 :
+      consentBox.offsetHeight - el("notice").clientHeight + el("notice").scrollHeight;
+    var wanted = el("chat").querySelector(".head").offsetHeight + log.scrollHeight + notice +
+      suggestions.offsetHeight + form.offsetHeight + (reference.hidden ? 0 : reference.offsetHeight) + 8;
     tellParent({ type: "chatbot:resize", height: wanted });
   }
   function setConversation(id) {
@@ -269,8 +275,8 @@
         data.turns.forEach(function (turn) {
           bubble("user", turn.question);
           var node = bubble("bot", turn.answer);
-          showSources(node, turn.sources);
-          showRating(node, turn.id, turn.rating === 1 ? "up" : turn.rating === -1 ? "down" : null);
+          showSources(node, turn.sources, turn.language);
+          showRating(node, turn.id, turn.rating === 1 ? "up" : turn.rating === -1 ? "down" : null, turn.language);
         });
         var last = data.turns[data.turns.length - 1];  // speak on as the visitor last wrote
         if (config.texts[last.language]) { language = last.language; applyTexts(); }
@@ -333,15 +339,23 @@
           }, function () { reply.className = "msg notice"; fill(reply, t("failed")); });
         }
         return readEvents(response, function (name, data) {
-          if (name === "start") setConversation(data.conversation_id);
+          if (name === "start") {
+            setConversation(data.conversation_id);
+            // The page speaks the answer's language from here on, its waiting text first.
+            if (config.texts[data.language] && data.language !== language) {
+              language = data.language;
+              applyTexts();
+              if (!text) fill(reply, t("thinking"));
+            }
+          }
           else if (name === "delta") { text += data.text; reply.className = "msg bot"; fill(reply, text); }
           else if (name === "replace") { text = data.text; reply.className = "msg bot"; fill(reply, text); }
           else if (name === "done") {
             reply.className = "msg bot";
             fill(reply, data.answer);
-            showSources(reply, data.sources);
-            showRating(reply, data.answer_id, null);
             if (config.texts[data.language]) { language = data.language; applyTexts(); }
+            showSources(reply, data.sources, data.language);
+            showRating(reply, data.answer_id, null, data.language);
           } else if (name === "error") { reply.className = "msg notice"; fill(reply, data.message); }
           log.scrollTop = log.scrollHeight;
           reportSize();
