@@ -240,6 +240,7 @@ def docs(bot: BotOption = "default", as_json: JsonOption = False) -> None:
                 [
                     {
                         "source": r.source,
+                        "title": r.title,
                         "path": r.path,
                         "kind": r.kind,
                         "pages": r.pages,
@@ -257,10 +258,33 @@ def docs(bot: BotOption = "default", as_json: JsonOption = False) -> None:
         print(f"no documents in bot {bot!r} yet; add some with: chatbot ingest --bot {bot} PATH")
         return
     width = max(len(r.source) for r in records)
-    print(f"{'source'.ljust(width)}  pages  chunks  ingested (UTC)")
+    print(f"{'source'.ljust(width)}  pages  chunks  ingested (UTC)         title customers see")
     for r in records:
         pages = str(r.pages) if r.pages else "-"
-        print(f"{r.source.ljust(width)}  {pages:>5}  {r.chunks:>6}  {r.ingested_at}")
+        print(f"{r.source.ljust(width)}  {pages:>5}  {r.chunks:>6}  {r.ingested_at}  {r.title}")
+
+
+@app.command()
+def retitle(
+    source: Annotated[str, typer.Argument(help="The document's name as `chatbot docs` lists it.")],
+    title: Annotated[str, typer.Argument(help="The title customers see under answers from it.")],
+    bot: BotOption = "default",
+) -> None:
+    """Give a document the title customers see (taken from the document itself until then)."""
+    from chatbot.audit import command_line_actor
+    from chatbot.staff_actions import retitle_document
+
+    services = _services()
+    matches = services.knowledge(bot).find_sources(source)
+    if len(matches) != 1:
+        _fail(
+            f"no single document {source!r} in bot {bot!r}; `chatbot docs --bot {bot}` lists them"
+        )
+    try:
+        retitle_document(services, bot, matches[0], title, command_line_actor())
+    except KnowledgeError as exc:
+        _fail(str(exc))
+    print(f"{matches[0]}: customers now see “{' '.join(title.split())}”")
 
 
 @app.command()

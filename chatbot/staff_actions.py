@@ -45,6 +45,12 @@ def forget_document(services: Services, bot: str, source: str, actor: str) -> bo
     return removed
 
 
+def retitle_document(services: Services, bot: str, source: str, title: str, actor: str) -> None:
+    """Staff's own title for a document: what customers read under answers from it."""
+    services.knowledge(bot).set_title(source, title)
+    services.audit.record(actor, "knowledge.retitle", f"{bot}: {source}", title[:200])
+
+
 def create_bot(services: Services, bot: str, changes: dict[str, Any], actor: str) -> BotProfile:
     profile = services.bots.create(bot, changes)
     services.audit.record(actor, "bot.create", bot, _describe(changes))

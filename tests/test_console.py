@@ -148,7 +148,7 @@ def test_staff_upload_documents_and_see_each_ones_outcome(
     page.get_by_text(
         "rejected: encrypted-password-test.pdf: the PDF is password-protected"
     ).wait_for(timeout=180_000)
-    page.get_by_text("1 ingested (18 passages), 0 unchanged, 1 rejected").wait_for()
+    page.get_by_text("1 ingested (20 passages), 0 unchanged, 1 rejected").wait_for()
     # Both are listed among the documents, the rejected one with its reason.
     listed = page.get_by_text("malaysia-press-release-2021.pdf", exact=True)
     assert any(listed.nth(i).is_visible() for i in range(listed.count()))
@@ -197,7 +197,7 @@ def test_an_owner_finds_a_customers_conversation_and_opening_it_is_audited(
     assert page.get_by_text("👎").filter(visible=True).count() >= 1
     page.get_by_label("Conversation id").fill(conversation)
     page.get_by_role("button", name="Open transcript").click()
-    page.get_by_text("Sources: faq.csv").filter(visible=True).first.wait_for(timeout=60_000)
+    page.get_by_text("Sources: FAQ").filter(visible=True).first.wait_for(timeout=60_000)
     page.screenshot(path=ARTIFACTS / "console-transcript.png", full_page=True)
     page.get_by_role("tab", name="Audit log").click()
     page.get_by_role("button", name="Refresh").last.click()

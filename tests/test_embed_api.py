@@ -238,6 +238,9 @@ def test_answers_generated_at_once_are_bounded_and_the_rest_told_the_bot_is_busy
         **EMBED_SERVER_ENV,
         "CHATBOT_SERVER__CONCURRENT_ANSWERS": "1",
         "CHATBOT_SERVER__WAITING_ANSWERS": "0",
+        # The model writes answers (it takes a second or two each, holding the slot); by
+        # default the embedded setup answers with an extract in milliseconds.
+        "CHATBOT_ANSWERING__MODEL_ANSWERS": "yes",
     }
     server = Server(embed_shop, env, cli_env)
     question = "How much does an iPhone 14 screen replacement cost?"  # the model is asked

@@ -100,7 +100,8 @@ def test_a_visitor_asks_in_the_iframe_and_sees_the_answer_with_sources(
     chat.locator("#send").click()
     chat.locator(".msg.bot .sources").wait_for(timeout=90_000)
     answer = chat.locator(".msg.bot").nth(1).inner_text()
-    assert "Sources:" in answer and "faq.csv" in answer
+    # By the document's title, never its file name.
+    assert "Sources:\nFAQ" in answer and "faq.csv" not in answer
     assert chat.locator(".msg.user").inner_text() == QUESTION
     chat.get_by_role("button", name="Not helpful").click()  # the visitor rates the answer
     chat.get_by_text("Thanks for telling us.").wait_for()
@@ -133,7 +134,7 @@ def test_the_launcher_opens_the_chat_and_the_conversation_follows_the_visitor_ac
     chat.locator(".msg.user").wait_for(timeout=30_000)
     assert chat.locator("#consent").is_hidden()  # agreed once, for the whole conversation
     assert chat.locator(".msg.user").inner_text() == "Adakah kedai buka pada hari Ahad?"
-    assert "faq.csv" in chat.locator(".msg.bot").nth(1).inner_text()
+    assert "Sumber:\nFAQ" in chat.locator(".msg.bot").nth(1).inner_text()
     assert chat.locator("#message").get_attribute("placeholder") == "Taip soalan anda…"
     page.screenshot(path=ARTIFACTS / "launcher-next-page.png")
 
@@ -194,6 +195,36 @@ def test_on_a_phone_the_launcher_opens_the_whole_chat_full_screen(
     assert send is not None and send["x"] + send["width"] <= 360 and send["y"] < 740
     page.screenshot(path=ARTIFACTS / "phone-360.png")
     context.close()
+
+
+def test_the_pages_words_follow_the_language_of_each_answer(
+    browser: Any, sites: tuple[HostSite, HostSite]
+) -> None:
+    # Seen: "Sumber:" under a Chinese answer, "来源:" under an English one (the page's words
+    # followed the previous message's language).
+    shop, _ = sites
+    page = browser.new_page(viewport={"width": 900, "height": 760})
+    page.goto(shop.url("/iframe.html"))
+    chat = page.frame_locator("#chat")
+    chat.get_by_role("button", name="Agree and chat").click()
+    for n, (question, label, helpful, placeholder) in enumerate(
+        [
+            ("Adakah kedai buka pada hari Ahad?", "Sumber:", "Membantu", "Taip soalan anda…"),
+            ("你们星期天营业吗？", "来源:", "有帮助", "请输入您的问题…"),
+            ("What are your opening hours?", "Sources:", "Helpful", "Type your question…"),
+        ],
+        start=1,
+    ):
+        chat.locator("#message").fill(question)
+        chat.locator("#send").click()
+        chat.locator(".rating").nth(n - 1).wait_for(timeout=90_000)
+        answer = chat.locator(".msg.bot").nth(n)
+        assert answer.locator(".sources").inner_text().startswith(label)
+        assert answer.get_by_role("button", name=helpful, exact=True).count() == 1
+        assert chat.locator("#message").get_attribute("placeholder") == placeholder
+        assert ".csv" not in answer.inner_text() and ".pdf" not in answer.inner_text()
+    page.screenshot(path=ARTIFACTS / "languages-per-answer.png")
+    page.close()
 
 
 def _uncovered(page: Any, parts: tuple[str, ...]) -> dict[str, bool]:

@@ -62,6 +62,7 @@ class _Unit:
     position: int  # within its passage
     heads: frozenset[str]  # terms of what heads it: section path, FAQ question
     terms: frozenset[str]
+    asks: frozenset[str] = frozenset()  # its FAQ entry's question's terms
 
 
 def _stem(term: str) -> str:
@@ -103,7 +104,12 @@ _NEGATIONS = re.compile(r"\b(?:not|no|never|except|tidak|bukan|tanpa)\b|不|没�
 def _terms(text: str) -> frozenset[str]:
     # Malay roots for every text, not only those told Malay: a price list's English row holds
     # "(kontrak penyelenggaraan pejabat)" for Malay customers.
-    words = query_terms(without_question_words(text), limit=512)
+    # Figures are weighed on their own (_figures); a phone number is no term at all.
+    words = [
+        w
+        for w in query_terms(without_question_words(_LONG_NUMBER.sub(" ", text)), limit=512)
+        if not w.isdigit()
+    ]
     roots = malay_roots([w for w in words if w.isalpha()])
     negations = {f"¬{m.group(0).lower()}" for m in _NEGATIONS.finditer(text)}
     if negations:
@@ -135,7 +141,13 @@ class _Weights:
         return total
 
 
+# A phone or account number in a question ("My phone is 012-345 6789") is not what it asks
+# about: its digits are left out of the question's figures.
+_LONG_NUMBER = re.compile(r"\+?\d[\d\s\-]{5,}\d")
+
+
 def _figures(text: str) -> set[str]:
+    text = _LONG_NUMBER.sub(" ", text)
     return {match.group(0).replace(",", ".") for match in _FIGURE.finditer(text)}
 
 
@@ -148,9 +160,10 @@ def _units(hits: Sequence[Hit]) -> list[_Unit]:
         if rest and first.rstrip().endswith(("?", "？")):  # an FAQ entry: its question heads it
             head, text = f"{head}\n{first}", rest
         heads = _terms(f"{hit.title}\n{head}")  # the title says what all of it is about
+        asks = _terms(first) if head != hit.section else frozenset()
         pieces = [p.strip() for p in _SENTENCE.split(text) if p and p.strip()]
         for position, piece in enumerate(pieces):
-            units.append(_Unit(piece, hit, rank, position, heads, _terms(piece)))
+            units.append(_Unit(piece, hit, rank, position, heads, _terms(piece), asks))
     return units
 
 
@@ -169,6 +182,14 @@ def _rank(unit: _Unit, asked: frozenset[str], weight: _Weights) -> float:
     """How much of the question the unit states itself, beyond what heads it: of two rows under
     "Battery replacement", the one that says "iPhone"."""
     return weight(asked & unit.terms) / max(weight(asked), 1.0)
+
+
+def _asking_part(message: str) -> str:
+    """The sentences of a message that ask, when it also tells ("Is the shop open on Sunday?
+    My phone is 012-345 6789."): what the customer tells is not what the answer must hold."""
+    sentences = [s.strip() for s in _SENTENCE.split(message) if s and s.strip()]
+    asking = [s for s in sentences if s.endswith(("?", "？"))]
+    return " ".join(asking) if asking and len(asking) < len(sentences) else message
 
 
 def _joined(first: str, second: str) -> str:
@@ -198,6 +219,7 @@ def extract(
     units = _units(hits)
     if not units:
         return None
+    question = _asking_part(question)
     meaning: list[float] = [0.0] * len(units)
     if closeness is not None and query_language(question) is QueryLanguage.ENGLISH:
         meaning = closeness(question, [unit.text for unit in units])
@@ -212,6 +234,8 @@ def extract(
     def score(unit: _Unit) -> float:
         base = _score(unit, asked, figures, weight) + 0.25 * _rank(unit, asked, weight)
         base += _MEANING * meaning[index[id(unit)]]
+        if figures:  # the row with the "14" of "iPhone 14" over a sentence about all iPhones
+            base += 0.5 * len(figures & _figures(unit.text)) / len(figures)
         if earlier:  # the earlier question's subject, for "and for 2.5 HP?"
             base += 0.5 * weight(earlier & (unit.terms | unit.heads)) / max(weight(earlier), 1.0)
         # Ties go to the higher-ranked passage, the earlier sentence and the customer's language.
@@ -228,7 +252,7 @@ def extract(
     # is answered by "Kami tutup pada hari Ahad", under the entry that says "Kami buka".
     passage = frozenset().union(*(u.terms for u in units if u.hit.chunk_id == best.hit.chunk_id))
     around = _score(
-        _Unit(best.text, best.hit, best.rank, best.position, best.heads, passage),
+        _Unit(best.text, best.hit, best.rank, best.position, best.heads, passage, best.asks),
         asked if asked or figures else earlier,
         figures,
         weight,
@@ -238,6 +262,9 @@ def extract(
     specific = frozenset(t for t in (asked or earlier) if t not in _GENERIC)
     # A generic word alone ("kedai" of "Di manakah kedai anda?") says nothing of what is asked.
     names_it = bool(specific & (best.terms | best.heads)) or bool(figures & _figures(best.text))
+    if not specific and not figures:
+        # Nothing but generic words ("Where is the shop?"): only an FAQ entry asking just that.
+        names_it = bool(best.asks) and len(best.asks & asked) >= 0.5 * len(best.asks)
     confident = names_it and (
         confidence >= MIN_CONFIDENCE
         or (confidence >= MIN_CONFIDENCE_CLOSE and near >= MIN_CLOSENESS)

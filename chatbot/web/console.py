@@ -32,6 +32,7 @@ from chatbot.staff_actions import (
     forget_document,
     ingest_files,
     pin_answer,
+    retitle_document,
     unpin_answer,
 )
 from chatbot.web.admin_auth import COOKIE, session_account
@@ -46,7 +47,7 @@ from knowledge.ingest import IngestReport, ProgressSink
 _FONTS = ("ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif")
 _MONO = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
 
-DOC_COLUMNS = ["document", "status", "pages", "chunks", "when", "note"]
+DOC_COLUMNS = ["document", "title customers see", "status", "pages", "chunks", "when", "note"]
 HIT_COLUMNS = ["rank", "score", "similarity", "document", "page", "section", "text"]
 ANSWER_COLUMNS = ["when", "conversation", "question", "answered by", "why not", "rating", "sources"]
 # What the customer was given (chatbot.answering.result.Kind), in staff's words.
@@ -120,13 +121,27 @@ def build_console(
         for upload in services.uploads.latest(bot):
             record = indexed.pop(upload.source, None)
             if upload.status == "rejected":
-                rows.append([upload.source, "rejected", "", "", _when(upload.at), upload.reason])
+                rows.append(
+                    [upload.source, "", "rejected", "", "", _when(upload.at), upload.reason]
+                )
             elif record is not None:
                 when = _when(upload.at)
                 note = upload.reason  # personal data found in it, if any
-                rows.append([record.source, "ingested", record.pages, record.chunks, when, note])
+                rows.append(
+                    [
+                        record.source,
+                        record.title,
+                        "ingested",
+                        record.pages,
+                        record.chunks,
+                        when,
+                        note,
+                    ]
+                )
         for record in indexed.values():  # ingested before uploads were recorded
-            rows.append([record.source, "ingested", record.pages, record.chunks, "", ""])
+            rows.append(
+                [record.source, record.title, "ingested", record.pages, record.chunks, "", ""]
+            )
         return rows
 
     def upload(  # type: ignore[no-untyped-def]
@@ -187,6 +202,18 @@ def build_console(
             raise gr.Error("Choose a document to delete.")
         forget_document(services, bot, source, account.username)
         return f"Deleted {source}.", *document_lists(bot)
+
+    def retitle(bot: str, source: str | None, title: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = staff(request)
+        if not source:
+            raise gr.Error("Choose a document to rename.")
+        try:
+            retitle_document(services, bot, source, title or "", account.username)
+        except KnowledgeError as exc:
+            raise gr.Error(str(exc), duration=None) from exc
+        return f"Customers now see {_md_text(source)} as “{_md_text(title.strip())}”.", documents(
+            bot
+        )
 
     def preview(bot: str, source: str | None, request: gr.Request) -> list[list[Any]]:
         staff(request)
@@ -622,6 +649,13 @@ def build_console(
                 chosen = gr.Dropdown(label="Document", choices=[], scale=3)
                 show = gr.Button("Preview passages", scale=1)
                 remove = gr.Button("Delete document", variant="stop", scale=1)
+            with gr.Row():
+                new_title = gr.Textbox(
+                    label="Title customers see for this document",
+                    info="Shown under answers from it, instead of its file name.",
+                    scale=4,
+                )
+                rename = gr.Button("Set title", scale=1)
             passages = gr.Dataframe(
                 headers=["#", "page", "section", "text"], label="Passages", interactive=False
             )
@@ -831,6 +865,7 @@ def build_console(
         create.click(new_bot, new_name, [bot, new_name])
         add.click(upload, [bot, files, mask_data], [outcome, docs, chosen, files])
         remove.click(delete_document, [bot, chosen], [outcome, docs, chosen])
+        rename.click(retitle, [bot, chosen, new_title], [outcome, docs])
         show.click(preview, [bot, chosen], passages)
         search.click(try_search, [bot, query], hits)
         query.submit(try_search, [bot, query], hits)
@@ -865,7 +900,8 @@ def _transcript_html(turns: list[dict[str, Any]]) -> str:
     parts = []
     for turn in turns:
         sources = ", ".join(
-            s["source"] + (f" p.{s['page']}" if s["page"] else "") for s in turn["sources"]
+            (s.get("title") or s["source"]) + (f" p.{s['page']}" if s["page"] else "")
+            for s in turn["sources"]
         )
         note = f'<p class="turn-sources">Sources: {html.escape(sources)}</p>' if sources else ""
         parts.append(
