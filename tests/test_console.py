@@ -190,6 +190,7 @@ def test_an_owner_finds_a_customers_conversation_and_opening_it_is_audited(
     page.get_by_role("button", name="Refresh").first.click()
     page.get_by_text(conversation).filter(visible=True).first.wait_for(timeout=60_000)
     assert page.get_by_text("Adakah kedai buka pada hari Ahad?").count() >= 1
+    assert page.get_by_text("an extract", exact=True).count() >= 1  # what answered it
     assert page.get_by_text(unrated).filter(visible=True).count() >= 1  # in the same table
     page.get_by_label("rated down").check()  # only what customers rated down
     page.get_by_text(unrated).filter(visible=True).first.wait_for(state="hidden", timeout=60_000)
@@ -248,11 +249,28 @@ def test_staff_close_a_gap_with_a_pinned_answer_that_the_next_customer_gets(
     for visitor in ("192.0.2.60", "192.0.2.61"):  # two customers ask what the documents lack
         _, events = chat(console_server, "Do you sell laptops?", bot="shop", visitor=visitor)
         assert events[-1][1]["fallback"] == "no_match"
+    asked_last = events[0][1]["conversation_id"]
+    # An answered question, even rated down, is no gap: it is in the review's "rated down".
+    _, answered = chat(
+        console_server,
+        "How much does an iPhone battery replacement cost?",
+        bot="shop",
+        visitor="192.0.2.63",
+    )
+    assert answered[-1][1]["kind"] == "extract"
+    httpx.post(
+        f"{console_server.url}/api/bots/shop/answers/{answered[-1][1]['answer_id']}/rating",
+        json={"conversation_id": answered[0][1]["conversation_id"], "rating": "down"},
+    )
     page = open_console(browser, console_server, EDITOR)
     choose_bot(page, "shop")
     page.get_by_role("tab", name="Gaps").click()
     page.get_by_role("button", name="Refresh").filter(visible=True).first.click()
     page.get_by_text("Do you sell laptops?").filter(visible=True).first.wait_for(timeout=60_000)
+    # Each gap with the conversations it came from, the latest first.
+    assert page.get_by_text(asked_last).filter(visible=True).count() >= 1
+    gaps = page.locator("table").filter(has_text="Do you sell laptops?").first.inner_text()
+    assert "iPhone battery" not in gaps
     page.get_by_role("combobox", name="Question to answer").click()
     page.get_by_role("option", name="Do you sell laptops?").click()
     page.get_by_label("The right answer").fill(
@@ -271,6 +289,8 @@ def test_staff_close_a_gap_with_a_pinned_answer_that_the_next_customer_gets(
     page.get_by_role("tab", name="How it is doing").click()
     page.get_by_role("button", name="Refresh").filter(visible=True).first.click()
     page.get_by_text("Last 30 days:").wait_for(timeout=60_000)
+    summary = page.get_by_text("Last 30 days:").inner_text()
+    assert "by an extract from the documents" in summary and "1 by a pinned answer" in summary
     page.get_by_text("Questions a day").filter(visible=True).first.wait_for(timeout=30_000)
     page.screenshot(path=ARTIFACTS / "console-stats.png", full_page=True)
     page.close()

@@ -80,20 +80,32 @@ def chat_server(embed_server: Server) -> Server:
 def sites(chat_server: Server, run_cli, embed_shop: Path) -> Iterator[tuple[HostSite, HostSite]]:  # type: ignore[no-untyped-def]
     """The shop's own site (allowed to embed the bot) and a copycat site (not allowed)."""
     shop, copycat = HostSite(site_pages(chat_server.url)), HostSite(site_pages(chat_server.url))
-    allowed = run_cli("bots", "set", "shop", f"allowed_origins={shop.origin}", data_dir=embed_shop)
+    # Every browser here is the one visitor 127.0.0.1: the module's questions must fit its limit.
+    allowed = run_cli(
+        "bots",
+        "set",
+        "shop",
+        f"allowed_origins={shop.origin}",
+        "limits.visitor_messages_per_minute=60",
+        data_dir=embed_shop,
+    )
     assert allowed.code == 0, allowed.err
     yield shop, copycat
     shop.close()
     copycat.close()
 
 
+def open_iframe(browser: Any, sites: tuple[HostSite, HostSite]) -> tuple[Any, Any]:
+    """The shop's page with the chat in an iframe, on a desktop: the page and the chat frame."""
+    page = browser.new_page(viewport={"width": 900, "height": 760})
+    page.goto(sites[0].url("/iframe.html"))
+    return page, page.frame_locator("#chat")
+
+
 def test_a_visitor_asks_in_the_iframe_and_sees_the_answer_with_sources(
     browser: Any, sites: tuple[HostSite, HostSite]
 ) -> None:
-    shop, _ = sites
-    page = browser.new_page(viewport={"width": 900, "height": 760})
-    page.goto(shop.url("/iframe.html"))
-    chat = page.frame_locator("#chat")
+    page, chat = open_iframe(browser, sites)
     assert chat.locator(".msg.bot").first.inner_text().startswith("Hello! Selamat datang!")
     chat.get_by_role("button", name="Agree and chat").click()
     chat.locator("#message").fill(QUESTION)
@@ -202,10 +214,7 @@ def test_the_pages_words_follow_the_language_of_each_answer(
 ) -> None:
     # Seen: "Sumber:" under a Chinese answer, "来源:" under an English one (the page's words
     # followed the previous message's language).
-    shop, _ = sites
-    page = browser.new_page(viewport={"width": 900, "height": 760})
-    page.goto(shop.url("/iframe.html"))
-    chat = page.frame_locator("#chat")
+    page, chat = open_iframe(browser, sites)
     chat.get_by_role("button", name="Agree and chat").click()
     for n, (question, label, helpful, placeholder) in enumerate(
         [
