@@ -26,7 +26,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,7 @@ def quality(data: Path) -> tuple[list[list[str]], list[str]]:
     rows: list[list[str]] = []
     wrong: list[str] = []
 
-    def measure(label: str, **settings: Any) -> None:
+    def measure(label: str, before: Callable[[Any], None] | None = None, **settings: Any) -> None:
         loaded = load_settings(data_dir=data)
         for section, values in settings.items():
             for key, value in values.items():
@@ -103,7 +103,7 @@ def quality(data: Path) -> tuple[list[list[str]], list[str]]:
             outcomes = []
             for bot in answer_quality.PACKS:
                 services.warm_up(bot)
-                outcomes += answer_quality.run(services.answerer(bot), bot)
+                outcomes += answer_quality.run(services.answerer(bot), bot, before)
         finally:
             services.close()
         rows.extend(answer_quality.score_rows(label, outcomes))
@@ -117,10 +117,12 @@ def quality(data: Path) -> tuple[list[list[str]], list[str]]:
     )
     with OllamaStub() as stub:
         ollama = {"backend": "ollama", "ollama_host": stub.url}
-        stub.state.responder = answer_quality.faithful
-        measure("Ollama stub, faithful", model=ollama)
-        stub.state.responder = answer_quality.inventive
-        measure("Ollama stub, wrong figures", model=ollama)
+        for label, oracle in (
+            ("Ollama stub, right answers", answer_quality.Oracle()),
+            ("Ollama stub, wrong figures", answer_quality.Oracle(wrong_figures=True)),
+        ):
+            stub.state.responder = oracle
+            measure(label, oracle.before, model=ollama)
     return rows, wrong
 
 

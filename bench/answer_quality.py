@@ -19,7 +19,7 @@ import re
 import statistics
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ class Outcome:
     text: str
     answered: bool
     kind: str
-    source: str | None
+    sources: list[str]  # the documents the answer names, first the one it comes from
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -62,7 +62,7 @@ class Outcome:
             q.answerable
             and self.answered
             and self.fact_shown
-            and (q.source is None or self.source == q.source)
+            and (q.source is None or q.source in self.sources)
         )
 
     @property
@@ -121,12 +121,18 @@ def ask(answerer: Any, question: Question) -> Outcome:
         answer = answerer.answer(turn, history)
         history.append(Turn(turn, answer.text))
     assert answer is not None
-    source = answer.sources[0].source if answer.sources else None
-    return Outcome(question, answer.text, answer.answered, answer.kind, source, answer.timings_ms)
+    sources = [s.source for s in answer.sources]
+    return Outcome(question, answer.text, answer.answered, answer.kind, sources, answer.timings_ms)
 
 
-def run(answerer: Any, bot: str) -> list[Outcome]:
-    return [ask(answerer, q) for q in questions(bot)]
+def run(answerer: Any, bot: str, before: Callable[[Question], None] | None = None) -> list[Outcome]:
+    """Every question of the bot's pack; `before` is told each question first (the oracle)."""
+    outcomes = []
+    for question in questions(bot):
+        if before is not None:
+            before(question)
+        outcomes.append(ask(answerer, question))
+    return outcomes
 
 
 def _median(values: list[float]) -> str:
@@ -178,32 +184,34 @@ def wrong_lines(outcomes: list[Outcome]) -> Iterator[str]:
             yield f"  wrong ({o.kind}): {asked!r} -> {o.text[:140]!r}"
 
 
-_WORD = re.compile(r"\w+")
+class Oracle:
+    """The Ollama stub's model for the benchmark: it answers each question with the sentence of
+    its context that holds the expected fact (a model that reads its passages right), or "I
+    don't know." when none does; `wrong_figures` adds ten to every figure of it (a model that
+    gets them wrong). So the packs measure what the chain and the guard do with a right answer
+    and with a wrong one, not how well a stand-in model reads."""
 
+    def __init__(self, *, wrong_figures: bool = False) -> None:
+        self.wrong_figures = wrong_figures
+        self.expect: list[str] = []
 
-def _sentences_of_context(system: str) -> list[str]:
-    context = system[system.find("[1]") :] if "[1]" in system else ""
-    passages = re.split(r"\[\d+\] \([^)]*\) ", context)
-    return [
-        s.strip()
-        for passage in passages
-        for s in re.split(r"(?<=[.!?。！？])\s*|\n", passage)
-        if len(s.strip()) > 3
-    ]
+    def before(self, question: Question) -> None:
+        self.expect = question.expect
 
-
-def faithful(body: dict[str, Any]) -> str:
-    """A stand-in for a model that answers from its context: the context's sentence sharing
-    most words with the question, as it stands."""
-    system = body["messages"][0]["content"]
-    question = {w.lower() for w in _WORD.findall(body["messages"][-1]["content"])}
-    sentences = _sentences_of_context(system)
-    if not sentences:
-        return "I don't know."
-    return max(sentences, key=lambda s: len(question & {w.lower() for w in _WORD.findall(s)}))
-
-
-def inventive(body: dict[str, Any]) -> str:
-    """A stand-in for a model that gets the figures wrong: the faithful answer, each price and
-    duration off by ten."""
-    return re.sub(r"\d+", lambda m: str(int(m.group(0)) + 10), faithful(body))
+    def __call__(self, body: dict[str, Any]) -> str:
+        system = body["messages"][0]["content"]
+        if system.startswith(("Translate", "Rewrite")):
+            return ""  # it does not translate or rewrite: both questions are searched together
+        context = system[system.find("[1]") :] if "[1]" in system else ""
+        sentences = [
+            s.strip()
+            for s in re.split(r"(?<=[.!?])\s+|(?<=[。！？])|\n|\[\d+\] \([^)]*\) ", context)
+            if s and len(s.strip()) > 3 and not s.strip().endswith(("?", "？"))
+        ]
+        wanted = [_plain(fact) for fact in self.expect]
+        chosen = next((s for s in sentences if any(w in _plain(s) for w in wanted)), None)
+        if chosen is None:
+            return "I don't know."
+        if self.wrong_figures:
+            return re.sub(r"\d+", lambda m: str(int(m.group(0)) + 10), chosen)
+        return chosen

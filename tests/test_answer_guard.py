@@ -265,3 +265,10 @@ def test_model_chatter_around_the_answer_is_not_shown(answer: str) -> None:
     guard.feed(answer)
     assert guard.finish().ok
     assert guard.text.strip() == "An iPhone screen is from RM350."
+
+
+def test_an_answer_that_only_asks_a_question_back_is_withheld() -> None:
+    guard = StreamGuard(SourceFacts(SOURCES, "How much is an iPhone screen?"), "en")
+    guard.feed("How much does a screen replacement cost?")
+    verdict = guard.finish()
+    assert not verdict.ok and verdict.reason == "only asks"

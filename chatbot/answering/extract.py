@@ -111,10 +111,9 @@ def _terms(text: str) -> frozenset[str]:
         if not w.isdigit()
     ]
     roots = malay_roots([w for w in words if w.isalpha()])
-    negations = {f"¬{m.group(0).lower()}" for m in _NEGATIONS.finditer(text)}
-    if negations:
-        negations = {"¬"}  # one for all negation words: "not" asked, "never" stated
-    return frozenset({_stem(term) for term in (*words, *roots)} | negations)
+    # One term for every negation word: "not" asked is answered by "never" stated.
+    negated = {"¬"} if _NEGATIONS.search(text) else set()
+    return frozenset({_stem(term) for term in (*words, *roots)} | negated)
 
 
 class _Weights:

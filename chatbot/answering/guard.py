@@ -329,6 +329,12 @@ class StreamGuard:
             self._released.append(tail)
         if self.verdict.ok and not self.text.strip():
             self.verdict = Verdict(False, "empty answer")
+        elif self.verdict.ok and all(
+            s.strip().endswith(("?", "？")) for s in _SEGMENT.split(self.text) if s.strip()
+        ):
+            # A source's FAQ question given back ("How much does a screen replacement cost?")
+            # passes every fact check and answers nothing.
+            self.verdict = Verdict(False, "only asks")
         elif self.verdict.ok and not self._language_checked and self.text.strip():
             self._check_language(self.text, final=True)
         if self.verdict.ok:
