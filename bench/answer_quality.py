@@ -136,7 +136,10 @@ def run(answerer: Any, bot: str, before: Callable[[Question], None] | None = Non
 
 
 def _median(values: list[float]) -> str:
-    return f"{statistics.median(values):.0f}" if values else "-"
+    if not values:
+        return "-"
+    median = statistics.median(values)
+    return f"{median:.1f}" if median < 10 else f"{median:.0f}"
 
 
 def score_rows(label: str, outcomes: list[Outcome]) -> Iterator[list[str]]:
@@ -158,6 +161,7 @@ def score_rows(label: str, outcomes: list[Outcome]) -> Iterator[list[str]]:
             _median([o.timings.get("shown", 0.0) for o in chosen]),
             _median([o.timings.get("total", 0.0) for o in chosen]),
             _median([o.timings.get("retrieve", 0.0) for o in chosen]),
+            _median([o.timings["guard"] for o in chosen if "guard" in o.timings]),
             _median([o.timings["extract"] for o in chosen if "extract" in o.timings]),
         ]
 
@@ -173,6 +177,7 @@ HEADERS = [
     "first shown ms",
     "total ms",
     "retrieval ms",
+    "guard ms",
     "extraction ms",
 ]
 

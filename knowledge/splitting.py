@@ -185,13 +185,16 @@ _FIGURE_CELL = re.compile(r"[-+$€£RM]*\s*[\d.,%]+(?:\s*[A-Za-z%]{0,4})?")
 
 
 def _is_header(cells: list[str], rows: list[list[str]]) -> bool:
-    """A header row is labels where the data below has figures, or distinct labels over rows of
-    the same width (a CSV or Word table's first row, as people write them)."""
-    if not rows or not all(cells) or len(set(cells)) != len(cells):
+    """A header row is distinct labels with no figure over rows of the same width (a CSV or
+    Word table's first row, as people write them; its first cell may be empty)."""
+    labels = cells[1:]  # the first may be empty: the column of the rows' own names
+    if not rows or not labels or not all(labels) or len(set(labels)) != len(labels):
         return False
     if any(_FIGURE_CELL.fullmatch(cell) for cell in cells):
         return False
-    return all(len(row) == len(cells) for row in rows)
+    # Rows as wide, but for a few narrower ones (a sub-heading row: "RETURNING TO MALAYSIA").
+    same = sum(len(row) == len(cells) for row in rows)
+    return all(len(row) <= len(cells) for row in rows) and same >= len(rows) / 2
 
 
 def table_rows(table: str) -> list[str]:
@@ -207,8 +210,9 @@ def table_rows(table: str) -> list[str]:
     out = []
     for cells in body:
         parts = [cells[0]] if cells[0] else []
+        # (A narrower row, a sub-heading, has fewer cells than the header: zip stops there.)
         parts += [
-            f"{label}: {cell}" for label, cell in zip(header[1:], cells[1:], strict=True) if cell
+            f"{label}: {cell}" for label, cell in zip(header[1:], cells[1:], strict=False) if cell
         ]
         out.append(" · ".join(parts))
     return out

@@ -51,7 +51,7 @@ def test_an_answer_streams_from_ollama_with_its_sources(ask, stub: OllamaStub) -
     assert answer["prompt"] == "answer@1"
     price_list = [s for s in answer["sources"] if s["source"] == "price-list.pdf"]
     assert price_list and price_list[0]["page"] == 1 and "RM150" in price_list[0]["text"]
-    assert set(answer["timings_ms"]) == {"retrieve", "first_token", "shown", "total"}
+    assert set(answer["timings_ms"]) == {"retrieve", "first_token", "guard", "shown", "total"}
     assert answer["kind"] == "model"
     assert price_list[0]["title"] == "Gadget Care Penang price list"
     sent = stub.state.chats[-1]

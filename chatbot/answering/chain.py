@@ -317,6 +317,7 @@ class Answerer:
             SourceFacts(((h.section, h.text) for h in used), answer.question), answer.language
         )
         shown = ""  # generate mode: what is already on screen
+        checking = 0.0  # seconds spent in the guard, for timings_ms["guard"]
         deltas = self.backend.stream(
             system,
             user,
@@ -335,7 +336,9 @@ class Answerer:
                     if "first_token" not in answer.timings_ms:
                         answer.timings_ms["first_token"] = _ms(started)
                     if guarded:
+                        began = time.perf_counter()
                         guard.feed(delta)
+                        checking += time.perf_counter() - began
                         if not guard.verdict.ok or guard.complete:
                             break  # stop paying for an answer that will not be shown or is over
                         continue
@@ -354,7 +357,9 @@ class Answerer:
             yield from self._instead(answer, used, "timeout", started, follows, shown)
             return
         if guarded:
+            began = time.perf_counter()
             verdict = guard.finish()
+            answer.timings_ms["guard"] = (checking + time.perf_counter() - began) * 1000
             if not verdict.ok:
                 log.info("guard withheld an answer: %s", verdict.reason)
                 answer.guard_reason = verdict.reason
