@@ -1,8 +1,9 @@
-"""The answering chain: rewrite a follow-up, search, build the prompt, stream, guard.
+"""The answering chain: tell a follow-up, search, ask the model, check, or extract.
 
-Each step degrades to something useful rather than failing: no model reachable means the best
-passage is quoted; nothing relevant found means the customer is told so and given the business's
-contact; an answer stating a fact the sources do not is replaced by a quote of the best passage.
+Each step degrades to something useful rather than failing: a model that is unreachable, too
+slow, or whose answer the guard withholds gives way to the extract (the sentence or row of a
+document that answers); nothing relevant found, or no confident extract, means the customer is
+told so and given the business's contact. In auto mode nothing is shown before it is checked.
 """
 
 from __future__ import annotations
