@@ -89,3 +89,14 @@ def test_ask_prints_the_answer_and_its_sources_for_a_person(run_cli, demo_shop: 
     assert result.code == 0, result.err
     assert "[Sources] Gadget Care Penang: shop policies · Delivery" in result.out
     assert "policies.docx" not in result.out
+
+
+def test_the_embedded_chat_model_names_its_provider_and_model_to_langchain() -> None:
+    # LangChain's standard chat-model tests failed here: no ls_model_name (#17).
+    from chatbot.llm.llamacpp import LlamaCppChatModel, packaged_gguf
+
+    model = LlamaCppChatModel(model_path=str(packaged_gguf()))
+    params = model._get_ls_params()
+    assert params["ls_provider"] == "llamacpp"
+    assert params["ls_model_name"] == "SmolLM2-135M-Instruct.Q4_1"
+    assert params["ls_model_type"] == "chat"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, LangSmithParams
 from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
@@ -72,6 +72,15 @@ class LlamaCppChatModel(BaseChatModel):
     @property
     def _llm_type(self) -> str:
         return "llamacpp"
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        # What LangChain's callbacks and its standard tests expect a chat model to name: the
+        # provider and the model (its file's name, as answers record it), which the fallback
+        # cannot find here (it looks for a `model` or `model_name` field).
+        params = super()._get_ls_params(stop=stop, **kwargs)
+        params["ls_provider"] = "llamacpp"
+        params["ls_model_name"] = Path(self.model_path).stem
+        return params
 
     @property
     def llama(self) -> Any:
