@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from chatbot.answering.language import language_group
 from knowledge.documents import Hit
@@ -62,7 +62,9 @@ class _Unit:
     position: int  # within its passage
     heads: frozenset[str]  # terms of what heads it: section path, FAQ question
     terms: frozenset[str]
+    figures: frozenset[str]
     asks: frozenset[str] = frozenset()  # its FAQ entry's question's terms
+    closeness: float = 0.0  # to the question, in meaning (English questions)
 
 
 def _stem(term: str) -> str:
@@ -145,9 +147,9 @@ class _Weights:
 _LONG_NUMBER = re.compile(r"\+?\d[\d\s\-]{5,}\d")
 
 
-def _figures(text: str) -> set[str]:
+def _figures(text: str) -> frozenset[str]:
     text = _LONG_NUMBER.sub(" ", text)
-    return {match.group(0).replace(",", ".") for match in _FIGURE.finditer(text)}
+    return frozenset(match.group(0).replace(",", ".") for match in _FIGURE.finditer(text))
 
 
 def _units(hits: Sequence[Hit]) -> list[_Unit]:
@@ -162,18 +164,20 @@ def _units(hits: Sequence[Hit]) -> list[_Unit]:
         asks = _terms(first) if head != hit.section else frozenset()
         pieces = [p.strip() for p in _SENTENCE.split(text) if p and p.strip()]
         for position, piece in enumerate(pieces):
-            units.append(_Unit(piece, hit, rank, position, heads, _terms(piece), asks))
+            units.append(
+                _Unit(piece, hit, rank, position, heads, _terms(piece), _figures(piece), asks)
+            )
     return units
 
 
-def _score(unit: _Unit, asked: frozenset[str], figures: set[str], weight: _Weights) -> float:
+def _score(unit: _Unit, asked: frozenset[str], figures: frozenset[str], weight: _Weights) -> float:
     """The share of the question found in the unit or in what heads it (a row under "Battery
     replacement" is about battery replacement); each figure of the question that the unit
     states counts double."""
     if not asked and not figures:
         return 0.0
     found = weight(asked & (unit.terms | unit.heads))
-    matched = len(figures & _figures(unit.text))
+    matched = len(figures & unit.figures)
     return (found + 2 * matched) / (weight(asked) + 2 * len(figures))
 
 
@@ -219,22 +223,20 @@ def extract(
     if not units:
         return None
     question = _asking_part(question)
-    meaning: list[float] = [0.0] * len(units)
     if closeness is not None and query_language(question) is QueryLanguage.ENGLISH:
         meaning = closeness(question, [unit.text for unit in units])
+        units = [replace(u, closeness=m) for u, m in zip(units, meaning, strict=True)]
     asked = _terms(question)
     figures = _figures(question)
     earlier = _terms(also) - asked if also else frozenset()
     group = language_group(language)
     weight = _Weights(units)
 
-    index = {id(unit): i for i, unit in enumerate(units)}
-
     def score(unit: _Unit) -> float:
         base = _score(unit, asked, figures, weight) + 0.25 * _rank(unit, asked, weight)
-        base += _MEANING * meaning[index[id(unit)]]
+        base += _MEANING * unit.closeness
         if figures:  # the row with the "14" of "iPhone 14" over a sentence about all iPhones
-            base += 0.5 * len(figures & _figures(unit.text)) / len(figures)
+            base += 0.5 * len(figures & unit.figures) / len(figures)
         if earlier:  # the earlier question's subject, for "and for 2.5 HP?"
             base += 0.5 * weight(earlier & (unit.terms | unit.heads)) / max(weight(earlier), 1.0)
         # Ties go to the higher-ranked passage, the earlier sentence and the customer's language.
@@ -244,33 +246,27 @@ def extract(
         return base
 
     best = max(units, key=score)
+    siblings = [u for u in units if u.hit.chunk_id == best.hit.chunk_id]
     # A follow-up is judged by what it asks itself ("and on Saturday?": Saturday), the earlier
     # question only ranking; one that asks nothing of its own by both.
-    confidence = _score(best, asked if asked or figures else earlier, figures, weight)
+    judged = asked if asked or figures else earlier
+    confidence = _score(best, judged, figures, weight)
     # What the rest of its passage says counts for half: "Adakah kedai buka pada hari Ahad?"
     # is answered by "Kami tutup pada hari Ahad", under the entry that says "Kami buka".
-    passage = frozenset().union(*(u.terms for u in units if u.hit.chunk_id == best.hit.chunk_id))
-    around = _score(
-        _Unit(best.text, best.hit, best.rank, best.position, best.heads, passage, best.asks),
-        asked if asked or figures else earlier,
-        figures,
-        weight,
-    )
-    confidence = max(confidence, (confidence + around) / 2)
-    near = meaning[index[id(best)]]
+    passage = replace(best, terms=frozenset().union(*(u.terms for u in siblings)))
+    confidence = max(confidence, (confidence + _score(passage, judged, figures, weight)) / 2)
     specific = frozenset(t for t in (asked or earlier) if t not in _GENERIC)
     # A generic word alone ("kedai" of "Di manakah kedai anda?") says nothing of what is asked.
-    names_it = bool(specific & (best.terms | best.heads)) or bool(figures & _figures(best.text))
+    names_it = bool(specific & (best.terms | best.heads)) or bool(figures & best.figures)
     if not specific and not figures:
         # Nothing but generic words ("Where is the shop?"): only an FAQ entry asking just that.
         names_it = bool(best.asks) and len(best.asks & asked) >= 0.5 * len(best.asks)
     confident = names_it and (
         confidence >= MIN_CONFIDENCE
-        or (confidence >= MIN_CONFIDENCE_CLOSE and near >= MIN_CLOSENESS)
+        or (confidence >= MIN_CONFIDENCE_CLOSE and best.closeness >= MIN_CLOSENESS)
     )
     text = best.text
-    siblings = [u for u in units if u.hit.chunk_id == best.hit.chunk_id]
-    if not weight(asked & best.terms) and not figures & _figures(best.text):
+    if not weight(asked & best.terms) and not figures & best.figures:
         # Only what heads it matches ("Making a claim" for "How do I make a warranty claim?"):
         # the passage under that heading is the answer, from its start.
         text = ""
@@ -278,7 +274,7 @@ def extract(
             if text and len(text) + len(unit.text) > _OPENING:
                 break
             text = _joined(text, unit.text)
-    elif len(text) < _SHORT_UNIT and not _figures(text):  # "Tidak." says too little alone
+    elif len(text) < _SHORT_UNIT and not best.figures:  # "Tidak." says too little alone
         following = [u for u in siblings if u.position > best.position]
         if following and len(text) + len(following[0].text) < _MAX_EXTRACT:
             text = _joined(text, following[0].text)

@@ -104,10 +104,7 @@ class _Segment:
     language: QueryLanguage
     passage: int  # its passage's rank in the search
     latin: set[str]  # its Latin-script words as written (names read alike in every language)
-
-    @property
-    def words(self) -> set[str]:
-        return self.head_words.union(*(words for _, words in self.clauses))
+    words: set[str]  # all its subject words, with its section's
 
     def names(self, about: set[str]) -> int:
         """How many of `about`'s words the whole sentence or row, with its section, holds."""
@@ -145,6 +142,7 @@ def _segment(text: str, section_words: set[str], passage: int) -> _Segment:
         query_language(text),
         passage,
         _words_as_written(text),
+        clauses[0][1].union(section_words, *(words for _, words in clauses[1:])),
     )
 
 
@@ -166,6 +164,7 @@ class SourceFacts:
         self.question_words = _content_words(question)
         self.source_words = _content_words(text)
         self.question_subject = _subject_words(question)
+        self.question_written = _words_as_written(question)
         # Each source sentence or row, by clause: a figure must be stated about the same thing,
         # not just somewhere ("battery RM50" when RM50 is the price of a data transfer).
         self.segments = [
@@ -194,7 +193,7 @@ class SourceFacts:
             )
         # Across languages words cannot be compared, only what both write alike (names, model
         # numbers: "23 Lebuh Chulia"); or the figure is in the passage search ranked first.
-        written = _words_as_written(sentence) | _words_as_written(self.question_lowered)
+        written = _words_as_written(sentence) | self.question_written
         return any(
             digits in seg.numbers and (seg.passage == 0 or seg.latin & written)
             for seg in self.segments
