@@ -23,6 +23,7 @@ from chatbot.settings import BotProfile, SettingsError
 from chatbot.store.schema import bots
 from knowledge.base import check_bot_name
 from knowledge.errors import KnowledgeError
+from knowledge.layout import bots_folder
 
 # Fields a list can be edited in by `name+=value` / `name-=value`.
 _LIST_FIELDS = {"suggestions", "allowed_origins", "languages"}
@@ -35,7 +36,7 @@ class UnknownBot(KnowledgeError):
 class BotRegistry:
     def __init__(self, engine: Engine, data_dir: Path, configured: dict[str, BotProfile]) -> None:
         self._engine = engine
-        self._folder = data_dir / "bots"
+        self._folder = bots_folder(data_dir)
         self._configured = configured
         for name, profile in configured.items():
             self.import_profile(name, profile)

@@ -25,6 +25,7 @@ from chatbot.uploads import UploadLog
 from knowledge.base import KnowledgeBase, check_bot_name
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.ingest import IngestLimits
+from knowledge.layout import chroma_folder
 from knowledge.parse_worker import ParseLimits
 from knowledge.retrieval import FusionSettings
 from knowledge.splitting import SplitSettings
@@ -59,7 +60,7 @@ class Services:
         if url:
             log.info("vector store: Chroma server at %s", url)
             return open_chroma(url=url)
-        path = self.settings.data_dir / "chroma"
+        path = chroma_folder(self.settings.data_dir)
         path.mkdir(parents=True, exist_ok=True)
         return open_chroma(path=str(path))
 

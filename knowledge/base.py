@@ -17,6 +17,7 @@ from knowledge.early_vectors import EarlyVectors
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.errors import KnowledgeError, ModelMismatch
 from knowledge.language import QueryLanguage, query_language
+from knowledge.layout import CATALOG_FILE
 from knowledge.retrieval import Candidates, FusionSettings, fuse
 from knowledge.splitting import SplitSettings, split_blocks
 from knowledge.vectors import VectorStore
@@ -53,7 +54,7 @@ class KnowledgeBase:
         self.embedder = embedder
         self.split = split or SplitSettings()
         self.fusion = fusion or FusionSettings()
-        self._catalog = Catalog(directory / "catalog.sqlite3")
+        self._catalog = Catalog(directory / CATALOG_FILE)
         # Held shared by every process writing vectors into this knowledge base, for as long as
         # it writes; the OS lets go of it when a writer dies, however it dies.
         self._writers = directory / "writers.lock"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from langchain_core.messages import (
     BaseMessage,
     HumanMessage,
     SystemMessage,
+    UsageMetadata,
 )
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
@@ -65,9 +66,11 @@ class LlamaCppChatModel(BaseChatModel):
     n_threads: int | None = None
     temperature: float = 0.2
     max_tokens: int = 256
+    stop: list[str] | None = None  # stop sequences for every call; a call's own are added
     wait_s: float = 90.0
     _llama: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _formatter: Any = PrivateAttr(default=None)
 
     @property
     def _llm_type(self) -> str:
@@ -77,10 +80,15 @@ class LlamaCppChatModel(BaseChatModel):
         # What LangChain's callbacks and its standard tests expect a chat model to name: the
         # provider and the model (its file's name, as answers record it), which the fallback
         # cannot find here (it looks for a `model` or `model_name` field).
-        params = super()._get_ls_params(stop=stop, **kwargs)
+        params = super()._get_ls_params(stop=stop or self.stop, **kwargs)
         params["ls_provider"] = "llamacpp"
-        params["ls_model_name"] = Path(self.model_path).stem
+        params["ls_model_name"] = str(kwargs.get("model") or self.model_name)
+        params["ls_max_tokens"] = int(kwargs.get("max_tokens", self.max_tokens))
         return params
+
+    @property
+    def model_name(self) -> str:
+        return Path(self.model_path).stem
 
     @property
     def llama(self) -> Any:
@@ -101,8 +109,33 @@ class LlamaCppChatModel(BaseChatModel):
             log.info("embedded model loaded from %s (context %d)", self.model_path, self.n_ctx)
         return self._llama
 
-    def count_tokens(self, text: str) -> int:
+    def get_num_tokens(self, text: str) -> int:
+        # The model's own tokenizer (LangChain's default would fetch GPT-2's from the Hub).
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def get_num_tokens_from_messages(
+        self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """The prompt's tokens as llama.cpp will see it: the messages in the model's own chat
+        template (the same Jinja template and special tokens llama-cpp-python applies)."""
+        llama = self.llama
+        template = llama.metadata.get("tokenizer.chat_template")
+        if not template:
+            return sum(self.get_num_tokens(str(m.content)) for m in messages)
+        if self._formatter is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            def text_of(token: int) -> str:
+                return str(llama._model.token_get_text(token)) if token != -1 else ""
+
+            self._formatter = Jinja2ChatFormatter(
+                template=template,
+                eos_token=text_of(llama.token_eos()),
+                bos_token=text_of(llama.token_bos()),
+            )
+        formatted = self._formatter(messages=self._messages(messages))
+        prompt = formatted.prompt.encode("utf-8")
+        return len(llama.tokenize(prompt, add_bos=not formatted.added_special, special=True))
 
     def _messages(self, messages: list[BaseMessage]) -> list[dict[str, str]]:
         return [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
@@ -120,21 +153,40 @@ class LlamaCppChatModel(BaseChatModel):
                 f"the embedded model was busy with other answers for {self.wait_s:g} s"
             )
         try:
+            prompt_tokens = self.get_num_tokens_from_messages(messages)
             parts = llama.create_chat_completion(
                 messages=self._messages(messages),
                 stream=True,
-                stop=stop,
+                stop=[*(self.stop or []), *(stop or [])] or None,
                 max_tokens=kwargs.get("max_tokens", self.max_tokens),
                 temperature=self.temperature,
             )
+            produced, finish = 0, None
             with closing(parts):
                 for part in parts:
-                    text = part["choices"][0]["delta"].get("content") or ""
+                    choice = part["choices"][0]
+                    finish = choice.get("finish_reason") or finish
+                    text = choice["delta"].get("content") or ""
                     if text:
+                        produced += 1  # llama-cpp-python streams one token a chunk
                         chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
                         if run_manager:
                             run_manager.on_llm_new_token(text, chunk=chunk)
                         yield chunk
+            # One last chunk carries what the whole generation used, as LangChain expects.
+            usage = UsageMetadata(
+                input_tokens=prompt_tokens,
+                output_tokens=produced,
+                total_tokens=prompt_tokens + produced,
+            )
+            yield ChatGenerationChunk(
+                message=AIMessageChunk(
+                    content="",
+                    usage_metadata=usage,
+                    response_metadata={"model_name": self.model_name, "finish_reason": finish},
+                    chunk_position="last",
+                )
+            )
         finally:  # also when the consumer closes the stream (GeneratorExit at the yield)
             self._lock.release()
 
@@ -145,8 +197,15 @@ class LlamaCppChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        text = "".join(str(c.message.content) for c in self._stream(messages, stop, None, **kwargs))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+        whole = AIMessageChunk(content="")
+        for chunk in self._stream(messages, stop, None, **kwargs):
+            whole += chunk.message  # type: ignore[assignment]  # chunks of an AI message
+        message = AIMessage(
+            content=whole.content,
+            usage_metadata=whole.usage_metadata,
+            response_metadata=whole.response_metadata,
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])
 
 
 class LlamaCppBackend:
@@ -183,7 +242,7 @@ class LlamaCppBackend:
         return self._large
 
     def count_tokens(self, text: str) -> int:
-        return self.model.count_tokens(text)
+        return self.model.get_num_tokens(text)
 
     def stream(
         self, system: str, user: str, *, max_tokens: int, prompt_tokens: int
