@@ -78,6 +78,7 @@ def ours(folder: Path, workdir: Path, embedder, split=None) -> Callable[[dict], 
     from knowledge.base import KnowledgeBase
     from knowledge.documents import Block, BlockKind, LoadedDocument
     from knowledge.loaders.textblocks import paragraphs_of
+    from knowledge.retriever import KnowledgeRetriever
     from knowledge.vectors import open_chroma
 
     docs, _ = read_set(folder)
@@ -101,8 +102,10 @@ def ours(folder: Path, workdir: Path, embedder, split=None) -> Callable[[dict], 
                 loaded=LoadedDocument(blocks),
             )
         bases[collection] = kb
+    # Through the LangChain retriever interface, as any LangChain app would use a bot's knowledge.
+    retrievers = {c: KnowledgeRetriever(knowledge=kb, k=RETRIEVE) for c, kb in bases.items()}
     return lambda q: [
-        h.source for h in bases[q.get("collection") or "all"].search(q["question"], RETRIEVE)
+        d.metadata["source"] for d in retrievers[q.get("collection") or "all"].invoke(q["question"])
     ]
 
 
@@ -129,9 +132,11 @@ def tutorial(folder: Path, workdir: Path, model_path: str) -> Callable[[dict], l
         stores[collection] = Chroma.from_documents(
             pieces, embeddings, client=client, collection_name=f"tutorial-{index}"
         )
+    retrievers = {
+        c: store.as_retriever(search_kwargs={"k": RETRIEVE}) for c, store in stores.items()
+    }
     return lambda q: [
-        d.metadata["doc_id"]
-        for d in stores[q.get("collection") or "all"].similarity_search(q["question"], k=RETRIEVE)
+        d.metadata["doc_id"] for d in retrievers[q.get("collection") or "all"].invoke(q["question"])
     ]
 
 
