@@ -47,41 +47,35 @@ QUESTIONS = [
 ]
 
 
-class TimedBackend:
-    """Wraps the real backend to measure the time spent inside the model."""
+def timed_model(base: Any) -> Any:
+    """A copy of the embedded model that adds up the time spent inside it."""
+    from chatbot.llm.llamacpp import LlamaCppChatModel
 
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.model_s = 0.0
-        self.name = inner.name
-        self.context_tokens = inner.context_tokens
-        self.writes_from_sources = inner.writes_from_sources
+    class TimedModel(LlamaCppChatModel):
+        model_s: float = 0.0
 
-    def count_tokens(self, text: str) -> int:
-        return int(self.inner.count_tokens(text))
-
-    def check(self) -> None:
-        self.inner.check()
-
-    def stream(self, system: str, user: str, **kwargs: Any) -> Iterator[str]:
-        # Only the time spent getting each next piece from the model counts, not the time the
-        # chain spends on a piece before asking for the next one.
-        pieces = iter(self.inner.stream(system, user, **kwargs))
-        while True:
-            started = time.perf_counter()
-            try:
-                piece = next(pieces)
-            except StopIteration:
+        def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            # Only the time spent getting each next piece from the model counts, not the time
+            # the chain spends on a piece before asking for the next one.
+            pieces = super()._stream(*args, **kwargs)
+            while True:
+                started = time.perf_counter()
+                try:
+                    piece = next(pieces)
+                except StopIteration:
+                    self.model_s += time.perf_counter() - started
+                    return
                 self.model_s += time.perf_counter() - started
-                return
-            self.model_s += time.perf_counter() - started
-            yield piece
+                yield piece
+
+    fields = {name: getattr(base, name) for name in ("model_path", "n_ctx", "n_threads", "wait_s")}
+    return TimedModel(**fields, temperature=base.temperature)
 
 
-def forget_prompt_cache(backend: Any) -> None:
+def forget_prompt_cache(model: Any) -> None:
     """llama.cpp reuses the evaluated prefix of the previous prompt; each measured answer must
     start cold, or whichever of the two runs comes second looks faster."""
-    backend.model.llama.reset()
+    model.llama.reset()
 
 
 def quality(data: Path) -> tuple[list[list[str]], list[str]]:
@@ -127,6 +121,8 @@ def quality(data: Path) -> tuple[list[list[str]], list[str]]:
 
 
 def in_process(data: Path) -> list[list[str]]:
+    from langchain_core.messages import HumanMessage, SystemMessage
+
     from chatbot.answering.chain import Answerer
     from chatbot.services import Services
     from chatbot.settings import load_settings
@@ -135,11 +131,11 @@ def in_process(data: Path) -> list[list[str]]:
     services.settings.model.backend = "llamacpp"
     services.settings.answering.model_answers = "yes"  # the model's part is what is timed
     services.warm_up("demo-shop")
-    timed = TimedBackend(services.backend)
+    timed = timed_model(services.chat_model)
     base = services.answerer("demo-shop")
     answerer = Answerer(
         knowledge=base.knowledge,
-        backend=timed,  # type: ignore[arg-type]
+        model=timed,
         prompts=base.prompts,
         profile=base.profile,
         settings=base.settings,
@@ -154,24 +150,20 @@ def in_process(data: Path) -> list[list[str]]:
             from chatbot.answering.language import detect_language
             from chatbot.answering.result import Answer
 
-            system, user, _, tokens = answerer._prompt(
+            system, user, _, _tokens = answerer._prompt(
                 Answer(question=question, language=detect_language(question)), hits
             )
-            forget_prompt_cache(services.backend)
+            forget_prompt_cache(timed)
             started = time.perf_counter()
+            messages = [SystemMessage(content=system), HumanMessage(content=user)]
             for n, _piece in enumerate(
-                services.backend.stream(  # type: ignore[union-attr]
-                    system,
-                    user,
-                    max_tokens=answerer.settings.max_answer_tokens,
-                    prompt_tokens=tokens,
-                )
+                timed.stream(messages, max_tokens=answerer.settings.max_answer_tokens)
             ):
                 if n == 0:
                     bare_first = (time.perf_counter() - started) * 1000
             bare_total = (time.perf_counter() - started) * 1000
         timed.model_s = 0.0
-        forget_prompt_cache(services.backend)
+        forget_prompt_cache(timed)
         started = time.perf_counter()
         answer = answerer.answer(question)
         total = (time.perf_counter() - started) * 1000

@@ -19,6 +19,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from chatbot.llm.base import label
 from chatbot.logs import configure_logging
 from chatbot.services import Services
 from chatbot.settings import load_settings
@@ -372,13 +373,13 @@ def _serve(services: Services, bots: list[str] | None, host: str | None, port: i
     for bot in names:
         if not services.knowledge(bot).documents():
             err.print(f"note: bot {bot!r} has no documents yet; its chat says it is not ready")
-    backend = services.backend
+    chat_model = services.chat_model
     app = create_app(services, bots)
     from chatbot.privacy.retention import PurgeSchedule
 
     # Conversations past their bot's retention period go, from start-up on, hourly.
     PurgeSchedule(services, services.settings.privacy.purge_every_minutes * 60).start()
-    model = backend.name if backend else "none (extract mode)"
+    model = label(chat_model) if chat_model else "none (extract mode)"
     if names:
         where = f"serving {', '.join(names)} on http://{host}:{port}/chat/{names[0]}/"
     else:

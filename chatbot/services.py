@@ -15,7 +15,9 @@ from chatbot.audit import AuditLog
 from chatbot.bots import BotRegistry
 from chatbot.conversations import ConversationLog
 from chatbot.live_conversations import LiveConversations
-from chatbot.llm.base import ChatBackend, ModelUnavailable
+from chatbot.llm.base import ModelUnavailable, check, label
+from chatbot.llm.llamacpp import LlamaCppChatModel
+from chatbot.llm.ollama import OllamaChatModel
 from chatbot.llm.watch import GenerationWatch
 from chatbot.offline import switch_off_phoning_home
 from chatbot.pins import PinnedAnswers
@@ -31,6 +33,7 @@ from knowledge.retrieval import FusionSettings
 from knowledge.splitting import SplitSettings
 
 if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
     from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
@@ -44,8 +47,8 @@ class Services:
         protect_data_dir(settings.data_dir)
         self.settings = settings
         self._knowledge: dict[str, KnowledgeBase] = {}
-        self._backends: dict[str, ChatBackend | None] = {}
-        self._backends_lock = threading.Lock()
+        self._models: dict[str, BaseChatModel | None] = {}
+        self._models_lock = threading.Lock()
 
     @cached_property
     def embedder(self) -> SentenceEmbedder:
@@ -122,16 +125,18 @@ class Services:
         return PromptSet.load(self.settings.answering.prompts_dir)
 
     @cached_property
-    def backend(self) -> ChatBackend | None:
-        """The chat model; None in extract mode, which never calls one."""
+    def chat_model(self) -> BaseChatModel | None:
+        """The deployment's chat model; None in extract mode, which never calls one."""
         if self.settings.answering.mode == "extract":
             log.info("answer mode extract: no chat model loaded")
             return None
-        from chatbot.llm.select import choose_backend
+        from chatbot.llm.select import choose_model
 
-        backend, why = choose_backend(self.settings.model, self.settings.answering.max_generation_s)
-        log.warning("chat model: %s (%s)", backend.name, why)
-        return self.generations.watched(backend)
+        model, why = choose_model(
+            self.settings.model, self.settings.answering.max_generation_s, [self.generations]
+        )
+        log.warning("chat model: %s (%s)", label(model), why)
+        return model
 
     @cached_property
     def generations(self) -> GenerationWatch:
@@ -182,14 +187,14 @@ class Services:
         for bot in bots:
             self.knowledge(bot)
         self.embedder.embed_query("warm-up")
-        backend = self.backend
-        if backend is None:
+        model = self.chat_model
+        if model is None:
             return
         try:
-            backend.check()
+            check(model)
         except ModelUnavailable as exc:
-            if not backend.name.startswith("ollama:"):
-                raise
+            if not isinstance(model, OllamaChatModel):
+                raise  # the embedded model does not come back by itself
             log.warning("%s; customers are told the assistant is offline until it is up", exc)
 
     def answerer(self, bot: str) -> Answerer:
@@ -197,37 +202,34 @@ class Services:
         settings = self.settings.answering
         if profile.answer_mode != "default":
             settings = settings.model_copy(update={"mode": profile.answer_mode})
-        backend = None if settings.mode == "extract" else self.backend_for(profile.model)
+        model = None if settings.mode == "extract" else self.model_for(profile.model)
         return Answerer(
             knowledge=self.knowledge(bot),
-            backend=backend,
+            model=model,
             prompts=self.prompts,
             profile=profile,
             settings=settings,
         )
 
-    def backend_for(self, model: str) -> ChatBackend | None:
+    def model_for(self, model: str) -> BaseChatModel | None:
         """The chat model a bot asked for: "" the deployment's, "embedded", or an Ollama tag.
         Each is built once and shared by the bots that use it."""
         if not model:
-            return self.backend
-        with self._backends_lock:
-            if model not in self._backends:
-                from chatbot.llm.select import embedded_backend, ollama_backend
+            return self.chat_model
+        with self._models_lock:
+            if model not in self._models:
+                from chatbot.llm.select import embedded_model, ollama_model
 
-                current = self.backend
-                if model == "embedded" and current and current.name.startswith("llamacpp:"):
-                    self._backends[model] = current  # the deployment's own, watched already
+                current = self.chat_model
+                cfg, watch = self.settings.model, [self.generations]
+                if model == "embedded" and isinstance(current, LlamaCppChatModel):
+                    self._models[model] = current  # the deployment's own
+                elif model == "embedded":
+                    wait_s = self.settings.answering.max_generation_s
+                    self._models[model] = embedded_model(cfg, wait_s, watch)
                 else:
-                    own = (
-                        embedded_backend(
-                            self.settings.model, self.settings.answering.max_generation_s
-                        )
-                        if model == "embedded"
-                        else ollama_backend(self.settings.model, model)
-                    )
-                    self._backends[model] = self.generations.watched(own)
-            return self._backends[model]
+                    self._models[model] = ollama_model(cfg, model, watch)
+            return self._models[model]
 
     def close(self) -> None:
         for kb in self._knowledge.values():

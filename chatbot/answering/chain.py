@@ -4,6 +4,11 @@ Each step degrades to something useful rather than failing: a model that is unre
 slow, or whose answer the guard withholds gives way to the extract (the sentence or row of a
 document that answers); nothing relevant found, or no confident extract, means the customer is
 told so and given the business's contact. In auto mode nothing is shown before it is checked.
+
+The model is any LangChain chat model (`chatbot.llm`). The chain itself is a plain generator of
+events rather than an LCEL runnable: in `generate` mode its `Replace` event takes back text
+already shown, which a runnable's stream of output chunks cannot express, and each step's
+fallback depends on what the steps before it found.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
 from chatbot.answering.extract import extract
 from chatbot.answering.followup import is_follow_up
 from chatbot.answering.guard import SourceFacts, StreamGuard
@@ -22,7 +30,13 @@ from chatbot.answering.language import LANGUAGE_NAMES, detect_language
 from chatbot.answering.pinned import pinned_answer
 from chatbot.answering.prompts import PromptSet
 from chatbot.answering.result import Answer, Delta, Done, Event, Fallback, Replace, Source
-from chatbot.llm.base import ChatBackend, ModelUnavailable
+from chatbot.llm.base import (
+    ModelUnavailable,
+    context_window,
+    label,
+    prompt_tokens,
+    writes_from_sources,
+)
 from chatbot.llm.think import without_thinking
 from chatbot.settings import AnsweringSettings, BotProfile
 from knowledge.base import KnowledgeBase
@@ -87,6 +101,22 @@ def _merged(own: list[Hit], translated: list[Hit], rrf_k: int) -> list[Hit]:
     return sorted(by_id.values(), key=lambda hit: scores[hit.chunk_id], reverse=True)
 
 
+def _messages(system: str, user: str) -> list[BaseMessage]:
+    return [SystemMessage(content=system), HumanMessage(content=user)]
+
+
+def _texts(
+    model: BaseChatModel, system: str, user: str, max_tokens: int
+) -> Generator[str, None, None]:
+    """The model's answer as text pieces. Closing this generator closes LangChain's stream, and
+    so the model's: llama.cpp is free at once, Ollama's HTTP response is closed."""
+    chunks = model.stream(_messages(system, user), max_tokens=max_tokens)
+    with closing(chunks):  # type: ignore[type-var]  # a generator at run time
+        for chunk in chunks:
+            if isinstance(chunk.content, str) and chunk.content:
+                yield chunk.content
+
+
 class Answerer:
     """Answers one bot's customers. Thread-safe: it keeps no per-conversation state."""
 
@@ -94,27 +124,28 @@ class Answerer:
         self,
         *,
         knowledge: KnowledgeBase,
-        backend: ChatBackend | None,
+        model: BaseChatModel | None,
         prompts: PromptSet,
         profile: BotProfile,
         settings: AnsweringSettings,
     ) -> None:
         self.knowledge = knowledge
-        self.backend = backend
+        self.model = model
         self.prompts = prompts
         self.profile = profile
         self.settings = settings
         self.relevance = RelevanceSettings(settings.min_similarity, settings.min_coverage)
         # The embedded 135M model cannot translate, nor write from sources: asked to, it echoes
         # the question or rambles (checked on the demo shop's Malay and Chinese questions).
-        self.writes = backend is not None and (
+        capable = model is not None and writes_from_sources(model)
+        self.writes = model is not None and (
             settings.mode == "generate"
             or settings.model_answers == "yes"
-            or (settings.model_answers == "auto" and backend.writes_from_sources)
+            or (settings.model_answers == "auto" and capable)
         )
-        self.translates = backend is not None and (
+        self.translates = model is not None and (
             settings.translate_questions == "yes"
-            or (settings.translate_questions == "auto" and backend.writes_from_sources)
+            or (settings.translate_questions == "auto" and capable)
         )
 
     # -- the chain ---------------------------------------------------------------------
@@ -173,7 +204,7 @@ class Answerer:
             answer.sources = [Source.of(hits[0])]
             yield from self._finish(answer, pinned, None, started)
             return
-        if self.backend is None or not self.writes:
+        if self.model is None or not self.writes:
             # Extract mode, or a model too small to write from sources: the sentence or row
             # that answers, no model involved.
             yield from self._instead(answer, hits, "no_match", started, follows)
@@ -205,7 +236,7 @@ class Answerer:
 
     def _in_english(self, query: str, patience: _Patience) -> str | None:
         """The model's English translation of the question, or None when it gave none usable."""
-        assert self.backend is not None
+        assert self.model is not None
         system, user = self.prompts.translate.render(question=query)
         english = _model_line(self._complete(system, user, "question translation", patience), query)
         # A model that cannot translate echoes the question or rambles: search with it alone.
@@ -216,14 +247,9 @@ class Answerer:
     def _complete(self, system: str, user: str, purpose: str, patience: _Patience) -> str:
         """A short completion for a step before the answer; "" when the model is unavailable,
         too slow, or nobody waits for it any more."""
-        assert self.backend is not None
+        assert self.model is not None
         text = ""
-        stream = self.backend.stream(
-            system,
-            user,
-            max_tokens=_REWRITE_TOKENS,
-            prompt_tokens=self.backend.count_tokens(system + user),
-        )
+        stream = _texts(self.model, system, user, _REWRITE_TOKENS)
         try:
             with closing(stream):  # an unfinished stream frees the model as soon as we leave
                 for delta in without_thinking(stream):
@@ -250,7 +276,7 @@ class Answerer:
         """The question made standalone with the conversation, for the search."""
         if not follows:
             return question
-        if self.backend is None or not self.translates:
+        if self.model is None or not self.translates:
             # Extract mode, or a model too small to rewrite (the embedded one answers the
             # rewrite prompt with chatter): both questions together find the earlier subject.
             return f"{follows} {question}"
@@ -268,8 +294,8 @@ class Answerer:
     def _prompt(self, answer: Answer, hits: list[Hit]) -> tuple[str, str, list[Hit], int]:
         """System and user messages that fit the context window: weakest passages dropped first,
         the instructions never."""
-        assert self.backend is not None
-        budget = self.backend.context_tokens - self.settings.max_answer_tokens
+        assert self.model is not None
+        budget = context_window(self.model) - self.settings.max_answer_tokens
         kept = list(hits)
         while True:
             context = "\n\n".join(
@@ -284,7 +310,7 @@ class Answerer:
                 context=context,
                 question=answer.question,
             )
-            tokens = self.backend.count_tokens(system) + self.backend.count_tokens(user)
+            tokens = prompt_tokens(self.model, _messages(system, user))
             if tokens <= budget:
                 return system, user, kept, tokens
             if len(kept) > 1:
@@ -305,9 +331,9 @@ class Answerer:
         patience: _Patience,
         follows: str,
     ) -> Iterator[Event]:
-        assert self.backend is not None
-        system, user, used, prompt_tokens = self._prompt(answer, hits)
-        answer.model = self.backend.name
+        assert self.model is not None
+        system, user, used, _ = self._prompt(answer, hits)
+        answer.model = label(self.model)
         answer.prompt = self.prompts.answer.label
         answer.sources = [Source.of(h) for h in used]
         # In auto mode nothing reaches the customer before the guard has passed the whole
@@ -319,12 +345,7 @@ class Answerer:
         )
         shown = ""  # generate mode: what is already on screen
         checking = 0.0  # seconds spent in the guard, for timings_ms["guard"]
-        deltas = self.backend.stream(
-            system,
-            user,
-            max_tokens=self.settings.max_answer_tokens,
-            prompt_tokens=prompt_tokens,
-        )
+        deltas = _texts(self.model, system, user, self.settings.max_answer_tokens)
         timed_out = False
         try:
             with closing(deltas):  # leaving early (stopped, withheld) frees the model at once

@@ -1,47 +1,87 @@
-"""What the answering chain needs of a chat model, whichever backend serves it."""
+"""The model seam: a LangChain `BaseChatModel`, and what the answering chain needs to know of it.
+
+Every backend (the embedded llama.cpp model, Ollama, an OpenAI-compatible server) is a LangChain
+chat model: it streams with `stream(messages, max_tokens=...)`, counts a prompt's tokens with
+`get_num_tokens_from_messages`, and takes its context size as a call option where the server
+has one (`num_ctx` for Ollama). What LangChain's interface does not say, our backends say through
+`ServedModel`'s attributes; any other LangChain chat model gets the conservative defaults below.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import Protocol
+import math
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+from pydantic import BaseModel, Field
 
 from knowledge.errors import KnowledgeError
+
+DEFAULT_CONTEXT_TOKENS = 4096
 
 
 class ModelUnavailable(KnowledgeError):
     """The model cannot answer now (server down, model missing); the message says what to do."""
 
 
-class ChatBackend(Protocol):
-    """A chat model with a known context window. `stream` yields text as it is generated."""
+class ServedModel(BaseModel):
+    """What one of our backends says of itself. Mixed in *before* the LangChain class, so that
+    its token estimate replaces LangChain's default (which would fetch GPT-2's tokenizer)."""
+
+    writes_from_sources: bool = Field(
+        default=True,
+        description=(
+            "Whether the model can be trusted to write an answer from passages. A model of a few "
+            "billion parameters can; SmolLM2-135M cannot (on the demo shop its answers that "
+            "passed the guard still said 'I do not deliver to Seberang Perai', which the shop "
+            "does), so in auto mode it is not asked and the extract answers."
+        ),
+    )
 
     @property
-    def name(self) -> str:
-        """What answered, stored with each answer: e.g. `ollama:qwen2.5:3b`."""
-        ...
-
-    @property
-    def context_tokens(self) -> int:
+    def context_window(self) -> int:
         """The most tokens (prompt plus answer) one request may use."""
-        ...
+        return DEFAULT_CONTEXT_TOKENS
 
     @property
-    def writes_from_sources(self) -> bool:
-        """Whether the model can be trusted to write an answer from passages: a model of a few
-        billion parameters can; SmolLM2-135M cannot (on the demo shop its answers that passed
-        the guard still said "I do not deliver to Seberang Perai", which the shop does), so in
-        auto mode its answers are not asked for and the extract answers."""
-        ...
-
-    def count_tokens(self, text: str) -> int: ...
-
-    def stream(
-        self, system: str, user: str, *, max_tokens: int, prompt_tokens: int
-    ) -> Generator[str, None, None]:
-        """Raises ModelUnavailable when the model cannot be reached, also midway. Closing the
-        generator before its end stops the generation and frees the model at once."""
-        ...
+    def label(self) -> str:
+        """What answered, stored with each answer: e.g. `ollama:qwen2.5:3b`."""
+        return type(self).__name__
 
     def check(self) -> None:
-        """Raises ModelUnavailable when the backend cannot answer (for /readyz)."""
-        ...
+        """Raises ModelUnavailable when the model cannot answer (for start-up and /readyz)."""
+
+    def get_num_tokens(self, text: str) -> int:
+        return estimated_tokens(text)
+
+
+def estimated_tokens(text: str) -> int:
+    """Tokens of `text` when no tokenizer is at hand (Ollama and most OpenAI-compatible servers
+    have no tokenize endpoint). One token per three UTF-8 bytes overestimates English (about four
+    characters a token) and matches CJK (one character, three bytes, about a token):
+    overestimating only leaves a little of the context window unused."""
+    return math.ceil(len(text.encode("utf-8")) / 3)
+
+
+def prompt_tokens(model: BaseChatModel, messages: list[BaseMessage]) -> int:
+    if isinstance(model, ServedModel):
+        return int(model.get_num_tokens_from_messages(messages))
+    return sum(estimated_tokens(str(m.content)) + 4 for m in messages)
+
+
+def context_window(model: BaseChatModel) -> int:
+    return model.context_window if isinstance(model, ServedModel) else DEFAULT_CONTEXT_TOKENS
+
+
+def writes_from_sources(model: BaseChatModel) -> bool:
+    # A chat model from elsewhere (a developer's own) is trusted to write; the guard checks it.
+    return model.writes_from_sources if isinstance(model, ServedModel) else True
+
+
+def label(model: BaseChatModel) -> str:
+    return model.label if isinstance(model, ServedModel) else type(model).__name__
+
+
+def check(model: BaseChatModel) -> None:
+    if isinstance(model, ServedModel):
+        model.check()

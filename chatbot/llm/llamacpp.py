@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import threading
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -16,14 +16,12 @@ from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
     BaseMessage,
-    HumanMessage,
-    SystemMessage,
     UsageMetadata,
 )
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import ConfigDict, PrivateAttr
+from pydantic import ConfigDict, PrivateAttr, model_validator
 
-from chatbot.llm.base import ModelUnavailable
+from chatbot.llm.base import ModelUnavailable, ServedModel
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +49,7 @@ def packaged_gguf() -> Path:
 _LARGE_MODEL_BYTES = 1_500_000_000
 
 
-class LlamaCppChatModel(BaseChatModel):
+class LlamaCppChatModel(ServedModel, BaseChatModel):
     """LangChain chat model over llama-cpp-python; one generation at a time (llama.cpp's state
     is not shareable between threads), others wait their turn, `wait_s` at most.
 
@@ -72,9 +70,27 @@ class LlamaCppChatModel(BaseChatModel):
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _formatter: Any = PrivateAttr(default=None)
 
+    @model_validator(mode="after")
+    def _judge_size(self) -> LlamaCppChatModel:
+        if "writes_from_sources" not in self.model_fields_set:
+            path = Path(self.model_path)
+            self.writes_from_sources = path.is_file() and path.stat().st_size >= _LARGE_MODEL_BYTES
+        return self
+
     @property
     def _llm_type(self) -> str:
         return "llamacpp"
+
+    @property
+    def context_window(self) -> int:
+        return self.n_ctx
+
+    @property
+    def label(self) -> str:
+        return f"llamacpp:{self.model_name}"
+
+    def check(self) -> None:
+        _ = self.llama  # loads it: a file that is not a model says so here
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         # What LangChain's callbacks and its standard tests expect a chat model to name: the
@@ -167,12 +183,9 @@ class LlamaCppChatModel(BaseChatModel):
                     choice = part["choices"][0]
                     finish = choice.get("finish_reason") or finish
                     text = choice["delta"].get("content") or ""
-                    if text:
+                    if text:  # (LangChain's stream() reports each chunk to the callbacks)
                         produced += 1  # llama-cpp-python streams one token a chunk
-                        chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
-                        if run_manager:
-                            run_manager.on_llm_new_token(text, chunk=chunk)
-                        yield chunk
+                        yield ChatGenerationChunk(message=AIMessageChunk(content=text))
             # One last chunk carries what the whole generation used, as LangChain expects.
             usage = UsageMetadata(
                 input_tokens=prompt_tokens,
@@ -206,53 +219,3 @@ class LlamaCppChatModel(BaseChatModel):
             response_metadata=whole.response_metadata,
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
-
-
-class LlamaCppBackend:
-    """The embedded default: SmolLM2-135M-Instruct unless another GGUF file is configured."""
-
-    def __init__(
-        self,
-        model_path: Path | None,
-        *,
-        context_tokens: int,
-        threads: int | None,
-        wait_s: float = 90.0,
-    ) -> None:
-        path = model_path or packaged_gguf()
-        if not path.is_file():
-            raise ModelUnavailable(f"no GGUF model file at {path}")
-        self.model = LlamaCppChatModel(
-            model_path=str(path), n_ctx=context_tokens, n_threads=threads, wait_s=wait_s
-        )
-        self._name = f"llamacpp:{path.stem}"
-        self._context = context_tokens
-        self._large = path.stat().st_size >= _LARGE_MODEL_BYTES
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def context_tokens(self) -> int:
-        return self._context
-
-    @property
-    def writes_from_sources(self) -> bool:
-        return self._large
-
-    def count_tokens(self, text: str) -> int:
-        return self.model.get_num_tokens(text)
-
-    def stream(
-        self, system: str, user: str, *, max_tokens: int, prompt_tokens: int
-    ) -> Generator[str, None, None]:
-        messages = [SystemMessage(content=system), HumanMessage(content=user)]
-        chunks = self.model.stream(messages, max_tokens=max_tokens)
-        # LangChain's stream() is a generator: closing it closes the model's, freeing it at once.
-        with closing(chunks):  # type: ignore[type-var]
-            for chunk in chunks:
-                yield str(chunk.content)
-
-    def check(self) -> None:
-        _ = self.model.llama

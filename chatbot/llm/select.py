@@ -1,34 +1,56 @@
-"""Which chat model answers: the configured backend, or in `auto` the best one available."""
+"""Which chat model answers: the configured backend, or in `auto` the best one available.
+
+Every model built here is a LangChain `BaseChatModel` given the server's callbacks (the
+generation watch behind /readyz)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
-from chatbot.llm.base import ChatBackend, ModelUnavailable
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.language_models import BaseChatModel
+
+from chatbot.llm.base import ModelUnavailable
 from chatbot.settings import ModelSettings
 
 log = logging.getLogger(__name__)
 
+Callbacks = Sequence[BaseCallbackHandler]
 
-def _ollama(cfg: ModelSettings, model: str | None = None) -> ChatBackend:
-    from chatbot.llm.ollama import OllamaBackend
 
-    return OllamaBackend(
+def ollama_model(
+    cfg: ModelSettings, model: str | None = None, callbacks: Callbacks = ()
+) -> BaseChatModel:
+    """The deployment's Ollama model, or a bot's own `model` on the same server."""
+    from chatbot.llm.ollama import OllamaChatModel
+
+    return OllamaChatModel.for_model(
         cfg.ollama_host,
         model or cfg.ollama_model,
         max_context_tokens=cfg.ollama_max_context_tokens,
         timeout_s=cfg.ollama_timeout_s,
         temperature=cfg.temperature,
+        callbacks=list(callbacks),
     )
 
 
-def ollama_backend(cfg: ModelSettings, model: str) -> ChatBackend:
-    """A bot's own Ollama model on the deployment's Ollama server."""
-    return _ollama(cfg, model)
+def embedded_model(cfg: ModelSettings, wait_s: float, callbacks: Callbacks = ()) -> BaseChatModel:
+    """The embedded llama.cpp model; `wait_s`: the longest a request waits for it while it
+    answers others."""
+    from chatbot.llm.llamacpp import LlamaCppChatModel, packaged_gguf
 
-
-def embedded_backend(cfg: ModelSettings, wait_s: float) -> ChatBackend:
-    return _llamacpp(cfg, wait_s)
+    path = cfg.gguf_path or packaged_gguf()
+    if not path.is_file():
+        raise ModelUnavailable(f"no GGUF model file at {path}")
+    return LlamaCppChatModel(
+        model_path=str(path),
+        n_ctx=cfg.llamacpp_context_tokens,
+        n_threads=cfg.threads,
+        temperature=cfg.temperature,
+        wait_s=wait_s,
+        callbacks=list(callbacks),
+    )
 
 
 def ollama_models(cfg: ModelSettings) -> list[str]:
@@ -43,41 +65,34 @@ def ollama_models(cfg: ModelSettings) -> list[str]:
         return []
 
 
-def _llamacpp(cfg: ModelSettings, wait_s: float) -> ChatBackend:
-    """`wait_s`: the longest a request waits for the model while it answers others."""
-    from chatbot.llm.llamacpp import LlamaCppBackend
-
-    return LlamaCppBackend(
-        cfg.gguf_path,
-        context_tokens=cfg.llamacpp_context_tokens,
-        threads=cfg.threads,
-        wait_s=wait_s,
-    )
-
-
-def choose_backend(cfg: ModelSettings, wait_s: float) -> tuple[ChatBackend, str]:
-    """The backend and, for the start-up log, why it was chosen.
+def choose_model(
+    cfg: ModelSettings, wait_s: float, callbacks: Callbacks = ()
+) -> tuple[BaseChatModel, str]:
+    """The chat model and, for the start-up log, why it was chosen.
 
     An explicit `ollama` whose model is not pulled is an error (with the pull command); one whose
     server is down is not: customers get an "offline" message until it comes back.
     """
+    from chatbot.llm.base import check
+
     match cfg.backend:
         case "llamacpp":
-            return _llamacpp(cfg, wait_s), "configured: model.backend = llamacpp"
+            model = embedded_model(cfg, wait_s, callbacks)
+            return model, "configured: model.backend = llamacpp"
         case "ollama":
-            backend = _ollama(cfg)
+            model = ollama_model(cfg, callbacks=callbacks)
             try:
-                backend.check()
+                check(model)
             except ModelUnavailable as exc:
                 if "ollama pull" in str(exc):
                     raise
                 log.warning("%s; customers are told the assistant is offline until it is up", exc)
-            return backend, "configured: model.backend = ollama"
+            return model, "configured: model.backend = ollama"
         case _:
-            backend = _ollama(cfg)
+            model = ollama_model(cfg, callbacks=callbacks)
             try:
-                backend.check()
+                check(model)
             except ModelUnavailable as exc:
                 why = f"auto: Ollama not used ({exc}); using the embedded model"
-                return _llamacpp(cfg, wait_s), why
-            return backend, f"auto: Ollama at {cfg.ollama_host} has {cfg.ollama_model}"
+                return embedded_model(cfg, wait_s, callbacks), why
+            return model, f"auto: Ollama at {cfg.ollama_host} has {cfg.ollama_model}"

@@ -3,29 +3,26 @@
 A request that waits on a stuck model (a hung Ollama, an embedded model held by another
 request) looks healthy from outside: the process is up and the model loads. Watching the
 generations themselves is what tells an operator, or the orchestrator, that answers stopped.
+
+The watch is a LangChain callback handler given to every chat model the server builds: LangChain
+reports a generation's start before the model is asked (so a wait for a busy model counts), each
+token, and its end, also when the stream is closed early (GeneratorExit ends it as an error).
 """
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
-from collections.abc import Generator
-from contextlib import closing
 from typing import Any
+from uuid import UUID
 
-from chatbot.llm.base import ChatBackend
+from langchain_core.callbacks import BaseCallbackHandler
 
 
-class GenerationWatch:
+class GenerationWatch(BaseCallbackHandler):
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._last_token: dict[int, float] = {}  # generation -> when it last made progress
-        self._ids = itertools.count()
-
-    def watched(self, backend: ChatBackend) -> ChatBackend:
-        """`backend`, its generations watched."""
-        return _Watched(backend, self)
+        self._last_token: dict[UUID, float] = {}  # generation -> when it last made progress
 
     def longest_silence_s(self) -> float:
         """How long the quietest generation in flight has gone without a token; 0 if none."""
@@ -33,58 +30,27 @@ class GenerationWatch:
         with self._lock:
             return max((now - t for t in self._last_token.values()), default=0.0)
 
-    def _begin(self) -> int:
-        key = next(self._ids)
-        self._progress(key)
-        return key
-
-    def _progress(self, key: int) -> None:
+    def _progress(self, run_id: UUID) -> None:
         with self._lock:
-            self._last_token[key] = time.monotonic()
+            self._last_token[run_id] = time.monotonic()
 
-    def _end(self, key: int) -> None:
+    def _end(self, run_id: UUID) -> None:
         with self._lock:
-            self._last_token.pop(key, None)
+            self._last_token.pop(run_id, None)
 
+    def on_chat_model_start(
+        self, serialized: Any, messages: Any, *, run_id: UUID, **_: Any
+    ) -> None:
+        self._progress(run_id)
 
-class _Watched:
-    """A ChatBackend whose streams report to the watch; everything else is the backend's."""
+    def on_llm_start(self, serialized: Any, prompts: Any, *, run_id: UUID, **_: Any) -> None:
+        self._progress(run_id)
 
-    def __init__(self, inner: ChatBackend, watch: GenerationWatch) -> None:
-        self._inner, self._watch = inner, watch
+    def on_llm_new_token(self, token: Any, *, run_id: UUID, **_: Any) -> None:
+        self._progress(run_id)
 
-    @property
-    def name(self) -> str:
-        return self._inner.name
+    def on_llm_end(self, response: Any, *, run_id: UUID, **_: Any) -> None:
+        self._end(run_id)
 
-    @property
-    def context_tokens(self) -> int:
-        return self._inner.context_tokens
-
-    @property
-    def writes_from_sources(self) -> bool:
-        return self._inner.writes_from_sources
-
-    def count_tokens(self, text: str) -> int:
-        return self._inner.count_tokens(text)
-
-    def check(self) -> None:
-        self._inner.check()
-
-    def stream(
-        self, system: str, user: str, *, max_tokens: int, prompt_tokens: int
-    ) -> Generator[str, None, None]:
-        key = self._watch._begin()  # from the request on: a wait for the model counts
-        try:
-            deltas = self._inner.stream(
-                system, user, max_tokens=max_tokens, prompt_tokens=prompt_tokens
-            )
-            with closing(deltas):
-                for delta in deltas:
-                    self._watch._progress(key)
-                    yield delta
-        finally:
-            self._watch._end(key)
-
-    def __getattr__(self, name: str) -> Any:  # the backend's own extras (bench resets llama.cpp)
-        return getattr(self._inner, name)
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **_: Any) -> None:
+        self._end(run_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chatbot.llm.base import ModelUnavailable
+from chatbot.llm.base import ModelUnavailable, check, label
 from chatbot.offline import switch_off_phoning_home
 from chatbot.services import Services
 from knowledge.errors import KnowledgeError
@@ -72,10 +72,10 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
                     empty.append(bot)
             except KnowledgeError as exc:
                 problems[bot] = str(exc)
-        model = services.backend
+        model = services.chat_model
         if model is not None:
             try:
-                model.check()
+                check(model)
             except ModelUnavailable as exc:
                 problems["model"] = str(exc)
         # The model may load and still answer nobody: a request stuck waiting for it says so.
@@ -90,7 +90,7 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
             "ready": not problems,
             "bots": served,
             "bots_without_documents": empty,
-            "model": model.name if model else "none (extract mode)",
+            "model": label(model) if model else "none (extract mode)",
             "problems": problems,
         }
         return JSONResponse(body, status_code=200 if not problems else 503)
