@@ -17,7 +17,6 @@ from chatbot.conversations import ConversationLog
 from chatbot.live_conversations import LiveConversations
 from chatbot.llm.base import ModelUnavailable, check, label
 from chatbot.llm.llamacpp import LlamaCppChatModel
-from chatbot.llm.ollama import OllamaChatModel
 from chatbot.llm.watch import GenerationWatch
 from chatbot.offline import switch_off_phoning_home
 from chatbot.pins import PinnedAnswers
@@ -193,8 +192,8 @@ class Services:
         try:
             check(model)
         except ModelUnavailable as exc:
-            if not isinstance(model, OllamaChatModel):
-                raise  # the embedded model does not come back by itself
+            if isinstance(model, LlamaCppChatModel):
+                raise  # the embedded model does not come back by itself; a server may
             log.warning("%s; customers are told the assistant is offline until it is up", exc)
 
     def answerer(self, bot: str) -> Answerer:

@@ -128,9 +128,11 @@ def _default_ollama_host() -> str:
 
 
 class ModelSettings(BaseModel):
-    backend: Literal["auto", "ollama", "llamacpp"] = Field(
+    backend: Literal["auto", "ollama", "llamacpp", "openai"] = Field(
         "auto",
-        description="`auto`: Ollama when it answers and has the model, else the embedded model.",
+        description="`auto`: Ollama when it answers and has the model, else the embedded model; "
+        "`openai`: an OpenAI-compatible server (llama.cpp's server, vLLM, LM Studio, LocalAI) "
+        "at `openai_base_url`.",
     )
     ollama_host: str = Field(
         default_factory=_default_ollama_host, description="Ollama's URL (default: $OLLAMA_HOST)."
@@ -150,6 +152,19 @@ class ModelSettings(BaseModel):
         4096, ge=512, description="The embedded model's context window."
     )
     threads: int | None = Field(None, ge=1, description="CPU threads for the embedded model.")
+    openai_base_url: str = Field(
+        "", description="An OpenAI-compatible server's API address, e.g. http://127.0.0.1:8080/v1."
+    )
+    openai_model: str = Field("", description="The model name that server serves.")
+    openai_api_key: str = Field("", description="Its API key, if it asks for one.")
+    openai_context_tokens: int = Field(
+        4096, ge=512, description="The context the server was started with (it cannot be asked)."
+    )
+    openai_writes_from_sources: bool = Field(
+        True,
+        description="Whether that model may write answers from the documents (a model of 1B+"
+        " parameters); false: the extract answers and the model is not asked.",
+    )
     temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
 
 

@@ -53,6 +53,29 @@ def embedded_model(cfg: ModelSettings, wait_s: float, callbacks: Callbacks = ())
     )
 
 
+def openai_model(cfg: ModelSettings, callbacks: Callbacks = ()) -> BaseChatModel:
+    """The model of an OpenAI-compatible server on the premises."""
+    from chatbot.llm.openai_compatible import OpenAICompatibleModel
+
+    if not cfg.openai_base_url or not cfg.openai_model:
+        raise ModelUnavailable(
+            "model.backend = openai needs model.openai_base_url and model.openai_model"
+            " (e.g. http://127.0.0.1:8080/v1 and the name the server serves)"
+        )
+    return OpenAICompatibleModel(
+        base_url=cfg.openai_base_url,
+        model=cfg.openai_model,
+        # The client insists on a key; local servers mostly want none and ignore this one.
+        api_key=cfg.openai_api_key or "not-needed",
+        temperature=cfg.temperature,
+        timeout=cfg.ollama_timeout_s,
+        max_retries=0,  # the chain falls back at once rather than keep a customer waiting
+        context_tokens=cfg.openai_context_tokens,
+        writes_from_sources=cfg.openai_writes_from_sources,
+        callbacks=list(callbacks),
+    )
+
+
 def ollama_models(cfg: ModelSettings) -> list[str]:
     """The models the Ollama server has pulled; empty when it does not answer."""
     import httpx
@@ -79,6 +102,13 @@ def choose_model(
         case "llamacpp":
             model = embedded_model(cfg, wait_s, callbacks)
             return model, "configured: model.backend = llamacpp"
+        case "openai":
+            model = openai_model(cfg, callbacks)
+            try:
+                check(model)
+            except ModelUnavailable as exc:
+                log.warning("%s; customers are told the assistant is offline until it is up", exc)
+            return model, f"configured: model.backend = openai at {cfg.openai_base_url}"
         case "ollama":
             model = ollama_model(cfg, callbacks=callbacks)
             try:
