@@ -20,8 +20,9 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY chatbot ./chatbot
 COPY knowledge ./knowledge
-# Editable, so that prompts/ and examples/ beside the packages are found where the code looks.
-RUN pip install -e .
+COPY prompts ./prompts
+# A regular install: the prompts and the demo shop ship inside the package.
+RUN pip install .
 
 # -- run: no compilers, a non-root user, the data directory as a volume ----------------------
 FROM python:3.11-slim
@@ -33,11 +34,6 @@ ENV PATH=/venv/bin:$PATH \
     GRADIO_ANALYTICS_ENABLED=False
 COPY --from=build /venv /venv
 WORKDIR /app
-COPY pyproject.toml README.md ./
-COPY chatbot ./chatbot
-COPY knowledge ./knowledge
-COPY prompts ./prompts
-COPY examples ./examples
 RUN useradd --create-home --uid 10001 chatbot && mkdir /data && chown chatbot /data \
     && chmod 700 /data
 USER chatbot

@@ -281,7 +281,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = answer_quality.pack_data(Path(tmp))
         scores, wrong = quality(data)
-        print("Answers on the demo shop and the aircon shop (examples/*/questions.jsonl)")
+        print("Answers on the demo shop and the aircon shop (chatbot/demo, examples/aircon-shop)")
         print(table(answer_quality.HEADERS, scores))
         print("targets, embedded default: right >= 90%, wrong shown 0, out-of-scope fallbacks")
         print(">= 90%, median <= 200 characters")

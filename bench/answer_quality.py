@@ -1,7 +1,7 @@
 """Whether customers get the right fact, and never a wrong one: the answer packs, scored.
 
 Two small businesses, each a folder of documents, a bot profile and questions with the facts a
-right answer contains (examples/demo-shop, examples/aircon-shop: prices in PDF, Word, CSV and
+right answer contains (chatbot/demo, examples/aircon-shop: prices in PDF, Word, CSV and
 Markdown tables, policies, hours, contact, follow-ups, questions out of scope, in English,
 Malay and Chinese). Each question is asked as a customer would, through the answering chain, and
 scored:
@@ -27,7 +27,7 @@ from typing import Any
 from bench.common import ROOT
 
 PACKS = {
-    "demo-shop": ROOT / "examples" / "demo-shop",
+    "demo-shop": ROOT / "chatbot" / "demo",
     "aircon-shop": ROOT / "examples" / "aircon-shop",
 }
 

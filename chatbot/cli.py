@@ -28,7 +28,7 @@ from knowledge.ingest import IngestReport, ProgressSink, ingest_paths
 
 log = logging.getLogger(__name__)
 
-DEMO_DIR = Path(__file__).resolve().parents[1] / "examples" / "demo-shop"
+DEMO_DIR = Path(__file__).resolve().parent / "demo"  # shipped inside the package
 DEMO_BOT = "demo-shop"
 
 app = typer.Typer(
@@ -418,7 +418,7 @@ def demo(host: HostOption = None, port: PortOption = None) -> None:
     services = _services()
     folder = DEMO_DIR
     if not (folder / "documents").is_dir():
-        _fail(f"the demo documents are missing from {folder}; run this from a source checkout")
+        _fail(f"the demo documents are missing from {folder}; reinstall the package")
     profile = yaml.safe_load((folder / "bot.yaml").read_text(encoding="utf-8"))
     # Stored like any bot's (once: staff's later changes stay), so that `chatbot bots set` and
     # the console, in other processes, see and change the demo's real profile.

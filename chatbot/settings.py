@@ -434,9 +434,6 @@ class Settings(BaseSettings):
         default_factory=dict, description="Per-bot profile, by bot name; others get defaults."
     )
 
-    def bot(self, name: str) -> BotProfile:
-        return self.bots.get(name) or BotProfile()
-
     @classmethod
     def settings_customise_sources(
         cls,

@@ -99,10 +99,6 @@ class KnowledgeBase:
                 self._vectors.delete_version(version)
                 self._catalog.end_version(version)
 
-    def vector_count(self) -> int:
-        """Vectors stored: one per passage, and one more per FAQ entry's question."""
-        return self._vectors.count()
-
     # -- writing ------------------------------------------------------------------------
     def is_unchanged(self, source: str, sha256: str) -> bool:
         record = self._catalog.document(source)
@@ -272,7 +268,3 @@ class KnowledgeBase:
     def holds_language(self, language: QueryLanguage) -> bool:
         """Whether any passage is in this language group."""
         return self._catalog.holds_language(language.value)
-
-    def sources_of(self, chunk_ids: list[str]) -> dict[str, str]:
-        """chunk id -> document source, for visible chunks."""
-        return {cid: c.source for cid, c in self._catalog.chunks_by_id(chunk_ids).items()}

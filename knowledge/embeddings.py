@@ -137,10 +137,6 @@ class SentenceEmbedder(Embeddings):
         finally:
             torch.set_num_threads(threads)
 
-    @property
-    def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
-
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         model = self.model
         with self._precision():

@@ -70,8 +70,5 @@ class VectorStore:
             for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)
         ]
 
-    def count(self) -> int:
-        return int(self._collection.count())
-
     def drop(self) -> None:
         self._client.delete_collection(self._name)

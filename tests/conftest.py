@@ -103,7 +103,7 @@ def _no_outbound_connections(netlog: Path) -> Iterator[None]:
         pytest.fail(f"outbound connections were attempted:\n{netlog.read_text()}")
 
 
-DEMO = ROOT / "examples" / "demo-shop"
+DEMO = ROOT / "chatbot" / "demo"
 
 
 @pytest.fixture(scope="session")

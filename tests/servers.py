@@ -25,7 +25,12 @@ def free_port() -> int:
 
 class Server:
     def __init__(
-        self, data: Path, env: dict[str, str], cli_env: dict[str, str], verb: str = "serve"
+        self,
+        data: Path,
+        env: dict[str, str],
+        cli_env: dict[str, str],
+        verb: str = "serve",
+        cwd: Path = ROOT,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -42,7 +47,7 @@ class Server:
                 str(self.port),
             ],
             env={**cli_env, **env, "PYTHONUNBUFFERED": "1"},
-            cwd=ROOT,
+            cwd=cwd,
             stdout=self.log.open("w"),
             stderr=subprocess.STDOUT,
         )

@@ -1,6 +1,6 @@
 """What a customer reads as the answer: the right fact in a line or two, never a wrong one.
 
-The two answer packs (examples/demo-shop, examples/aircon-shop: documents a small business has,
+The two answer packs (chatbot/demo, examples/aircon-shop: documents a small business has,
 questions with the facts a right answer holds) asked through the real chain on the embedded
 default setup; follow-ups and questions that stand on their own; document titles.
 """
@@ -103,7 +103,7 @@ def test_only_a_real_follow_up_is_read_with_the_conversation(message: str, follo
 def test_customers_see_a_documents_title_staff_can_change_and_a_new_version_keeps(
     run_cli, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    documents = Path(__file__).parents[1] / "examples" / "demo-shop" / "documents"
+    documents = Path(__file__).parents[1] / "chatbot" / "demo" / "documents"
     faq = tmp_path / "faq.csv"
     faq.write_bytes((documents / "faq.csv").read_bytes())
     assert run_cli("ingest", "--bot", "shop", str(faq), data_dir=tmp_path / "data").code == 0

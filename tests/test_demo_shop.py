@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import ROOT, Result
 
-DEMO = ROOT / "examples" / "demo-shop" / "documents"
+DEMO = ROOT / "chatbot" / "demo" / "documents"
 
 
 @pytest.fixture(scope="module")

@@ -57,19 +57,19 @@ def test_a_table_is_split_row_by_row_each_row_with_its_headers_and_the_title() -
     ("name", "title", "row", "section"),
     [
         (
-            "demo-shop/documents/price-list.pdf",
+            "chatbot/demo/documents/price-list.pdf",
             "Gadget Care Penang price list",
             "iPhone battery: RM150, done in 45 minutes.",
             "Gadget Care Penang price list > Battery replacement / Tukar bateri",
         ),
         (
-            "aircon-shop/documents/warranty.docx",
+            "examples/aircon-shop/documents/warranty.docx",
             "Sejuk Aircon Services: warranty terms",
             "York · Compressor: 3 years · Parts: 1 year · Workmanship: 6 months",
             "Sejuk Aircon Services: warranty terms > Warranty by brand",
         ),
         (
-            "aircon-shop/documents/services.md",
+            "examples/aircon-shop/documents/services.md",
             "Sejuk Aircon commercial services and Chinese price list",
             "Ducted system service · Price: RM400 · Notes: per system",
             "Sejuk Aircon commercial services and Chinese price list > Commercial services",
@@ -79,7 +79,7 @@ def test_a_table_is_split_row_by_row_each_row_with_its_headers_and_the_title() -
 def test_a_price_list_in_a_pdf_word_or_markdown_answers_row_by_row(
     name: str, title: str, row: str, section: str
 ) -> None:
-    path = Path(__file__).parents[1] / "examples" / name
+    path = Path(__file__).parents[1] / name
     loaded = load_bytes(kind_of(path), path.read_bytes(), 100)
     assert title_of(loaded, path.name) == title
     chunks = split_blocks(loaded.blocks, title=title)

@@ -81,7 +81,7 @@ def make_ollama_bot(embed_shop: Path, run_cli) -> str:  # type: ignore[no-untype
         "bots", "create", name, "model=qwen2.5:3b", "answer_mode=generate", data_dir=embed_shop
     )
     assert created.code == 0, created.err
-    documents = Path(__file__).parents[1] / "examples" / "demo-shop" / "documents"
+    documents = Path(__file__).parents[1] / "chatbot" / "demo" / "documents"
     ingested = run_cli("ingest", "--bot", name, str(documents), data_dir=embed_shop)
     assert ingested.code == 0, ingested.err
     return name

@@ -100,7 +100,6 @@ class _Segment:
     numbers: set[str]
     head: tuple[set[str], set[str]]  # the first clause's figures and subject words
     clauses: list[tuple[set[str], set[str]]]  # the others'
-    head_words: set[str]  # the first clause's words and the section's
     language: QueryLanguage
     passage: int  # its passage's rank in the search
     latin: set[str]  # its Latin-script words as written (names read alike in every language)
@@ -138,7 +137,6 @@ def _segment(text: str, section_words: set[str], passage: int) -> _Segment:
         _numbers(text),
         clauses[0],
         clauses[1:],
-        clauses[0][1] | section_words,
         query_language(text),
         passage,
         _words_as_written(text),

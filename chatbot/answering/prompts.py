@@ -10,9 +10,10 @@ from typing import Any
 import yaml
 
 from knowledge.errors import KnowledgeError
+from prompts import FOLDER
 
-# In a source checkout and in the Docker image the prompts sit beside the packages.
-DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+# The `prompts` package: the top-level prompts/ folder of a checkout, installed with the wheel.
+DEFAULT_PROMPTS_DIR = FOLDER
 MESSAGE_LANGUAGES = ("en", "ms", "zh")
 _MESSAGE_KEYS = ("no_answer", "quote", "offline", "empty", "too_long", "contact_prefix", "sources")
 # Keys added since: a deployment's own messages.yaml may lack them, the shipped text stands in.

@@ -33,7 +33,6 @@ class PurgeSchedule:
 
     def __init__(self, services: Services, every_s: float) -> None:
         self._services, self._every_s = services, every_s
-        self._stop = threading.Event()  # never set: the thread ends with the process
         self._thread = threading.Thread(target=self._run, name="retention-purge", daemon=True)
 
     def start(self) -> None:
@@ -45,5 +44,4 @@ class PurgeSchedule:
                 purge_expired(self._services, "system:retention")
             except Exception:  # keep the schedule alive; the next run tries again
                 log.exception("the retention purge failed")
-            if self._stop.wait(self._every_s):
-                return
+            time.sleep(self._every_s)  # a daemon thread: it ends with the process

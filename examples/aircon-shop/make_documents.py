@@ -18,7 +18,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 _spec = importlib.util.spec_from_file_location(
-    "demo_documents", HERE.parent / "demo-shop" / "make_documents.py"
+    "demo_documents", HERE.parents[1] / "chatbot" / "demo" / "make_documents.py"
 )
 assert _spec and _spec.loader
 _writers = importlib.util.module_from_spec(_spec)

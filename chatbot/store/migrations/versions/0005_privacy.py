@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from chatbot.store.migrations import frozen
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
@@ -45,14 +47,11 @@ def upgrade() -> None:
     )
     # What was stored before masking existed is masked now, then the audit log is chained.
     mask_stored_text(op.get_bind())
-    from chatbot.audit import chain_existing_entries
-
-    chain_existing_entries(op.get_bind())
+    frozen.chain_existing_entries(op.get_bind())
 
 
 def mask_stored_text(db: sa.Connection) -> None:
-    from chatbot.privacy.masking import mask
-
+    mask = frozen.mask  # the rules as they stood, not today's
     for table, key, columns in (
         ("answers", "id", ("question", "answer", "guard_reason")),
         ("audit_log", "id", ("target", "detail")),

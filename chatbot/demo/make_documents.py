@@ -1,12 +1,13 @@
 """Writes the demo shop's price list (PDF) and policies (Word) from the text below.
 
 The generated files are committed; run this only after changing the text:
-    .venv/bin/python examples/demo-shop/make_documents.py
+    .venv/bin/python chatbot/demo/make_documents.py
 Gadget Care Penang is a fictional business, written for this demo.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -132,7 +133,9 @@ def write_pdf(
 
 
 def write_docx(
-    path: Path, lines: list[tuple[str, object]], title: str = "Gadget Care Penang: shop policies"
+    path: Path,
+    lines: Sequence[tuple[str, object]],
+    title: str = "Gadget Care Penang: shop policies",
 ) -> None:
     """Headings, paragraphs and ("table", rows) with the header row first."""
     from docx import Document  # python-docx: a dev dependency, needed only here

@@ -1,0 +1,105 @@
+"""The product as a wheel, outside a checkout: `pip install .` alone must run the demo and answer
+(the prompts and the demo shop ship inside the package)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import NETGUARD, ROOT
+from tests.servers import Server, chat, shown_text
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_wheel_installed_outside_the_checkout_runs_the_demo_and_answers(
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    wheels, site = tmp_path / "wheels", tmp_path / "site"
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
+    built = subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(ROOT)],
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = wheels.glob("*.whl")
+    installed = subprocess.run(
+        [*pip, "install", "--no-deps", "--no-index", "--target", str(site), str(wheel)],
+        capture_output=True,
+        text=True,
+    )
+    assert installed.returncode == 0, installed.stderr
+    # The installed copy, not the checkout: the checkout is neither on the path nor the cwd.
+    env = {**cli_env, "PYTHONPATH": os.pathsep.join([str(NETGUARD), str(site)])}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    where = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import chatbot, prompts; print(chatbot.__file__, prompts.__file__)",
+        ],
+        env=env,
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+    )
+    assert where.returncode == 0, where.stderr
+    assert all(path.startswith(str(site)) for path in where.stdout.split()), where.stdout
+
+    data = tmp_path / "data"
+    data.mkdir()
+    server = Server(data, {"CHATBOT_MODEL__BACKEND": "llamacpp"}, env, verb="demo", cwd=elsewhere)
+    try:
+        response, events = chat(server, "How much does an iPhone battery replacement cost?")
+        assert response.status_code == 200
+        assert "iPhone battery: RM150" in shown_text(events)
+    finally:
+        server.stop()
+
+
+def _canonical(name: str) -> str:
+    import re
+
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_module_the_product_imports_is_a_declared_dependency() -> None:
+    # A module that happens to be installed as another package's dependency (pandas came with
+    # gradio) goes when that package stops needing it: the product must name what it uses.
+    import ast
+    import importlib.metadata
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = {
+        _canonical(re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0])
+        for requirement in project["dependencies"]
+    }
+    distributions = importlib.metadata.packages_distributions()
+    ours = {"chatbot", "knowledge", "prompts"}
+    undeclared = set()
+    for package in ours:
+        for path in (ROOT / package).rglob("*.py"):
+            if path.name == "make_documents.py":  # a maintainer's script, run with the dev extras
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                else:
+                    continue
+                for name in names:
+                    top = name.split(".")[0]
+                    if top in sys.stdlib_module_names or top in ours:
+                        continue
+                    if not {_canonical(d) for d in distributions.get(top, [])} & declared:
+                        undeclared.add(f"{path.relative_to(ROOT)}: {top}")
+    assert not undeclared, sorted(undeclared)
