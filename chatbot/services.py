@@ -8,21 +8,21 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chatbot.accounts import Accounts
 from chatbot.answering.chain import Answerer
 from chatbot.answering.prompts import PromptSet
-from chatbot.audit import AuditLog
-from chatbot.bots import BotRegistry
-from chatbot.conversations import ConversationLog
-from chatbot.live_conversations import LiveConversations
+from chatbot.bots.registry import BotRegistry
 from chatbot.llm.base import ModelUnavailable, check, label
 from chatbot.llm.llamacpp import LlamaCppChatModel
 from chatbot.llm.watch import GenerationWatch
 from chatbot.offline import switch_off_phoning_home
-from chatbot.pins import PinnedAnswers
-from chatbot.privacy.records import PersonalData
 from chatbot.settings import BotProfile, Settings
-from chatbot.uploads import UploadLog
+from chatbot.store.accounts import Accounts
+from chatbot.store.audit import AuditLog
+from chatbot.store.conversations import ConversationLog
+from chatbot.store.live import LiveConversations
+from chatbot.store.personal_data import PersonalData
+from chatbot.store.pins import PinnedAnswers
+from chatbot.store.uploads import UploadLog
 from knowledge.base import KnowledgeBase, check_bot_name
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.ingest import IngestLimits

@@ -22,7 +22,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from chatbot.origins import normalise_origin
+from chatbot.bots.origins import normalise_origin
 from knowledge.embeddings import Precision
 from knowledge.errors import KnowledgeError
 from knowledge.parse_worker import ParseLimits

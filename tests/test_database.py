@@ -26,7 +26,7 @@ def test_upgrading_masks_what_was_stored_before_and_chains_the_audit_log(tmp_pat
     from alembic.config import Config
     from sqlalchemy import text
 
-    from chatbot.audit import AuditLog
+    from chatbot.store.audit import AuditLog
     from chatbot.store.database import MIGRATIONS
 
     url = f"sqlite:///{tmp_path / 'chatbot.db'}"

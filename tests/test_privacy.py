@@ -279,3 +279,24 @@ def test_every_socket_the_server_listens_on_is_on_loopback(server: Server) -> No
         if c.status == psutil.CONN_LISTEN
     ]
     assert listening and all(address.ip in ("127.0.0.1", "::1") for address in listening)
+
+
+def test_each_staff_change_from_the_command_line_is_audited_once(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    documents = Path(__file__).parents[1] / "chatbot" / "demo" / "documents"
+    assert (
+        run_cli("ingest", "--bot", "shop", str(documents / "faq.csv"), data_dir=tmp_path).code == 0
+    )
+    assert run_cli("reindex", "--bot", "shop", data_dir=tmp_path).code == 0
+    created = run_cli(
+        "admin",
+        "create",
+        "aisyah",
+        "--password-stdin",
+        data_dir=tmp_path,
+        stdin="a long enough passphrase\n",
+    )
+    assert created.code == 0, created.err
+    assert run_cli("admin", "remove", "aisyah", data_dir=tmp_path).code != 0  # the last owner
+    with sqlite3.connect(tmp_path / "chatbot.db") as db:
+        actions = [row[0] for row in db.execute("SELECT action FROM audit_log ORDER BY id")]
+    assert actions == ["knowledge.upload", "knowledge.reindex", "account.create"]

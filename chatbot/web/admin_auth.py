@@ -18,8 +18,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from chatbot.accounts import Account, LoginRefused
+from chatbot.actions.accounts import log_in, log_out
 from chatbot.services import Services
+from chatbot.store.accounts import Account, LoginRefused
 from chatbot.web.origins import request_origin, server_origin
 from chatbot.web.visitors import VisitorAddress
 
@@ -109,12 +110,10 @@ def admin_auth(services: Services, app: Any) -> APIRouter:
         if not same_site(request):
             return _login_page("This form must be sent from this site.", status=403)
         try:
-            account, token = services.accounts.log_in(username, password, addresses.of(request))
+            _, token = log_in(services, username, password, addresses.of(request))
         except LoginRefused as refused:
-            services.audit.record(username[:64] or "-", "login.failed", "", str(refused))
             status = 429 if refused.retry_after else 401
             return _login_page(str(refused).capitalize() + ".", next_path, status)
-        services.audit.record(account.username, "login", "", f"from {addresses.of(request)}")
         response = RedirectResponse(next_path, status_code=303)
         response.set_cookie(
             COOKIE,
@@ -135,12 +134,7 @@ def admin_auth(services: Services, app: Any) -> APIRouter:
     def logout(request: Request) -> Response:
         if not same_site(request):
             return JSONResponse({"error": "not from this site"}, status_code=403)
-        token = request.cookies.get(COOKIE)
-        account = services.accounts.session(token)
-        if token:
-            services.accounts.log_out(token)
-        if account:
-            services.audit.record(account.username, "logout")
+        log_out(services, request.cookies.get(COOKIE))
         response = RedirectResponse(f"{ADMIN}/login", status_code=303)
         response.delete_cookie(COOKIE, path=ADMIN)
         return response

@@ -36,13 +36,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from chatbot.actions.privacy import erase_own_conversation
 from chatbot.answering.chain import Stop, Turn
 from chatbot.answering.result import Delta, Done, Replace
 from chatbot.privacy.masking import contact_keys
 from chatbot.privacy.notice import notice_texts, notice_version
-from chatbot.privacy.records import Consent, ConversationRef
 from chatbot.services import Services
 from chatbot.settings import BotProfile
+from chatbot.store.personal_data import Consent, ConversationRef
 from chatbot.web.answer_stream import AnswerStream
 from chatbot.web.origins import ForeignOrigin, allowed_caller
 from chatbot.web.visitor_text import text, visitor_language
@@ -277,9 +278,7 @@ def chat_router(services: Services) -> APIRouter:
             agreed_conversation(bot, conversation_id)
         except Refusal as refusal:
             return refuse(refusal, language, origin)
-        services.live.drop(conversation_id)
-        services.personal_data.erase([ConversationRef(bot, conversation_id)])
-        services.audit.record("customer", "conversation.erase", f"{bot}: {conversation_id}")
+        erase_own_conversation(services, ConversationRef(bot, conversation_id))
         return Response(status_code=204, headers=cors_headers(origin))
 
     return router

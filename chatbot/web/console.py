@@ -19,22 +19,25 @@ from urllib.parse import urlencode
 
 import gradio as gr
 
-from chatbot.accounts import Account, Role
-from chatbot.gaps import group_gaps, normalise
-from chatbot.llm.select import ollama_models
-from chatbot.privacy.notice import DEFAULT_NOTICES
-from chatbot.privacy.requests import NoSuchCustomer, erase_customer, find_customer
-from chatbot.services import Services
-from chatbot.staff_actions import (
-    change_bot,
-    create_bot,
-    delete_bot,
+from chatbot.actions import accounts as account_actions
+from chatbot.actions.bots import change_bot, create_bot, delete_bot
+from chatbot.actions.knowledge import (
     forget_document,
     ingest_files,
-    pin_answer,
+    refuse_upload,
     retitle_document,
-    unpin_answer,
 )
+from chatbot.actions.knowledge import (
+    reindex as reindex_bot,
+)
+from chatbot.actions.pins import pin_answer, unpin_answer
+from chatbot.actions.privacy import NoSuchCustomer, erase_customer, find_customer, open_transcript
+from chatbot.llm.select import ollama_models
+from chatbot.privacy.notice import DEFAULT_NOTICES
+from chatbot.services import Services
+from chatbot.store.accounts import Account, Role
+from chatbot.store.gaps import group_gaps, normalise
+from chatbot.store.personal_data import ConversationRef
 from chatbot.web.admin_auth import COOKIE, session_account
 from chatbot.web.console_uploads import NOT_UPLOADED, ConsoleUploads
 from chatbot.web.customer_export import EXPORT_PATH
@@ -160,9 +163,7 @@ def build_console(
         # Only what this staff session uploaded itself: Gradio's API takes any path.
         paths, refused = uploads.claim(request.cookies.get(COOKIE), given)
         if refused:
-            services.audit.record(
-                account.username, "knowledge.upload.refused", bot, ", ".join(refused)[:500]
-            )
+            refuse_upload(services, bot, refused, account.username)
         try:
             report = (
                 ingest_files(
@@ -397,10 +398,10 @@ def build_console(
 
     def transcript(bot: str, conversation_id: str, request: gr.Request) -> str:
         account = staff(request, Role.OWNER)
-        turns = services.conversations.transcript(bot, conversation_id.strip())
+        ref = ConversationRef(bot, conversation_id.strip())
+        turns = open_transcript(services, account.username, ref)
         if not turns:
             raise gr.Error(f"No conversation {conversation_id!r} with bot {bot!r}.")
-        services.audit.record(account.username, "conversation.open", f"{bot}: {conversation_id}")
         return _transcript_html(turns)
 
     # -- customers' requests (owners) --------------------------------------------------
@@ -566,10 +567,12 @@ def build_console(
 
     def reindex(bot: str, request: gr.Request, progress=gr.Progress()):  # type: ignore[no-untyped-def]  # noqa: B008
         account = staff(request)
-        done = services.knowledge(bot).reindex(
-            lambda n, total: progress(n / max(total, 1), desc=f"{n}/{total} passages")
+        done = reindex_bot(
+            services,
+            bot,
+            account.username,
+            lambda n, total: progress(n / max(total, 1), desc=f"{n}/{total} passages"),
         )
-        services.audit.record(account.username, "knowledge.reindex", bot, f"{done} passages")
         return f"Re-indexed {done} passages."
 
     def account_rows(request: gr.Request) -> list[list[Any]]:
@@ -582,10 +585,13 @@ def build_console(
     def add_account(username: str, role: str, password: str, request: gr.Request):  # type: ignore[no-untyped-def]
         account = staff(request, Role.OWNER)
         try:
-            services.accounts.create(username.strip(), password, Role(role))
+            account_actions.create_account(
+                services, username, password, Role(role), account.username
+            )
+                services, username, password, Role(role), account.username
+            )
         except KnowledgeError as exc:
             raise gr.Error(str(exc), duration=None) from exc
-        services.audit.record(account.username, "account.create", username, f"role={role}")
         return account_rows(request), "", ""
 
     def drop_account(username: str, request: gr.Request):  # type: ignore[no-untyped-def]
@@ -593,10 +599,9 @@ def build_console(
         if username.strip() == account.username:
             raise gr.Error("You cannot remove your own account while logged in with it.")
         try:
-            services.accounts.remove(username.strip())
+            account_actions.remove_account(services, username, account.username)
         except KnowledgeError as exc:
             raise gr.Error(str(exc), duration=None) from exc
-        services.audit.record(account.username, "account.remove", username)
         return account_rows(request), ""
 
     # -- the page ---------------------------------------------------------------------

@@ -9,9 +9,9 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from chatbot.accounts import Role
-from chatbot.privacy.requests import export_customer, find_customer
+from chatbot.actions.privacy import export_customer, find_customer
 from chatbot.services import Services
+from chatbot.store.accounts import Role
 from chatbot.web.admin_auth import session_account
 from knowledge.errors import KnowledgeError
 

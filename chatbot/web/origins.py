@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from chatbot.origins import normalise_origin
+from chatbot.bots.origins import normalise_origin
 from chatbot.web.visitors import VisitorAddress
 
 OPAQUE = "null"  # what a sandboxed frame or a file:// page sends: allowed nowhere

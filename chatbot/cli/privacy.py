@@ -13,9 +13,9 @@ from typing import Annotated
 
 import typer
 
-from chatbot.audit import PERSONAL_DATA_ACTIONS, command_line_actor
-from chatbot.cli import JsonOption, _fail, _services, app
-from chatbot.privacy.records import iso
+from chatbot.cli.common import JsonOption, _fail, _services, app
+from chatbot.store.audit import PERSONAL_DATA_ACTIONS, command_line_actor
+from chatbot.store.personal_data import iso
 
 privacy_app = typer.Typer(
     help="Customers' personal data: export, erase, and the retention purge.",
@@ -35,7 +35,7 @@ ContactOption = Annotated[
 
 
 def _find(conversation: str | None, contact: str | None):  # type: ignore[no-untyped-def]
-    from chatbot.privacy.requests import find_customer
+    from chatbot.actions.privacy import find_customer
 
     if (conversation is None) == (contact is None):
         _fail("give either --conversation ID or --contact EMAIL_OR_PHONE", 2)
@@ -53,7 +53,7 @@ def privacy_export(
     ] = None,
 ) -> None:
     """Everything held of a customer's conversations, as JSON (access and portability)."""
-    from chatbot.privacy.requests import export_customer
+    from chatbot.actions.privacy import export_customer
 
     refs = _find(conversation, contact)
     document = json.dumps(
@@ -76,7 +76,7 @@ def privacy_erase(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Erase a customer's conversations for good (consents and contacts too)."""
-    from chatbot.privacy.requests import erase_customer
+    from chatbot.actions.privacy import erase_customer
 
     refs = _find(conversation, contact)
     listed = ", ".join(f"{r.bot}/{r.conversation_id}" for r in refs)
@@ -89,7 +89,7 @@ def privacy_erase(
 @privacy_app.command("purge")
 def privacy_purge() -> None:
     """Delete now what is past each bot's retention period (the server also does it hourly)."""
-    from chatbot.privacy.retention import purge_expired
+    from chatbot.actions.privacy import purge_expired
 
     removed = purge_expired(_services(), command_line_actor())
     print(f"purged {removed} rows past their bot's retention period")

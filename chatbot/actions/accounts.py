@@ -1,0 +1,46 @@
+"""Staff accounts and their sessions: create, set a password, remove; log in and out. Every
+change and every login attempt is audited here, whichever front end asked."""
+
+from __future__ import annotations
+
+from chatbot.services import Services
+from chatbot.store.accounts import Account, LoginRefused, Role
+
+
+def create_account(
+    services: Services, username: str, password: str, role: Role, actor: str
+) -> Account:
+    account = services.accounts.create(username.strip(), password, role)
+    services.audit.record(actor, "account.create", account.username, f"role={role.value}")
+    return account
+
+
+def set_password(services: Services, username: str, password: str, actor: str) -> None:
+    """The account's new password; its open sessions end."""
+    services.accounts.set_password(username, password)
+    services.audit.record(actor, "account.password", username)
+
+
+def remove_account(services: Services, username: str, actor: str) -> None:
+    """Not the last owner (the store refuses)."""
+    services.accounts.remove(username.strip())
+    services.audit.record(actor, "account.remove", username.strip())
+
+
+def log_in(services: Services, username: str, password: str, address: str) -> tuple[Account, str]:
+    """The account and its new session's token; LoginRefused (audited) otherwise."""
+    try:
+        account, token = services.accounts.log_in(username, password, address)
+    except LoginRefused as refused:
+        services.audit.record(username[:64] or "-", "login.failed", "", str(refused))
+        raise
+    services.audit.record(account.username, "login", "", f"from {address}")
+    return account, token
+
+
+def log_out(services: Services, token: str | None) -> None:
+    account = services.accounts.session(token)
+    if token:
+        services.accounts.log_out(token)
+    if account:
+        services.audit.record(account.username, "logout")

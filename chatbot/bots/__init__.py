@@ -1,0 +1,1 @@
+"""Bots: their stored profiles (the registry) and the sites allowed to embed them (origins)."""
