@@ -135,7 +135,10 @@ class ModelSettings(BaseModel):
         "at `openai_base_url`.",
     )
     ollama_host: str = Field(
-        default_factory=_default_ollama_host, description="Ollama's URL (default: $OLLAMA_HOST)."
+        default_factory=_default_ollama_host,
+        description="Ollama's URL.",
+        # The reference shows where the default comes from, not this machine's value.
+        json_schema_extra={"shown_default": "$OLLAMA_HOST, else http://127.0.0.1:11434"},
     )
     ollama_model: str = Field(
         "qwen2.5:3b",
@@ -209,8 +212,8 @@ class AnsweringSettings(BaseModel):
     translate_questions: Literal["auto", "yes", "no"] = Field(
         "auto",
         description="Also search English documents with the model's English translation of a "
-        "question asked in another language. `auto`: when Ollama serves the model (the "
-        "embedded 135M model cannot translate).",
+        "question asked in another language. `auto`: when the model can write from sources (as "
+        "for model_answers; the embedded 135M model cannot translate).",
     )
     prompts_dir: Path | None = Field(
         None,

@@ -66,3 +66,13 @@ def test_a_bad_config_file_is_a_one_line_error_naming_the_problem(
 def test_a_missing_config_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="does not exist"):
         load_settings(tmp_path / "nope.yaml")
+
+
+def test_the_configuration_reference_is_written_from_the_settings_themselves() -> None:
+    from chatbot.config_reference import render
+
+    reference = Path(__file__).parents[1] / "docs" / "configuration.md"
+    assert reference.read_text(encoding="utf-8") == render(), (
+        "docs/configuration.md is out of date: run"
+        " `.venv/bin/python -m chatbot.config_reference > docs/configuration.md`"
+    )

@@ -588,8 +588,6 @@ def build_console(
             account_actions.create_account(
                 services, username, password, Role(role), account.username
             )
-                services, username, password, Role(role), account.username
-            )
         except KnowledgeError as exc:
             raise gr.Error(str(exc), duration=None) from exc
         return account_rows(request), "", ""
