@@ -8,7 +8,7 @@ DEMO_DATA ?= data/demo
 # The multimodal library is not built: the chat models here read text only.
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAVA_BUILD=OFF
 
-.PHONY: demo test chromium lint bench-retrieval bench-ingest bench-answer clean
+.PHONY: demo test test-fast chromium lint bench-retrieval bench-ingest bench-answer clean
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -33,6 +33,10 @@ test: $(VENV)/.installed-dev chromium
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+## test-fast: the contract tier only (in one process, a few minutes), what to run while working
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -n 2 -m contract
 
 ## bench-*: measurements against the LangChain tutorial pipeline (see bench/README.md)
 bench-retrieval: $(VENV)/.installed-dev,bench

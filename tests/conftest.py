@@ -203,3 +203,27 @@ def browser() -> Iterator[Any]:
         launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture(scope="session")
+def shop_documents() -> Path:
+    return DEMO / "documents"
+
+
+@pytest.fixture(scope="session")
+def shop_knowledge(tmp_path_factory: pytest.TempPathFactory, shop_documents: Path) -> Iterator[Any]:
+    """The demo shop's knowledge base in this process, on a temporary Chroma (the fast tier)."""
+    from knowledge.base import KnowledgeBase
+    from knowledge.embeddings import SentenceEmbedder
+    from knowledge.ingest import IngestLimits, ingest_paths
+    from knowledge.vectors import open_chroma
+
+    data = tmp_path_factory.mktemp("shop-knowledge")
+    (data / "kb").mkdir()
+    kb = KnowledgeBase(
+        "demo-shop", data / "kb", open_chroma(path=str(data / "chroma")), SentenceEmbedder()
+    )
+    report = ingest_paths(kb, [shop_documents], IngestLimits())
+    assert not report.rejected, report.rejected
+    yield kb
+    kb.close()

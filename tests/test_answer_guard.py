@@ -272,3 +272,7 @@ def test_an_answer_that_only_asks_a_question_back_is_withheld() -> None:
     guard.feed("How much does a screen replacement cost?")
     verdict = guard.finish()
     assert not verdict.ok and verdict.reason == "only asks"
+
+
+# In one process, no server or browser: part of the fast tier.
+pytestmark = pytest.mark.contract

@@ -17,10 +17,12 @@ from langchain_tests.integration_tests import (
 from langchain_tests.unit_tests import ChatModelUnitTests, EmbeddingsUnitTests
 
 from chatbot.llm.llamacpp import LlamaCppChatModel, packaged_gguf
+from knowledge.base import KnowledgeBase
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.retriever import KnowledgeRetriever
 
 
+@pytest.mark.contract
 class TestEmbeddedChatModelUnit(ChatModelUnitTests):
     @property
     def chat_model_class(self) -> type[LlamaCppChatModel]:
@@ -39,6 +41,7 @@ class TestEmbeddedChatModelUnit(ChatModelUnitTests):
         return False
 
 
+@pytest.mark.contract
 class TestEmbeddedChatModel(ChatModelIntegrationTests):
     @property
     def chat_model_class(self) -> type[LlamaCppChatModel]:
@@ -57,22 +60,25 @@ class TestEmbeddedChatModel(ChatModelIntegrationTests):
         return False
 
 
+@pytest.mark.contract
 class TestEmbeddingsUnit(EmbeddingsUnitTests):
     @property
     def embeddings_class(self) -> type[SentenceEmbedder]:
         return SentenceEmbedder
 
 
+@pytest.mark.contract
 class TestEmbeddings(EmbeddingsIntegrationTests):
     @property
     def embeddings_class(self) -> type[SentenceEmbedder]:
         return SentenceEmbedder
 
 
+@pytest.mark.contract
 class TestKnowledgeRetriever(RetrieversIntegrationTests):
     @pytest.fixture(autouse=True)
-    def _shop(self, demo_shop: Path) -> None:
-        self.data_dir = demo_shop
+    def _shop(self, shop_knowledge: KnowledgeBase) -> None:
+        self.knowledge = shop_knowledge
 
     @property
     def retriever_constructor(self) -> type[KnowledgeRetriever]:
@@ -80,8 +86,7 @@ class TestKnowledgeRetriever(RetrieversIntegrationTests):
 
     @property
     def retriever_constructor_params(self) -> dict[str, Any]:
-        opened = KnowledgeRetriever.from_data_dir(self.data_dir, "demo-shop")
-        return {"knowledge": opened.knowledge}
+        return {"knowledge": self.knowledge}
 
     @property
     def retriever_query_example(self) -> str:

@@ -65,3 +65,7 @@ def test_names_quoted_in_a_question_do_not_decide_its_language(
     question: str, language: str
 ) -> None:
     assert detect_language(question) == language
+
+
+# In one process, no server or browser: part of the fast tier.
+pytestmark = pytest.mark.contract

@@ -196,3 +196,7 @@ def test_text_in_one_to_three_scripts_is_not_taken_for_garbled() -> None:
     garbled = "ɹɹং Θͨ͘͠ͱ͍;ݱ৅͸၊ఆ͞Εͨ༗ަػྲྀి౯ͷͻͱͭͷ੨͍র໌Ͱ͢ớ͋ΒΏΔಁ໌ͳ༓ྶͷෳ߹ମỜ෩ܠ΍ΈΜͳͱ͍ỳ" * 5
     assert not looks_garbled(trilingual) and not looks_garbled(japanese)
     assert looks_garbled(garbled)
+
+
+# In one process, no server or browser: part of the fast tier.
+pytestmark = pytest.mark.contract

@@ -63,3 +63,7 @@ def test_contacts_typed_with_unusual_characters_are_found_by_what_staff_type() -
     assert normalise_contact("\uff10\uff11\uff12-\uff13\uff14\uff15 \uff16\uff17\uff18\uff19") == (
         staff_typed
     )
+
+
+# In one process, no server or browser: part of the fast tier.
+pytestmark = pytest.mark.contract

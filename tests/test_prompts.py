@@ -44,3 +44,7 @@ def test_an_own_prompts_folder_from_before_translate_yaml_still_loads(tmp_path: 
     prompts = PromptSet.load(tmp_path)
     assert prompts.answer.label == "answer@7"  # the folder's own
     assert prompts.translate.label == "translate@1"  # the shipped one
+
+
+# In one process, no server or browser: part of the fast tier.
+pytestmark = pytest.mark.contract

@@ -76,3 +76,7 @@ def test_the_configuration_reference_is_written_from_the_settings_themselves() -
         "docs/configuration.md is out of date: run"
         " `.venv/bin/python -m chatbot.config_reference > docs/configuration.md`"
     )
+
+
+# In one process, no server or browser: part of the fast tier.
+pytestmark = pytest.mark.contract

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from chatbot.web.visitors import RateLimiter, VisitorAddress
 
 
@@ -35,3 +37,7 @@ def test_the_rate_limit_is_a_sliding_minute() -> None:
     assert limiter.allow("b", 2) is None  # someone else is not held back
     now[0] += 60
     assert limiter.allow("a", 2) is None
+
+
+# In one process, no server or browser: part of the fast tier.
+pytestmark = pytest.mark.contract
