@@ -66,7 +66,7 @@ def _safe_next(value: str | None) -> str:
 
 def admin_auth(services: Services, app: Any) -> APIRouter:
     """The login routes; also installs the guard on `app`."""
-    router = APIRouter()
+    router = APIRouter(include_in_schema=False)  # the console's, not the public API
     addresses = VisitorAddress(services.settings.server.trusted_proxies)
 
     def same_site(request: Request) -> bool:

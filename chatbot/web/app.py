@@ -29,8 +29,14 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
         stop_all_answers()  # SIGTERM: answers in flight end at their next token
 
     app = FastAPI(
-        title="chatbot", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+        title="chatbot",
+        summary="The chat API of customer-support bots grounded in a business's documents.",
+        docs_url=None,  # no page that loads a UI from a CDN; the document itself is served
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
     )
+    app.state.services = services  # the routes' dependencies find the services here
 
     from sqlalchemy.exc import OperationalError
 
@@ -55,11 +61,11 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
     def served_bots() -> list[str]:
         return list(bots) if bots is not None else services.bot_names()
 
-    @app.get("/healthz")
+    @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.get("/readyz", tags=["operations"])
     def readyz() -> Any:
         # A bot without documents does not make the server unready: it is how every bot starts,
         # and the console, where documents are added, must stay reachable. It is reported.
@@ -97,14 +103,15 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
 
     from fastapi.staticfiles import StaticFiles
 
-    from chatbot.web.chat_api import chat_router
+    from chatbot.web.chat_api import chat_router, install_refusals
     from chatbot.web.embed import STATIC, embed_router
 
+    install_refusals(app)
     app.include_router(chat_router(services))
     app.include_router(embed_router(services))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    @app.get("/")
+    @app.get("/", include_in_schema=False)
     def index() -> Any:
         served = served_bots()
         # No bot yet: the console is where the first one is made.

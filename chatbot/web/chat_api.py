@@ -1,26 +1,29 @@
-"""`POST /api/bots/<bot>/chat`: a customer's message in, the answer out as server-sent events.
+"""The chat API: `POST /api/bots/<bot>/chat`, a customer's message in, the answer out as
+server-sent events; the consent that starts a conversation, ratings, a conversation read back
+or erased, and the public profile a page shows. The server describes it at /api/openapi.json.
 
 The embed page (/embed/<bot>), the launcher and any other front end (a WhatsApp bridge, an app)
 all chat through here, under one set of rules, checked before any work is done:
 - the Origin: a browser page may call only from the server's own pages or a site the bot allows;
   a request without Origin is not from a browser page (a bridge, curl) and is let through;
-- the size of the body and of the message; the number of questions in one conversation;
+- the size of the body (read no further than a message can be) and of the message; the number
+  of questions in one conversation;
 - the rate per visitor (by network address, see visitors.py) and per bot;
 - the answers generated at once; a few more wait, beyond that the visitor is told to come back.
-A refusal is JSON `{"error": code, "message": <polite text in the visitor's language>}` with the
+A refusal is raised as `Refusal` anywhere in a route or its dependencies; one exception handler
+turns it into JSON `{"error": code, "message": <polite text in the visitor's language>}` with the
 HTTP status that says why, so that a page can show the message as it is.
 
-Privacy first (#6): a conversation begins with the customer's agreement to the bot's privacy
-notice, `POST /api/bots/<bot>/consent` {"notice_version", "keep": true | false}, which answers
+Privacy first: a conversation begins with the customer's agreement to the bot's privacy notice,
+`POST /api/bots/<bot>/consent` {"notice_version", "keep": true | false}, which answers
 {"conversation_id"}; a chat message without such a conversation is refused (428) unread. A kept
 conversation is stored with personal data masked; one not kept is only held in memory while it
 runs. `DELETE /api/bots/<bot>/conversations/<id>` erases it (the customer's own right).
 
-Stream: `start` {"conversation_id"}, then `delta` {"text"} pieces, `replace` {"text"} when what
-was shown must be taken back (the guard stopped it), and `done` {"answer", "answered",
-"fallback", "language", "sources", "conversation_id", "answer_id"}. The customer may then rate the
-answer: `POST /api/bots/<bot>/answers/<answer_id>/rating` {"conversation_id", "rating": "up" |
-"down" | null}.
+Stream: `start` {"conversation_id", "language"}, then `delta` {"text"} pieces, `replace` {"text"}
+when what was shown must be taken back (mode `generate` only), and `done` {"answer", "answered",
+"fallback", "kind", "language", "sources", "conversation_id", "answer_id", "kept"}. The customer
+may then rate the answer: `POST /api/bots/<bot>/answers/<answer_id>/rating`.
 """
 
 from __future__ import annotations
@@ -31,10 +34,20 @@ import logging
 import re
 from collections.abc import Generator
 from contextlib import closing
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import (
+    BaseModel,
+    Field,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
 
 from chatbot.actions.privacy import erase_own_conversation
 from chatbot.answering.chain import Stop, Turn
@@ -46,7 +59,7 @@ from chatbot.settings import BotProfile
 from chatbot.store.personal_data import Consent, ConversationRef
 from chatbot.web.answer_stream import AnswerStream
 from chatbot.web.origins import ForeignOrigin, allowed_caller
-from chatbot.web.visitor_text import text, visitor_language
+from chatbot.web.visitor_text import TEXTS, text, visitor_language
 from chatbot.web.visitors import RateLimiter, VisitorAddress
 
 log = logging.getLogger(__name__)
@@ -54,6 +67,7 @@ log = logging.getLogger(__name__)
 _CONVERSATION_ID = re.compile(r"^[0-9a-f]{32}$")
 _RATINGS_PER_MINUTE = 30  # per visitor: a rating costs nothing but a row
 _CONSENTS_PER_MINUTE = 30  # per visitor: each starts a conversation, a row
+_SMALL_BODY_CHARS = 200  # consent and rating bodies hold no text of the customer's
 
 
 class Refusal(Exception):
@@ -62,6 +76,167 @@ class Refusal(Exception):
     def __init__(self, status: int, key: str, retry_after: float | None = None, **values: object):
         super().__init__(key)
         self.status, self.key, self.retry_after, self.values = status, key, retry_after, values
+
+
+# -- request bodies ---------------------------------------------------------------------------
+class ConsentBody(BaseModel):
+    """The customer agreed to this version of the privacy notice, to keep the conversation or
+    not."""
+
+    notice_version: StrictStr = Field(max_length=64)
+    keep: StrictBool
+
+
+class ChatBody(BaseModel):
+    message: StrictStr = Field(description="What the customer wrote.")
+    conversation_id: str | None = Field(
+        None, description="The conversation the consent began; without it the message is refused."
+    )
+
+    @field_validator("conversation_id", mode="before")
+    @classmethod
+    def _ours_or_none(cls, value: Any) -> str | None:
+        # Anything but an id the server made is no conversation: the message is then refused
+        # for want of consent (428), as a missing one is, not as a malformed body.
+        return value if isinstance(value, str) and _CONVERSATION_ID.match(value) else None
+
+
+class RatingBody(BaseModel):
+    conversation_id: StrictStr
+    rating: Literal["up", "down"] | None
+
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def _documented(model: type[BaseModel]) -> dict[str, Any]:
+    # The body is read by `_body` (bounded, before it is parsed), not by FastAPI: this puts
+    # its schema in the OpenAPI document all the same.
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+async def _read_body(request: Request, max_chars: int) -> bytes:
+    """The JSON body, refused as soon as it is longer than a message of `max_chars` can make
+    (4 bytes a character, escaped, plus the envelope): a huge upload is never read whole."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise Refusal(415, "bad_request")
+    limit = max_chars * 12 + 4096  # \uXXXX escapes of surrogate pairs: 12 bytes a character
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise Refusal(413, "too_long", limit=max_chars)
+    body = bytearray()
+    async for piece in request.stream():
+        body += piece
+        if len(body) > limit:
+            raise Refusal(413, "too_long", limit=max_chars)
+    return bytes(body)
+
+
+async def _body(request: Request, model: type[Body], max_chars: int) -> Body:
+    raw = await _read_body(request, max_chars)
+    try:
+        data = json.loads(raw)
+        # A lone surrogate ("\ud800") is valid JSON but no text: it cannot be stored or sent.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return model.model_validate(data)
+    except (ValueError, UnicodeError, RecursionError, ValidationError) as exc:
+        raise Refusal(400, "bad_request") from exc  # RecursionError: [[[[...]]]]
+
+
+# -- what every route needs: the services, the visitor's language, the bot, the caller ----------
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def browser_language_of(request: Request) -> str:
+    """The visitor's language from their browser, until their message says otherwise; kept on
+    the request for the refusal handler."""
+    language = visitor_language(None, request.headers.get("accept-language"))
+    request.state.language = language
+    return language
+
+
+def profile_of(
+    bot: str,
+    services: Annotated[Services, Depends(services_of)],
+    _: Annotated[str, Depends(browser_language_of)],
+) -> BotProfile:
+    # Any bot of the deployment: one created in the console chats without a restart.
+    if not services.bots.known(bot):
+        raise Refusal(404, "unknown_bot")
+    return services.profile(bot)
+
+
+def origin_of(
+    request: Request, bot: str, profile: Annotated[BotProfile, Depends(profile_of)]
+) -> str | None:
+    """The calling page's origin when the bot allows it (None: not a browser page); refused
+    (403) otherwise. Kept on the request: a refusal after this point carries its CORS headers."""
+    services = services_of(request)
+    addresses = VisitorAddress(services.settings.server.trusted_proxies)
+    try:
+        origin = allowed_caller(request, profile.allowed_origins, addresses)
+    except ForeignOrigin as exc:
+        log.info("chat with %s refused: the site %s is not allowed", bot, exc)
+        raise Refusal(403, "not_allowed") from exc
+    request.state.origin = origin
+    return origin
+
+
+Profile = Annotated[BotProfile, Depends(profile_of)]
+Origin = Annotated[str | None, Depends(origin_of)]
+Language = Annotated[str, Depends(browser_language_of)]
+
+
+def public_profile(bot: str, profile: BotProfile, language: str) -> dict[str, Any]:
+    """What a visitor's page may know of a bot: no contact details or persona, only looks."""
+    notices = notice_texts(profile)
+    return {
+        "bot": bot,
+        "title": profile.title,
+        "greeting": profile.greeting,
+        "suggestions": profile.suggestions,
+        "colour": profile.colour,
+        "avatar": profile.avatar,
+        "max_chars": profile.limits.max_message_chars,
+        "language": language,
+        "texts": TEXTS,
+        # Shown, and agreed to, before the customer's first message.
+        "privacy": {"version": notice_version(notices), "notice": notices},
+    }
+
+
+def cors_headers(origin: str | None) -> dict[str, str]:
+    if origin is None:
+        return {}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+
+def install_refusals(app: FastAPI) -> None:
+    """The one place a refusal becomes the visitor's polite JSON."""
+
+    async def refused(request: Request, refusal: Exception) -> Response:
+        assert isinstance(refusal, Refusal)
+        language = getattr(request.state, "language", None) or browser_language_of(request)
+        origin = getattr(request.state, "origin", None)
+        headers = cors_headers(origin)
+        if refusal.retry_after is not None:
+            headers["Retry-After"] = str(round(refusal.retry_after))
+        body = {"error": refusal.key, "message": text(language, refusal.key, **refusal.values)}
+        return JSONResponse(body, status_code=refusal.status, headers=headers)
+
+    async def invalid(request: Request, error: Exception) -> Response:
+        # A path or query FastAPI cannot read (an answer id that is no number) on the chat API
+        # is a bad request like any other, in the visitor's words; elsewhere FastAPI's own.
+        if request.url.path.startswith("/api/"):
+            return await refused(request, Refusal(400, "bad_request"))
+        assert isinstance(error, RequestValidationError)
+        return await request_validation_exception_handler(request, error)
+
+    app.add_exception_handler(Refusal, refused)
+    app.add_exception_handler(RequestValidationError, invalid)
 
 
 class AnswerSlots:
@@ -89,33 +264,25 @@ def _sse(event: str, data: dict[str, Any]) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
-def cors_headers(origin: str | None) -> dict[str, str]:
-    if origin is None:
-        return {}
-    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+_PREFLIGHT_PATHS = (
+    "/api/bots/{bot}/chat",
+    "/api/bots/{bot}/consent",
+    "/api/bots/{bot}/conversations/{conversation_id}",
+    "/api/bots/{bot}/answers/{answer_id}/rating",
+)
 
 
 def chat_router(services: Services) -> APIRouter:
-    router = APIRouter()
+    router = APIRouter(tags=["chat"])
     server = services.settings.server
     addresses = VisitorAddress(server.trusted_proxies)
     visitors, whole_bots, raters = RateLimiter(), RateLimiter(), RateLimiter()
     consenting = RateLimiter()
     slots: dict[str, AnswerSlots] = {}  # per bot, made at its first message
 
-    def refuse(refusal: Refusal, language: str, origin: str | None) -> JSONResponse:
-        headers = cors_headers(origin)
-        if refusal.retry_after is not None:
-            headers["Retry-After"] = str(round(refusal.retry_after))
-        body = {"error": refusal.key, "message": text(language, refusal.key, **refusal.values)}
-        return JSONResponse(body, status_code=refusal.status, headers=headers)
-
-    def check_origin(request: Request, bot: str, profile: BotProfile) -> str | None:
-        try:
-            return allowed_caller(request, profile.allowed_origins, addresses)
-        except ForeignOrigin as exc:
-            log.info("chat with %s refused: the site %s is not allowed", bot, exc)
-            raise Refusal(403, "not_allowed") from exc
+    def limited(limiter: RateLimiter, key: str, per_minute: int, refusal: str) -> None:
+        if (wait := limiter.allow(key, per_minute)) is not None:
+            raise Refusal(429, refusal, retry_after=wait)
 
     def agreed_conversation(bot: str, conversation_id: str) -> Consent:
         """The consent that began a conversation of this bot; 404 when there is none."""
@@ -126,22 +293,7 @@ def chat_router(services: Services) -> APIRouter:
             raise Refusal(404, "gone")  # erased, past its retention, or never ours
         return agreed
 
-    def profile_of(bot: str) -> BotProfile:
-        # Any bot of the deployment: one created in the console chats without a restart.
-        if not services.bots.known(bot):
-            raise Refusal(404, "unknown_bot")
-        return services.profile(bot)
-
-    @router.options("/api/bots/{bot}/chat")
-    @router.options("/api/bots/{bot}/consent")
-    @router.options("/api/bots/{bot}/conversations/{conversation_id}")
-    @router.options("/api/bots/{bot}/answers/{answer_id}/rating")
-    def preflight(request: Request, bot: str) -> Response:
-        language = visitor_language(None, request.headers.get("accept-language"))
-        try:
-            origin = check_origin(request, bot, profile_of(bot))
-        except Refusal as refusal:
-            return refuse(refusal, language, None)
+    def preflight(origin: Origin) -> Response:
         headers = {
             **cors_headers(origin),
             "Access-Control-Allow-Methods": "GET, POST, DELETE",
@@ -150,69 +302,63 @@ def chat_router(services: Services) -> APIRouter:
         }
         return Response(status_code=204, headers=headers)
 
-    @router.post("/api/bots/{bot}/consent")
-    async def consent(request: Request, bot: str) -> Response:
-        """The customer agreed to the privacy notice: a conversation starts."""
-        language = visitor_language(None, request.headers.get("accept-language"))
-        origin: str | None = None
-        try:
-            profile = profile_of(bot)
-            origin = check_origin(request, bot, profile)
-            body = _json_object(await _read_body(request, 200))
-            version, keep = body.get("notice_version"), body.get("keep")
-            if not isinstance(version, str) or not isinstance(keep, bool):
-                raise Refusal(400, "bad_request")
-            if version != notice_version(notice_texts(profile)):
-                raise Refusal(409, "notice_changed")  # agreed to words no longer shown
-            visitor = addresses.of(request)
-            if (wait := consenting.allow(f"{bot}\0{visitor}", _CONSENTS_PER_MINUTE)) is not None:
-                raise Refusal(429, "too_fast", retry_after=wait)
-        except Refusal as refusal:
-            return refuse(refusal, language, origin)
-        record = services.personal_data.consent(bot, version, keep)
+    for path in _PREFLIGHT_PATHS:
+        router.add_api_route(path, preflight, methods=["OPTIONS"], include_in_schema=False)
+
+    @router.get("/api/bots/{bot}/profile")
+    def profile(bot: str, settings: Profile, origin: Origin, language: Language) -> Response:
+        """What a visitor's page may know of a bot (its looks, greeting and privacy notice; no
+        contact details or persona)."""
         return JSONResponse(
-            {"conversation_id": record.conversation_id, "keep": keep},
+            public_profile(bot, settings, language),
+            headers={**cors_headers(origin), "Cache-Control": "no-store"},
+        )
+
+    @router.post("/api/bots/{bot}/consent", status_code=201, openapi_extra=_documented(ConsentBody))
+    async def consent(request: Request, bot: str, settings: Profile, origin: Origin) -> Response:
+        """The customer agreed to the privacy notice: a conversation starts."""
+        body = await _body(request, ConsentBody, _SMALL_BODY_CHARS)
+        if body.notice_version != notice_version(notice_texts(settings)):
+            raise Refusal(409, "notice_changed")  # agreed to words no longer shown
+        visitor = addresses.of(request)
+        limited(consenting, f"{bot}\0{visitor}", _CONSENTS_PER_MINUTE, "too_fast")
+        record = services.personal_data.consent(bot, body.notice_version, body.keep)
+        return JSONResponse(
+            {"conversation_id": record.conversation_id, "keep": body.keep},
             status_code=201,
             headers={**cors_headers(origin), "Cache-Control": "no-store"},
         )
 
-    @router.post("/api/bots/{bot}/chat")
-    async def chat(request: Request, bot: str) -> Response:
-        language = visitor_language(None, request.headers.get("accept-language"))
-        origin: str | None = None
-        try:
-            profile = profile_of(bot)
-            origin = check_origin(request, bot, profile)
-            limits = profile.limits
-            body = await _read_body(request, limits.max_message_chars)
-            message, conversation_id = _parse(body)
-            # Nothing the customer typed is looked at before they agreed to the notice.
-            agreed = conversation_id and services.personal_data.consent_of(bot, conversation_id)
-            if not agreed:
-                raise Refusal(428, "consent_required")
-            language = visitor_language(message, request.headers.get("accept-language"))
-            if not message.strip():
-                raise Refusal(400, "empty")
-            if len(message) > limits.max_message_chars:
-                raise Refusal(413, "too_long", limit=limits.max_message_chars)
-            turns = services.live.turns(agreed.conversation_id)
-            if turns is None:  # not in memory (a restart): what was kept, masked
-                turns = services.conversations.turns(bot, agreed.conversation_id)
-            if len(turns) >= limits.max_turns:
-                raise Refusal(409, "conversation_full")
-            visitor = addresses.of(request)
-            per_visitor = limits.visitor_messages_per_minute
-            if (wait := visitors.allow(f"{bot}\0{visitor}", per_visitor)) is not None:
-                raise Refusal(429, "too_fast", retry_after=wait)
-            if (wait := whole_bots.allow(bot, limits.bot_messages_per_minute)) is not None:
-                raise Refusal(429, "bot_busy", retry_after=wait)
-            bot_slots = slots.setdefault(
-                bot, AnswerSlots(server.concurrent_answers, server.waiting_answers)
-            )
-            if not await bot_slots.acquire():
-                raise Refusal(503, "bot_busy", retry_after=30)
-        except Refusal as refusal:
-            return refuse(refusal, language, origin)
+    @router.post("/api/bots/{bot}/chat", openapi_extra=_documented(ChatBody))
+    async def chat(request: Request, bot: str, settings: Profile, origin: Origin) -> Response:
+        """The answer to a customer's message, as server-sent events (text/event-stream)."""
+        limits = settings.limits
+        body = await _body(request, ChatBody, limits.max_message_chars)
+        # Nothing the customer typed is looked at before they agreed to the notice.
+        agreed = body.conversation_id and services.personal_data.consent_of(
+            bot, body.conversation_id
+        )
+        if not agreed:
+            raise Refusal(428, "consent_required")
+        message = body.message
+        request.state.language = visitor_language(message, request.headers.get("accept-language"))
+        if not message.strip():
+            raise Refusal(400, "empty")
+        if len(message) > limits.max_message_chars:
+            raise Refusal(413, "too_long", limit=limits.max_message_chars)
+        turns = services.live.turns(agreed.conversation_id)
+        if turns is None:  # not in memory (a restart): what was kept, masked
+            turns = services.conversations.turns(bot, agreed.conversation_id)
+        if len(turns) >= limits.max_turns:
+            raise Refusal(409, "conversation_full")
+        visitor = addresses.of(request)
+        limited(visitors, f"{bot}\0{visitor}", limits.visitor_messages_per_minute, "too_fast")
+        limited(whole_bots, bot, limits.bot_messages_per_minute, "bot_busy")
+        bot_slots = slots.setdefault(
+            bot, AnswerSlots(server.concurrent_answers, server.waiting_answers)
+        )
+        if not await bot_slots.acquire():
+            raise Refusal(503, "bot_busy", retry_after=30)
 
         history = [Turn(q, a) for q, a in turns]  # the chain keeps answering.history_turns
         headers = {
@@ -222,45 +368,31 @@ def chat_router(services: Services) -> APIRouter:
         }
         # The slot is given back when the generation has ended, not when the visitor left.
         return AnswerStream(
-            lambda stop: _answer_events(services, bot, message, history, agreed, profile, stop),
+            lambda stop: _answer_events(services, bot, message, history, agreed, settings, stop),
             on_end=bot_slots.release,
             headers=headers,
         )
 
-    @router.post("/api/bots/{bot}/answers/{answer_id}/rating")
-    async def rate(request: Request, bot: str, answer_id: int) -> Response:
-        """A customer's thumbs up or down on an answer of their own conversation:
-        {"conversation_id": ..., "rating": "up" | "down" | null}."""
-        language = visitor_language(None, request.headers.get("accept-language"))
-        origin: str | None = None
-        try:
-            origin = check_origin(request, bot, profile_of(bot))
-            body = _json_object(await _read_body(request, 200))
-            conversation_id, value = body.get("conversation_id"), body.get("rating")
-            if not isinstance(conversation_id, str) or value not in ("up", "down", None):
-                raise Refusal(400, "bad_request")
-            visitor = addresses.of(request)
-            if (wait := raters.allow(f"{bot}\0{visitor}", _RATINGS_PER_MINUTE)) is not None:
-                raise Refusal(429, "too_fast", retry_after=wait)
-            if not 0 < answer_id < 2**63:  # the database's integers: no overflow, a clear 404
-                raise Refusal(404, "bad_request")
-            rating = {"up": 1, "down": -1, None: None}[value]
-            if not services.conversations.rate(bot, conversation_id, answer_id, rating):
-                raise Refusal(404, "bad_request")
-        except Refusal as refusal:
-            return refuse(refusal, language, origin)
+    @router.post(
+        "/api/bots/{bot}/answers/{answer_id}/rating",
+        status_code=204,
+        openapi_extra=_documented(RatingBody),
+    )
+    async def rate(request: Request, bot: str, answer_id: int, origin: Origin) -> Response:
+        """A customer's thumbs up or down (or none) on an answer of their own conversation."""
+        body = await _body(request, RatingBody, _SMALL_BODY_CHARS)
+        limited(raters, f"{bot}\0{addresses.of(request)}", _RATINGS_PER_MINUTE, "too_fast")
+        if not 0 < answer_id < 2**63:  # the database's integers: no overflow, a clear 404
+            raise Refusal(404, "bad_request")
+        rating = {"up": 1, "down": -1, None: None}[body.rating]
+        if not services.conversations.rate(bot, body.conversation_id, answer_id, rating):
+            raise Refusal(404, "bad_request")
         return Response(status_code=204, headers=cors_headers(origin))
 
     @router.get("/api/bots/{bot}/conversations/{conversation_id}")
-    def transcript(request: Request, bot: str, conversation_id: str) -> Response:
-        """The turns of a conversation, so that a page opened later can show it again."""
-        language = visitor_language(None, request.headers.get("accept-language"))
-        origin: str | None = None
-        try:
-            origin = check_origin(request, bot, profile_of(bot))
-            agreed = agreed_conversation(bot, conversation_id)
-        except Refusal as refusal:
-            return refuse(refusal, language, origin)
+    def transcript(bot: str, conversation_id: str, origin: Origin) -> Response:
+        """The turns of a kept conversation, so that a page opened later can show it again."""
+        agreed = agreed_conversation(bot, conversation_id)
         turns = services.conversations.transcript(bot, conversation_id)
         consent = {"notice_version": agreed.notice_version, "keep": agreed.keep}
         return JSONResponse(
@@ -268,16 +400,10 @@ def chat_router(services: Services) -> APIRouter:
             headers={**cors_headers(origin), "Cache-Control": "no-store"},
         )
 
-    @router.delete("/api/bots/{bot}/conversations/{conversation_id}")
-    def erase(request: Request, bot: str, conversation_id: str) -> Response:
+    @router.delete("/api/bots/{bot}/conversations/{conversation_id}", status_code=204)
+    def erase(bot: str, conversation_id: str, origin: Origin) -> Response:
         """The customer deletes their own conversation: knowing its id is the proof."""
-        language = visitor_language(None, request.headers.get("accept-language"))
-        origin: str | None = None
-        try:
-            origin = check_origin(request, bot, profile_of(bot))
-            agreed_conversation(bot, conversation_id)
-        except Refusal as refusal:
-            return refuse(refusal, language, origin)
+        agreed_conversation(bot, conversation_id)
         erase_own_conversation(services, ConversationRef(bot, conversation_id))
         return Response(status_code=204, headers=cors_headers(origin))
 
@@ -335,42 +461,3 @@ def _answer_events(
         log.exception("answering failed for bot %s", bot)
         language = visitor_language(message, None)
         yield _sse("error", {"error": "failed", "message": text(language, "failed")})
-
-
-async def _read_body(request: Request, max_chars: int) -> bytes:
-    """The JSON body, refused as soon as it is longer than a message of `max_chars` can make
-    (4 bytes a character, escaped, plus the envelope): a huge upload is never read whole."""
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        raise Refusal(415, "bad_request")
-    limit = max_chars * 12 + 4096  # \uXXXX escapes of surrogate pairs: 12 bytes a character
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise Refusal(413, "too_long", limit=max_chars)
-    body = bytearray()
-    async for piece in request.stream():
-        body += piece
-        if len(body) > limit:
-            raise Refusal(413, "too_long", limit=max_chars)
-    return bytes(body)
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-        # A lone surrogate ("\ud800") is valid JSON but no text: it cannot be stored or sent.
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except (ValueError, UnicodeError, RecursionError) as exc:  # RecursionError: [[[[...]]]]
-        raise Refusal(400, "bad_request") from exc
-    if not isinstance(data, dict):
-        raise Refusal(400, "bad_request")
-    return data
-
-
-def _parse(body: bytes) -> tuple[str, str | None]:
-    data = _json_object(body)
-    if not isinstance(data.get("message"), str):
-        raise Refusal(400, "bad_request")
-    conversation_id = data.get("conversation_id")
-    if not isinstance(conversation_id, str) or not _CONVERSATION_ID.match(conversation_id):
-        conversation_id = None  # then there is no consent to chat under
-    return data["message"], conversation_id

@@ -19,7 +19,7 @@ EXPORT_PATH = "/admin/privacy/export.json"
 
 
 def customer_export_router(services: Services) -> APIRouter:
-    router = APIRouter()
+    router = APIRouter(include_in_schema=False)  # the console's, not the public API
 
     @router.get(EXPORT_PATH)
     def export(

@@ -16,15 +16,13 @@ from string import Template
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
-from chatbot.privacy.notice import notice_texts, notice_version
 from chatbot.services import Services
 from chatbot.settings import BotProfile
-from chatbot.web.chat_api import cors_headers
-from chatbot.web.origins import ForeignOrigin, allowed_caller, frame_ancestors
-from chatbot.web.visitor_text import TEXTS, browser_language, text
-from chatbot.web.visitors import VisitorAddress
+from chatbot.web.chat_api import public_profile
+from chatbot.web.origins import frame_ancestors
+from chatbot.web.visitor_text import browser_language, text
 
 STATIC = Path(__file__).parent / "static"
 
@@ -44,34 +42,15 @@ def _csp(profile: BotProfile) -> str:
     )
 
 
-def _public(bot: str, profile: BotProfile, language: str) -> dict[str, Any]:
-    """What a visitor's page may know of a bot: no contact details or persona, only looks."""
-    notices = notice_texts(profile)
-    return {
-        "bot": bot,
-        "title": profile.title,
-        "greeting": profile.greeting,
-        "suggestions": profile.suggestions,
-        "colour": profile.colour,
-        "avatar": profile.avatar,
-        "max_chars": profile.limits.max_message_chars,
-        "language": language,
-        "texts": TEXTS,
-        # Shown, and agreed to, before the customer's first message.
-        "privacy": {"version": notice_version(notices), "notice": notices},
-    }
-
-
 def _json_for_html(data: dict[str, Any]) -> str:
     # Inside <script type="application/json">: "<" escaped so no text can close the element.
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
 
 
 def embed_router(services: Services) -> APIRouter:
-    router = APIRouter()
+    router = APIRouter(include_in_schema=False)  # pages and a script, not the API
     page = Template((STATIC / "embed.html").read_text(encoding="utf-8"))
     widget = (STATIC / "widget.js").read_bytes()
-    addresses = VisitorAddress(services.settings.server.trusted_proxies)
 
     @router.get("/embed/{bot}", response_class=HTMLResponse)
     @router.get("/chat/{bot}/", response_class=HTMLResponse)  # the same chat as a page of its own
@@ -86,7 +65,7 @@ def embed_router(services: Services) -> APIRouter:
         html = page.substitute(
             lang=language,
             title=escape(profile.title),
-            config=_json_for_html(_public(bot, profile, language)),
+            config=_json_for_html(public_profile(bot, profile, language)),
         )
         headers = {
             "Content-Security-Policy": _csp(profile),
@@ -95,24 +74,6 @@ def embed_router(services: Services) -> APIRouter:
             "Cache-Control": "no-store",  # allowed sites may change at any time
         }
         return HTMLResponse(html, headers=headers)
-
-    @router.get("/api/bots/{bot}/profile")
-    def profile(request: Request, bot: str) -> Response:
-        """The launcher's view of a bot; refused to sites the bot does not allow."""
-        language = browser_language(request.headers.get("accept-language"))
-        if not services.bots.known(bot):
-            body = {"error": "unknown_bot", "message": text(language, "unknown_bot")}
-            return JSONResponse(body, status_code=404)
-        settings = services.profile(bot)
-        try:
-            origin = allowed_caller(request, settings.allowed_origins, addresses)
-        except ForeignOrigin:
-            body = {"error": "not_allowed", "message": text(language, "not_allowed")}
-            return JSONResponse(body, status_code=403)
-        return JSONResponse(
-            _public(bot, settings, language),
-            headers={**cors_headers(origin), "Cache-Control": "no-store"},
-        )
 
     @router.get("/widget.js")
     def widget_js() -> Response:
