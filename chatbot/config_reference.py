@@ -13,7 +13,6 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
 
 from chatbot.settings import BotLimits, BotProfile, Settings
 
@@ -68,7 +67,7 @@ def _default(field: FieldInfo) -> str:
         return str(extra["shown_default"])
     if field.default_factory is not None:
         value = field.default_factory()  # type: ignore[call-arg]
-    elif field.default is PydanticUndefined:
+    elif field.is_required():
         return "(required)"
     else:
         value = field.default

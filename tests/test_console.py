@@ -375,3 +375,25 @@ def test_a_save_pressed_before_the_chosen_bots_settings_arrive_is_refused(
     assert page.get_by_label("Title (above the chat)").input_value() == "Gadget Care"
     page.close()
     assert httpx.get(f"{console_server.url}/api/bots/shop/profile").json()["title"] == "Gadget Care"
+
+
+def test_try_the_bot_shows_the_passage_the_answer_came_from_and_no_other(
+    browser: Any, console_server: Server
+) -> None:
+    page = open_console(browser, console_server, EDITOR)
+    choose_bot(page, "shop")
+    page.get_by_role("tab", name="Try the bot").click()
+    page.get_by_label("Ask as a customer would").fill("Do you open on Sunday?")
+    page.get_by_role("button", name="Ask", exact=True).click()
+    page.get_by_text("answered by an extract").wait_for(timeout=60_000)
+    page.get_by_text("Passages the answer came from").filter(visible=True).wait_for()
+    page.screenshot(path=ARTIFACTS / "console-try-the-bot.png", full_page=True)
+    # The extract quotes one FAQ entry: that entry is the one passage listed (a second
+    # search's other passages, the shop's address or its delivery terms, are not listed as if
+    # the answer had used them).
+    listed = page.get_by_text("faq.csv", exact=True).filter(visible=True)
+    listed.first.wait_for(timeout=30_000)
+    assert listed.count() == 1
+    assert page.get_by_text("What are your opening hours?").filter(visible=True).count() == 1
+    assert page.get_by_text("Lebuh Chulia").filter(visible=True).count() == 0
+    page.close()

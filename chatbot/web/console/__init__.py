@@ -1,0 +1,118 @@
+"""The staff console at /admin: a Gradio app behind the login of admin_auth.py, one module per
+tab. This module lays out the page (who is logged in, the chosen bot, the tabs in order) and
+fills what belongs to a newly chosen bot; each tab's module holds its own parts and handlers.
+
+Every handler first asks `Console.staff` whose session it serves and whether their role may act
+(editors: knowledge and bot settings; owners: also conversations, accounts, customers' data and
+the audit log). What changes data goes through chatbot.actions, which writes the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+
+from chatbot.actions.bots import create_bot, delete_bot
+from chatbot.services import Services
+from chatbot.store.accounts import Role
+from chatbot.web.console.accounts import accounts_tab
+from chatbot.web.console.audit import audit_tab
+from chatbot.web.console.bot_settings import bot_settings_tab
+from chatbot.web.console.common import Console
+from chatbot.web.console.conversations import conversations_tab
+from chatbot.web.console.customers import customers_tab
+from chatbot.web.console.doing import doing_tab
+from chatbot.web.console.gaps import gaps_tab
+from chatbot.web.console.knowledge import knowledge_tab
+from chatbot.web.console.try_bot import try_bot_tab
+from chatbot.web.console_uploads import ConsoleUploads
+from knowledge.errors import KnowledgeError
+
+# System fonts: Gradio's default theme makes every browser fetch Google Fonts.
+_FONTS = ("ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif")
+_MONO = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
+
+
+def console_theme() -> Any:
+    return gr.themes.Soft(font=_FONTS, font_mono=_MONO)
+
+
+def build_console(
+    services: Services, public_url: Callable[[Any], str], uploads: ConsoleUploads
+) -> Any:
+    console = Console(services, public_url, uploads)
+
+    def on_load(request: gr.Request):  # type: ignore[no-untyped-def]
+        account = console.staff(request)
+        choices = console.bot_choices()
+        owner = account.role is Role.OWNER
+        who = f"Logged in as **{account.username}** ({account.role.value})"
+        shown = dict.fromkeys(owners_only, gr.update(visible=owner))
+        return {
+            who_md: who,
+            bot: gr.update(choices=choices, value=choices[0] if choices else None),
+        } | shown
+
+    def new_bot(name: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = console.staff(request)
+        try:
+            create_bot(services, name.strip(), {}, account.username)
+        except KnowledgeError as exc:
+            raise gr.Error(str(exc), duration=None) from exc
+        return gr.update(choices=console.bot_choices(), value=name.strip()), ""
+
+    def remove_bot(bot: str, confirmed: bool, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = console.staff(request, Role.OWNER)
+        if not confirmed:
+            raise gr.Error("Tick the box to confirm: the bot's documents and conversations go too.")
+        try:
+            delete_bot(services, bot, account.username)
+        except KnowledgeError as exc:
+            raise gr.Error(str(exc), duration=None) from exc
+        choices = console.bot_choices()
+        return gr.update(choices=choices, value=choices[0] if choices else None), False
+
+    def show_bot(bot: str, request: gr.Request) -> dict[Any, Any]:
+        """Everything that belongs to the chosen bot, filled in one step: its documents and its
+        settings (with whose settings the form now holds, which Save checks)."""
+        filled: dict[Any, Any] = {**knowledge.lists(bot), **settings.fill(bot, request)}
+        return filled
+
+    with gr.Blocks(title="Chatbot console", analytics_enabled=False) as page:
+        with gr.Row():
+            who_md = gr.Markdown()
+            gr.HTML(
+                '<form method="post" action="/admin/logout" style="text-align:right">'
+                '<button type="submit" class="lg secondary">Log out</button></form>'
+            )
+        with gr.Row():
+            bot = gr.Dropdown(label="Bot", choices=[], scale=3)
+            new_name = gr.Textbox(label="New bot", placeholder="name: a-z, 0-9, - and _", scale=2)
+            create = gr.Button("Create bot", scale=1)
+        with gr.Row(visible=False) as bot_danger:
+            sure = gr.Checkbox(label="Delete this bot with its documents and conversations")
+            drop = gr.Button("Delete bot", variant="stop")
+        knowledge = knowledge_tab(console, bot)
+        try_bot_tab(console, bot)
+        settings = bot_settings_tab(console, bot)
+        gaps_tab(console, bot)
+        doing_tab(console, bot)
+        owners_only = [
+            bot_danger,
+            conversations_tab(console, bot),
+            accounts_tab(console),
+            customers_tab(console),
+            audit_tab(console),
+        ]
+
+        page.load(on_load, outputs=[who_md, bot, *owners_only])
+        create.click(new_bot, new_name, [bot, new_name])
+        drop.click(remove_bot, [bot, sure], [bot, sure])
+        # One event fills everything that belongs to the chosen bot. As a chain of events, a
+        # choice made while the previous bot was still loading could be dropped half-way (Gradio
+        # skips a step of the chain while the same step is running for the earlier choice),
+        # leaving one bot's settings in the form under another's name, where Save would store them.
+        bot.change(show_bot, bot, [knowledge.docs, knowledge.chosen, *settings.outputs])
+    return page

@@ -1,0 +1,205 @@
+"""The "Bot settings" tab: one form whose fields are named as BotProfile's own (limits and the
+privacy notice by dotted path), filled from the chosen bot's profile or, with none chosen, from
+BotProfile's defaults, and saved as the fields that changed."""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import gradio as gr
+from pydantic import BaseModel
+
+from chatbot.actions.bots import change_bot
+from chatbot.llm.select import ollama_models
+from chatbot.privacy.notice import DEFAULT_NOTICES
+from chatbot.settings import BotLimits, BotProfile
+from chatbot.web.console.common import Console
+from chatbot.web.snippets import embed_snippets
+from knowledge.errors import KnowledgeError
+
+DEPLOYMENT_MODEL = "(the deployment's model)"
+NOTICE_LANGUAGES: tuple[Literal["en", "ms", "zh"], ...] = ("en", "ms", "zh")
+_NOTICE_NAMES = {"en": "English", "ms": "Malay", "zh": "Chinese"}
+_LINES = ("suggestions", "allowed_origins")  # lists written one item a line
+
+
+def _default_notice(language: Literal["en", "ms", "zh"]) -> str:
+    return DEFAULT_NOTICES[language].format(business="<business name>", days="<days>")
+
+
+def _field_type(key: str) -> Any:
+    """The type BotProfile (or BotLimits) declares for a form key."""
+    model: type[BaseModel] = BotProfile
+    head, _, rest = key.partition(".")
+    if head == "limits":
+        model, head = BotLimits, rest
+    return model.model_fields[head].annotation
+
+
+def _default(key: str) -> Any:
+    head, _, rest = key.partition(".")
+    if head == "limits":
+        return BotLimits.model_fields[rest].default
+    return BotProfile.model_fields[head].default
+
+
+def _value_of(profile: dict[str, Any], key: str) -> Any:
+    if key.startswith("privacy_notice."):
+        return profile["privacy_notice"].get(key.split(".", 1)[1], "")
+    value: Any = profile
+    for part in key.split("."):
+        value = value[part]
+    return value
+
+
+def _shown(key: str, value: Any) -> Any:
+    """A profile value as its form field shows it."""
+    if key in _LINES:
+        return "\n".join(value)
+    if key == "languages":
+        return list(value)
+    return value
+
+
+def _read(key: str, value: Any) -> Any:
+    """What staff entered in a field, as the profile stores it."""
+    if key in _LINES:
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+    if key == "languages":
+        return list(value or [])
+    if key == "model":
+        return "" if value == DEPLOYMENT_MODEL else value
+    if _field_type(key) is int:  # an emptied number box: the field's own default
+        return int(value) if value is not None else _default(key)
+    return value.strip() if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class SettingsTab:
+    form_of: gr.State  # the bot whose settings the form holds
+    outputs: list[Any]
+    fill: Any  # (bot, request) -> {component: value}
+
+
+def bot_settings_tab(console: Console, bot: gr.Dropdown) -> SettingsTab:
+    services = console.services
+
+    def model_choices() -> list[str]:
+        return [DEPLOYMENT_MODEL, "embedded", *ollama_models(services.settings.model)]
+
+    def fill(bot: str, request: gr.Request) -> dict[Any, Any]:
+        profile = services.profile(bot) if bot else BotProfile()
+        dumped = profile.model_dump(mode="json")
+        values = {fields[k]: _shown(k, _value_of(dumped, k)) for k in fields if k != "model"}
+        chosen = profile.model or DEPLOYMENT_MODEL
+        values[fields["model"]] = gr.update(
+            choices=sorted({*model_choices(), chosen}), value=chosen
+        )
+        snippet = ""
+        if bot:
+            iframe, script = embed_snippets(console.public_url(request), bot, profile.title)
+            snippet = f"{iframe}\n\n{script}"
+        return {**values, snippets: snippet, form_of: bot or ""}
+
+    def save(values: dict[Any, Any], request: gr.Request) -> str:
+        account = console.staff(request)
+        chosen = values[bot]
+        if not chosen:
+            raise gr.Error("Choose or create a bot first.")
+        if values[form_of] != chosen:  # chosen a moment ago: the form holds another's settings
+            raise gr.Error(f"The settings of {chosen} are still loading; check them, then save.")
+        entered = {key: _read(key, values[component]) for key, component in fields.items()}
+        notice = {
+            lang: text
+            for lang in NOTICE_LANGUAGES
+            if (text := entered.pop(f"privacy_notice.{lang}"))
+        }
+        changes = {**entered, "privacy_notice": notice}
+        current = services.profile(chosen).model_dump(mode="json")
+        changed = {
+            key: value
+            for key, value in changes.items()
+            if (current["privacy_notice"] if key == "privacy_notice" else _value_of(current, key))
+            != value
+        }
+        if not changed:
+            return "Nothing changed."
+        try:
+            change_bot(services, chosen, changed, account.username)
+        except KnowledgeError as exc:
+            raise gr.Error(str(exc), duration=None) from exc
+        return f"Saved: {', '.join(changed)}. The chat uses it from the next message."
+
+    with gr.Tab("Bot settings"):
+        form_of = gr.State("")
+        fields: dict[str, Any] = {
+            "business": gr.Textbox(label="Business name (in the prompt)"),
+            "title": gr.Textbox(label="Title (above the chat)"),
+            "greeting": gr.Textbox(label="Greeting", lines=2),
+            "persona": gr.Textbox(label="Persona and tone (added to the prompt)", lines=2),
+            "contact": gr.Textbox(label="How to reach a person when the bot cannot help"),
+        }
+        with gr.Row():
+            fields["phone"] = gr.Textbox(label="Phone")
+            fields["whatsapp"] = gr.Textbox(label="WhatsApp number (+60…)")
+            fields["email"] = gr.Textbox(label="E-mail")
+            fields["hours"] = gr.Textbox(label="Opening hours")
+        fields["avatar"] = gr.Textbox(label="Avatar URL (https://… or /path)")
+        fields["colour"] = gr.ColorPicker(label="Colour")
+        fields["suggestions"] = gr.Textbox(label="Suggested questions, one a line", lines=3)
+        fields["allowed_origins"] = gr.Textbox(
+            label="Sites allowed to embed the bot, one a line (https://shop.example)", lines=2
+        )
+        with gr.Row():
+            fields["limits.visitor_messages_per_minute"] = gr.Number(
+                label="Messages a visitor a minute", precision=0
+            )
+            fields["limits.bot_messages_per_minute"] = gr.Number(
+                label="Messages the bot a minute", precision=0
+            )
+            fields["limits.max_message_chars"] = gr.Number(
+                label="Longest message (characters)", precision=0
+            )
+            fields["limits.max_turns"] = gr.Number(label="Questions a conversation", precision=0)
+        fields["languages"] = gr.CheckboxGroup(
+            list(typing.get_args(typing.get_args(_field_type("languages"))[0])),
+            label="Languages it answers in (none ticked: the customer's own; else the first"
+            " ticked for any other)",
+        )
+        with gr.Row():
+            fields["model"] = gr.Dropdown(
+                label="Chat model (Ollama's models, or the embedded one)",
+                choices=[DEPLOYMENT_MODEL],
+                allow_custom_value=True,
+            )
+            fields["answer_mode"] = gr.Radio(
+                list(typing.get_args(_field_type("answer_mode"))),
+                value=BotProfile().answer_mode,
+                label="Answer mode (auto: checked against the sources; extract: quotes only)",
+            )
+        with gr.Accordion("Privacy", open=False):
+            fields["retention_days"] = gr.Number(
+                label="Keep conversations for (days); then they are deleted. 0: deleted at"
+                " the next hourly purge.",
+                precision=0,
+            )
+            gr.Markdown(
+                "The privacy notice customers agree to before chatting. Left empty, a"
+                " default in plain words is shown (see docs/PDPA.md); any change asks"
+                " customers to agree again."
+            )
+            for lang in NOTICE_LANGUAGES:
+                fields[f"privacy_notice.{lang}"] = gr.Textbox(
+                    label=f"Privacy notice ({_NOTICE_NAMES[lang]})",
+                    lines=3,
+                    placeholder=_default_notice(lang),
+                )
+        save_button = gr.Button("Save", variant="primary")
+        saved = gr.Markdown()
+        snippets = gr.Code(label="Embed on your website", language="html", interactive=False)
+
+    outputs = [form_of, *fields.values(), snippets]
+    save_button.click(save, {bot, form_of, *fields.values()}, saved).then(fill, bot, outputs)
+    return SettingsTab(form_of, outputs, fill)

@@ -1,0 +1,105 @@
+"""What every tab of the console shares: the services, the one check of who may act, and the
+helpers that show stored text safely."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from chatbot.services import Services
+from chatbot.store.accounts import Account, Role
+from chatbot.web.admin_auth import session_account
+from chatbot.web.console_uploads import ConsoleUploads
+from knowledge.documents import Hit
+from knowledge.ingest import ProgressSink
+
+HIT_COLUMNS = ["rank", "score", "similarity", "document", "page", "section", "text"]
+# What the customer was given (chatbot.answering.result.Kind), in staff's words.
+KIND_LABELS = {
+    "model": "the model",
+    "extract": "an extract",
+    "pinned": "a pinned answer",
+    "fallback": "not answered",
+}
+
+
+@dataclass(frozen=True)
+class Console:
+    """Built once per server; each tab's handlers close over it."""
+
+    services: Services
+    public_url: Callable[[Any], str]  # this server as the staff member's browser reaches it
+    uploads: ConsoleUploads
+
+    def staff(self, request: Any, role: Role = Role.EDITOR) -> Account:
+        """The one check every handler makes first: whose session this is, and that their
+        role may do it (editors: knowledge and bot settings; owners: everything). A session
+        that ended mid-page gets a clear message, not a stack trace."""
+        account = session_account(self.services, request)
+        if account is None:
+            raise gr.Error("Your session has ended: reload the page and log in again.")
+        if role is Role.OWNER and account.role is not Role.OWNER:
+            raise gr.Error("Only an owner may do this.")
+        return account
+
+    def bot_choices(self) -> list[str]:
+        return self.services.bot_names()
+
+
+def when(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+
+
+_MARKDOWN_SIGNS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+
+
+def md_text(text: str) -> str:
+    """`text` to show inside Markdown exactly as written: no link, image, emphasis or HTML."""
+    return html.escape(_MARKDOWN_SIGNS.sub(r"\\\1", text), quote=False)
+
+
+def hit_rows(hits: list[Hit]) -> list[list[Any]]:
+    """Search hits as the console's table rows: rank, scores, where, text."""
+    return [
+        [
+            i,
+            round(h.score, 4),
+            "" if h.similarity is None else round(h.similarity, 3),
+            h.source,
+            h.page or "",
+            h.section,
+            h.text,
+        ]
+        for i, h in enumerate(hits, 1)
+    ]
+
+
+class GradioProgress(ProgressSink):
+    """An ingest's progress (files, a long PDF's pages, passages embedded) as Gradio's bar."""
+
+    def __init__(self, progress: Any) -> None:
+        self._progress, self._files, self._done, self._name = progress, 1, 0, ""
+
+    def files(self, total: int) -> None:
+        self._files = max(total, 1)
+
+    def file_started(self, path: Path) -> None:
+        self._name = path.name
+        self._progress(self._done / self._files, desc=f"reading {self._name}")
+
+    def pages(self, read: int, total: int) -> None:
+        self._progress(self._done / self._files, desc=f"reading {self._name}: page {read}/{total}")
+
+    def chunks(self, done: int, total: int) -> None:
+        share = (self._done + done / max(total, 1)) / self._files
+        self._progress(share, desc=f"indexing {self._name}: {done}/{total} passages")
+
+    def file_done(self, path: Path) -> None:
+        self._done += 1

@@ -1,0 +1,90 @@
+"""The Conversations tab (owners): recent answers with what answered them, filtered; one
+conversation's transcript, opened and audited."""
+
+from __future__ import annotations
+
+import html
+import time
+from typing import Any
+
+import gradio as gr
+
+from chatbot.actions.privacy import open_transcript
+from chatbot.store.accounts import Role
+from chatbot.store.personal_data import ConversationRef
+from chatbot.web.console.common import KIND_LABELS, Console, when
+
+ANSWER_COLUMNS = ["when", "conversation", "question", "answered by", "why not", "rating", "sources"]
+_RATING = {1: "👍", -1: "👎", None: ""}
+
+
+def transcript_html(turns: list[dict[str, Any]]) -> str:
+    """A conversation as turns: who spoke is the page's structure, never the customer's words,
+    which are escaped (a customer writing "**Bot:** refund approved" shows just that, and an
+    <img> or ![](...) of theirs is text: the owner's browser fetches nothing)."""
+    parts = []
+    for turn in turns:
+        sources = ", ".join(
+            (s.get("title") or s["source"]) + (f" p.{s['page']}" if s["page"] else "")
+            for s in turn["sources"]
+        )
+        note = f'<p class="turn-sources">Sources: {html.escape(sources)}</p>' if sources else ""
+        parts.append(
+            '<div class="turn">'
+            '<p class="turn-customer"><strong>Customer</strong></p>'
+            f'<p class="turn-text" style="white-space:pre-wrap">{html.escape(turn["question"])}</p>'
+            '<p class="turn-bot"><strong>Bot</strong></p>'
+            f'<p class="turn-text" style="white-space:pre-wrap">{html.escape(turn["answer"])}</p>'
+            f"{note}</div>"
+        )
+    return '<hr class="turn-between">'.join(parts)
+
+
+def conversations_tab(console: Console, bot: gr.Dropdown) -> Any:
+    services = console.services
+
+    def recent(bot: str, which: str, days: float | None, request: gr.Request) -> list[list[Any]]:
+        console.staff(request, Role.OWNER)
+        answered = {"answered": True, "not answered": False}.get(which)
+        since = time.time() - float(days or 3650) * 86400
+        rows = services.conversations.recent(
+            bot, answered=answered, rated_down=which == "rated down", since=since
+        )
+        return [
+            [
+                when(r["created_at"]),
+                r["conversation_id"],
+                r["question"],
+                KIND_LABELS.get(r["kind"], r["kind"]),
+                r["fallback"] or "",
+                _RATING.get(r["rating"], ""),
+                ", ".join(sorted({s.get("title") or s["source"] for s in r["sources"]})),
+            ]
+            for r in rows
+        ]
+
+    def transcript(bot: str, conversation_id: str, request: gr.Request) -> str:
+        account = console.staff(request, Role.OWNER)
+        ref = ConversationRef(bot, conversation_id.strip())
+        turns = open_transcript(services, account.username, ref)
+        if not turns:
+            raise gr.Error(f"No conversation {conversation_id!r} with bot {bot!r}.")
+        return transcript_html(turns)
+
+    with gr.Tab("Conversations", visible=False) as tab:
+        with gr.Row():
+            which = gr.Radio(
+                ["all", "answered", "not answered", "rated down"], value="all", label="Show"
+            )
+            days = gr.Number(value=30, precision=0, label="Last … days")
+            refresh = gr.Button("Refresh")
+        answers = gr.Dataframe(headers=ANSWER_COLUMNS, label="Recent answers", interactive=False)
+        with gr.Row():
+            conversation = gr.Textbox(label="Conversation id", scale=4)
+            open_it = gr.Button("Open transcript", scale=1)
+        shown = gr.HTML()  # built by transcript_html: every word escaped
+
+    refresh.click(recent, [bot, which, days], answers)
+    which.change(recent, [bot, which, days], answers)
+    open_it.click(transcript, [bot, conversation], shown)
+    return tab

@@ -1,0 +1,80 @@
+"""The "How it is doing" tab: questions a day, the share answered (by the model, an extract, a
+pinned answer) and rated down, the most asked questions; the last 30 days."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+import gradio as gr
+
+from chatbot.store.gaps import normalise
+from chatbot.web.console.common import Console
+
+
+def doing_tab(console: Console, bot: gr.Dropdown) -> None:
+    services = console.services
+
+    def stats(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        import pandas as pd
+
+        console.staff(request)
+        since = time.time() - 30 * 86400
+        rows = services.conversations.since(bot, since)
+        days: dict[str, list[int]] = {}
+        for r in rows:
+            day = dt.date.fromtimestamp(r["created_at"]).isoformat()
+            counts = days.setdefault(day, [0, 0, 0])
+            counts[0] += 1
+            counts[1] += bool(r["answered"])
+            counts[2] += r["rating"] == -1
+        # Every day of the month, quiet ones as zero, so that the bars stand on a common floor.
+        today = dt.date.today()
+        frame = []
+        for back in range(29, -1, -1):
+            day = (today - dt.timedelta(days=back)).isoformat()
+            n, a, down = days.get(day, [0, 0, 0])
+            frame.append(
+                {
+                    "day": day[5:],
+                    "questions": n,
+                    "answered %": round(100 * a / n) if n else None,
+                    "rated down %": round(100 * down / n) if n else None,
+                }
+            )
+        per_day = pd.DataFrame(frame, columns=["day", "questions", "answered %", "rated down %"])
+        asked: dict[str, list[Any]] = {}
+        for r in rows:
+            entry = asked.setdefault(normalise(r["question"]), [r["question"], 0])
+            entry[1] += 1
+        top = sorted(asked.values(), key=lambda e: e[1], reverse=True)[:10]
+        total = len(rows)
+        answered = sum(bool(r["answered"]) for r in rows)
+        down = sum(r["rating"] == -1 for r in rows)
+        by_kind = {kind: sum(r["kind"] == kind for r in rows) for kind in ("model", "extract")}
+        by_kind["pinned"] = sum(r["kind"] == "pinned" for r in rows)
+        summary = (
+            f"Last 30 days: **{total} questions**, {round(100 * answered / total) if total else 0}%"
+            f" answered ({by_kind['model']} by the model, {by_kind['extract']} by an extract"
+            f" from the documents, {by_kind['pinned']} by a pinned answer),"
+            f" {round(100 * down / total) if total else 0}% rated down."
+        )
+        top_frame = pd.DataFrame(
+            [{"question": q[:60], "asked": n} for q, n in top], columns=["question", "asked"]
+        )
+        return summary, per_day, per_day, top_frame
+
+    with gr.Tab("How it is doing"):
+        show_stats = gr.Button("Refresh")
+        summary = gr.Markdown()
+        questions_plot = gr.BarPlot(
+            x="day", y="questions", title="Questions a day", y_lim=[0, None]
+        )
+        answered_plot = gr.BarPlot(
+            x="day", y="answered %", title="Answered, % of questions", y_lim=[0, 100]
+        )
+        top_plot = gr.BarPlot(
+            x="question", y="asked", title="Most asked", sort="-y", y_lim=[0, None]
+        )
+    show_stats.click(stats, bot, [summary, questions_plot, answered_plot, top_plot])

@@ -1,0 +1,83 @@
+"""The Gaps tab: the questions the bot could not answer, grouped when they ask the same thing;
+staff write the right answer once and pin it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from chatbot.actions.pins import pin_answer, unpin_answer
+from chatbot.store.gaps import group_gaps
+from chatbot.web.console.common import Console, when
+from knowledge.errors import KnowledgeError
+
+GAP_COLUMNS = ["question", "asked", "last asked", "conversations", "also asked as"]
+PIN_COLUMNS = ["#", "question", "answer", "by", "when"]
+
+
+def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
+    services = console.services
+
+    def gap_rows(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        console.staff(request)
+        gaps = group_gaps(services.conversations.gaps(bot), services.embedder.embed_documents)
+        rows = [
+            [
+                g.question,
+                g.asked,
+                when(g.last_asked),
+                " ".join(g.conversations[:3]),  # open one in Conversations to read it whole
+                " / ".join(g.wordings[1:4]),
+            ]
+            for g in gaps
+        ]
+        return rows, gr.update(choices=[g.question for g in gaps], value=None)
+
+    def pin_rows(bot: str) -> list[list[Any]]:
+        return (
+            [
+                [p.id, p.question, p.answer, p.actor, when(p.created_at)]
+                for p in services.pins.all(bot)
+            ]
+            if bot
+            else []
+        )
+
+    def pin(bot: str, question: str, answer: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = console.staff(request)
+        try:
+            pin_answer(services, bot, question or "", answer or "", account.username)
+        except KnowledgeError as exc:
+            raise gr.Error(str(exc), duration=None) from exc
+        said = f"Pinned. Customers asking “{question.strip()}” now get this answer."
+        return said, pin_rows(bot), ""
+
+    def unpin(bot: str, pin_id: float | None, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = console.staff(request)
+        try:
+            unpin_answer(services, bot, int(pin_id or 0), account.username)
+        except KnowledgeError as exc:
+            raise gr.Error(str(exc), duration=None) from exc
+        return f"Removed pinned answer {int(pin_id or 0)}.", pin_rows(bot)
+
+    with gr.Tab("Gaps"):
+        gr.Markdown(
+            "Questions the bot could not answer, grouped when they"
+            " ask the same thing. Write the right answer once: customers asking it again get"
+            " it as written."
+        )
+        show_gaps = gr.Button("Refresh")
+        gap_table = gr.Dataframe(headers=GAP_COLUMNS, label="Open questions", interactive=False)
+        gap_question = gr.Dropdown(label="Question to answer", choices=[], allow_custom_value=True)
+        gap_answer = gr.Textbox(label="The right answer", lines=3)
+        pin_it = gr.Button("Pin this answer", variant="primary")
+        pinned_note = gr.Markdown()
+        pinned = gr.Dataframe(headers=PIN_COLUMNS, label="Pinned answers", interactive=False)
+        with gr.Row():
+            unpin_id = gr.Number(label="Pinned answer #", precision=0, scale=3)
+            unpin_it = gr.Button("Remove pinned answer", scale=1)
+
+    show_gaps.click(gap_rows, bot, [gap_table, gap_question]).then(pin_rows, bot, pinned)
+    pin_it.click(pin, [bot, gap_question, gap_answer], [pinned_note, pinned, gap_answer])
+    unpin_it.click(unpin, [bot, unpin_id], [pinned_note, pinned])

@@ -1,0 +1,196 @@
+"""The Knowledge tab: upload documents, see each one's status, preview, retitle or delete one,
+re-index the bot, try a search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from chatbot.actions.knowledge import (
+    forget_document,
+    ingest_files,
+    refuse_upload,
+    reindex,
+    retitle_document,
+)
+from chatbot.web.admin_auth import COOKIE
+from chatbot.web.console.common import HIT_COLUMNS, Console, GradioProgress, hit_rows, md_text, when
+from chatbot.web.console_uploads import NOT_UPLOADED
+from knowledge.errors import KnowledgeError
+from knowledge.ingest import IngestReport
+
+DOC_COLUMNS = ["document", "title customers see", "status", "pages", "chunks", "when", "note"]
+
+
+@dataclass(frozen=True)
+class KnowledgeTab:
+    docs: gr.Dataframe
+    chosen: gr.Dropdown
+    lists: Any  # bot -> {docs: rows, chosen: choices}: what a newly chosen bot fills in
+
+
+def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
+    services = console.services
+
+    def documents(bot: str) -> list[list[Any]]:
+        if not bot:
+            return []
+        indexed = {d.source: d for d in services.knowledge(bot).documents()}
+        rows: list[list[Any]] = []
+        for upload in services.uploads.latest(bot):
+            record = indexed.pop(upload.source, None)
+            if upload.status == "rejected":
+                rows.append([upload.source, "", "rejected", "", "", when(upload.at), upload.reason])
+            elif record is not None:
+                note = upload.reason  # personal data found in it, if any
+                rows.append(
+                    [
+                        record.source,
+                        record.title,
+                        "ingested",
+                        record.pages,
+                        record.chunks,
+                        when(upload.at),
+                        note,
+                    ]
+                )
+        for record in indexed.values():  # ingested before uploads were recorded
+            rows.append(
+                [record.source, record.title, "ingested", record.pages, record.chunks, "", ""]
+            )
+        return rows
+
+    def lists(bot: str) -> dict[Any, Any]:
+        """The documents table and the choice of documents to preview or delete, refreshed."""
+        sources = [d.source for d in services.knowledge(bot).documents()] if bot else []
+        return {docs: documents(bot), chosen: gr.update(choices=sources, value=None)}
+
+    def upload(  # type: ignore[no-untyped-def]
+        bot: str,
+        files: list[Any] | None,
+        mask_personal_data: bool,
+        request: gr.Request,
+        progress=gr.Progress(),  # noqa: B008 - Gradio's way of asking for a progress bar
+    ):
+        account = console.staff(request)
+        if not bot:
+            raise gr.Error("Choose or create a bot first.")
+        given = [str(f if isinstance(f, str) else f.name) for f in files or []]
+        if not given:
+            raise gr.Error("Choose one or more files to upload.")
+        # Only what this staff session uploaded itself: Gradio's API takes any path.
+        paths, refused = console.uploads.claim(request.cookies.get(COOKIE), given)
+        if refused:
+            refuse_upload(services, bot, refused, account.username)
+        try:
+            report = (
+                ingest_files(
+                    services,
+                    bot,
+                    paths,
+                    account.username,
+                    GradioProgress(progress),
+                    mask_personal_data=mask_personal_data,
+                )
+                if paths
+                else IngestReport()
+            )
+        finally:
+            console.uploads.discard(paths)  # the knowledge base keeps what it needs; copies go
+        rejected = [(p.name, why) for p, why in report.rejected]
+        rejected += [(name, NOT_UPLOADED) for name in refused]
+        lines = [
+            f"**{len(report.ingested)} ingested** ({sum(n for _, n in report.ingested)} passages),"
+            f" {len(report.unchanged)} unchanged, **{len(rejected)} rejected**"
+        ]
+        # File names are the uploader's words: shown as text, never as Markdown.
+        lines += [f"- rejected: {md_text(name)}: {md_text(why)}" for name, why in rejected]
+        lines += [f"- {md_text(p.name)}: {md_text(note)}" for p, note in report.notes]
+        if any(note.endswith("not masked") for _, note in report.notes):
+            lines.append("\nTo mask it, tick *Mask personal data* and add the file again.")
+        return {outcome: "\n".join(lines), **lists(bot), files_in: None}
+
+    def delete_document(bot: str, source: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = console.staff(request)
+        if not source:
+            raise gr.Error("Choose a document to delete.")
+        forget_document(services, bot, source, account.username)
+        return {outcome: f"Deleted {source}.", **lists(bot)}
+
+    def retitle(bot: str, source: str | None, title: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = console.staff(request)
+        if not source:
+            raise gr.Error("Choose a document to rename.")
+        try:
+            retitle_document(services, bot, source, title or "", account.username)
+        except KnowledgeError as exc:
+            raise gr.Error(str(exc), duration=None) from exc
+        said = f"Customers now see {md_text(source)} as “{md_text(title.strip())}”."
+        return {outcome: said, docs: documents(bot)}
+
+    def preview(bot: str, source: str | None, request: gr.Request) -> list[list[Any]]:
+        console.staff(request)
+        if not source:
+            raise gr.Error("Choose a document to preview.")
+        return [
+            [c.ordinal + 1, c.page or "", c.section, c.text]
+            for c in services.knowledge(bot).chunks_of(source)
+        ]
+
+    def try_search(bot: str, query: str, request: gr.Request) -> list[list[Any]]:
+        console.staff(request)
+        return hit_rows(services.knowledge(bot).search(query, k=services.settings.retrieval.k))
+
+    def rebuild_index(bot: str, request: gr.Request, progress=gr.Progress()):  # type: ignore[no-untyped-def]  # noqa: B008
+        account = console.staff(request)
+        done = reindex(
+            services,
+            bot,
+            account.username,
+            lambda n, total: progress(n / max(total, 1), desc=f"{n}/{total} passages"),
+        )
+        return f"Re-indexed {done} passages."
+
+    with gr.Tab("Knowledge"):
+        files_in = gr.File(label="Upload documents", file_count="multiple", type="filepath")
+        mask_data = gr.Checkbox(
+            label="Mask personal data before indexing",
+            info="Identity-card, phone, card and passport numbers and email addresses are"
+            " found in every upload and reported; ticked, they are masked too. Leave it off"
+            " for documents whose contact details customers should be given.",
+            value=False,
+        )
+        with gr.Row():
+            add = gr.Button("Add to the knowledge base", variant="primary", scale=3)
+            rebuild = gr.Button("Re-index all passages", scale=1)
+        outcome = gr.Markdown()
+        docs = gr.Dataframe(headers=DOC_COLUMNS, label="Documents", interactive=False)
+        with gr.Row():
+            chosen = gr.Dropdown(label="Document", choices=[], scale=3)
+            show = gr.Button("Preview passages", scale=1)
+            remove = gr.Button("Delete document", variant="stop", scale=1)
+        with gr.Row():
+            new_title = gr.Textbox(
+                label="Title customers see for this document",
+                info="Shown under answers from it, instead of its file name.",
+                scale=4,
+            )
+            rename = gr.Button("Set title", scale=1)
+        passages = gr.Dataframe(
+            headers=["#", "page", "section", "text"], label="Passages", interactive=False
+        )
+        with gr.Row():
+            query = gr.Textbox(label="Try a search", scale=4)
+            search = gr.Button("Search", scale=1)
+        hits = gr.Dataframe(headers=HIT_COLUMNS, label="What would be retrieved", interactive=False)
+
+    add.click(upload, [bot, files_in, mask_data], [outcome, docs, chosen, files_in])
+    rebuild.click(rebuild_index, bot, outcome)
+    remove.click(delete_document, [bot, chosen], [outcome, docs, chosen])
+    rename.click(retitle, [bot, chosen, new_title], [outcome, docs])
+    show.click(preview, [bot, chosen], passages)
+    search.click(try_search, [bot, query], hits)
+    query.submit(try_search, [bot, query], hits)
+    return KnowledgeTab(docs, chosen, lists)
