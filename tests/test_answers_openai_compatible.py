@@ -19,6 +19,7 @@ from langchain_tests.integration_tests import ChatModelIntegrationTests
 from chatbot.llm.llamacpp import packaged_gguf
 from chatbot.llm.openai_compatible import OpenAICompatibleModel
 from tests.servers import free_port
+from tests.test_langchain_standard import TextOnlyChatModel
 
 pytestmark = pytest.mark.slow
 
@@ -114,7 +115,7 @@ def test_a_model_the_server_does_not_serve_is_named_in_the_reason(model_server: 
         model.check()
 
 
-class TestOpenAICompatibleModel(ChatModelIntegrationTests):
+class TestOpenAICompatibleModel(TextOnlyChatModel, ChatModelIntegrationTests):
     """LangChain's standard tests, against the real server."""
 
     @pytest.fixture(autouse=True)
@@ -134,14 +135,6 @@ class TestOpenAICompatibleModel(ChatModelIntegrationTests):
             "temperature": 0.0,
             "max_tokens": 24,
         }
-
-    @property
-    def has_tool_calling(self) -> bool:
-        return False
-
-    @property
-    def has_structured_output(self) -> bool:
-        return False
 
     @pytest.mark.xfail(reason="llama-cpp-python's server sends no token usage when streaming")
     def test_usage_metadata_streaming(self, model: Any) -> None:

@@ -22,34 +22,9 @@ from knowledge.embeddings import SentenceEmbedder
 from knowledge.retriever import KnowledgeRetriever
 
 
-@pytest.mark.contract
-class TestEmbeddedChatModelUnit(ChatModelUnitTests):
-    @property
-    def chat_model_class(self) -> type[LlamaCppChatModel]:
-        return LlamaCppChatModel
-
-    @property
-    def chat_model_params(self) -> dict[str, Any]:
-        return {"model_path": str(packaged_gguf()), "temperature": 0.0}
-
-    @property
-    def has_tool_calling(self) -> bool:
-        return False  # SmolLM2-135M does not call tools; the product never asks it to
-
-    @property
-    def has_structured_output(self) -> bool:
-        return False
-
-
-@pytest.mark.contract
-class TestEmbeddedChatModel(ChatModelIntegrationTests):
-    @property
-    def chat_model_class(self) -> type[LlamaCppChatModel]:
-        return LlamaCppChatModel
-
-    @property
-    def chat_model_params(self) -> dict[str, Any]:
-        return {"model_path": str(packaged_gguf()), "temperature": 0.0}
+class TextOnlyChatModel:
+    """What our chat models do not do, said once for LangChain's suites: the product asks them
+    for text from passages, never for tool calls or structured output."""
 
     @property
     def has_tool_calling(self) -> bool:
@@ -58,6 +33,26 @@ class TestEmbeddedChatModel(ChatModelIntegrationTests):
     @property
     def has_structured_output(self) -> bool:
         return False
+
+
+class EmbeddedChatModel(TextOnlyChatModel):
+    @property
+    def chat_model_class(self) -> type[LlamaCppChatModel]:
+        return LlamaCppChatModel
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return {"model_path": str(packaged_gguf()), "temperature": 0.0}
+
+
+@pytest.mark.contract
+class TestEmbeddedChatModelUnit(EmbeddedChatModel, ChatModelUnitTests):
+    pass
+
+
+@pytest.mark.contract
+class TestEmbeddedChatModel(EmbeddedChatModel, ChatModelIntegrationTests):
+    pass
 
 
 @pytest.mark.contract

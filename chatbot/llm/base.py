@@ -9,19 +9,40 @@ has one (`num_ctx` for Ollama). What LangChain's interface does not say, our bac
 
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Iterator
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatGenerationChunk
 from pydantic import BaseModel, Field
 
 from knowledge.errors import KnowledgeError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONTEXT_TOKENS = 4096
 
 
 class ModelUnavailable(KnowledgeError):
     """The model cannot answer now (server down, model missing); the message says what to do."""
+
+
+def unavailable_on_failure(
+    chunks: Iterator[ChatGenerationChunk], server: str
+) -> Iterator[ChatGenerationChunk]:
+    """A model server's stream, any failure of it (transport errors, an error status, a stream
+    cut midway) raised as ModelUnavailable: the chain then answers without the model. Closing
+    this generator closes the server's stream, and so its HTTP response: the server stops
+    generating for a customer who has gone."""
+    try:
+        yield from chunks
+    except ModelUnavailable:
+        raise
+    except Exception as exc:  # httpx, ollama.ResponseError, openai.APIError, ...
+        log.warning("%s failed while answering: %r", server, exc)
+        raise ModelUnavailable(f"{server} failed: {exc}") from exc
 
 
 class ServedModel(BaseModel):

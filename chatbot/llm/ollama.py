@@ -14,7 +14,7 @@ from langchain_core.outputs import ChatGenerationChunk
 from langchain_ollama import ChatOllama
 from pydantic import Field, PrivateAttr
 
-from chatbot.llm.base import ModelUnavailable, ServedModel
+from chatbot.llm.base import ModelUnavailable, ServedModel, unavailable_on_failure
 
 log = logging.getLogger(__name__)
 
@@ -115,12 +115,5 @@ class OllamaChatModel(ServedModel, ChatOllama):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        try:
-            # Closing this generator closes ChatOllama's, and so its HTTP response: Ollama
-            # stops generating for a customer who has gone.
-            yield from super()._stream(messages, stop, run_manager, **kwargs)
-        except ModelUnavailable:
-            raise
-        except Exception as exc:  # httpx transport errors, ollama.ResponseError, a cut stream
-            log.warning("Ollama at %s failed while answering: %r", self.host, exc)
-            raise ModelUnavailable(f"Ollama at {self.host} failed: {exc}") from exc
+        chunks = super()._stream(messages, stop, run_manager, **kwargs)
+        yield from unavailable_on_failure(chunks, f"Ollama at {self.host}")

@@ -18,7 +18,7 @@ from langchain_core.outputs import ChatGenerationChunk
 from langchain_openai import ChatOpenAI
 from pydantic import Field, SecretStr
 
-from chatbot.llm.base import ModelUnavailable, ServedModel
+from chatbot.llm.base import ModelUnavailable, ServedModel, unavailable_on_failure
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +90,5 @@ class OpenAICompatibleModel(ServedModel, ChatOpenAI):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        try:
-            yield from super()._stream(messages, stop, run_manager, **kwargs)
-        except ModelUnavailable:
-            raise
-        except Exception as exc:  # openai.APIConnectionError, APIStatusError, a cut stream
-            log.warning("the model server at %s failed while answering: %r", self.base, exc)
-            raise ModelUnavailable(f"the model server at {self.base} failed: {exc}") from exc
+        chunks = super()._stream(messages, stop, run_manager, **kwargs)
+        yield from unavailable_on_failure(chunks, f"the model server at {self.base}")
