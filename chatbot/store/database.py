@@ -35,7 +35,7 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     # Deleted rows are overwritten with zeros, not left in free pages: an erased conversation
-    # must not be recoverable from the file (privacy/records.py truncates the WAL after).
+    # must not be recoverable from the file (store/personal_data.py truncates the WAL after).
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
