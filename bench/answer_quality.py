@@ -14,17 +14,19 @@ scored:
 
 from __future__ import annotations
 
-import json
 import re
 import statistics
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.common import ROOT
+from chatbot.evaluation.questions import TestQuestion, read_questions
+from chatbot.evaluation.run import Meter
+from chatbot.evaluation.run import ask as evaluation_ask
+from chatbot.evaluation.scoring import Outcome, plain
 
 PACKS = {
     "demo-shop": ROOT / "chatbot" / "demo",
@@ -32,57 +34,11 @@ PACKS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Question:
-    turns: list[str]
-    expect: list[str]
-    source: str | None
-    answerable: bool
-    language: str
-
-
-@dataclass(slots=True)
-class Outcome:
-    question: Question
-    text: str
-    answered: bool
-    kind: str
-    sources: list[str]  # the documents the answer names, first the one it comes from
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def fact_shown(self) -> bool:
-        shown = _plain(self.text)
-        return any(_plain(fact) in shown for fact in self.question.expect)
-
-    @property
-    def right(self) -> bool:
-        q = self.question
-        return (
-            q.answerable
-            and self.answered
-            and self.fact_shown
-            and (q.source is None or q.source in self.sources)
-        )
-
-    @property
-    def wrong(self) -> bool:
-        return self.answered and not self.right
-
-
-def _plain(text: str) -> str:
-    return re.sub(r"\s+", "", text).casefold()
+Question = TestQuestion  # the packs' questions are test questions like any bot's
 
 
 def questions(bot: str) -> list[Question]:
-    out = []
-    for line in (PACKS[bot] / "questions.jsonl").read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        turns = row.get("turns") or [row["question"]]
-        out.append(
-            Question(turns, row["expect"], row.get("source"), row["answerable"], row["language"])
-        )
-    return out
+    return read_questions(PACKS[bot] / "questions.jsonl")
 
 
 def pack_data(tmp: Path) -> Path:
@@ -113,16 +69,7 @@ def pack_data(tmp: Path) -> Path:
 
 
 def ask(answerer: Any, question: Question) -> Outcome:
-    from chatbot.answering.chain import Turn
-
-    history: list[Turn] = []
-    answer = None
-    for turn in question.turns:
-        answer = answerer.answer(turn, history)
-        history.append(Turn(turn, answer.text))
-    assert answer is not None
-    sources = [s.source for s in answer.sources]
-    return Outcome(question, answer.text, answer.answered, answer.kind, sources, answer.timings_ms)
+    return evaluation_ask(answerer, question, Meter())
 
 
 def run(answerer: Any, bot: str, before: Callable[[Question], None] | None = None) -> list[Outcome]:
@@ -198,7 +145,7 @@ class Oracle:
 
     def __init__(self, *, wrong_figures: bool = False) -> None:
         self.wrong_figures = wrong_figures
-        self.expect: list[str] = []
+        self.expect: tuple[str, ...] = ()
 
     def before(self, question: Question) -> None:
         self.expect = question.expect
@@ -213,8 +160,8 @@ class Oracle:
             for s in re.split(r"(?<=[.!?])\s+|(?<=[。！？])|\n|\[\d+\] \([^)]*\) ", context)
             if s and len(s.strip()) > 3 and not s.strip().endswith(("?", "？"))
         ]
-        wanted = [_plain(fact) for fact in self.expect]
-        chosen = next((s for s in sentences if any(w in _plain(s) for w in wanted)), None)
+        wanted = [plain(fact) for fact in self.expect]
+        chosen = next((s for s in sentences if any(w in plain(s) for w in wanted)), None)
         if chosen is None:
             return "I don't know."
         if self.wrong_figures:

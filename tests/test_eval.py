@@ -1,0 +1,201 @@
+"""`chatbot eval`: a bot's test questions asked of candidate models, scored as a customer would
+judge the answers. The candidates are Ollama stub models that behave differently on purpose (one
+answers from its context, one invents prices, one is not pulled, one server is down) and the
+extract alone; the scores must rank them as they deserve and match a count by hand."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatbot.evaluation.questions import TestQuestion, parse_csv, read_questions, write_questions
+from tests.ollama_stub import OllamaStub
+from tests.servers import free_port
+
+pytestmark = pytest.mark.slow
+
+QUESTIONS = [
+    {"question": "How much does an iPhone battery replacement cost?", "expect": ["RM150"],
+     "source": "price-list.pdf", "answerable": True, "language": "en"},
+    {"question": "How much is a screen replacement for iPhone 14?", "expect": ["RM480"],
+     "source": "price-list.pdf", "answerable": True, "language": "en"},
+    {"question": "How much is a charger?", "expect": ["RM45"], "source": "price-list.pdf",
+     "answerable": True, "language": "en"},
+    {"question": "Do you deliver to Seberang Perai?", "expect": ["RM12"],
+     "source": "policies.docx", "answerable": True, "language": "en"},
+    {"question": "Do you sell laptops?", "expect": [], "answerable": False, "language": "en"},
+    {"question": "What is the capital of France?", "expect": [], "answerable": False,
+     "language": "en"},
+]  # fmt: skip
+
+
+def _sentence_with(system: str, facts: list[str]) -> str | None:
+    context = system[system.find("[1]") :] if "[1]" in system else ""
+    pieces = re.split(r"(?<=[.!?])\s+|\n|\[\d+\] \([^)]*\) ", context)
+    return next((p.strip() for p in pieces if any(f in p for f in facts)), None)
+
+
+def responder(body: dict[str, Any]) -> str:
+    """`honest` answers with the sentence of its context that holds the fact asked for (a model
+    that reads its passages right); `inventor` says the same with every figure ten higher."""
+    system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
+    if system.startswith(("Translate", "Rewrite")):
+        return ""
+    asked = next((q for q in QUESTIONS if q["question"] in user), None)
+    sentence = _sentence_with(system, asked["expect"]) if asked and asked["expect"] else None
+    if sentence is None:
+        return "I don't know."
+    if body["model"].startswith("inventor"):
+        return re.sub(r"\d+", lambda m: str(int(m.group(0)) + 10), sentence)
+    return sentence
+
+
+@pytest.fixture(scope="module")
+def models() -> Iterator[OllamaStub]:
+    with OllamaStub() as stub:
+        stub.state.models = ["honest:latest", "inventor:latest"]
+        stub.state.responder = responder
+        yield stub
+
+
+@pytest.fixture(scope="module")
+def questions_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("eval") / "questions.jsonl"
+    path.write_text("\n".join(json.dumps(q) for q in QUESTIONS) + "\n", encoding="utf-8")
+    return path
+
+
+def evaluate(run_cli, data: Path, *args: str, env: dict[str, str]) -> Any:  # type: ignore[no-untyped-def]
+    return run_cli("eval", "--bot", "demo-shop", *args, data_dir=data, env=env, timeout=900)
+
+
+def test_the_scores_rank_the_candidates_as_they_deserve(
+    run_cli, demo_shop: Path, models: OllamaStub, questions_file: Path
+) -> None:
+    with sqlite3.connect(demo_shop / "chatbot.db") as db:
+        answers_before = db.execute("SELECT count(*) FROM answers").fetchone()[0]
+    result = evaluate(
+        run_cli,
+        demo_shop,
+        "--questions", str(questions_file),
+        "--model", "ollama:honest",
+        "--model", "ollama:inventor",
+        "--model", "ollama:inventor@generate",
+        "--model", "extract",
+        "--json",
+        env={"CHATBOT_MODEL__OLLAMA_HOST": models.url},
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    run = json.loads(result.out)
+    scores = {c["candidate"]: c for c in run["candidates"]}
+    honest, inventor = scores["ollama:honest"], scores["ollama:inventor"]
+    unchecked, extract = scores["ollama:inventor@generate"], scores["extract"]
+    # Counted by hand: four questions the documents answer, two they do not.
+    assert honest["right"] == 4 and honest["wrong"] == 0 and honest["withheld"] == 0
+    assert honest["model"] == "ollama:honest:latest" and honest["tokens_per_s"]
+    # The model that invents prices: checked, none of them is shown (each withheld, the
+    # extract given); unchecked, every one is a wrong answer on screen.
+    assert inventor["wrong"] == 0 and inventor["withheld"] == 4
+    assert inventor["right"] == extract["right"]
+    assert unchecked["wrong"] == 4 and unchecked["right"] == 0
+    for candidate in scores.values():
+        assert candidate["out_of_scope_fallbacks"] == 2  # "I don't know", not a guess
+        outcomes = candidate["outcomes"]
+        assert candidate["right"] == sum(o["verdict"] == "right" for o in outcomes)
+        assert candidate["wrong"] == sum(o["verdict"].startswith("wrong") for o in outcomes)
+    shown = {o["question"]["question"]: o for o in unchecked["outcomes"]}
+    battery = shown["How much does an iPhone battery replacement cost?"]
+    assert "RM160" in battery["shown"] and battery["verdict"].startswith("wrong")
+    assert honest["by_language"]["en"]["right"] == 4
+    # The run is kept; customers' conversations are untouched.
+    kept = sorted((demo_shop / "evals" / "demo-shop").glob("*.json"))
+    assert (
+        kept and json.loads(kept[-1].read_text())["candidates"][0]["candidate"] == "ollama:honest"
+    )
+    with sqlite3.connect(demo_shop / "chatbot.db") as db:
+        assert db.execute("SELECT count(*) FROM answers").fetchone()[0] == answers_before
+
+
+def test_the_table_names_each_candidate_with_its_scores(
+    run_cli, demo_shop: Path, models: OllamaStub, questions_file: Path
+) -> None:
+    result = evaluate(
+        run_cli, demo_shop, "-q", str(questions_file), "-m", "ollama:honest",
+        env={"CHATBOT_MODEL__OLLAMA_HOST": models.url},
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    header, row = result.out.splitlines()[:2]
+    assert header.startswith("candidate | right | wrong shown")
+    assert row.startswith("ollama:honest | 4/4 | 0 |")
+
+
+@pytest.mark.parametrize(
+    ("model", "reason"),
+    [
+        ("ollama:qwen2.5:7b", "the model qwen2.5:7b is not pulled on Ollama"),
+        ("ollama:honest@fast", "the mode after @ must be one of auto, generate, extract"),
+        ("gpt-4", "'gpt-4' is not a candidate"),
+    ],
+)
+def test_a_candidate_that_cannot_run_is_named_with_the_reason(
+    run_cli, demo_shop: Path, models: OllamaStub, questions_file: Path, model: str, reason: str
+) -> None:
+    result = evaluate(
+        run_cli, demo_shop, "-q", str(questions_file), "-m", model,
+        env={"CHATBOT_MODEL__OLLAMA_HOST": models.url},
+    )  # fmt: skip
+    assert result.code == 1 and reason in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_a_server_that_is_down_and_a_file_that_is_no_model_are_refused(
+    run_cli, demo_shop: Path, questions_file: Path, tmp_path: Path
+) -> None:
+    down = f"http://127.0.0.1:{free_port()}"
+    result = evaluate(
+        run_cli, demo_shop, "-q", str(questions_file), "-m", "ollama:honest",
+        env={"CHATBOT_MODEL__OLLAMA_HOST": down},
+    )  # fmt: skip
+    assert result.code == 1 and f"Ollama at {down} is not reachable" in result.err
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"this is not a model")
+    result = evaluate(run_cli, demo_shop, "-q", str(questions_file), "-m", str(broken), env={})
+    assert result.code == 1 and "the model does not load" in result.err
+
+
+def test_a_malformed_questions_file_names_its_line_and_field(
+    run_cli, demo_shop: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        json.dumps(QUESTIONS[0])
+        + "\n"
+        + '{"question": "Open?", "expect": ["10am"], "answerable": "yes"}\n',
+        encoding="utf-8",
+    )
+    result = evaluate(run_cli, demo_shop, "-q", str(bad), "-m", "extract", env={})
+    assert result.code == 1
+    assert result.err.strip() == "error: bad.jsonl line 2: field 'answerable' must be true or false"
+
+
+def test_questions_read_and_written_as_jsonl_and_csv_alike(tmp_path: Path) -> None:
+    conversation = TestQuestion(
+        ("How much is a screen for iPhone 14?", "and for iPhone 11?"),
+        ("RM350", "RM 350"),
+        "price-list.pdf",
+        True,
+        "en",
+    )
+    out_of_scope = TestQuestion(("Do you sell laptops?",), (), None, False, "en")
+    for name in ("q.jsonl", "q.csv"):
+        path = tmp_path / name
+        write_questions(path, [conversation, out_of_scope])
+        assert read_questions(path) == [conversation, out_of_scope]
+    with pytest.raises(Exception, match="questions line 2: field 'expect' is empty"):
+        parse_csv("question,expect\nHow much is a charger?,\n")
