@@ -199,3 +199,25 @@ def test_questions_read_and_written_as_jsonl_and_csv_alike(tmp_path: Path) -> No
         assert read_questions(path) == [conversation, out_of_scope]
     with pytest.raises(Exception, match="questions line 2: field 'expect' is empty"):
         parse_csv("question,expect\nHow much is a charger?,\n")
+
+
+def test_questions_suggested_from_the_documents_hold_facts_those_documents_state(
+    run_cli, demo_shop: Path, tmp_path: Path
+) -> None:
+    suggested = tmp_path / "suggested.jsonl"
+    made = run_cli("eval", "--bot", "demo-shop", "--suggest", str(suggested), data_dir=demo_shop)
+    assert made.code == 0, made.err
+    questions = read_questions(suggested)
+    assert len(questions) >= 20
+    assert {q.language for q in questions} >= {"en", "ms", "zh"}
+    assert {q.source for q in questions} >= {"faq.csv", "price-list.pdf"}
+    battery = next(q for q in questions if "iPhone battery" in q.question)
+    assert battery.expect == ("RM150",) and battery.source == "price-list.pdf"
+    # Each is answerable from its document: the extract alone gets them right, none wrong.
+    result = run_cli(
+        "eval", "--bot", "demo-shop", "-q", str(suggested), "-m", "extract", "--json",
+        data_dir=demo_shop,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    [extract] = json.loads(result.out)["candidates"]
+    assert extract["wrong"] == 0 and extract["right"] >= 0.9 * len(questions)

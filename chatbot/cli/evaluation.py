@@ -59,6 +59,14 @@ def evaluate_command(
             " Default: the bot's own model and mode.",
         ),
     ] = None,
+    suggest: Annotated[
+        Path | None,
+        typer.Option(
+            "--suggest",
+            help="Write test questions suggested from the bot's documents to this file (JSONL"
+            " or CSV), to check and keep, instead of evaluating.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Ask a bot's test questions of candidate models and score them: right answers, wrong
@@ -73,6 +81,17 @@ def evaluate_command(
     services = _services()
     if not services.bots.known(bot):
         _fail(f"there is no bot {bot!r}; `chatbot bots list` shows them")
+    if suggest is not None:
+        from chatbot.evaluation.questions import write_questions
+        from chatbot.evaluation.suggest import suggest as suggested
+
+        made = suggested(services.knowledge(bot))
+        if not made:
+            _fail(f"bot {bot!r} has no FAQ entries or priced rows to suggest questions from")
+        write_questions(suggest, made)
+        print(f"{len(made)} questions suggested in {suggest}: check each one's facts, then run")
+        print(f"  chatbot eval --bot {bot} --questions {suggest}")
+        return
     source = questions or (SHIPPED if bot == "demo-shop" else None)
     if source is None:
         _fail("give the test questions with --questions FILE (JSONL or CSV)", 2)
