@@ -22,6 +22,7 @@ from chatbot.store.conversations import ConversationLog
 from chatbot.store.live import LiveConversations
 from chatbot.store.personal_data import PersonalData
 from chatbot.store.pins import PinnedAnswers
+from chatbot.store.test_questions import TestQuestions
 from chatbot.store.uploads import UploadLog
 from knowledge.base import KnowledgeBase, check_bot_name
 from knowledge.embeddings import SentenceEmbedder
@@ -99,6 +100,7 @@ class Services:
         self.personal_data.delete_bot(bot)
         self.uploads.forget(bot)
         self.pins.forget_bot(bot)
+        self.test_questions.forget_bot(bot)
         self.knowledge(bot).drop()
         self._knowledge.pop(bot).close()
         self.bots.delete(bot)
@@ -168,6 +170,10 @@ class Services:
     @cached_property
     def uploads(self) -> UploadLog:
         return UploadLog(self.database)
+
+    @cached_property
+    def test_questions(self) -> TestQuestions:
+        return TestQuestions(self.database)
 
     @cached_property
     def audit(self) -> AuditLog:

@@ -3,6 +3,7 @@ what staff do (log in, upload, read what was rejected and why, review a conversa
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -396,4 +397,32 @@ def test_try_the_bot_shows_the_passage_the_answer_came_from_and_no_other(
     assert listed.count() == 1
     assert page.get_by_text("What are your opening hours?").filter(visible=True).count() == 1
     assert page.get_by_text("Lebuh Chulia").filter(visible=True).count() == 0
+    page.close()
+
+
+def test_staff_choose_a_model_with_evidence_and_put_it_to_work(
+    browser: Any, console_server: Server, run_cli
+) -> None:
+    page = open_console(browser, console_server, EDITOR)
+    choose_bot(page, "shop")
+    page.get_by_role("tab", name="Which model?").click()
+    page.get_by_role("button", name="Suggest questions from the documents").click()
+    page.get_by_text("suggested from its documents: check their facts").wait_for(timeout=60_000)
+    page.get_by_label("extract").check()
+    page.get_by_role("button", name="Evaluate").click()
+    page.get_by_role("combobox", name="Candidate").click()
+    page.get_by_role("option", name="extract", exact=True).click(timeout=180_000)
+    # Offered once the run is done (its scores are shown), with its answers and their verdicts.
+    verdicts = page.get_by_text("right", exact=True).filter(visible=True)
+    verdicts.first.wait_for(timeout=30_000)
+    page.screenshot(path=ARTIFACTS / "console-which-model.png", full_page=True)
+    page.get_by_role("button", name="Use this model for this bot").click()
+    page.get_by_text("shop now answers with extract").wait_for(timeout=30_000)
+    data = console_server.log.parent
+    profile = run_cli("bots", "show", "shop", "--json", data_dir=data)
+    assert json.loads(profile.out)["answer_mode"] == "extract"
+    # The run is kept like the command line's: both candidates, the extract showing no wrong one.
+    run = json.loads(sorted((data / "evals" / "shop").glob("*.json"))[-1].read_text())
+    scores = {c["candidate"]: c for c in run["candidates"]}
+    assert set(scores) == {"embedded", "extract"} and scores["extract"]["wrong"] == 0
     page.close()

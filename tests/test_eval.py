@@ -221,3 +221,40 @@ def test_questions_suggested_from_the_documents_hold_facts_those_documents_state
     assert result.code == 0, result.err
     [extract] = json.loads(result.out)["candidates"]
     assert extract["wrong"] == 0 and extract["right"] >= 0.9 * len(questions)
+
+
+def test_a_bots_test_questions_are_kept_imported_and_exported(
+    run_cli, tmp_path: Path, questions_file: Path
+) -> None:
+    documents = Path(__file__).parents[1] / "chatbot" / "demo" / "documents"
+    assert run_cli("ingest", "--bot", "kedai", str(documents), data_dir=tmp_path).code == 0
+    none_yet = run_cli("eval", "--bot", "kedai", "-m", "extract", data_dir=tmp_path)
+    assert none_yet.code == 2 and "has no test questions" in none_yet.err
+    # A bad file keeps nothing.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("question,expect,answerable\nOpen on Sunday?,closed,maybe\n", encoding="utf-8")
+    refused = run_cli("eval", "--bot", "kedai", "--import", str(bad), data_dir=tmp_path)
+    assert refused.code == 1
+    assert "bad.csv line 2: field 'answerable' must be true or false" in refused.err
+    kept = run_cli("eval", "--bot", "kedai", "--import", str(questions_file), data_dir=tmp_path)
+    assert kept.code == 0 and "kept 6 questions" in kept.out
+    again = run_cli(
+        "eval", "--bot", "kedai", "--import", str(questions_file), "--replace", data_dir=tmp_path
+    )
+    assert again.code == 0 and "bot kedai has 6" in again.out
+    # Evaluated without a file: the kept questions; exported as CSV, read back the same.
+    result = run_cli("eval", "--bot", "kedai", "-m", "extract", "--json", data_dir=tmp_path)
+    assert result.code == 0, result.err
+    run = json.loads(result.out)
+    assert run["questions_from"] == "bot kedai's test questions"
+    assert run["candidates"][0]["questions"] == 6
+    exported = tmp_path / "kept.csv"
+    assert run_cli("eval", "--bot", "kedai", "--export", str(exported), data_dir=tmp_path).code == 0
+    assert [q.as_json() for q in read_questions(exported)] == [
+        q.as_json() for q in read_questions(questions_file)
+    ]
+    with sqlite3.connect(tmp_path / "chatbot.db") as db:
+        actions = [
+            r[0] for r in db.execute("SELECT action FROM audit_log WHERE action LIKE 'eval%'")
+        ]
+    assert actions == ["eval.questions", "eval.questions"]

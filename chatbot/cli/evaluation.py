@@ -67,6 +67,24 @@ def evaluate_command(
             " or CSV), to check and keep, instead of evaluating.",
         ),
     ] = None,
+    import_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--import",
+            help="Keep this file's questions (JSONL or CSV) as the bot's test questions, after"
+            " those it has (--replace: instead of them), instead of evaluating.",
+        ),
+    ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="With --import: the file's questions replace the bot's."),
+    ] = False,
+    export_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--export", help="Write the bot's test questions to this file (JSONL or CSV)."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Ask a bot's test questions of candidate models and score them: right answers, wrong
@@ -92,10 +110,35 @@ def evaluate_command(
         print(f"{len(made)} questions suggested in {suggest}: check each one's facts, then run")
         print(f"  chatbot eval --bot {bot} --questions {suggest}")
         return
-    source = questions or (SHIPPED if bot == "demo-shop" else None)
-    if source is None:
-        _fail("give the test questions with --questions FILE (JSONL or CSV)", 2)
-    asked = read_questions(source)
+    if import_from is not None:
+        from chatbot.actions.evaluation import import_questions
+        from chatbot.store.audit import command_line_actor
+
+        kept = import_questions(services, bot, import_from, command_line_actor(), replace=replace)
+        total = services.test_questions.count(bot)
+        print(f"kept {kept} questions from {import_from.name}; bot {bot} has {total}")
+        return
+    if export_to is not None:
+        from chatbot.evaluation.questions import write_questions
+
+        stored = services.test_questions.all(bot)
+        if not stored:
+            _fail(f"bot {bot!r} has no test questions yet: --suggest or --import some")
+        write_questions(export_to, stored)
+        print(f"wrote {len(stored)} questions to {export_to}")
+        return
+    if questions is not None:
+        asked, source = read_questions(questions), str(questions)
+    elif stored := services.test_questions.all(bot):
+        asked, source = stored, f"bot {bot}'s test questions"
+    elif bot == "demo-shop":
+        asked, source = read_questions(SHIPPED), str(SHIPPED)
+    else:
+        _fail(
+            f"bot {bot!r} has no test questions: give --questions FILE, or keep some with"
+            " --import FILE (--suggest FILE makes a start from its documents)",
+            2,
+        )
     meter = Meter()
     wait_s = services.settings.answering.max_generation_s
     candidates = build(
@@ -116,7 +159,7 @@ def evaluate_command(
             bar.update(task, completed=sum(finished.values()), description=candidate[:40])
 
         results = evaluate(services, bot, asked, candidates, meter, progress)
-    path, run = save_run(services.settings.data_dir / "evals" / bot, bot, str(source), results)
+    path, run = save_run(services.settings.data_dir / "evals" / bot, bot, source, results)
     if as_json:
         print(json.dumps(run, ensure_ascii=False))
         return

@@ -164,3 +164,14 @@ contact_keys = Table(
     Index("contact_keys_by_hash", "key_hash"),
     Index("contact_keys_by_conversation", "conversation_id"),
 )
+
+test_questions = Table(
+    "test_questions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("bot", String(64), nullable=False),
+    Column("body", Text, nullable=False),  # the question as JSON, as in a JSONL file
+    Column("added_at", Float, nullable=False),
+    Column("added_by", String(64), nullable=False),
+    Index("test_questions_by_bot", "bot", "id"),
+)

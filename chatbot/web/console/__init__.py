@@ -24,6 +24,7 @@ from chatbot.web.console.common import Console
 from chatbot.web.console.conversations import conversations_tab
 from chatbot.web.console.customers import customers_tab
 from chatbot.web.console.doing import doing_tab
+from chatbot.web.console.evaluation import evaluation_tab
 from chatbot.web.console.gaps import gaps_tab
 from chatbot.web.console.knowledge import knowledge_tab
 from chatbot.web.console.try_bot import try_bot_tab
@@ -99,6 +100,7 @@ def build_console(
         settings = bot_settings_tab(console, bot)
         gaps_tab(console, bot)
         doing_tab(console, bot)
+        evaluation_tab(console, bot)
         owners_only = [
             bot_danger,
             conversations_tab(console, bot),

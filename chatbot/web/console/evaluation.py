@@ -1,0 +1,234 @@
+"""The "Which model?" tab: the bot's test questions (suggested from its documents, imported from
+a file), an evaluation of the candidates staff tick, the scores as a table and a chart, each
+answer openable, and the model that did best put to work for this bot with one click."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from chatbot.actions.bots import change_bot
+from chatbot.actions.evaluation import import_questions, keep_suggestions
+from chatbot.evaluation.candidates import build
+from chatbot.evaluation.run import Meter, evaluate, save_run
+from chatbot.llm.select import ollama_models
+from chatbot.web.admin_auth import COOKIE
+from chatbot.web.console.common import Console, md_text
+from knowledge.errors import KnowledgeError
+
+QUESTION_COLUMNS = ["question", "a right answer holds", "from", "answerable", "language"]
+SCORE_COLUMNS = [
+    "candidate", "right", "wrong shown", "fallback", "withheld", "out of scope declined",
+    "median chars", "first shown ms", "tokens/s",
+]  # fmt: skip
+OUTCOME_COLUMNS = ["question", "the customer saw", "verdict", "sources"]
+_FIXED = ["embedded", "embedded@generate", "extract"]
+
+
+def _profile_change(candidate: str) -> dict[str, Any]:
+    """What "use this model" stores in the bot's profile for a candidate."""
+    name, _, mode = candidate.partition("@")
+    if name == "extract":
+        return {"answer_mode": "extract"}
+    if name == "embedded":
+        model = "embedded"
+    elif name.startswith("ollama:"):
+        model = name.removeprefix("ollama:")
+    else:
+        raise gr.Error(
+            "A GGUF file or another server is the deployment's model (model.* in the settings),"
+            " not a bot's: set it there."
+        )
+    return {"model": model, "answer_mode": mode or "default"}
+
+
+def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
+    services = console.services
+
+    def question_rows(bot: str) -> tuple[list[list[Any]], str]:
+        kept = services.test_questions.all(bot) if bot else []
+        rows = [
+            [
+                " / ".join(q.turns),
+                " | ".join(q.expect),
+                q.source or "",
+                "yes" if q.answerable else "no",
+                q.language,
+            ]
+            for q in kept
+        ]
+        return rows, f"**{len(kept)} test questions** for {md_text(bot)}." if bot else ""
+
+    def show(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        console.staff(request)
+        rows, said = question_rows(bot)
+        tags = [f"ollama:{t}" for t in ollama_models(services.settings.model)]
+        return rows, said, gr.update(choices=[*_FIXED, *tags])
+
+    def suggest(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = console.staff(request)
+        if not bot:
+            raise gr.Error("Choose a bot first.")
+        added = keep_suggestions(services, bot, account.username)
+        rows, said = question_rows(bot)
+        return rows, f"{said} {added} suggested from its documents: check their facts."
+
+    def import_file(bot: str, upload: Any, replace: bool, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = console.staff(request)
+        if not bot or not upload:
+            raise gr.Error("Choose a bot and a JSONL or CSV file of questions.")
+        path, refused = console.uploads.claim(request.cookies.get(COOKIE), [str(upload)])
+        if refused or not path:
+            raise gr.Error("Upload the file here first.")
+        try:
+            added = import_questions(services, bot, path[0], account.username, replace=replace)
+        except KnowledgeError as exc:
+            raise gr.Error(str(exc), duration=None) from exc
+        finally:
+            console.uploads.discard(path)
+        rows, said = question_rows(bot)
+        return rows, f"{said} {added} imported.", None
+
+    def run(bot: str, picked: list[str], request: gr.Request, progress=gr.Progress()):  # type: ignore[no-untyped-def]  # noqa: B008
+        console.staff(request)
+        asked = services.test_questions.all(bot) if bot else []
+        if not asked:
+            raise gr.Error("Keep some test questions first: suggest them, or import a file.")
+        if not picked:
+            raise gr.Error("Tick one or more candidates.")
+        meter = Meter()
+        try:
+            candidates = build(
+                picked, services.settings.model, services.settings.answering.max_generation_s,
+                [meter],
+            )  # fmt: skip
+            results = evaluate(
+                services,
+                bot,
+                asked,
+                candidates,
+                meter,
+                lambda name, done, total: progress(
+                    done / max(total, 1), desc=f"{name}: {done}/{total}"
+                ),
+            )
+        except KnowledgeError as exc:
+            raise gr.Error(str(exc), duration=None) from exc
+        _, kept = save_run(services.settings.data_dir / "evals" / bot, bot, "console", results)
+        names = [c["candidate"] for c in kept["candidates"]]
+        right_and_wrong, speed = _charts(kept)
+        return _scores(kept), right_and_wrong, speed, kept, gr.update(choices=names)
+
+    def outcomes(kept: dict[str, Any] | None, candidate: str | None) -> list[list[Any]]:
+        chosen = next(
+            (c for c in (kept or {}).get("candidates", []) if c["candidate"] == candidate), None
+        )
+        if chosen is None:
+            return []
+        return [
+            [
+                " / ".join(o["question"].get("turns") or [o["question"]["question"]]),
+                o["shown"],
+                o["verdict"],
+                ", ".join(o["sources"]),
+            ]
+            for o in chosen["outcomes"]
+        ]
+
+    def use(bot: str, candidate: str | None, request: gr.Request) -> str:
+        account = console.staff(request)
+        if not bot or not candidate:
+            raise gr.Error("Run an evaluation, then choose the candidate to use.")
+        changes = _profile_change(candidate)
+        try:
+            change_bot(services, bot, changes, account.username)
+        except KnowledgeError as exc:
+            raise gr.Error(str(exc), duration=None) from exc
+        return f"{md_text(bot)} now answers with {md_text(candidate)}, from the next message."
+
+    with gr.Tab("Which model?"):
+        gr.Markdown(
+            "Ask the bot's own test questions of candidate models before one talks to your"
+            " customers. **Wrong shown** is the number that matters most: answers a customer"
+            " would have been given that are not right."
+        )
+        count = gr.Markdown()
+        with gr.Row():
+            refresh = gr.Button("Refresh", scale=1)
+            suggest_button = gr.Button("Suggest questions from the documents", scale=2)
+        with gr.Row():
+            upload = gr.File(label="Import questions (JSONL or CSV)", type="filepath", scale=3)
+            replace = gr.Checkbox(label="Replace the kept questions", scale=1)
+            import_button = gr.Button("Import", scale=1)
+        kept_table = gr.Dataframe(
+            headers=QUESTION_COLUMNS, label="Test questions", interactive=False
+        )
+        picked = gr.CheckboxGroup(_FIXED, value=["embedded"], label="Candidates")
+        run_button = gr.Button("Evaluate", variant="primary")
+        scores = gr.Dataframe(headers=SCORE_COLUMNS, label="Scores", interactive=False)
+        with gr.Row():
+            right_and_wrong = gr.BarPlot(
+                x="candidate", y="answers", color="what", title="Right and wrong answers shown"
+            )
+            speed = gr.ScatterPlot(
+                x="first shown ms",
+                y="right",
+                color="candidate",
+                title="Speed against right answers",
+            )
+        last_run = gr.State(None)
+        with gr.Row():
+            candidate = gr.Dropdown(label="Candidate", choices=[], scale=3)
+            use_button = gr.Button("Use this model for this bot", scale=1)
+        used = gr.Markdown()
+        answers = gr.Dataframe(headers=OUTCOME_COLUMNS, label="Its answers", interactive=False)
+
+    refresh.click(show, bot, [kept_table, count, picked])
+    suggest_button.click(suggest, bot, [kept_table, count])
+    import_button.click(import_file, [bot, upload, replace], [kept_table, count, upload])
+    run_button.click(run, [bot, picked], [scores, right_and_wrong, speed, last_run, candidate])
+    candidate.change(outcomes, [last_run, candidate], answers)
+    use_button.click(use, [bot, candidate], used)
+
+
+def _scores(kept: dict[str, Any]) -> list[list[Any]]:
+    return [
+        [
+            c["candidate"],
+            f"{c['right']}/{c['answerable']}",
+            c["wrong"],
+            c["fallback"],
+            c["withheld"],
+            f"{c['out_of_scope_fallbacks']}/{c['out_of_scope']}",
+            c["median_chars"] or "",
+            c["first_shown_ms"]["median"] or "",
+            c["tokens_per_s"] or "",
+        ]
+        for c in kept["candidates"]
+    ]
+
+
+def _charts(kept: dict[str, Any]) -> tuple[Any, Any]:
+    import pandas as pd
+
+    bars = pd.DataFrame(
+        [
+            {"candidate": c["candidate"], "answers": c[key], "what": what}
+            for c in kept["candidates"]
+            for key, what in (("right", "right"), ("wrong", "wrong shown"))
+        ],
+        columns=["candidate", "answers", "what"],
+    )
+    points = pd.DataFrame(
+        [
+            {
+                "candidate": c["candidate"],
+                "first shown ms": c["first_shown_ms"]["median"] or 0,
+                "right": c["right"],
+            }
+            for c in kept["candidates"]
+        ],
+        columns=["candidate", "first shown ms", "right"],
+    )
+    return bars, points
