@@ -279,6 +279,7 @@ def test_staff_close_a_gap_with_a_pinned_answer_that_the_next_customer_gets(
     )
     page.get_by_role("button", name="Pin this answer").click()
     page.get_by_text("Pinned. Customers asking").wait_for(timeout=60_000)
+    page.get_by_text("Kept as a test question").wait_for()  # ticked by default
     page.screenshot(path=ARTIFACTS / "console-gaps.png", full_page=True)
 
     # The next customer, wording it a little differently, gets the staff's answer as written.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chatbot.evaluation.questions import TestQuestion, read_questions
-from chatbot.evaluation.suggest import suggest
+from chatbot.evaluation.suggest import from_answer, suggest
 from chatbot.services import Services
 
 
@@ -36,3 +36,14 @@ def import_questions(
 def keep_suggestions(services: Services, bot: str, actor: str) -> int:
     made = suggest(services.knowledge(bot))
     return keep_questions(services, bot, made, actor, replace=False, how="suggested")
+
+
+def keep_answer_as_question(
+    services: Services, bot: str, question: str, answer: str, source: str, actor: str
+) -> bool:
+    """A question and its right answer (staff's pinned answer) kept as a test question."""
+    made = from_answer(question, answer, source)
+    if made is None:
+        return False
+    keep_questions(services, bot, [made], actor, replace=False, how="from a pinned answer")
+    return True

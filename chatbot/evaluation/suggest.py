@@ -27,7 +27,7 @@ def _fact(text: str) -> str | None:
     return found.group(0).strip().rstrip(",.;") if found else None
 
 
-def _from_faq(chunk: Chunk, source: str) -> TestQuestion | None:
+def _from_faq(chunk: Chunk, source: str | None) -> TestQuestion | None:
     question, _, answer = chunk.text.partition("\n")
     # From the answer's first sentence, which answers the question; a figure further on is
     # often a detail ("... done in 2 hours" after "We replace cracked screens ...").
@@ -41,6 +41,11 @@ def _from_faq(chunk: Chunk, source: str) -> TestQuestion | None:
     if not question.strip() or not fact:
         return None
     return TestQuestion((question.strip(),), (fact,), source, True, detect_language(question))
+
+
+def from_answer(question: str, answer: str, source: str | None) -> TestQuestion | None:
+    """A question with the answer staff wrote for it (a pinned answer), as a test question."""
+    return _from_faq(Chunk(f"{question.strip()}\n{answer.strip()}", None, "", 0, True), source)
 
 
 def _from_row(chunk: Chunk, source: str) -> TestQuestion | None:

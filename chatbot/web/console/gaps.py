@@ -7,7 +7,9 @@ from typing import Any
 
 import gradio as gr
 
+from chatbot.actions.evaluation import keep_answer_as_question
 from chatbot.actions.pins import pin_answer, unpin_answer
+from chatbot.answering.pinned import PINNED_SOURCE
 from chatbot.store.gaps import group_gaps
 from chatbot.web.console.common import Console, when
 from knowledge.errors import KnowledgeError
@@ -44,13 +46,17 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
             else []
         )
 
-    def pin(bot: str, question: str, answer: str, request: gr.Request):  # type: ignore[no-untyped-def]
+    def pin(bot: str, question: str, answer: str, keep: bool, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request)
         try:
             pin_answer(services, bot, question or "", answer or "", account.username)
         except KnowledgeError as exc:
             raise gr.Error(str(exc), duration=None) from exc
         said = f"Pinned. Customers asking “{question.strip()}” now get this answer."
+        if keep and keep_answer_as_question(
+            services, bot, question, answer, PINNED_SOURCE, account.username
+        ):
+            said += " Kept as a test question (Which model?)."
         return said, pin_rows(bot), ""
 
     def unpin(bot: str, pin_id: float | None, request: gr.Request):  # type: ignore[no-untyped-def]
@@ -71,7 +77,11 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
         gap_table = gr.Dataframe(headers=GAP_COLUMNS, label="Open questions", interactive=False)
         gap_question = gr.Dropdown(label="Question to answer", choices=[], allow_custom_value=True)
         gap_answer = gr.Textbox(label="The right answer", lines=3)
-        pin_it = gr.Button("Pin this answer", variant="primary")
+        with gr.Row():
+            keep_as_test = gr.Checkbox(
+                label="Also keep it as a test question (Which model?)", value=True, scale=2
+            )
+            pin_it = gr.Button("Pin this answer", variant="primary", scale=2)
         pinned_note = gr.Markdown()
         pinned = gr.Dataframe(headers=PIN_COLUMNS, label="Pinned answers", interactive=False)
         with gr.Row():
@@ -79,5 +89,7 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
             unpin_it = gr.Button("Remove pinned answer", scale=1)
 
     show_gaps.click(gap_rows, bot, [gap_table, gap_question]).then(pin_rows, bot, pinned)
-    pin_it.click(pin, [bot, gap_question, gap_answer], [pinned_note, pinned, gap_answer])
+    pin_it.click(
+        pin, [bot, gap_question, gap_answer, keep_as_test], [pinned_note, pinned, gap_answer]
+    )
     unpin_it.click(unpin, [bot, unpin_id], [pinned_note, pinned])
