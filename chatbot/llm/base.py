@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
@@ -84,10 +84,15 @@ def estimated_tokens(text: str) -> int:
     return math.ceil(len(text.encode("utf-8")) / 3)
 
 
+def estimated_prompt_tokens(messages: Sequence[BaseMessage]) -> int:
+    """A prompt's tokens by estimate: each message's text and a few for its role's markup."""
+    return sum(estimated_tokens(str(m.content)) + 4 for m in messages)
+
+
 def prompt_tokens(model: BaseChatModel, messages: list[BaseMessage]) -> int:
     if isinstance(model, ServedModel):
         return int(model.get_num_tokens_from_messages(messages))
-    return sum(estimated_tokens(str(m.content)) + 4 for m in messages)
+    return estimated_prompt_tokens(messages)
 
 
 def context_window(model: BaseChatModel) -> int:

@@ -18,7 +18,12 @@ from langchain_core.outputs import ChatGenerationChunk
 from langchain_openai import ChatOpenAI
 from pydantic import Field, SecretStr
 
-from chatbot.llm.base import ModelUnavailable, ServedModel, unavailable_on_failure
+from chatbot.llm.base import (
+    ModelUnavailable,
+    ServedModel,
+    estimated_prompt_tokens,
+    unavailable_on_failure,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +51,7 @@ class OpenAICompatibleModel(ServedModel, ChatOpenAI):
     ) -> int:
         # ChatOpenAI's own count needs tiktoken's encodings, fetched from the internet; the
         # model behind a local server is not an OpenAI model anyway.
-        return sum(self.get_num_tokens(str(m.content)) + 4 for m in messages)
+        return estimated_prompt_tokens(messages)
 
     def check(self) -> None:
         """The server answers and serves the model (when it lists its models)."""

@@ -64,10 +64,9 @@ def _safe_next(value: str | None) -> str:
     return ADMIN + "/"
 
 
-def admin_auth(services: Services, app: Any) -> APIRouter:
+def admin_auth(services: Services, app: Any, addresses: VisitorAddress) -> APIRouter:
     """The login routes; also installs the guard on `app`."""
     router = APIRouter(include_in_schema=False)  # the console's, not the public API
-    addresses = VisitorAddress(services.settings.server.trusted_proxies)
 
     def same_site(request: Request) -> bool:
         origin = request_origin(request)

@@ -36,7 +36,12 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
     )
-    app.state.services = services  # the routes' dependencies find the services here
+    from chatbot.web.visitors import VisitorAddress
+
+    # Read once: who the visitor is, behind the trusted proxies, for every route and the console.
+    addresses = VisitorAddress(services.settings.server.trusted_proxies)
+    app.state.services = services  # the routes' dependencies find these here
+    app.state.addresses = addresses
 
     from sqlalchemy.exc import OperationalError
 
@@ -107,7 +112,7 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
     from chatbot.web.embed import STATIC, embed_router
 
     install_refusals(app)
-    app.include_router(chat_router(services))
+    app.include_router(chat_router(services, addresses))
     app.include_router(embed_router(services))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -134,11 +139,9 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
     from chatbot.web.console import build_console, console_theme
     from chatbot.web.customer_export import customer_export_router
     from chatbot.web.origins import server_origin
-    from chatbot.web.visitors import VisitorAddress
 
-    app.include_router(admin_auth(services, app))
+    app.include_router(admin_auth(services, app, addresses))
     app.include_router(customer_export_router(services))
-    addresses = VisitorAddress(services.settings.server.trusted_proxies)
     # The embed snippets name this server as the staff member's browser reaches it.
     console = build_console(services, lambda request: server_origin(request, addresses), uploads)
     app.middleware("http")(uploads.watch)

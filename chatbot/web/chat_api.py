@@ -174,8 +174,7 @@ def origin_of(
 ) -> str | None:
     """The calling page's origin when the bot allows it (None: not a browser page); refused
     (403) otherwise. Kept on the request: a refusal after this point carries its CORS headers."""
-    services = services_of(request)
-    addresses = VisitorAddress(services.settings.server.trusted_proxies)
+    addresses: VisitorAddress = request.app.state.addresses
     try:
         origin = allowed_caller(request, profile.allowed_origins, addresses)
     except ForeignOrigin as exc:
@@ -272,10 +271,9 @@ _PREFLIGHT_PATHS = (
 )
 
 
-def chat_router(services: Services) -> APIRouter:
+def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
     router = APIRouter(tags=["chat"])
     server = services.settings.server
-    addresses = VisitorAddress(server.trusted_proxies)
     visitors, whole_bots, raters = RateLimiter(), RateLimiter(), RateLimiter()
     consenting = RateLimiter()
     slots: dict[str, AnswerSlots] = {}  # per bot, made at its first message

@@ -34,10 +34,12 @@ class KnowledgeTab:
 def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
     services = console.services
 
-    def documents(bot: str) -> list[list[Any]]:
+    def documents(bot: str, records: list[Any] | None = None) -> list[list[Any]]:
         if not bot:
             return []
-        indexed = {d.source: d for d in services.knowledge(bot).documents()}
+        if records is None:
+            records = services.knowledge(bot).documents()
+        indexed = {d.source: d for d in records}
         rows: list[list[Any]] = []
         for upload in services.uploads.latest(bot):
             record = indexed.pop(upload.source, None)
@@ -64,8 +66,9 @@ def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
 
     def lists(bot: str) -> dict[Any, Any]:
         """The documents table and the choice of documents to preview or delete, refreshed."""
-        sources = [d.source for d in services.knowledge(bot).documents()] if bot else []
-        return {docs: documents(bot), chosen: gr.update(choices=sources, value=None)}
+        records = services.knowledge(bot).documents() if bot else []
+        sources = [d.source for d in records]
+        return {docs: documents(bot, records), chosen: gr.update(choices=sources, value=None)}
 
     def upload(  # type: ignore[no-untyped-def]
         bot: str,
