@@ -2,8 +2,9 @@
 
 Ollama itself cannot be installed here. This speaks the documented wire format
 (https://github.com/ollama/ollama/blob/main/docs/api.md): GET /api/tags, POST /api/show,
-POST /api/chat streaming NDJSON, and Ollama's errors ({"error": ...} with 404 for a model that
-is not pulled). It can also die in the middle of a streamed answer, as a crashing server does.
+GET /api/ps, POST /api/chat streaming NDJSON, and Ollama's errors ({"error": ...} with 404 for
+a model that is not pulled). It can also die in the middle of a streamed answer, as a crashing
+server does.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ class StubState:
     die_after_chunks: int | None = None  # close the connection mid-stream after this many
     # How fast the model "generates": a pause before each chunk, as a slow model's tokens come.
     chunk_pause_s: float = 0.0
+    # The same for one model only ("slow:latest": 0.05), the others at chunk_pause_s.
+    chunk_pause_by_model: dict[str, float] = field(default_factory=dict)
+    # Models loaded in memory, as /api/ps lists them: each one that has answered a chat.
+    loaded: set[str] = field(default_factory=set)
     # While cleared, a chat request gets its headers and then nothing (a model stuck on a
     # prompt); set it to let the answer flow.
     flowing: threading.Event = field(default_factory=lambda: _set(threading.Event()))
@@ -75,6 +80,12 @@ class _Handler(BaseHTTPRequestHandler):
                 for m in self.server.state.models
             ]
             self._json(200, {"models": models})
+        elif self.path == "/api/ps":  # the models in memory, with the memory each takes
+            loaded = [
+                {"name": m, "model": m, "size": 2_400_000_000, "size_vram": 0}
+                for m in sorted(self.server.state.loaded)
+            ]
+            self._json(200, {"models": loaded})
         elif self.path == "/":
             self._json(200, {"status": "Ollama is running"})
         else:
@@ -90,7 +101,8 @@ class _Handler(BaseHTTPRequestHandler):
                 "general.architecture": "qwen2",
                 "qwen2.context_length": self.server.state.context_length,
             }
-            self._json(200, {"modelfile": "", "details": {"family": "qwen2"}, "model_info": info})
+            details = {"family": "qwen2", "parameter_size": "3.1B", "quantization_level": "Q4_K_M"}
+            self._json(200, {"modelfile": "", "details": details, "model_info": info})
         elif self.path == "/api/chat":
             self._chat(body)
         else:
@@ -105,6 +117,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         state.chats.append(body)
+        state.loaded.add(model)
+        pause = state.chunk_pause_by_model.get(model, state.chunk_pause_s)
         self.send_response(200)
         self.send_header("Content-Type", "application/x-ndjson")
         self.send_header("Transfer-Encoding", "chunked")
@@ -123,8 +137,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.flush()
                     self.connection.shutdown(2)  # the server dies: no terminating chunk
                     return
-                if state.chunk_pause_s:
-                    time.sleep(state.chunk_pause_s)  # the model's speed, not a test's timing
+                if pause:
+                    time.sleep(pause)  # the model's speed, not a test's timing
                 message = {"role": "assistant", "content": piece}
                 self._chunk({"model": model, "message": message, "done": False})
         except (BrokenPipeError, ConnectionResetError):

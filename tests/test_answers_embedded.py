@@ -100,3 +100,45 @@ def test_the_embedded_chat_model_names_its_provider_and_model_to_langchain() -> 
     assert params["ls_provider"] == "llamacpp"
     assert params["ls_model_name"] == "SmolLM2-135M-Instruct.Q4_1"
     assert params["ls_model_type"] == "chat"
+
+
+def test_an_evaluations_generation_waits_while_a_customers_waits_or_runs() -> None:
+    # The console evaluates on the server's own cores: a customer's answer must not wait
+    # behind an evaluation's questions (#18). Two models, one process, one turn at a time.
+    import threading
+
+    from chatbot.llm.llamacpp import TURNS, LlamaCppChatModel, packaged_gguf
+
+    customers = LlamaCppChatModel(model_path=str(packaged_gguf()), max_tokens=4)
+    evaluation = LlamaCppChatModel(model_path=str(packaged_gguf()), max_tokens=4, background=True)
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    generated: list[str] = []  # who generated each token, in order: only while holding a turn
+
+    class Who(BaseCallbackHandler):
+        def __init__(self, who: str) -> None:
+            self.who = who
+
+        def on_llm_new_token(self, token: str, **_: object) -> None:
+            generated.append(self.who)
+
+    def ask(model: LlamaCppChatModel, who: str) -> None:
+        for _ in model.stream("Say hello.", config={"callbacks": [Who(who)]}):
+            pass
+
+    customers.check(), evaluation.check()  # loaded first: the order is then the turns'
+    assert TURNS.acquire(5)  # a customer's answer is being made
+    behind = threading.Thread(target=ask, args=(evaluation, "evaluation"))
+    behind.start()
+    assert TURNS.wait_until(lambda: TURNS.background_waiting == 1, 30)
+    customer = threading.Thread(target=ask, args=(customers, "customer"))
+    customer.start()  # arrives after the evaluation's question, goes before it
+    assert TURNS.wait_until(lambda: TURNS.waiting == 1, 30)
+    TURNS.release()
+    customer.join(60), behind.join(60)
+    assert generated and generated == sorted(generated)  # every customer token first
+    assert generated[0] == "customer" and generated[-1] == "evaluation"
+    # Nothing waiting: a background generation runs at once, and gives its turn back.
+    evaluation.invoke("Say hello.")
+    assert TURNS.acquire(0.1)
+    TURNS.release()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -174,7 +175,7 @@ def test_staff_upload_documents_and_see_each_ones_outcome(
 
 
 def test_an_owner_finds_a_customers_conversation_and_opening_it_is_audited(
-    browser: Any, console_server: Server
+    browser: Any, console_server: Server, run_cli, tmp_path: Path
 ) -> None:
     _, events = chat(console_server, "Adakah kedai buka pada hari Ahad?", bot="shop")
     conversation = events[0][1]["conversation_id"]
@@ -201,6 +202,18 @@ def test_an_owner_finds_a_customers_conversation_and_opening_it_is_audited(
     page.get_by_role("button", name="Open transcript").click()
     page.get_by_text("Sources: FAQ").filter(visible=True).first.wait_for(timeout=60_000)
     page.screenshot(path=ARTIFACTS / "console-transcript.png", full_page=True)
+    # One click keeps the customer's question as a test question, with the fact of the answer
+    # the owner confirms (the bot's own, filled in for them).
+    page.get_by_text("Keep a question of it as a test question").click()
+    page.get_by_role("button", name="Keep as a test question").click()
+    page.get_by_text("as a test question: a right answer holds").wait_for(timeout=60_000)
+    exported = tmp_path / "kept.jsonl"
+    data = console_server.log.parent
+    assert run_cli("eval", "--bot", "shop", "--export", str(exported), data_dir=data).code == 0
+    kept = json.loads(exported.read_text(encoding="utf-8").splitlines()[-1])
+    assert kept["question"] == "Adakah kedai buka pada hari Ahad?"
+    assert kept["answerable"] is True and kept["language"] == "ms" and kept["expect"]
+    assert kept["source"] == "faq.csv"
     page.get_by_role("tab", name="Audit log").click()
     page.get_by_role("button", name="Refresh").last.click()
     page.get_by_text("conversation.open").filter(visible=True).first.wait_for(timeout=60_000)
@@ -426,4 +439,13 @@ def test_staff_choose_a_model_with_evidence_and_put_it_to_work(
     run = json.loads(sorted((data / "evals" / "shop").glob("*.json"))[-1].read_text())
     scores = {c["candidate"]: c for c in run["candidates"]}
     assert set(scores) == {"embedded", "extract"} and scores["extract"]["wrong"] == 0
+    # Runs are kept: a second one is compared with the first, and either can be opened again.
+    page.get_by_role("button", name="Evaluate").click()
+    page.get_by_text("Since the run of").wait_for(timeout=180_000)
+    assert page.get_by_text("extract: right").count() >= 1
+    page.get_by_role("combobox", name="Kept runs (newest first)").click()
+    options = page.get_by_role("option").filter(has_text="extract")
+    assert options.count() == 2
+    options.last.click()  # the first run, which had none before it
+    page.get_by_text("Since the run of").wait_for(state="hidden", timeout=30_000)
     page.close()

@@ -1,7 +1,8 @@
 """`chatbot eval`: a bot's test questions asked of candidate models, scored as a customer would
 judge the answers. The candidates are Ollama stub models that behave differently on purpose (one
-answers from its context, one invents prices, one is not pulled, one server is down) and the
-extract alone; the scores must rank them as they deserve and match a count by hand."""
+answers from its context, one invents prices, one is right but slow, one is not pulled, one
+server is down) and the extract alone; the scores must rank them as they deserve and match a
+count by hand."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from chatbot.evaluation.history import kept_runs
 from chatbot.evaluation.questions import TestQuestion, parse_csv, read_questions, write_questions
 from tests.ollama_stub import OllamaStub
 from tests.servers import free_port
@@ -43,7 +45,8 @@ def _sentence_with(system: str, facts: list[str]) -> str | None:
 
 def responder(body: dict[str, Any]) -> str:
     """`honest` answers with the sentence of its context that holds the fact asked for (a model
-    that reads its passages right); `inventor` says the same with every figure ten higher."""
+    that reads its passages right), and so does `slow`, at a slow model's pace; `inventor` says
+    the same with every figure ten higher."""
     system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
     if system.startswith(("Translate", "Rewrite")):
         return ""
@@ -59,8 +62,9 @@ def responder(body: dict[str, Any]) -> str:
 @pytest.fixture(scope="module")
 def models() -> Iterator[OllamaStub]:
     with OllamaStub() as stub:
-        stub.state.models = ["honest:latest", "inventor:latest"]
+        stub.state.models = ["honest:latest", "inventor:latest", "slow:latest"]
         stub.state.responder = responder
+        stub.state.chunk_pause_by_model = {"slow:latest": 0.05}  # 6 characters a chunk
         yield stub
 
 
@@ -87,6 +91,7 @@ def test_the_scores_rank_the_candidates_as_they_deserve(
         "--model", "ollama:honest",
         "--model", "ollama:inventor",
         "--model", "ollama:inventor@generate",
+        "--model", "ollama:slow",
         "--model", "extract",
         "--json",
         env={"CHATBOT_MODEL__OLLAMA_HOST": models.url},
@@ -99,6 +104,17 @@ def test_the_scores_rank_the_candidates_as_they_deserve(
     # Counted by hand: four questions the documents answer, two they do not.
     assert honest["right"] == 4 and honest["wrong"] == 0 and honest["withheld"] == 0
     assert honest["model"] == "ollama:honest:latest" and honest["tokens_per_s"]
+    # What Ollama says of the model: its size on disk, parameters, quantization, and the
+    # memory it takes once loaded (/api/ps: it runs in Ollama's process, not ours).
+    assert honest["details"] == {
+        "parameters": "3.1B", "quantization": "Q4_K_M", "size_mb": 1900, "memory_mb": 2400
+    }  # fmt: skip
+    # The slow model is as right, and its answers take longer to reach the screen.
+    slow = scores["ollama:slow"]
+    assert slow["right"] == 4 and slow["wrong"] == 0
+    assert slow["first_shown_ms"]["median"] > honest["first_shown_ms"]["median"]
+    assert slow["total_ms"]["p95"] > honest["total_ms"]["p95"]
+    assert slow["tokens_per_s"] < honest["tokens_per_s"]
     # The model that invents prices: checked, none of them is shown (each withheld, the
     # extract given); unchecked, every one is a wrong answer on screen.
     assert inventor["wrong"] == 0 and inventor["withheld"] == 4
@@ -114,25 +130,37 @@ def test_the_scores_rank_the_candidates_as_they_deserve(
     assert "RM160" in battery["shown"] and battery["verdict"].startswith("wrong")
     assert honest["by_language"]["en"]["right"] == 4
     # The run is kept; customers' conversations are untouched.
-    kept = sorted((demo_shop / "evals" / "demo-shop").glob("*.json"))
-    assert (
-        kept and json.loads(kept[-1].read_text())["candidates"][0]["candidate"] == "ollama:honest"
-    )
+    kept = kept_runs(demo_shop / "evals" / "demo-shop")
+    assert kept and json.loads(kept[0].read_text())["candidates"][0]["candidate"] == "ollama:honest"
     with sqlite3.connect(demo_shop / "chatbot.db") as db:
         assert db.execute("SELECT count(*) FROM answers").fetchone()[0] == answers_before
 
 
-def test_the_table_names_each_candidate_with_its_scores(
+def test_the_table_names_each_candidate_with_its_scores_and_compares_with_the_run_before(
     run_cli, demo_shop: Path, models: OllamaStub, questions_file: Path
 ) -> None:
-    result = evaluate(
-        run_cli, demo_shop, "-q", str(questions_file), "-m", "ollama:honest",
-        env={"CHATBOT_MODEL__OLLAMA_HOST": models.url},
-    )  # fmt: skip
-    assert result.code == 0, result.err
+    def table(*models_: str) -> Any:
+        options = [a for m in models_ for a in ("-m", m)]
+        result = evaluate(
+            run_cli, demo_shop, "-q", str(questions_file), *options,
+            env={"CHATBOT_MODEL__OLLAMA_HOST": models.url},
+        )  # fmt: skip
+        assert result.code == 0, result.err
+        return result
+
+    table("ollama:inventor@generate", "ollama:honest")
+    result = table("ollama:honest", "ollama:inventor")
     header, row = result.out.splitlines()[:2]
     assert header.startswith("candidate | right | wrong shown")
-    assert row.startswith("ollama:honest | 4/4 | 0 |")
+    assert header.endswith("| tokens/s | memory MB")
+    assert row.startswith("ollama:honest | 4/4 | 0 |") and row.endswith("| 2400")
+    # The business sees what changed since its last run: the same candidate, its scores then
+    # and now (a candidate of only one of the runs is not compared).
+    assert "since the run of " in result.err
+    assert "ollama:honest: right 4 → 4, wrong shown 0 → 0" in result.err
+    assert "ollama:inventor:" not in result.err
+    latest, before = kept_runs(demo_shop / "evals" / "demo-shop")[:2]
+    assert json.loads(latest.read_text())["previous_run"] == before.name
 
 
 @pytest.mark.parametrize(
@@ -258,3 +286,23 @@ def test_a_bots_test_questions_are_kept_imported_and_exported(
             r[0] for r in db.execute("SELECT action FROM audit_log WHERE action LIKE 'eval%'")
         ]
     assert actions == ["eval.questions", "eval.questions"]
+
+
+def test_each_in_process_model_is_measured_with_its_own_memory(
+    run_cli, demo_shop: Path, questions_file: Path
+) -> None:
+    # Measured as what the process grew by while that model answered: the second run of the
+    # same model is measured alike, not as the first one's memory still held, and a candidate
+    # with no model takes none.
+    result = evaluate(
+        run_cli, demo_shop, "-q", str(questions_file),
+        "-m", "embedded@generate", "-m", "extract", "-m", "embedded@generate", "--json", env={},
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    first, extract, again = json.loads(result.out)["candidates"]
+    size = first["details"]["size_mb"]
+    assert size > 50  # SmolLM2-135M at Q4_1, about 100 MB
+    assert size / 2 < first["details"]["memory_mb"] < size * 10
+    assert first["details"]["memory_mb"] / 2 < again["details"]["memory_mb"]
+    assert again["details"]["memory_mb"] < first["details"]["memory_mb"] * 2
+    assert extract["details"]["memory_mb"] is None

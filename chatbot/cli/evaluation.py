@@ -140,10 +140,7 @@ def evaluate_command(
             2,
         )
     meter = Meter()
-    wait_s = services.settings.answering.max_generation_s
-    candidates = build(
-        models or [_own_model(services, bot)], services.settings.model, wait_s, [meter]
-    )
+    candidates = build(models or [_own_model(services, bot)], services.settings.model, [meter])
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -164,7 +161,8 @@ def evaluate_command(
         print(json.dumps(run, ensure_ascii=False))
         return
     header = ["candidate", "right", "wrong shown", "fallback", "withheld", "out of scope declined",
-              "median chars", "first shown ms p50/p95", "total ms p50/p95", "tokens/s"]  # fmt: skip
+              "median chars", "first shown ms p50/p95", "total ms p50/p95", "tokens/s",
+              "memory MB"]  # fmt: skip
     print(" | ".join(header))
     for row in run["candidates"]:
         print(
@@ -180,7 +178,18 @@ def evaluate_command(
                     f"{_cell(row['first_shown_ms']['median'])}/{_cell(row['first_shown_ms']['p95'])}",
                     f"{_cell(row['total_ms']['median'])}/{_cell(row['total_ms']['p95'])}",
                     _cell(row["tokens_per_s"]),
+                    _cell(row["details"].get("memory_mb")),
                 ]
             )
         )
-    err.print(f"each answer, what the customer saw and why it scored so: {path}")
+    if run["previous_run"]:
+        from chatbot.evaluation.history import changes, load_run, when
+
+        before = load_run(path.parent, run["previous_run"])
+        for line in changes(before, run) or ["no candidate in common with it"]:
+            err.print(f"since the run of {when(before)}: {line}", markup=False, soft_wrap=True)
+    err.print(
+        f"each answer, what the customer saw and why it scored so: {path}",
+        markup=False,
+        soft_wrap=True,
+    )

@@ -24,6 +24,10 @@ from chatbot.llm.base import ModelUnavailable, check
 from chatbot.settings import ModelSettings
 from knowledge.errors import KnowledgeError
 
+# The longest one question of an evaluation waits for its turn on the embedded model behind
+# customers' answers, which always go first; past it the question scores as a fallback.
+WAIT_FOR_TURN_S = 600.0
+
 Mode = Literal["auto", "generate", "extract"]
 MODES: tuple[Mode, ...] = ("auto", "generate", "extract")
 
@@ -68,8 +72,18 @@ def _ollama_details(cfg: ModelSettings, tag: str) -> dict[str, Any]:
     return {k: v for k, v in details.items() if v is not None}
 
 
+def unload(model: BaseChatModel | None) -> None:
+    """An in-process model's memory given back (the others hold none of ours)."""
+    release = getattr(model, "unload", None)
+    if callable(release):
+        release()
+
+
 def build(
-    specs: Sequence[str], cfg: ModelSettings, wait_s: float, callbacks: list[BaseCallbackHandler]
+    specs: Sequence[str],
+    cfg: ModelSettings,
+    callbacks: list[BaseCallbackHandler],
+    wait_s: float = WAIT_FOR_TURN_S,
 ) -> list[Candidate]:
     """The candidates, each checked before any question is asked: a model that is not pulled,
     a file that does not load, a server that does not answer stops the run with the reason."""
@@ -86,17 +100,21 @@ def build(
             if not tags:
                 raise CandidateError(f"Ollama at {cfg.ollama_host} lists no models (or is down)")
             out += build(
-                [f"ollama:{t}" + (f"@{mode}" if mode else "") for t in tags], cfg, wait_s, callbacks
+                [f"ollama:{t}" + (f"@{mode}" if mode else "") for t in tags], cfg, callbacks, wait_s
             )
             continue
         details: dict[str, Any] = {}
         if name == "embedded":
-            model = embedded_model(cfg.model_copy(update={"gguf_path": None}), wait_s, callbacks)
+            model = embedded_model(
+                cfg.model_copy(update={"gguf_path": None}), wait_s, callbacks, background=True
+            )
         elif name.endswith(".gguf"):
             path = Path(name).expanduser()
             if not path.is_file():
                 raise CandidateError(f"{spec!r}: there is no GGUF file at {path}")
-            model = embedded_model(cfg.model_copy(update={"gguf_path": path}), wait_s, callbacks)
+            model = embedded_model(
+                cfg.model_copy(update={"gguf_path": path}), wait_s, callbacks, background=True
+            )
             details["size_mb"] = round(path.stat().st_size / 1e6)
         elif name.startswith("ollama:"):
             tag = name.removeprefix("ollama:")
@@ -119,5 +137,6 @@ def build(
         if name == "embedded":
             gguf = Path(str(getattr(model, "model_path", "")))
             details["size_mb"] = round(gguf.stat().st_size / 1e6) if gguf.is_file() else None
+        unload(model)  # loaded again at its first question, so its memory is measured alone
         out.append(Candidate(spec, model, mode, details))
     return out

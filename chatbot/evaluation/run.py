@@ -6,7 +6,7 @@ shared with live customers serves the evaluation's requests in turn with theirs.
 from __future__ import annotations
 
 import json
-import resource
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import httpx
 from langchain_core.callbacks import BaseCallbackHandler
 
 from chatbot.answering.chain import Answerer, Turn
-from chatbot.evaluation.candidates import Candidate
+from chatbot.evaluation.candidates import Candidate, unload
+from chatbot.evaluation.history import kept_runs
 from chatbot.evaluation.questions import TestQuestion
 from chatbot.evaluation.scoring import Outcome, by_language, summary
 from chatbot.llm.base import label
@@ -29,14 +31,29 @@ from knowledge.errors import KnowledgeError
 _NOT_THE_GUARD = ("", "model unavailable", "past max_generation_s")
 
 
+_PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def resident_mb() -> float:
+    """This process's resident memory now (Linux's /proc; 0 where there is none)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * _PAGE_MB
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class Meter(BaseCallbackHandler):
-    """Tokens the models produced and the seconds spent in them (for tokens per second)."""
+    """Tokens the models produced, the seconds spent in them (for tokens per second) and the
+    most memory this process held at the end of a generation (when the model's weights it
+    touched and its caches are all resident)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._started: dict[UUID, float] = {}
         self.tokens = 0
         self.seconds = 0.0
+        self.peak_mb = 0.0
 
     def on_chat_model_start(
         self, serialized: Any, messages: Any, *, run_id: UUID, **_: Any
@@ -54,6 +71,7 @@ class Meter(BaseCallbackHandler):
             began = self._started.pop(run_id, None)
             if began is not None:
                 self.seconds += time.perf_counter() - began
+            self.peak_mb = max(self.peak_mb, resident_mb())
 
     def on_llm_end(self, response: Any, *, run_id: UUID, **_: Any) -> None:
         self._end(run_id)
@@ -67,7 +85,7 @@ class CandidateResult:
     candidate: Candidate
     outcomes: list[Outcome]
     model_seconds: float
-    peak_memory_mb: float
+    memory_mb: int | None  # what the model took while it answered; None: not known
 
     def as_json(self) -> dict[str, Any]:
         c = self.candidate
@@ -75,7 +93,7 @@ class CandidateResult:
             "candidate": c.label,
             "model": label(c.model) if c.model is not None else None,
             "mode": c.mode,
-            "details": c.details | {"peak_memory_mb": self.peak_memory_mb},
+            "details": c.details | {"memory_mb": self.memory_mb},
             **summary(self.outcomes, self.model_seconds),
             "by_language": by_language(self.outcomes),
             "outcomes": [o.as_json() for o in self.outcomes],
@@ -116,6 +134,9 @@ def evaluate(
         raise KnowledgeError(f"bot {bot!r} has no documents: ingest some before evaluating it")
     results = []
     profile = services.profile(bot)
+    # The embedder and the stores load at the first search: done before any candidate is
+    # timed, or the first one would pay seconds the others do not.
+    services.knowledge(bot).search(questions[0].question if questions else "hello")
     for candidate in candidates:
         settings = services.settings.answering
         mode = candidate.mode or (
@@ -129,30 +150,58 @@ def evaluate(
             settings=settings.model_copy(update={"mode": mode}),
         )
         seconds_before = meter.seconds
+        meter.peak_mb = before_mb = resident_mb()  # its model not loaded yet (build unloads)
         outcomes = []
         for done, question in enumerate(questions):
             progress(candidate.label, done, len(questions))
             outcomes.append(ask(answerer, question, meter))
         progress(candidate.label, len(questions), len(questions))
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
-        results.append(
-            CandidateResult(candidate, outcomes, meter.seconds - seconds_before, round(peak))
-        )
+        memory = _memory_of(candidate, services.settings.model.ollama_host, before_mb, meter)
+        unload(candidate.model)  # the next candidate measured without this one's weights
+        results.append(CandidateResult(candidate, outcomes, meter.seconds - seconds_before, memory))
     return results
+
+
+def _memory_of(
+    candidate: Candidate, ollama_host: str, before_mb: float, meter: Meter
+) -> int | None:
+    """An in-process model's: what this process grew by while it answered. An Ollama model's:
+    what the server says it holds in memory (/api/ps), since it runs in the server's process."""
+    if candidate.model is None:
+        return None
+    kind = label(candidate.model).partition(":")[0]
+    if kind == "llamacpp":
+        return round(max(meter.peak_mb - before_mb, 0.0))
+    if kind == "ollama":
+        name = getattr(candidate.model, "model", "")
+        try:
+            loaded = httpx.get(f"{ollama_host.rstrip('/')}/api/ps", timeout=5).json()["models"]
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            return None
+        size = next((m.get("size") for m in loaded if m.get("name") == name), None)
+        return round(size / 1e6) if isinstance(size, int) else None
+    return None  # another server's memory is not ours to see
 
 
 def save_run(
     folder: Path, bot: str, source: str, results: list[CandidateResult]
 ) -> tuple[Path, dict[str, Any]]:
-    """Kept, one file per run, so a business sees whether new documents made its bot better."""
+    """Kept, one file per run, so a business sees whether new documents made its bot better;
+    `previous_run` names the run before it (to compare with)."""
     at = time.time()
+    earlier = kept_runs(folder)
     run = {
         "bot": bot,
         "at": at,
         "questions_from": source,
+        "previous_run": earlier[0].name if earlier else None,
         "candidates": [r.as_json() for r in results],
     }
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime(at))}.json"
+    stem = time.strftime("%Y%m%d-%H%M%S", time.gmtime(at))
+    path, n = folder / f"{stem}.json", 1
+    while path.exists():  # two runs in one second: both kept
+        n += 1
+        path = folder / f"{stem}-{n}.json"
     path.write_text(json.dumps(run, ensure_ascii=False, indent=1), encoding="utf-8")
     return path, run

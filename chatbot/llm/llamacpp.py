@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -49,9 +50,60 @@ def packaged_gguf() -> Path:
 _LARGE_MODEL_BYTES = 1_500_000_000
 
 
+class Turns:
+    """Whose turn it is on this process's cores: one llama.cpp generation at a time, whichever
+    model it is (two would share the same cores and each run at half speed), and a customer's
+    before a background one's (an evaluation run from the console): a background generation
+    starts only while no other one runs or waits."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._busy = False
+        self.waiting = 0  # customers' generations waiting for their turn
+        self.background_waiting = 0
+
+    def acquire(self, timeout: float, *, background: bool = False) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            if background:
+                self.background_waiting += 1
+            else:
+                self.waiting += 1
+            self._changed.notify_all()  # (a count changed: waiters and watchers look again)
+            try:
+                while self._busy or (background and self.waiting):
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return False
+                    self._changed.wait(left)
+                self._busy = True
+                return True
+            finally:
+                if background:
+                    self.background_waiting -= 1
+                else:
+                    self.waiting -= 1
+                self._changed.notify_all()
+
+    def release(self) -> None:
+        with self._changed:
+            self._busy = False
+            self._changed.notify_all()
+
+    def wait_until(self, done: Callable[[], bool], timeout: float) -> bool:
+        """Wait until `done()` holds of the counts (at most `timeout` s): for a caller that
+        must know a generation is waiting before it goes on."""
+        with self._changed:
+            return self._changed.wait_for(done, timeout)
+
+
+TURNS = Turns()  # one per process: the cores are the process's, not one model's
+
+
 class LlamaCppChatModel(ServedModel, BaseChatModel):
-    """LangChain chat model over llama-cpp-python; one generation at a time (llama.cpp's state
-    is not shareable between threads), others wait their turn, `wait_s` at most.
+    """LangChain chat model over llama-cpp-python; one generation at a time in the process
+    (llama.cpp's state is not shareable between threads, and the cores are shared), others wait
+    their turn, `wait_s` at most; `background` ones (evaluations) after every customer's.
 
     A streamed generation holds the model from its first token until it ends or is closed:
     callers must close a stream they stop reading (`contextlib.closing`), and a wait past
@@ -66,8 +118,8 @@ class LlamaCppChatModel(ServedModel, BaseChatModel):
     max_tokens: int = 256
     stop: list[str] | None = None  # stop sequences for every call; a call's own are added
     wait_s: float = 90.0
+    background: bool = False  # an evaluation's: it waits while customers' answers are made
     _llama: Any = PrivateAttr(default=None)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _formatter: Any = PrivateAttr(default=None)
 
     @model_validator(mode="after")
@@ -91,6 +143,12 @@ class LlamaCppChatModel(ServedModel, BaseChatModel):
 
     def check(self) -> None:
         _ = self.llama  # loads it: a file that is not a model says so here
+
+    def unload(self) -> None:
+        """Gives its memory back; the next generation loads it again."""
+        if self._llama is not None:
+            self._llama.close()
+            self._llama = None
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         # What LangChain's callbacks and its standard tests expect a chat model to name: the
@@ -164,7 +222,7 @@ class LlamaCppChatModel(ServedModel, BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         llama = self.llama
-        if not self._lock.acquire(timeout=self.wait_s):
+        if not TURNS.acquire(self.wait_s, background=self.background):
             raise ModelUnavailable(
                 f"the embedded model was busy with other answers for {self.wait_s:g} s"
             )
@@ -201,7 +259,7 @@ class LlamaCppChatModel(ServedModel, BaseChatModel):
                 )
             )
         finally:  # also when the consumer closes the stream (GeneratorExit at the yield)
-            self._lock.release()
+            TURNS.release()
 
     def _generate(
         self,

@@ -35,9 +35,11 @@ def ollama_model(
     )
 
 
-def embedded_model(cfg: ModelSettings, wait_s: float, callbacks: Callbacks = ()) -> BaseChatModel:
+def embedded_model(
+    cfg: ModelSettings, wait_s: float, callbacks: Callbacks = (), *, background: bool = False
+) -> BaseChatModel:
     """The embedded llama.cpp model; `wait_s`: the longest a request waits for it while it
-    answers others."""
+    answers others; `background`: it waits while customers' answers are made (evaluations)."""
     from chatbot.llm.llamacpp import LlamaCppChatModel, packaged_gguf
 
     path = cfg.gguf_path or packaged_gguf()
@@ -49,6 +51,7 @@ def embedded_model(cfg: ModelSettings, wait_s: float, callbacks: Callbacks = ())
         n_threads=cfg.threads,
         temperature=cfg.temperature,
         wait_s=wait_s,
+        background=background,
         callbacks=list(callbacks),
     )
 

@@ -1,5 +1,6 @@
 """The Conversations tab (owners): recent answers with what answered them, filtered; one
-conversation's transcript, opened and audited."""
+conversation's transcript, opened and audited; one of its questions kept as a test question
+(Which model?) with the answer staff say is right."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from typing import Any
 
 import gradio as gr
 
+from chatbot.actions.evaluation import keep_turn_as_question
 from chatbot.actions.privacy import open_transcript
 from chatbot.store.accounts import Role
 from chatbot.store.personal_data import ConversationRef
-from chatbot.web.console.common import KIND_LABELS, Console, when
+from chatbot.web.console.common import KIND_LABELS, Console, md_text, when
+from knowledge.errors import KnowledgeError
 
 ANSWER_COLUMNS = ["when", "conversation", "question", "answered by", "why not", "rating", "sources"]
 _RATING = {1: "👍", -1: "👎", None: ""}
@@ -63,13 +66,52 @@ def conversations_tab(console: Console, bot: gr.Dropdown) -> Any:
             for r in rows
         ]
 
-    def transcript(bot: str, conversation_id: str, request: gr.Request) -> str:
+    def transcript(bot: str, conversation_id: str, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, Role.OWNER)
         ref = ConversationRef(bot, conversation_id.strip())
         turns = open_transcript(services, account.username, ref)
         if not turns:
             raise gr.Error(f"No conversation {conversation_id!r} with bot {bot!r}.")
-        return transcript_html(turns)
+        choices = [(f"{n + 1}. {t['question'][:80]}", n) for n, t in enumerate(turns)]
+        last = len(turns) - 1
+        return (
+            transcript_html(turns),
+            gr.update(choices=choices, value=last),
+            turns[last]["answer"] if turns[last]["answered"] else "",
+            turns,
+        )
+
+    def turn_chosen(turns: list[dict[str, Any]] | None, turn: int | None) -> str:
+        """The bot's answer to that turn, for staff to confirm or correct."""
+        if not turns or turn is None or not 0 <= int(turn) < len(turns):
+            return ""
+        chosen = turns[int(turn)]
+        return str(chosen["answer"]) if chosen["answered"] else ""
+
+    def keep(  # type: ignore[no-untyped-def]
+        bot: str,
+        conversation_id: str,
+        turn: int | None,
+        right: str,
+        decline: bool,
+        request: gr.Request,
+    ):
+        account = console.staff(request, Role.OWNER)
+        if turn is None:
+            raise gr.Error("Open a transcript and choose one of its questions.")
+        ref = ConversationRef(bot, conversation_id.strip())
+        try:
+            made = keep_turn_as_question(
+                services, ref, int(turn), right, account.username, answerable=not decline
+            )
+        except KnowledgeError as exc:
+            raise gr.Error(str(exc), duration=None) from exc
+        if not made.answerable:
+            return f"Kept “{md_text(made.question)}” as a question the bot should decline."
+        return (
+            f"Kept “{md_text(made.question)}” as a test question: a right answer holds"
+            f" “{md_text(made.expect[0])}”. See it under Which model?"
+        )
 
     with gr.Tab("Conversations", visible=False) as tab:
         with gr.Row():
@@ -83,8 +125,19 @@ def conversations_tab(console: Console, bot: gr.Dropdown) -> Any:
             conversation = gr.Textbox(label="Conversation id", scale=4)
             open_it = gr.Button("Open transcript", scale=1)
         shown = gr.HTML()  # built by transcript_html: every word escaped
+        opened = gr.State(None)
+        with gr.Accordion("Keep a question of it as a test question", open=False):
+            turn = gr.Dropdown(label="Its question", choices=[], type="value")
+            right = gr.Textbox(
+                label="The right answer (the bot's, or yours if it was wrong)", lines=2
+            )
+            decline = gr.Checkbox(label="The bot should not answer this (out of scope)")
+            keep_it = gr.Button("Keep as a test question")
+            kept = gr.Markdown()
 
     refresh.click(recent, [bot, which, days], answers)
     which.change(recent, [bot, which, days], answers)
-    open_it.click(transcript, [bot, conversation], shown)
+    open_it.click(transcript, [bot, conversation], [shown, turn, right, opened])
+    turn.input(turn_chosen, [opened, turn], right)
+    keep_it.click(keep, [bot, conversation, turn, right, decline], kept)
     return tab

@@ -4,6 +4,8 @@ answer openable, and the model that did best put to work for this bot with one c
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -11,6 +13,7 @@ import gradio as gr
 from chatbot.actions.bots import change_bot
 from chatbot.actions.evaluation import import_questions, keep_suggestions
 from chatbot.evaluation.candidates import build
+from chatbot.evaluation.history import changes, described, kept_runs, load_run, when
 from chatbot.evaluation.run import Meter, evaluate, save_run
 from chatbot.llm.select import ollama_models
 from chatbot.web.admin_auth import COOKIE
@@ -20,7 +23,7 @@ from knowledge.errors import KnowledgeError
 QUESTION_COLUMNS = ["question", "a right answer holds", "from", "answerable", "language"]
 SCORE_COLUMNS = [
     "candidate", "right", "wrong shown", "fallback", "withheld", "out of scope declined",
-    "median chars", "first shown ms", "tokens/s",
+    "median chars", "first shown ms", "tokens/s", "memory MB",
 ]  # fmt: skip
 OUTCOME_COLUMNS = ["question", "the customer saw", "verdict", "sources"]
 _FIXED = ["embedded", "embedded@generate", "extract"]
@@ -60,11 +63,50 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
         ]
         return rows, f"**{len(kept)} test questions** for {md_text(bot)}." if bot else ""
 
+    def folder(bot: str) -> Path:
+        return services.settings.data_dir / "evals" / bot
+
+    def run_choices(bot: str) -> list[tuple[str, str]]:
+        """The kept runs, newest first, each named by its time and scores."""
+        choices = []
+        for path in kept_runs(folder(bot)) if bot else []:
+            try:
+                choices.append((described(json.loads(path.read_text(encoding="utf-8"))), path.name))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # a file that is not a run (edited by hand): not offered
+        return choices
+
     def show(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
         console.staff(request)
         rows, said = question_rows(bot)
         tags = [f"ollama:{t}" for t in ollama_models(services.settings.model)]
-        return rows, said, gr.update(choices=[*_FIXED, *tags])
+        return rows, said, gr.update(choices=[*_FIXED, *tags]), gr.update(choices=run_choices(bot))
+
+    def shown_run(kept: dict[str, Any]):  # type: ignore[no-untyped-def]
+        """A run's scores, charts, candidates and how it compares with the run before it."""
+        names = [c["candidate"] for c in kept["candidates"]]
+        right_and_wrong, speed = _charts(kept)
+        since = ""
+        if kept.get("previous_run"):
+            try:
+                before = load_run(folder(kept["bot"]), kept["previous_run"])
+                lines = changes(before, kept)
+                since = f"**Since the run of {when(before)}:** " + (
+                    "; ".join(md_text(x) for x in lines) or "no candidate in common with it."
+                )
+            except (OSError, ValueError, KeyError, TypeError):
+                since = ""  # the run before was deleted or is unreadable: nothing to compare
+        return _scores(kept), right_and_wrong, speed, kept, gr.update(choices=names), since
+
+    def open_run(bot: str, name: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
+        console.staff(request)
+        if not bot or not name:
+            raise gr.Error("Choose a bot and one of its kept runs.")
+        try:
+            kept = load_run(folder(bot), name)
+        except (OSError, ValueError) as exc:
+            raise gr.Error(f"That run cannot be read: {exc}") from exc
+        return shown_run(kept)
 
     def suggest(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request)
@@ -99,10 +141,7 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
             raise gr.Error("Tick one or more candidates.")
         meter = Meter()
         try:
-            candidates = build(
-                picked, services.settings.model, services.settings.answering.max_generation_s,
-                [meter],
-            )  # fmt: skip
+            candidates = build(picked, services.settings.model, [meter])
             results = evaluate(
                 services,
                 bot,
@@ -115,10 +154,8 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
             )
         except KnowledgeError as exc:
             raise gr.Error(str(exc), duration=None) from exc
-        _, kept = save_run(services.settings.data_dir / "evals" / bot, bot, "console", results)
-        names = [c["candidate"] for c in kept["candidates"]]
-        right_and_wrong, speed = _charts(kept)
-        return _scores(kept), right_and_wrong, speed, kept, gr.update(choices=names)
+        _, kept = save_run(folder(bot), bot, "console", results)
+        return *shown_run(kept), gr.update(choices=run_choices(bot), value=None)
 
     def outcomes(kept: dict[str, Any] | None, candidate: str | None) -> list[list[Any]]:
         chosen = next(
@@ -166,7 +203,9 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
         )
         picked = gr.CheckboxGroup(_FIXED, value=["embedded"], label="Candidates")
         run_button = gr.Button("Evaluate", variant="primary")
+        runs = gr.Dropdown(label="Kept runs (newest first)", choices=[])
         scores = gr.Dataframe(headers=SCORE_COLUMNS, label="Scores", interactive=False)
+        since = gr.Markdown()
         with gr.Row():
             right_and_wrong = gr.BarPlot(
                 x="candidate", y="answers", color="what", title="Right and wrong answers shown"
@@ -184,10 +223,12 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
         used = gr.Markdown()
         answers = gr.Dataframe(headers=OUTCOME_COLUMNS, label="Its answers", interactive=False)
 
-    refresh.click(show, bot, [kept_table, count, picked])
+    refresh.click(show, bot, [kept_table, count, picked, runs])
     suggest_button.click(suggest, bot, [kept_table, count])
     import_button.click(import_file, [bot, upload, replace], [kept_table, count, upload])
-    run_button.click(run, [bot, picked], [scores, right_and_wrong, speed, last_run, candidate])
+    shown = [scores, right_and_wrong, speed, last_run, candidate, since]
+    run_button.click(run, [bot, picked], [*shown, runs])
+    runs.input(open_run, [bot, runs], shown)
     candidate.change(outcomes, [last_run, candidate], answers)
     use_button.click(use, [bot, candidate], used)
 
@@ -204,6 +245,7 @@ def _scores(kept: dict[str, Any]) -> list[list[Any]]:
             c["median_chars"] or "",
             c["first_shown_ms"]["median"] or "",
             c["tokens_per_s"] or "",
+            c["details"].get("memory_mb") or "",
         ]
         for c in kept["candidates"]
     ]
