@@ -160,7 +160,7 @@ def _ingest_one(
         loaded, note = review(loaded)
         if note:
             report.notes.append((path, note))
-    return kb.add_document(
+    added = kb.add_document(
         source=source,
         path=str(path.resolve()),
         kind=kind,
@@ -169,3 +169,6 @@ def _ingest_one(
         on_progress=sink.chunks,
         early=early,
     )
+    # What the loader skipped or could not read whole (a hidden sheet), for staff to see.
+    report.notes += [(path, note) for note in loaded.notes]
+    return added

@@ -19,12 +19,14 @@ SUPPORTED = {
     ".markdown": "markdown",
     ".txt": "text",
     ".text": "text",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".ods": "ods",
 }
 
 _ADVICE = {
     ".doc": "old Word .doc files are not read; save it as .docx",
-    ".xls": "spreadsheets are read as CSV; save it as .csv",
-    ".xlsx": "spreadsheets are read as CSV; save it as .csv",
+    ".xls": "old Excel .xls files are not read; save it as .xlsx",
     ".pptx": "slides are not read; save them as PDF",
 }
 
@@ -36,7 +38,8 @@ def kind_of(path: Path) -> str:
         return SUPPORTED[suffix]
     if suffix in _ADVICE:
         raise RejectedFile(_ADVICE[suffix])
-    names = ", ".join(sorted({s for s in SUPPORTED if s not in (".text", ".markdown", ".xhtml")}))
+    aliases = (".text", ".markdown", ".xhtml", ".xlsm")
+    names = ", ".join(sorted({s for s in SUPPORTED if s not in aliases}))
     shown = suffix or "with no extension"
     raise RejectedFile(f"unsupported file type {shown} (supported: {names})")
 
@@ -68,6 +71,14 @@ def load_bytes(
         from knowledge.loaders.csvfaq import load_csv
 
         return load_csv(data)
+    if kind == "xlsx":
+        from knowledge.loaders.spreadsheet import load_xlsx
+
+        return load_xlsx(data)
+    if kind == "ods":
+        from knowledge.loaders.spreadsheet import load_ods
+
+        return load_ods(data)
     if kind == "markdown":
         from knowledge.loaders.markdown import load_markdown
 

@@ -37,12 +37,18 @@ def load_csv(data: bytes) -> LoadedDocument:
     rows = [row for row in rows if any(row)]
     if not rows:
         raise RejectedFile("no text found in the CSV")
+    return LoadedDocument(blocks=blocks_of_rows(rows))
+
+
+def blocks_of_rows(rows: list[list[str]]) -> list[Block]:
+    """A table's rows (the first its header, none empty): an FAQ's entries when the header
+    names question and answer columns, else the table, for the splitter to split row by row."""
     header = rows[0]
     q_col = next((i for i, h in enumerate(header) if _QUESTION.match(h)), None)
     a_col = next((i for i, h in enumerate(header) if _ANSWER.match(h)), None)
     if q_col is not None and a_col is not None:
-        return LoadedDocument(blocks=list(_faq_blocks(rows[1:], q_col, a_col)))
-    return LoadedDocument(blocks=list(_table_blocks(rows)))
+        return _faq_blocks(rows[1:], q_col, a_col)
+    return _table_blocks(rows)
 
 
 def _faq_blocks(rows: list[list[str]], q_col: int, a_col: int) -> list[Block]:
