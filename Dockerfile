@@ -32,6 +32,10 @@ ENV PATH=/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
     GRADIO_ANALYTICS_ENABLED=False
+# Tesseract reads scans and photos, in English, Malay and Chinese (simplified, traditional).
+RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr \
+    tesseract-ocr-eng tesseract-ocr-msa tesseract-ocr-chi-sim tesseract-ocr-chi-tra \
+    && rm -rf /var/lib/apt/lists/*
 COPY --from=build /venv /venv
 WORKDIR /app
 RUN useradd --create-home --uid 10001 chatbot && mkdir /data && chown chatbot /data \

@@ -8,15 +8,26 @@ DEMO_DATA ?= data/demo
 # The multimodal library is not built: the chat models here read text only.
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAVA_BUILD=OFF
 
-.PHONY: demo test test-fast chromium lint bench-retrieval bench-ingest bench-answer clean
+.PHONY: demo test test-fast chromium ocr lint bench-retrieval bench-ingest bench-answer bench-ocr clean
+
+# Debian packages, installed when missing (apt's lists refreshed only if the first try fails).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL = DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends
+define debian
+	@dpkg -s $(1) >/dev/null 2>&1 || { $(APT_INSTALL) $(1) \
+	  || { $(SUDO) apt-get update && $(APT_INSTALL) $(1); }; }
+endef
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 chromium:
-	@command -v chromium >/dev/null || { \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium \
-	  || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive \
-	       $(SUDO) apt-get install -y --no-install-recommends chromium; }; }
+	$(call debian,chromium)
+
+# Scans and photos are read by Tesseract, with English, Malay and Chinese data; the fonts draw
+# the test pages and bench/ocr.py's.
+OCR_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-msa tesseract-ocr-chi-sim \
+	tesseract-ocr-chi-tra fonts-dejavu-core fonts-wqy-microhei
+ocr:
+	$(call debian,$(OCR_PACKAGES))
 
 $(VENV)/.installed-%: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +40,7 @@ demo: $(VENV)/.installed-dev
 	$(BIN)/chatbot --data-dir $(DEMO_DATA) demo
 
 ## test: set up, then lint, type-check and run the test suite
-test: $(VENV)/.installed-dev chromium
+test: $(VENV)/.installed-dev chromium ocr
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadfile
@@ -47,6 +58,9 @@ bench-ingest: $(VENV)/.installed-dev,bench
 
 bench-answer: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.answer
+
+bench-ocr: $(VENV)/.installed-dev,bench ocr
+	$(BIN)/python -m bench.ocr
 
 clean:
 	rm -rf $(VENV) data/demo

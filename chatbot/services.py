@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,6 +67,16 @@ class Services:
         path = chroma_folder(self.settings.data_dir)
         path.mkdir(parents=True, exist_ok=True)
         return open_chroma(path=str(path))
+
+    def ingest_limits_for(self, bot: str) -> IngestLimits:
+        """The limits with OCR in the bot's languages (of the data Tesseract has here)."""
+        from knowledge.ocr import tesseract_languages
+
+        limits = self.ingest_limits
+        if not self.settings.ingest.ocr:
+            return limits
+        languages = tesseract_languages(self.profile(bot).languages)
+        return replace(limits, parse=replace(limits.parse, ocr_languages=languages))
 
     @cached_property
     def ingest_limits(self) -> IngestLimits:

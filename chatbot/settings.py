@@ -74,6 +74,11 @@ class IngestSettings(BaseModel):
     parse_memory_mb: int = Field(
         _PARSE.memory_mb, ge=256, description="Memory cap of the process that reads files."
     )
+    ocr: bool = Field(
+        True,
+        description="Read scanned PDFs and photos (PNG, JPEG, WebP) with Tesseract, in the"
+        " languages the bot answers in, when Tesseract is installed; off: they are turned away.",
+    )
     chunk_target_tokens: int = Field(
         _SPLIT.target_tokens,
         ge=32,

@@ -30,6 +30,7 @@ class ParseLimits:
     timeout_s: float = 300.0
     memory_mb: int = 3072
     max_pages: int = 5000
+    ocr_languages: str = ""  # Tesseract's ("eng+msa") for scans and photos; empty: no OCR
 
 
 def _serve(conn: Connection, memory_mb: int) -> None:
@@ -46,13 +47,14 @@ def _serve(conn: Connection, memory_mb: int) -> None:
             request = conn.recv()
         except EOFError:
             return
-        kind, data, max_pages, wants_parts = request
+        kind, data, max_pages, wants_parts, ocr_languages = request
 
         def send_part(blocks: list[Block], read: int, total: int) -> None:
             conn.send(("part", blocks, read, total))
 
         try:
-            loaded = load_bytes(kind, data, max_pages, send_part if wants_parts else None)
+            part_sink = send_part if wants_parts else None
+            loaded = load_bytes(kind, data, max_pages, part_sink, ocr_languages)
             conn.send(("ok", loaded))
         except RejectedFile as exc:
             conn.send(("rejected", str(exc)))
@@ -99,7 +101,8 @@ class ParseWorker:
         conn = self._conn or self._start()
         deadline = time.monotonic() + self._limits.timeout_s
         try:
-            conn.send((kind, data, self._limits.max_pages, on_part is not None))
+            limits = self._limits
+            conn.send((kind, data, limits.max_pages, on_part is not None, limits.ocr_languages))
             reply = self._next(conn, deadline)
             while reply[0] == "part" and on_part is not None:
                 blocks, read, total = list(reply[1]), reply[2], reply[3]

@@ -21,7 +21,8 @@ def ingest_files(
     """Ingest files into a bot's knowledge base, recording each file's outcome; staff are told
     of personal data in a file, masked first if they chose so."""
     review = PersonalDataReview(mask_personal_data)
-    report = ingest_paths(services.knowledge(bot), paths, services.ingest_limits, progress, review)
+    limits = services.ingest_limits_for(bot)
+    report = ingest_paths(services.knowledge(bot), paths, limits, progress, review)
     services.uploads.record(bot, report, actor)
     summary = (
         f"ingested {len(report.ingested)}, unchanged {len(report.unchanged)},"

@@ -54,12 +54,14 @@ class Meter(BaseCallbackHandler):
         self.tokens = 0
         self.seconds = 0.0
         self.peak_mb = 0.0
+        self.generations = 0
 
     def on_chat_model_start(
         self, serialized: Any, messages: Any, *, run_id: UUID, **_: Any
     ) -> None:
         with self._lock:
             self._started[run_id] = time.perf_counter()
+            self.generations += 1
 
     def on_llm_new_token(self, token: Any, *, run_id: UUID, **_: Any) -> None:
         if token:
@@ -151,12 +153,15 @@ def evaluate(
         )
         seconds_before = meter.seconds
         meter.peak_mb = before_mb = resident_mb()  # its model not loaded yet (build unloads)
+        generations_before = meter.generations
         outcomes = []
         for done, question in enumerate(questions):
             progress(candidate.label, done, len(questions))
             outcomes.append(ask(answerer, question, meter))
         progress(candidate.label, len(questions), len(questions))
-        memory = _memory_of(candidate, services.settings.model.ollama_host, before_mb, meter)
+        used = meter.generations > generations_before  # (auto may never ask a small model)
+        host = services.settings.model.ollama_host
+        memory = _memory_of(candidate, host, before_mb, meter) if used else None
         unload(candidate.model)  # the next candidate measured without this one's weights
         results.append(CandidateResult(candidate, outcomes, meter.seconds - seconds_before, memory))
     return results

@@ -22,6 +22,10 @@ SUPPORTED = {
     ".xlsx": "xlsx",
     ".xlsm": "xlsx",
     ".ods": "ods",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".webp": "image",
 }
 
 _ADVICE = {
@@ -38,18 +42,23 @@ def kind_of(path: Path) -> str:
         return SUPPORTED[suffix]
     if suffix in _ADVICE:
         raise RejectedFile(_ADVICE[suffix])
-    aliases = (".text", ".markdown", ".xhtml", ".xlsm")
+    aliases = (".text", ".markdown", ".xhtml", ".xlsm", ".jpeg")
     names = ", ".join(sorted({s for s in SUPPORTED if s not in aliases}))
     shown = suffix or "with no extension"
     raise RejectedFile(f"unsupported file type {shown} (supported: {names})")
 
 
 def load_bytes(
-    kind: str, data: bytes, max_pages: int, on_part: PartSink | None = None
+    kind: str,
+    data: bytes,
+    max_pages: int,
+    on_part: PartSink | None = None,
+    ocr_languages: str = "",
 ) -> LoadedDocument:
     """Parse `data` as `kind`. Raises RejectedFile with the reason when it cannot.
 
     `on_part`, when given, receives early parts of long paged documents (PDF) as they are read.
+    `ocr_languages` ("eng+msa"): Tesseract's languages for scans and photos; empty: no OCR.
     """
     if not data.strip():
         raise RejectedFile("the file is empty")
@@ -58,7 +67,7 @@ def load_bytes(
             raise RejectedFile("the file is not a PDF (it has no PDF header)")
         from knowledge.loaders.pdf import load_pdf
 
-        return load_pdf(data, max_pages, on_part)
+        return load_pdf(data, max_pages, on_part, ocr_languages)
     if kind == "docx":
         from knowledge.loaders.docx import load_docx
 
@@ -71,6 +80,10 @@ def load_bytes(
         from knowledge.loaders.csvfaq import load_csv
 
         return load_csv(data)
+    if kind == "image":
+        from knowledge.loaders.image import load_image
+
+        return load_image(data, ocr_languages)
     if kind == "xlsx":
         from knowledge.loaders.spreadsheet import load_xlsx
 

@@ -1,4 +1,6 @@
-"""PDF: text per page with pypdf, sections from the document outline."""
+"""PDF: text per page with pypdf, sections from the document outline; a page with no text layer
+but an image (a scan), or whose text layer is garbage (fonts with no usable character map), is
+rendered with pdfium and read by OCR when Tesseract is installed."""
 
 from __future__ import annotations
 
@@ -76,10 +78,66 @@ _LIGATURES = str.maketrans({"\ufb01": "fi", "\ufb02": "fl", "\ufb00": "ff", "\x0
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
 
-def load_pdf(data: bytes, max_pages: int, on_part: PartSink | None = None) -> LoadedDocument:
-    """The PDF's blocks, page by page. `on_part` gets them early, a few dozen pages at a time,
-    so that a long PDF's first pages can be embedded while the rest is still being read; the
-    document returned is still the whole truth (it may yet be rejected as a scan or garbled)."""
+class _Scanner:
+    """Renders the pages a text layer does not serve and reads them with Tesseract."""
+
+    def __init__(self, data: bytes, languages: str) -> None:
+        self.data, self.languages = data, languages
+        self.read: list[int] = []  # pages whose OCR text was kept
+        self.unreadable: list[tuple[int, float]] = []  # (page, confidence): left out
+        self.blank: list[int] = []  # pages where OCR found no text at all
+        self._pdf: Any = None
+
+    def page_text(self, number: int) -> str | None:
+        """The page's text by OCR; None when OCR is not trusted there (it is noted)."""
+        from knowledge.ocr import read
+
+        if self._pdf is None:
+            import pypdfium2
+
+            self._pdf = pypdfium2.PdfDocument(self.data)
+        page = self._pdf[number - 1]
+        width, height = page.get_size()  # points
+        # 300 dpi, as Tesseract reads best, unless that makes a poster-sized image.
+        scale = min(300 / 72, (20_000_000 / max(width * height, 1)) ** 0.5)
+        image = page.render(scale=scale, grayscale=True).to_pil()
+        reading = read(image, self.languages)
+        if not reading.text.strip():
+            self.blank.append(number)
+            return None
+        if not reading.trusted:
+            self.unreadable.append((number, reading.confidence))
+            return None
+        self.read.append(number)
+        return reading.text
+
+    def notes(self) -> list[str]:
+        notes = []
+        if self.read:
+            notes.append(
+                f"{_pages(self.read)} read by OCR ({self.languages}): check the figures in"
+                " its answers"
+            )
+        if self.unreadable:
+            notes.append(
+                f"{_pages([n for n, _ in self.unreadable])} could not be read reliably by OCR and"
+                " were left out"
+            )
+        return notes
+
+
+def _pages(numbers: list[int]) -> str:
+    return f"page {numbers[0]}" if len(numbers) == 1 else f"{len(numbers)} pages"
+
+
+def load_pdf(
+    data: bytes, max_pages: int, on_part: PartSink | None = None, ocr_languages: str = ""
+) -> LoadedDocument:
+    """The PDF's blocks, page by page. `on_part` gets them early, a few dozen pages at a time
+    (each page read by OCR at once, as that is slow), so that a long PDF's first pages can be
+    embedded while the rest is still being read; the document returned is still the whole truth
+    (it may yet be rejected as a scan or garbled). `ocr_languages` ("eng+msa"): Tesseract's
+    languages for pages without a usable text layer; empty: no OCR."""
     reader = _open(data)
     page_count = len(reader.pages)
     if page_count == 0:
@@ -90,6 +148,7 @@ def load_pdf(data: bytes, max_pages: int, on_part: PartSink | None = None) -> Lo
     blocks: list[Block] = []
     delivered = 0
     pages_with_images = 0
+    scanner = _Scanner(data, ocr_languages) if ocr_languages else None
     for number, page in enumerate(reader.pages, start=1):
         if on_part is not None and number % _PAGES_PER_PART == 1 and number > 1:
             on_part(blocks[delivered:], number - 1, page_count)
@@ -102,16 +161,38 @@ def load_pdf(data: bytes, max_pages: int, on_part: PartSink | None = None) -> Lo
             log.warning("page %d unreadable: %s", number, _short(exc))
             text = ""
         text = _SPACES.sub(" ", text.translate(_LIGATURES))
-        found = False
-        for block in text_blocks(text, number):
-            blocks.append(block)
-            found = True
-        if not found and _has_images(page):
-            pages_with_images += 1
+        found = list(text_blocks(text, number))
+        scanned = not found and _has_images(page)
+        pages_with_images += scanned
+        if scanner is not None and (scanned or looks_garbled(text, at_least=40)):
+            read = scanner.page_text(number)
+            found = list(text_blocks(read, number)) if read else []
+            if on_part is not None and found:
+                blocks += found
+                on_part(blocks[delivered:], number, page_count)  # (slow: shown page by page)
+                delivered = len(blocks)
+                continue
+        blocks += found
+    notes = scanner.notes() if scanner is not None else []
     if not any(b.kind in (BlockKind.PARAGRAPH, BlockKind.ROW) for b in blocks):
+        if scanner is not None and scanner.unreadable:
+            best = max(c for _, c in scanner.unreadable)
+            what = (
+                "the PDF is a scan that"
+                if pages_with_images
+                else "the PDF's text comes out garbled (its fonts have no usable character map),"
+                " and"
+            )
+            raise RejectedFile(
+                f"{what} OCR could not read it reliably (confidence {best:.0f}% at best, in"
+                f" {scanner.languages}); a sharper scan, or the original exported again, may do"
+            )
+        if scanner is not None and pages_with_images:
+            raise RejectedFile("the PDF is a scan and OCR found no text in it")
         if pages_with_images:
             raise RejectedFile(
-                "the PDF has no text layer (it looks like a scan) and OCR is not enabled"
+                "the PDF has no text layer (it looks like a scan) and OCR is off here"
+                " (Tesseract is not installed, or ingest.ocr is off)"
             )
         raise RejectedFile("no text found in the PDF")
     if looks_garbled(" ".join(b.text for b in blocks)):
@@ -125,7 +206,7 @@ def load_pdf(data: bytes, max_pages: int, on_part: PartSink | None = None) -> Lo
         title = str(meta.title).strip() if meta and meta.title else None
     except Exception:  # metadata is optional
         title = None
-    return LoadedDocument(blocks=blocks, pages=page_count, title=title)
+    return LoadedDocument(blocks=blocks, pages=page_count, title=title, notes=notes)
 
 
 def _has_images(page: Any) -> bool:

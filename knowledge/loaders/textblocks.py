@@ -115,7 +115,7 @@ def text_blocks(text: str, page: int | None = None) -> Iterator[Block]:
             yield Block(BlockKind.PARAGRAPH, paragraph, page)
 
 
-def looks_garbled(text: str) -> bool:
+def looks_garbled(text: str, at_least: int = 100) -> bool:
     """True for text extracted through a font with no usable character map.
 
     Such text comes out as letters from many unrelated scripts (Greek, Arabic, Cyrillic, IPA
@@ -123,7 +123,7 @@ def looks_garbled(text: str) -> bool:
     scripts, draw nearly all their letters from at most three scripts.
     """
     letters = [c for c in text if c.isalpha()]
-    if len(letters) < 100:
+    if len(letters) < at_least:  # too few letters to tell
         return False
     scripts = Counter(unicodedata.name(c, "UNKNOWN").split()[0] for c in letters)
     top_three = sum(count for _, count in scripts.most_common(3))

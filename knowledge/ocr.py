@@ -1,0 +1,125 @@
+"""Text from scans and photos with Tesseract (Debian's tesseract-ocr and its language data),
+through pytesseract. Runs inside the parse worker, under its time and memory limits.
+
+Each image is read in the languages the bot answers in; a page Tesseract is not confident of is
+left out and said so, since a misread price in the knowledge base is a wrong answer to come."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# Tesseract's language data by the languages a bot answers in (ISO 639-1, as BotProfile has).
+TESSERACT_LANGUAGES = {
+    "en": ("eng",),
+    "ms": ("msa",),
+    "zh": ("chi_sim", "chi_tra"),
+    "ja": ("jpn",),
+    "ko": ("kor",),
+}
+DEFAULT_LANGUAGES = ("en", "ms", "zh")  # a bot that names none: the languages of our shops
+# Below this mean word confidence (0-100) a page's text is more misreading than reading.
+MIN_CONFIDENCE = 60.0
+# Larger images are refused rather than read: a decompression bomb, or a poster scanned at
+# a resolution no page needs (an A4 page at 300 dpi is 8.7 megapixels).
+MAX_PIXELS = 60_000_000
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
+# Tesseract spaces Chinese characters apart, and from the digits and letters beside them
+# ("收费 RM150"), which Chinese writes together.
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}])[ \t]+|[ \t]+(?=[{_CJK}])")
+
+
+class OcrUnavailable(Exception):
+    """Tesseract, or the language data asked for, is not installed."""
+
+
+@functools.cache
+def installed_languages() -> frozenset[str]:
+    """The language data Tesseract has here; empty when Tesseract itself is missing."""
+    try:
+        import pytesseract
+
+        return frozenset(pytesseract.get_languages(config=""))
+    except Exception:  # not installed, not on PATH, or it fails to start
+        return frozenset()
+
+
+def tesseract_languages(answer_languages: Sequence[str]) -> str:
+    """The `-l` argument for a bot's languages, of the data installed ("eng+msa"); empty when
+    Tesseract or all of that data is missing (OCR is then off, and scans are turned away)."""
+    have = installed_languages()
+    wanted = [
+        t
+        for lang in answer_languages or DEFAULT_LANGUAGES
+        for t in TESSERACT_LANGUAGES.get(lang, ())
+    ]
+    return "+".join(t for t in dict.fromkeys(wanted) if t in have)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    text: str
+    confidence: float  # mean word confidence, 0-100; 0 when no word was found
+
+    @property
+    def trusted(self) -> bool:
+        return bool(self.text.strip()) and self.confidence >= MIN_CONFIDENCE
+
+
+def prepared(image: Any) -> Any:
+    """An image as Tesseract reads it best: upright (a phone photo's EXIF orientation), grey,
+    and with letters tall enough (a small photo enlarged)."""
+    from PIL import ImageOps
+
+    if image.width * image.height > MAX_PIXELS:
+        raise ValueError(
+            f"the image is {image.width * image.height / 1e6:.0f} megapixels, over the limit of"
+            f" {MAX_PIXELS / 1e6:.0f}"
+        )
+    image = ImageOps.exif_transpose(image).convert("L")
+    if max(image.size) < 1600:  # letters under ~20 px tall are misread
+        factor = 1600 / max(image.size)
+        image = image.resize((round(image.width * factor), round(image.height * factor)))
+    return image
+
+
+def read(image: Any, languages: str, timeout_s: float = 120.0) -> Reading:
+    """The text of one image (a page or a photo) in `languages` ("eng+msa")."""
+    import pytesseract
+
+    if not languages:
+        raise OcrUnavailable("Tesseract is not installed")
+    # One thread: Tesseract's OpenMP threads fight over the cores (4.3 s a page against 1.1 s
+    # with one, measured here), and the server's customers need them too.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    data = pytesseract.image_to_data(
+        prepared(image),
+        lang=languages,
+        config="--psm 3",
+        timeout=timeout_s,
+        output_type=pytesseract.Output.DICT,
+    )
+    lines: dict[tuple[int, int, int], list[str]] = {}
+    confidences = []
+    for word, conf, *where in zip(
+        data["text"],
+        data["conf"],
+        data["block_num"],
+        data["par_num"],
+        data["line_num"],
+        strict=True,
+    ):
+        if word.strip() and float(conf) >= 0:
+            lines.setdefault(tuple(where), []).append(word)  # type: ignore[arg-type]
+            confidences.append(float(conf))
+    paragraphs: dict[tuple[int, int], list[str]] = {}
+    for (block, par, _), words in lines.items():
+        paragraphs.setdefault((block, par), []).append(" ".join(words))
+    text = "\n\n".join("\n".join(found) for found in paragraphs.values())
+    text = _CJK_GAP.sub("", text)
+    confidence = sum(confidences) / len(confidences) if confidences else 0.0
+    return Reading(text, round(confidence, 1))
