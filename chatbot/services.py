@@ -25,7 +25,9 @@ from chatbot.store.personal_data import PersonalData
 from chatbot.store.pins import PinnedAnswers
 from chatbot.store.test_questions import TestQuestions
 from chatbot.store.uploads import UploadLog
+from chatbot.store.websites import Websites
 from knowledge.base import KnowledgeBase, check_bot_name
+from knowledge.crawl.site import CrawlLimits
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.ingest import IngestLimits
 from knowledge.layout import chroma_folder
@@ -108,6 +110,7 @@ class Services:
         be deleted is checked first: a refusal leaves everything as it was."""
         self.bots.check_deletable(bot)
         self.conversations.delete_bot(bot)
+        self.websites.forget_bot(bot)
         self.personal_data.delete_bot(bot)
         self.uploads.forget(bot)
         self.pins.forget_bot(bot)
@@ -185,6 +188,22 @@ class Services:
     @cached_property
     def test_questions(self) -> TestQuestions:
         return TestQuestions(self.database)
+
+    @cached_property
+    def websites(self) -> Websites:
+        return Websites(self.database)
+
+    def crawl_limits(self) -> CrawlLimits:
+        cfg = self.settings.crawl
+        return CrawlLimits(
+            max_pages=cfg.max_pages,
+            max_depth=cfg.max_depth,
+            max_page_bytes=round(cfg.max_page_mb * 1e6),
+            max_total_s=cfg.max_total_s,
+            pace_s=cfg.pace_s,
+            timeout_s=cfg.timeout_s,
+            allow_private=cfg.allow_private_addresses,
+        )
 
     @cached_property
     def audit(self) -> AuditLog:

@@ -23,6 +23,7 @@ from pydantic_settings import (
 )
 
 from chatbot.bots.origins import normalise_origin
+from knowledge.crawl.site import CrawlLimits
 from knowledge.embeddings import Precision
 from knowledge.errors import KnowledgeError
 from knowledge.parse_worker import ParseLimits
@@ -31,7 +32,7 @@ from knowledge.retrieval import FusionSettings
 from knowledge.splitting import SplitSettings
 
 # The core's own defaults, so that each default lives in one place.
-_FUSION, _SPLIT, _PARSE = FusionSettings(), SplitSettings(), ParseLimits()
+_FUSION, _SPLIT, _PARSE, _CRAWL = FusionSettings(), SplitSettings(), ParseLimits(), CrawlLimits()
 _RELEVANCE = RelevanceSettings()
 
 # The YAML file of the settings being loaded; a context variable because pydantic-settings
@@ -88,6 +89,44 @@ class IngestSettings(BaseModel):
         _SPLIT.max_tokens,
         ge=64,
         description="Hard cap per passage; the embedding model reads 256 tokens.",
+    )
+
+
+class CrawlSettings(BaseModel):
+    """Reading a business's website (`chatbot ingest https://...`, the console's Add a website)."""
+
+    allow_private_addresses: bool = Field(
+        False,
+        description="Allow sites on loopback and private addresses (an intranet site). Off, only"
+        " public addresses are read, checked on every resolved address and after every redirect;"
+        " link-local addresses (cloud metadata) are never read.",
+    )
+    max_pages: int = Field(_CRAWL.max_pages, ge=1, description="Pages read per site, at most.")
+    max_depth: int = Field(
+        _CRAWL.max_depth,
+        ge=0,
+        description="Links followed from the first page, at most (no sitemap).",
+    )
+    max_page_mb: float = Field(5.0, gt=0, description="Larger pages are not read.")
+    max_total_s: float = Field(
+        _CRAWL.max_total_s, gt=0, description="A read of a site stops after this long."
+    )
+    pace_s: float = Field(
+        _CRAWL.pace_s,
+        ge=0,
+        description="Seconds between two requests to the site (more if its robots.txt asks).",
+    )
+    timeout_s: float = Field(
+        _CRAWL.timeout_s, gt=0, description="A page's request gives up after this."
+    )
+    every_hours: float = Field(
+        24.0,
+        ge=0,
+        description="A website added is read again this often by the running server; 0: only"
+        " when asked.",
+    )
+    schedule_check_s: float = Field(
+        600.0, ge=1, description="How often the running server looks for websites due a read."
     )
 
 
@@ -431,6 +470,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = EmbeddingSettings()
     vector_store: VectorStoreSettings = VectorStoreSettings()
     ingest: IngestSettings = IngestSettings()
+    crawl: CrawlSettings = CrawlSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     model: ModelSettings = ModelSettings()
     answering: AnsweringSettings = AnsweringSettings()

@@ -1,4 +1,5 @@
-"""Files and folders into a knowledge base: one bad file never stops the others."""
+"""Files and folders, and websites, into a knowledge base: one bad file or page never stops
+the others."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from knowledge.base import KnowledgeBase
+from knowledge.crawl.site import Page, SiteCrawl, Validators
 from knowledge.documents import Block, LoadedDocument
 from knowledge.errors import KnowledgeError, RejectedFile, StoreUnavailable
 from knowledge.loaders import kind_of
@@ -50,6 +52,7 @@ class ProgressSink:
     def file_done(self, path: Path) -> None: ...
     def pages(self, read: int, total: int) -> None: ...  # of a long PDF, as it is read
     def chunks(self, done: int, total: int) -> None: ...
+    def page_read(self, url: str, outcome: str) -> None: ...  # of a website, as it is read
 
 
 def collect_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -172,3 +175,94 @@ def _ingest_one(
     # What the loader skipped or could not read whole (a hidden sheet), for staff to see.
     report.notes += [(path, note) for note in loaded.notes]
     return added
+
+
+@dataclass(slots=True)
+class SiteReport:
+    """One read of a website: what changed in the knowledge base, and why each page that was
+    not read was not."""
+
+    root: str
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)  # gone from the site (404, 410)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (address, why)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    validators: dict[str, Validators] = field(default_factory=dict)  # for the next read
+    stopped_by: str = ""  # a limit that ended the read early
+    used_sitemap: bool = False
+
+    def summary(self) -> str:
+        counts = (
+            f"{len(self.added)} new, {len(self.changed)} changed, {len(self.unchanged)}"
+            f" unchanged, {len(self.forgotten)} gone, {len(self.skipped)} not read"
+        )
+        return counts + (f" (stopped at {self.stopped_by})" if self.stopped_by else "")
+
+
+def ingest_site(
+    kb: KnowledgeBase,
+    crawl: SiteCrawl,
+    limits: IngestLimits,
+    progress: ProgressSink | None = None,
+    review: DocumentReview | None = None,
+) -> SiteReport:
+    """Read the site and bring the knowledge base in line with it: new pages added, changed
+    ones replaced (a page is changed when its main text is, not its markup), vanished ones
+    forgotten; a page that could not be read this time keeps its last version."""
+    sink = progress or ProgressSink()
+    report = SiteReport(crawl.root)
+    had = {d.source for d in kb.documents() if d.source.startswith(crawl.root)}
+    with ParseWorker(limits.parse) as worker:
+        for page in crawl.pages():
+            sink.page_read(page.url, page.outcome)
+            if page.outcome == "unchanged":
+                report.unchanged.append(page.url)
+                report.validators[page.url] = page.validators
+            elif page.outcome == "gone":
+                if page.url in had and kb.forget(page.url):
+                    report.forgotten.append(page.url)
+                else:
+                    report.skipped.append((page.url, f"not found ({page.reason})"))
+            elif page.outcome == "skipped":
+                report.skipped.append((page.url, page.reason))
+                if page.url in crawl.known:  # kept as it was: asked the same way next time
+                    report.validators[page.url] = crawl.known[page.url]
+            else:
+                try:
+                    _ingest_page(kb, worker, page, had, review, report)
+                except StoreUnavailable:
+                    raise
+                except KnowledgeError as exc:  # (RejectedFile among them)
+                    report.skipped.append((page.url, str(exc)))
+    report.stopped_by, report.used_sitemap = crawl.stopped_by, crawl.used_sitemap
+    return report
+
+
+def _ingest_page(
+    kb: KnowledgeBase,
+    worker: ParseWorker,
+    page: Page,
+    had: set[str],
+    review: DocumentReview | None,
+    report: SiteReport,
+) -> None:
+    loaded = worker.parse("webpage", page.html)  # hostile markup is read in the worker
+    if review is not None:
+        loaded, note = review(loaded)
+        if note:
+            report.notes.append((page.url, note))
+    # The page's text, not its markup: a new session token or ad in the HTML is no change.
+    fingerprint = hashlib.sha256((loaded.title or "").encode())
+    for block in loaded.blocks:
+        fingerprint.update(f"\0{block.kind}\0{block.text}".encode())
+    if review is not None and review.tag:
+        fingerprint.update(f"\0{review.tag}".encode())
+    sha256 = fingerprint.hexdigest()
+    report.validators[page.url] = page.validators
+    if kb.is_unchanged(page.url, sha256):
+        report.unchanged.append(page.url)
+        return
+    kb.add_document(source=page.url, path=page.url, kind="webpage", sha256=sha256, loaded=loaded)
+    (report.changed if page.url in had else report.added).append(page.url)

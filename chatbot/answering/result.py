@@ -28,6 +28,11 @@ class Source:
     def of(cls, hit: Hit) -> Source:
         return cls(hit.source, hit.page, hit.section, hit.text, hit.score, hit.title)
 
+    @property
+    def url(self) -> str | None:
+        """The page's address, for a source read from a website (the customer can open it)."""
+        return self.source if self.source.startswith(("https://", "http://")) else None
+
     def as_json(self) -> dict[str, object]:
         return {
             "source": self.source,
@@ -35,6 +40,7 @@ class Source:
             "page": self.page,
             "section": self.section,
             "text": self.text,
+            "url": self.url,
         }
 
     def place(self) -> str:

@@ -6,7 +6,15 @@ from __future__ import annotations
 import logging
 import sys
 
-from chatbot.cli import accounts, bots, evaluation, knowledge, privacy, serving  # noqa: F401
+from chatbot.cli import (  # noqa: F401
+    accounts,
+    bots,
+    evaluation,
+    knowledge,
+    privacy,
+    serving,
+    websites,
+)
 from chatbot.cli.common import _print_error, _state, app
 from knowledge.errors import KnowledgeError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -22,10 +22,19 @@ from chatbot.cli.common import (
 )
 from knowledge.errors import KnowledgeError
 
+if TYPE_CHECKING:
+    from chatbot.services import Services
+
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files and folders (read recursively).")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Files and folders (read recursively), and websites (https://...: its pages,"
+            " read again daily by the running server)."
+        ),
+    ],
     bot: BotOption = "default",
     mask_personal_data: Annotated[
         bool,
@@ -37,16 +46,24 @@ def ingest(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Add documents to a bot's knowledge base: PDF, Word, HTML, CSV, Markdown, text.
+    """Add documents to a bot's knowledge base: PDF, Word, HTML, spreadsheets, CSV, Markdown,
+    text, scans and photos; and websites.
 
-    Exit status: 0 when every file was ingested or unchanged, 1 when some file was rejected
-    (the others are still ingested), 2 on a usage error.
+    Exit status: 0 when every file was ingested or unchanged, 1 when some file was rejected or
+    a site could not be read (the others are still ingested), 2 on a usage error.
     """
     from chatbot.actions.knowledge import ingest_files
     from chatbot.store.audit import command_line_actor
 
     services = _services()
     services.knowledge(bot)  # a model or store problem is told before any progress bar is drawn
+    sites = [p for p in paths if p.lower().startswith(("http://", "https://"))]
+    files = [Path(p) for p in paths if p not in sites]
+    failed = False
+    for site in sites:
+        failed |= _read_site(services, bot, site, mask_personal_data, as_json)
+    if not files:
+        raise typer.Exit(1 if failed else 0)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -57,14 +74,57 @@ def ingest(
         report = ingest_files(
             services,
             bot,
-            paths,
+            files,
             command_line_actor(),
             _RichProgress(progress),
             mask_personal_data=mask_personal_data,
         )
     _print_report(report, as_json)
-    if report.rejected:
+    if report.rejected or failed:
         raise typer.Exit(1)
+
+
+def _read_site(services: Services, bot: str, address: str, mask: bool, as_json: bool) -> bool:
+    """Read one website into the bot; True when it could not be read at all."""
+    from chatbot.actions.websites import read_website, report_json
+    from chatbot.store.audit import command_line_actor
+    from knowledge.crawl.site import SiteError
+    from knowledge.ingest import ProgressSink
+
+    with err.status(f"reading {address} …") as status:
+
+        class Pages(ProgressSink):
+            read = 0
+
+            def page_read(self, url: str, outcome: str) -> None:
+                Pages.read += 1
+                status.update(f"reading {address}: {Pages.read} pages, last {url}")
+
+        try:
+            report = read_website(
+                services, bot, address, command_line_actor(), Pages(), mask_personal_data=mask
+            )
+        except SiteError as exc:
+            if as_json:
+                print(json.dumps({"site": address, "error": str(exc)}, ensure_ascii=False))
+            else:
+                print(f"not read: {address}: {exc}")
+            return True
+    if as_json:
+        print(json.dumps({"site": report.root, **report_json(report)}, ensure_ascii=False))
+        return False
+    print(f"{report.root}: {report.summary()}")
+    for url in report.added:
+        print(f"new: {url}")
+    for url in report.changed:
+        print(f"changed: {url}")
+    for url in report.forgotten:
+        print(f"gone: {url}")
+    for url, why in report.skipped:
+        print(f"not read: {url}: {why}")
+    for url, note in report.notes:
+        print(f"note: {url}: {note}")
+    return False
 
 
 @app.command()

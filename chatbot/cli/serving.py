@@ -36,9 +36,12 @@ def _serve(services: Services, bots: list[str] | None, host: str | None, port: i
     chat_model = services.chat_model
     app = create_app(services, bots)
     from chatbot.actions.privacy import PurgeSchedule
+    from chatbot.actions.websites import WebsiteSchedule
 
-    # Conversations past their bot's retention period go, from start-up on, hourly.
+    # Conversations past their bot's retention period go, from start-up on, hourly; websites
+    # are read again when due (daily by default).
     PurgeSchedule(services, services.settings.privacy.purge_every_minutes * 60).start()
+    WebsiteSchedule(services, services.settings.crawl.schedule_check_s).start()
     model = label(chat_model) if chat_model else "none (extract mode)"
     if names:
         where = f"serving {', '.join(names)} on http://{host}:{port}/chat/{names[0]}/"

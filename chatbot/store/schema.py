@@ -175,3 +175,28 @@ test_questions = Table(
     Column("added_by", String(64), nullable=False),
     Index("test_questions_by_bot", "bot", "id"),
 )
+
+websites = Table(
+    "websites",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("bot", String(64), nullable=False),
+    Column("root", String(2048), nullable=False),  # https://www.shop.example/
+    Column("added_at", Float, nullable=False),
+    Column("added_by", String(64), nullable=False),
+    Column("every_hours", Float, nullable=False),  # read again this often; 0: on demand only
+    Column("last_read_at", Float),
+    Column("last_report", Text),  # the last read's outcome as JSON: counts, changes, reasons
+    Index("websites_by_bot", "bot", "root", unique=True),
+)
+
+website_pages = Table(
+    "website_pages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("site_id", Integer, ForeignKey("websites.id", ondelete="CASCADE"), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("etag", String(512)),
+    Column("last_modified", String(128)),
+    Index("website_pages_by_site", "site_id", "url", unique=True),
+)

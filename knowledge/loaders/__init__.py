@@ -80,6 +80,10 @@ def load_bytes(
         from knowledge.loaders.csvfaq import load_csv
 
         return load_csv(data)
+    if kind == "webpage":  # a crawled page (not a file staff uploaded: it has no extension)
+        from knowledge.loaders.webpage import load_webpage
+
+        return load_webpage(data)
     if kind == "image":
         from knowledge.loaders.image import load_image
 

@@ -11,8 +11,7 @@ from knowledge.errors import RejectedFile
 from knowledge.loaders.textblocks import text_blocks
 
 _NO_OCR = (
-    "images are read by OCR, which is off here (Tesseract is not installed, or ingest.ocr is"
-    " off)"
+    "images are read by OCR, which is off here (Tesseract is not installed, or ingest.ocr is off)"
 )
 
 

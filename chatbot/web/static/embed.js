@@ -116,7 +116,17 @@
       if (seen[label]) return;
       seen[label] = true;
       var item = document.createElement("li");
-      item.textContent = label;
+      // A page of the business's website links to it (only http(s): never javascript: or data:).
+      if (s.url && /^https?:\/\//i.test(s.url)) {
+        var link = document.createElement("a");
+        link.href = s.url;
+        link.target = "_blank";
+        link.rel = "noopener noreferrer";
+        link.textContent = label;
+        item.appendChild(link);
+      } else {
+        item.textContent = label;
+      }
       list.appendChild(item);
     });
     box.appendChild(list);

@@ -1,0 +1,112 @@
+"""A bot's websites, read by staff's request or by the server's schedule: added, read again,
+removed. Audited like every other change to a bot's knowledge."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from chatbot.privacy.documents import PersonalDataReview
+from chatbot.services import Services
+from chatbot.store.websites import Website
+from knowledge.crawl.site import SiteCrawl, SiteError, site_root
+from knowledge.ingest import ProgressSink, SiteReport, ingest_site
+
+log = logging.getLogger(__name__)
+
+
+def report_json(report: SiteReport) -> dict[str, Any]:
+    """What the console and `chatbot sites` show of a read."""
+    return {
+        "summary": report.summary(),
+        "added": report.added,
+        "changed": report.changed,
+        "unchanged": len(report.unchanged),
+        "forgotten": report.forgotten,
+        "skipped": [[url, why] for url, why in report.skipped],
+        "notes": [[url, note] for url, note in report.notes],
+        "stopped_by": report.stopped_by,
+        "used_sitemap": report.used_sitemap,
+    }
+
+
+def read_website(
+    services: Services,
+    bot: str,
+    address: str,
+    actor: str,
+    progress: ProgressSink | None = None,
+    *,
+    mask_personal_data: bool = False,
+    every_hours: float | None = None,
+) -> SiteReport:
+    """Read (or read again) a website into the bot's knowledge. A site that cannot be read at
+    all (SiteError: an address refused, robots.txt failing) is not kept if it was new."""
+    root = site_root(address)
+    hours = services.settings.crawl.every_hours if every_hours is None else every_hours
+    site = services.websites.add(bot, root, actor, hours)
+    crawl = SiteCrawl(root, services.crawl_limits(), services.websites.validators(site))
+    try:
+        report = ingest_site(
+            services.knowledge(bot),
+            crawl,
+            services.ingest_limits_for(bot),
+            progress,
+            PersonalDataReview(mask_personal_data),
+        )
+    except SiteError as exc:
+        if site.last_read_at is None:
+            services.websites.remove(site)
+        else:  # kept as it was, the failure shown, and not tried again before it is due
+            failed = {"summary": f"not read: {exc}", "error": str(exc)}
+            services.websites.record_read(site, failed, crawl.known)
+        services.audit.record(actor, "knowledge.website.refused", f"{bot}: {root}", str(exc))
+        raise
+    finally:
+        crawl.close()
+    services.websites.record_read(site, report_json(report), report.validators)
+    services.audit.record(actor, "knowledge.website", f"{bot}: {root}", report.summary())
+    return report
+
+
+def remove_website(services: Services, bot: str, address: str, actor: str) -> int:
+    """The site no longer read, and its pages forgotten; how many were."""
+    root = site_root(address)
+    site = services.websites.get(bot, root)
+    if site is None:
+        raise SiteError(f"bot {bot!r} does not read {root}")
+    kb = services.knowledge(bot)
+    forgotten = sum(kb.forget(d.source) for d in kb.documents() if d.source.startswith(root))
+    services.websites.remove(site)
+    services.audit.record(actor, "knowledge.website.remove", f"{bot}: {root}", f"{forgotten} pages")
+    return forgotten
+
+
+class WebsiteSchedule:
+    """Reads each site again when it is due (its `every_hours` since its last read), checking
+    every `check_every_s` seconds, in a daemon thread while the server runs."""
+
+    def __init__(self, services: Services, check_every_s: float) -> None:
+        self._services, self._check_every_s = services, check_every_s
+        self._thread = threading.Thread(target=self._run, name="website-schedule", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def due(self) -> list[Website]:
+        now = time.time()
+        return [s for s in self._services.websites.all() if s.due(now)]
+
+    def _run(self) -> None:
+        while True:
+            for site in self.due():
+                try:
+                    report = read_website(self._services, site.bot, site.root, "system:schedule")
+                    log.info(
+                        "website %s read for bot %s: %s", site.root, site.bot, report.summary()
+                    )
+                except Exception:  # one site's failure must not stop the others' schedule
+                    log.exception("reading website %s for bot %s failed", site.root, site.bot)
+            time.sleep(self._check_every_s)

@@ -1,0 +1,298 @@
+"""One read of a website: its pages found through its sitemap (or, without one, through the links
+within the site), robots.txt honoured, at a polite pace, within limits on pages, depth, bytes and
+time; each page fetched with the validators of its last read (ETag, Last-Modified), so an
+unchanged page costs a 304; every page that is not read says why."""
+
+from __future__ import annotations
+
+import re
+import time
+import urllib.robotparser
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import httpx
+
+from knowledge.crawl.guard import RefusedAddress, guarded_client
+from knowledge.errors import KnowledgeError
+
+USER_AGENT = "chatbot-crawler/1 (the business's own support bot, reading its website)"
+_HTML = ("text/html", "application/xhtml+xml")
+_LOGIN = re.compile(r"/(log-?in|sign-?in|auth|account/login|wp-login\.php)\b", re.IGNORECASE)
+_PASSWORD_FIELD = re.compile(rb"<input[^>]+type\s*=\s*[\"']?password", re.IGNORECASE)
+_MAX_REDIRECTS = 5
+_REDIRECTS = (301, 302, 303, 307, 308)
+_MAX_SITEMAPS = 20
+
+
+class SiteError(KnowledgeError):
+    """The site as a whole cannot be read (an address refused, robots.txt unreadable); the
+    message says why, in one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlLimits:
+    max_pages: int = 200
+    max_depth: int = 3
+    max_page_bytes: int = 5_000_000
+    max_total_s: float = 900.0
+    pace_s: float = 1.0  # between two requests to the site (more if robots.txt asks)
+    timeout_s: float = 20.0
+    allow_private: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What a page's last read answered, to ask the next time whether it changed."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+Outcome = Literal["fetched", "unchanged", "gone", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    url: str
+    outcome: Outcome
+    reason: str = ""  # why it was skipped or is gone
+    html: bytes = b""
+    validators: Validators = field(default_factory=Validators)
+
+
+def site_root(address: str) -> str:
+    """The site's address as kept: scheme, host and path, no query or fragment; only http(s)."""
+    parts = urlsplit(address.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SiteError(f"{address!r} is not a website address (http:// or https://)")
+    path = parts.path or "/"
+    return f"{parts.scheme}://{parts.netloc.lower()}{path}"
+
+
+def _host(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
+
+
+def _same_site(url: str, root: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and _host(url) == _host(root)
+
+
+def _clean(url: str) -> str:
+    return urldefrag(url)[0]
+
+
+class SiteCrawl:
+    """`pages()` yields each page's outcome, in the order read. `known`: the pages of the last
+    read with their validators; those no longer linked are asked for again at the end, so a
+    vanished one is known to be gone (404, 410) rather than guessed."""
+
+    def __init__(
+        self,
+        root: str,
+        limits: CrawlLimits,
+        known: dict[str, Validators] | None = None,
+        *,
+        user_agent: str = USER_AGENT,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.root = site_root(root)
+        self.limits = limits
+        self.known = dict(known or {})
+        self.user_agent = user_agent
+        self._sleep = sleep
+        self._client = guarded_client(
+            allow_private=limits.allow_private, timeout_s=limits.timeout_s, user_agent=user_agent
+        )
+        self._last_request = 0.0
+        self._pace = limits.pace_s
+        self.stopped_by = ""  # the limit that ended the read early, if one did
+        self.used_sitemap = False
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- requests --------------------------------------------------------------------------
+
+    def _wait_turn(self) -> None:
+        wait = self._last_request + self._pace - time.monotonic()
+        if wait > 0:
+            self._sleep(wait)
+        self._last_request = time.monotonic()
+
+    def _get(self, url: str, headers: dict[str, str] | None = None) -> tuple[httpx.Response, bytes]:
+        """One GET at the site's pace; the body read up to the byte limit (one byte more tells
+        a page too big)."""
+        self._wait_turn()
+        with self._client.stream("GET", url, headers=headers or {}) as response:
+            body = bytearray()
+            if response.status_code == 200:
+                for piece in response.iter_bytes():
+                    body += piece
+                    if len(body) > self.limits.max_page_bytes:
+                        break
+            return response, bytes(body)
+
+    # -- robots.txt and sitemaps -----------------------------------------------------------
+
+    def _robots(self) -> urllib.robotparser.RobotFileParser:
+        robots = urllib.robotparser.RobotFileParser()
+        url = urljoin(self.root, "/robots.txt")
+        try:
+            response, body = self._get(url)
+        except RefusedAddress as exc:
+            raise SiteError(str(exc)) from exc
+        except httpx.TimeoutException as exc:
+            raise SiteError(f"{self.root} timed out after {self.limits.timeout_s:g} s") from exc
+        except httpx.HTTPError as exc:
+            raise SiteError(f"{self.root} is unreachable ({exc})") from exc
+        if response.status_code >= 500:
+            # RFC 9309: a server error on robots.txt means the whole site is off limits for now.
+            raise SiteError(
+                f"{url} answered HTTP {response.status_code}: nothing read, try again later"
+            )
+        robots.parse(
+            body.decode("utf-8", "replace").splitlines() if response.status_code == 200 else []
+        )
+        delay = robots.crawl_delay(self.user_agent)
+        if delay:
+            self._pace = max(self._pace, float(delay))
+        return robots
+
+    def _sitemap_pages(self, robots: urllib.robotparser.RobotFileParser) -> list[str]:
+        from lxml import etree
+
+        queue = deque(robots.site_maps() or [urljoin(self.root, "/sitemap.xml")])
+        seen: set[str] = set()
+        pages: list[str] = []
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+        while queue and len(seen) < _MAX_SITEMAPS:
+            url = queue.popleft()
+            if url in seen or not _same_site(url, self.root):
+                continue
+            seen.add(url)
+            try:
+                response, body = self._get(url)
+                if response.status_code != 200 or not body:
+                    continue
+                tree = etree.fromstring(body, parser)
+            except (httpx.HTTPError, RefusedAddress, etree.XMLSyntaxError, ValueError):
+                continue  # no usable sitemap there: links are followed instead
+            for loc in tree.iter("{*}loc"):
+                found = _clean((loc.text or "").strip())
+                if etree.QName(loc.getparent()).localname == "sitemap":
+                    queue.append(found)
+                elif _same_site(found, self.root) and found.startswith(self.root):
+                    pages.append(found)
+        return list(dict.fromkeys(pages))
+
+    # -- pages -----------------------------------------------------------------------------
+
+    def _fetch(self, url: str) -> tuple[Page, str]:
+        """The page's outcome, and the address it was read at (after redirects)."""
+        known = self.known.get(url, Validators())
+        headers = {}
+        if known.etag:
+            headers["If-None-Match"] = known.etag
+        if known.last_modified:
+            headers["If-Modified-Since"] = known.last_modified
+        at = url
+        for _ in range(_MAX_REDIRECTS + 1):
+            try:
+                response, body = self._get(at, headers)
+            except RefusedAddress as exc:
+                return Page(url, "skipped", str(exc)), at
+            except httpx.TimeoutException:
+                return Page(url, "skipped", f"timed out after {self.limits.timeout_s:g} s"), at
+            except httpx.HTTPError as exc:
+                return Page(url, "skipped", f"unreachable ({type(exc).__name__})"), at
+            # (Not `response.is_redirect`: httpx counts a 304 Not Modified among redirects.)
+            if response.status_code in _REDIRECTS and "location" in response.headers:
+                target = _clean(urljoin(at, response.headers.get("location", "")))
+                if _LOGIN.search(urlsplit(target).path):
+                    return Page(url, "skipped", "behind a login (it redirects to one)"), at
+                if not _same_site(target, self.root):
+                    return Page(url, "skipped", f"redirected off the site, to {target}"), at
+                at = target
+                continue
+            break
+        else:
+            return Page(url, "skipped", f"redirected more than {_MAX_REDIRECTS} times"), at
+        status = response.status_code
+        validators = Validators(response.headers.get("etag"), response.headers.get("last-modified"))
+        if status == 304:
+            return Page(url, "unchanged", validators=known), at
+        if status in (404, 410):
+            return Page(url, "gone", f"HTTP {status}"), at
+        if status in (401, 403):
+            return Page(url, "skipped", f"behind a login (HTTP {status})"), at
+        if status != 200:
+            return Page(url, "skipped", f"the server answered HTTP {status}"), at
+        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind not in _HTML:
+            return Page(url, "skipped", f"not HTML ({kind or 'no content type'})"), at
+        if len(body) > self.limits.max_page_bytes:
+            limit = self.limits.max_page_bytes / 1e6
+            return Page(url, "skipped", f"too big (over {limit:g} MB)"), at
+        if _PASSWORD_FIELD.search(body):
+            return Page(url, "skipped", "behind a login (it asks for a password)"), at
+        return Page(url, "fetched", html=body, validators=validators), at
+
+    def _links(self, page_url: str, html: bytes) -> list[str]:
+        import lxml.html
+
+        try:
+            tree = lxml.html.fromstring(html, base_url=page_url)
+        except (ValueError, lxml.etree.ParserError):
+            return []
+        tree.make_links_absolute(page_url, resolve_base_href=True)
+        found = []
+        for element in tree.iter("a"):
+            href = _clean(element.get("href") or "")
+            if href and _same_site(href, self.root) and href.startswith(self.root):
+                found.append(href)
+        return found
+
+    def pages(self) -> Iterator[Page]:
+        began = time.monotonic()
+        robots = self._robots()
+        listed = self._sitemap_pages(robots)
+        self.used_sitemap = bool(listed)
+        queue: deque[tuple[str, int]] = deque([(self.root, 0)] + [(u, 0) for u in listed])
+        queued = {u for u, _ in queue}
+        read = 0
+        revisit = [u for u in self.known if u not in queued]  # asked again at the end
+        while queue or revisit:
+            if not queue:
+                url, depth = revisit.pop(0), self.limits.max_depth  # (no links followed)
+                if url in queued:
+                    continue
+                queued.add(url)
+            else:
+                url, depth = queue.popleft()
+            if read >= self.limits.max_pages:
+                self.stopped_by = f"the limit of {self.limits.max_pages} pages"
+                return
+            if time.monotonic() - began > self.limits.max_total_s:
+                self.stopped_by = f"the time limit of {self.limits.max_total_s:g} s"
+                return
+            if not robots.can_fetch(self.user_agent, url):
+                yield Page(url, "skipped", "disallowed by robots.txt")
+                continue
+            page, at = self._fetch(url)
+            read += 1
+            yield page
+            if (
+                page.outcome == "fetched"
+                and not self.used_sitemap
+                and depth < self.limits.max_depth
+            ):
+                for link in self._links(at, page.html):
+                    if link not in queued:
+                        queued.add(link)
+                        queue.append((link, depth + 1))

@@ -1,0 +1,160 @@
+"""A business's website read into its bot (#19), for real: a small site served on loopback by the
+tests (tests/website.py), read by `chatbot ingest https://...` and `chatbot sites`, asked as a
+customer would; the address guard refusing the server's own network with the setting off."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from knowledge.crawl.guard import RefusedAddress, guarded_client
+from tests.website import ABOUT, Website, page
+
+# The site is on loopback, so it is read as an intranet site; fast, for the tests.
+INTRANET = {
+    "CHATBOT_CRAWL__ALLOW_PRIVATE_ADDRESSES": "true",
+    "CHATBOT_CRAWL__PACE_S": "0",
+    "CHATBOT_CRAWL__TIMEOUT_S": "1",
+    "CHATBOT_CRAWL__MAX_PAGE_MB": "0.1",
+}
+EXTRACT = {"CHATBOT_ANSWERING__MODE": "extract"}
+
+
+@pytest.fixture
+def site() -> Iterator[Website]:
+    with Website() as served:
+        yield served
+
+
+def read(run_cli, data: Path, *args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    return run_cli(*args, data_dir=data, env={**INTRANET, **(env or {})})
+
+
+def lines(out: str, prefix: str) -> dict[str, str]:
+    """`prefix URL: why` lines as {path: why}; `prefix URL` lines as {path: ""}."""
+    found = {}
+    for line in out.splitlines():
+        if line.startswith(prefix):
+            address, _, why = line[len(prefix) :].partition(": ")
+            found["/" + address.split("/", 3)[3]] = why
+    return found
+
+
+def ask(run_cli, data: Path, question: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    result = read(run_cli, data, "ask", "--bot", "aircon", "--json", question, env=EXTRACT)
+    assert result.code == 0, result.err
+    return json.loads(result.out)  # type: ignore[no-any-return]
+
+
+def test_a_website_is_read_page_by_page_and_answers_link_to_the_page(
+    run_cli, site: Website, tmp_path: Path
+) -> None:
+    result = read(run_cli, tmp_path, "ingest", "--bot", "aircon", site.url)
+    assert result.code == 0, result.err
+    assert set(lines(result.out, "new: ")) == {"/", "/prices", "/about", "/promo"}
+    answer = ask(run_cli, tmp_path, "How much is a chemical wash?")
+    assert answer["answered"] and "RM150" in str(answer["answer"])
+    [source] = [s for s in answer["sources"] if "RM150" in s["text"]]  # type: ignore[attr-defined]
+    assert source["url"] == f"{site.url}prices" and source["title"] == "Service prices"
+    # The page's main text, not its menu or footer.
+    docs = read(run_cli, tmp_path, "docs", "--bot", "aircon", "--json").json_lines()[0]
+    assert {d["source"] for d in docs} == {site.url + p for p in ("", "prices", "about", "promo")}
+    found = read(run_cli, tmp_path, "search", "--bot", "aircon", "--json", "Facebook Sdn Bhd")
+    assert not any("Facebook" in h["text"] for h in found.json_lines()[0]["hits"])
+
+
+def test_every_page_that_is_not_read_says_why(run_cli, site: Website, tmp_path: Path) -> None:
+    result = read(run_cli, tmp_path, "ingest", "--bot", "aircon", site.url)
+    assert lines(result.out, "not read: ") == {
+        "/staff/roster": "disallowed by robots.txt",
+        "/members": "behind a login (HTTP 401)",
+        "/account": "behind a login (it redirects to one)",
+        "/portal": "behind a login (it asks for a password)",
+        "/old-offer": "redirected off the site, to http://offers.example/coolbreeze",
+        "/brochure.pdf": "not HTML (application/pdf)",
+        "/catalogue": "too big (over 0.1 MB)",
+        "/slow": "timed out after 1 s",
+    }
+    assert not site.requested("/staff/roster")  # robots.txt is honoured, not just reported
+    assert len(site.requested("/prices")) == 1  # "/prices#table" is the same page
+    assert not [p for p, _ in site.state.requests if "facebook" in p]  # other sites: not followed
+
+
+def test_reading_again_skips_what_is_unchanged_replaces_what_changed_and_forgets_what_went(
+    run_cli, site: Website, tmp_path: Path
+) -> None:
+    assert read(run_cli, tmp_path, "ingest", "--bot", "aircon", site.url).code == 0
+    site.state.pages["/about"] = ABOUT.replace("9am to 6pm", "8am to 7pm")
+    del site.state.pages["/promo"]  # the promotion is over: the page is gone (404)
+    # A page whose markup changes but not its text (a new session token) is not "changed".
+    site.state.pages["/"] = site.state.pages["/"].replace("</body>", "<!-- token 81723 --></body>")
+    again = read(run_cli, tmp_path, "sites", "read", "--bot", "aircon")
+    assert again.code == 0, again.err
+    assert f"{site.url}: 0 new, 1 changed, 2 unchanged, 1 gone" in again.out
+    assert set(lines(again.out, "changed: ")) == {"/about"}
+    assert set(lines(again.out, "gone: ")) == {"/promo"}
+    # The price page was asked with its ETag and answered 304: not fetched again.
+    assert site.requested("/prices")[-1]["if-none-match"] == '"prices-v1"'
+    hours = ask(run_cli, tmp_path, "When is the workshop open?")
+    assert "8am to 7pm" in str(hours["answer"])
+    promo = ask(run_cli, tmp_path, "Is there a year-end promotion on chemical washes?")
+    assert "RM75" not in str(promo["answer"])
+    listed = read(run_cli, tmp_path, "sites", "list", "--bot", "aircon", "--json")
+    [kept] = listed.json_lines()[0]
+    assert kept["root"] == site.url and kept["every_hours"] == 24
+    assert kept["last_report"]["changed"] == [f"{site.url}about"]
+
+
+def test_a_sitemap_is_read_instead_of_following_links(
+    run_cli, site: Website, tmp_path: Path
+) -> None:
+    site.state.sitemap = ["/prices", "/hidden-offer"]  # not linked from any page
+    result = read(run_cli, tmp_path, "ingest", "--bot", "aircon", site.url)
+    assert set(lines(result.out, "new: ")) == {"/", "/prices", "/hidden-offer"}
+    answer = ask(run_cli, tmp_path, "How much is a corporate contract?")
+    assert "RM260" in str(answer["answer"])
+
+
+def test_the_servers_own_network_is_refused_by_default(
+    run_cli, site: Website, tmp_path: Path
+) -> None:
+    for address in (site.url, f"http://localhost:{site.port}/"):
+        result = run_cli("ingest", "--bot", "aircon", address, data_dir=tmp_path)
+        assert result.code == 1
+        [line] = result.out.splitlines()
+        assert line.startswith(f"not read: {address}: ")
+        assert (
+            "is a loopback address; crawl.allow_private_addresses allows an intranet site" in line
+        )
+    assert not site.state.requests  # refused before any connection
+    listed = run_cli("sites", "list", "--bot", "aircon", data_dir=tmp_path)
+    assert "reads no website" in listed.out  # a site refused is not kept
+
+
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "link-local address (where clouds serve"),
+        ("http://[fd00:ec2::254]/", "link-local address (where clouds serve"),
+        ("http://10.1.2.3/", "a private address"),
+        ("http://[::ffff:127.0.0.1]/", "a loopback address"),
+        ("http://0.0.0.0/", "not an address a website has"),
+    ],
+)
+def test_the_guard_refuses_each_kind_of_address_before_connecting(address: str, why: str) -> None:
+    # Cloud metadata stays refused for an intranet site too.
+    allow = "link-local" in why
+    client = guarded_client(allow_private=allow, timeout_s=1, user_agent="test")
+    with client, pytest.raises(RefusedAddress, match=why.replace("(", r"\(")):
+        client.get(address)
+
+
+def test_a_page_with_no_main_text_is_said_so(run_cli, site: Website, tmp_path: Path) -> None:
+    site.state.pages["/prices"] = page("Prices", "<script>load()</script>")
+    result = read(run_cli, tmp_path, "ingest", "--bot", "aircon", site.url)
+    assert lines(result.out, "not read: ")["/prices"] == (
+        "the page has no main text (only menus, forms or scripts)"
+    )
