@@ -13,6 +13,8 @@ import pytest
 
 from tests.conftest import ARTIFACTS, CORPUS, DEMO
 from tests.servers import Server, chat, sources_of
+from tests.test_websites import INTRANET
+from tests.website import ABOUT, Website
 
 OWNER, EDITOR, PASSWORD = "ana", "ben", "correct horse battery"
 GUESSED = "carl"  # the account a password guesser goes after (the others stay usable)
@@ -45,6 +47,7 @@ def console_server(  # type: ignore[no-untyped-def]
     env = {
         "CHATBOT_ANSWERING__MODE": "extract",
         "CHATBOT_SERVER__TRUSTED_PROXIES": '["127.0.0.1/32"]',
+        **INTRANET,  # the websites the tests read are served on loopback
     }
     server = Server(data, env, cli_env)
     yield server
@@ -449,3 +452,31 @@ def test_staff_choose_a_model_with_evidence_and_put_it_to_work(
     options.last.click()  # the first run, which had none before it
     page.get_by_text("Since the run of").wait_for(state="hidden", timeout=30_000)
     page.close()
+
+
+def test_staff_add_the_shops_website_and_see_what_each_read_changed(
+    browser: Any, console_server: Server
+) -> None:
+    with Website() as site:
+        page = open_console(browser, console_server, EDITOR)
+        choose_bot(page, "shop")
+        page.get_by_role("tab", name="Websites").click()
+        page.get_by_label("Website address").fill(site.url)
+        page.get_by_role("button", name="Read this website").click()
+        page.get_by_text("4 new, 0 changed, 0 unchanged, 0 gone, 8 not read").first.wait_for(
+            timeout=120_000
+        )
+        assert page.get_by_text("disallowed by robots.txt").count() >= 1  # each page's reason
+        page.screenshot(path=ARTIFACTS / "console-websites.png", full_page=True)
+        # A customer asking is answered from the page, which the answer links to.
+        _, events = chat(console_server, "How much is a gas top-up?", bot="shop")
+        sources = events[-1][1]["sources"]
+        assert {s["url"] for s in sources} >= {f"{site.url}prices"}
+        # Read again after the shop changed a page: only that one is replaced.
+        site.state.pages["/about"] = ABOUT.replace("9am to 6pm", "8am to 7pm")
+        page.get_by_role("combobox", name="Website", exact=True).click()
+        page.get_by_role("option", name=site.url).click()
+        page.get_by_role("button", name="Read it again now").click()
+        page.get_by_text("0 new, 1 changed, 3 unchanged, 0 gone").first.wait_for(timeout=120_000)
+        assert page.get_by_text(f"changed: {site.url}about").count() >= 1
+        page.close()

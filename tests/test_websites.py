@@ -158,3 +158,32 @@ def test_a_page_with_no_main_text_is_said_so(run_cli, site: Website, tmp_path: P
     assert lines(result.out, "not read: ")["/prices"] == (
         "the page has no main text (only menus, forms or scripts)"
     )
+
+
+def test_the_server_reads_each_site_again_when_it_is_due(
+    run_cli, site: Website, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The schedule that `chatbot serve` runs (every crawl.schedule_check_s), run here at the
+    # moment a day has passed: no waiting on a clock.
+    import time
+
+    from chatbot.actions.websites import WebsiteSchedule
+    from chatbot.services import Services
+    from chatbot.settings import load_settings
+
+    assert read(run_cli, tmp_path, "ingest", "--bot", "aircon", site.url).code == 0
+    site.state.pages["/about"] = ABOUT.replace("9am to 6pm", "8am to 7pm")
+    for name, value in INTRANET.items():
+        monkeypatch.setenv(name, value)
+    services = Services(load_settings(data_dir=tmp_path))
+    try:
+        schedule = WebsiteSchedule(services, check_every_s=600)
+        assert schedule.run_once() == []  # read a moment ago: not due
+        [due] = schedule.run_once(now=time.time() + 24 * 3600 + 1)
+        assert due.root == site.url
+        [kept] = services.websites.of_bot("aircon")
+        assert kept.last_report is not None and kept.last_report["changed"] == [f"{site.url}about"]
+        reads = [e for e in services.audit.entries(10) if e.action == "knowledge.website"]
+        assert reads[0].actor == "system:schedule"  # newest first
+    finally:
+        services.close()

@@ -95,18 +95,19 @@ class WebsiteSchedule:
     def start(self) -> None:
         self._thread.start()
 
-    def due(self) -> list[Website]:
-        now = time.time()
-        return [s for s in self._services.websites.all() if s.due(now)]
+    def run_once(self, now: float | None = None) -> list[Website]:
+        """Read each site due at `now` (default: now); the sites read."""
+        when = time.time() if now is None else now
+        due = [s for s in self._services.websites.all() if s.due(when)]
+        for site in due:
+            try:
+                report = read_website(self._services, site.bot, site.root, "system:schedule")
+                log.info("website %s read for bot %s: %s", site.root, site.bot, report.summary())
+            except Exception:  # one site's failure must not stop the others' schedule
+                log.exception("reading website %s for bot %s failed", site.root, site.bot)
+        return due
 
     def _run(self) -> None:
         while True:
-            for site in self.due():
-                try:
-                    report = read_website(self._services, site.bot, site.root, "system:schedule")
-                    log.info(
-                        "website %s read for bot %s: %s", site.root, site.bot, report.summary()
-                    )
-                except Exception:  # one site's failure must not stop the others' schedule
-                    log.exception("reading website %s for bot %s failed", site.root, site.bot)
+            self.run_once()
             time.sleep(self._check_every_s)

@@ -60,6 +60,12 @@ def when(timestamp: float) -> str:
 _MARKDOWN_SIGNS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 
 
+def md_address(url: str) -> str:
+    """A web address shown in Markdown exactly, as code: no link is made of it (the console
+    never links to what a crawled site or a customer wrote), and escapes are not shown."""
+    return "`" + html.escape(url.replace("`", "%60").replace("\n", " "), quote=False) + "`"
+
+
 def md_text(text: str) -> str:
     """`text` to show inside Markdown exactly as written: no link, image, emphasis or HTML."""
     return html.escape(_MARKDOWN_SIGNS.sub(r"\\\1", text), quote=False)

@@ -1,0 +1,129 @@
+"""The Websites tab: add the business's website to the chosen bot, see when each site was last
+read and what changed, read one again now, or stop reading it (its pages forgotten)."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import gradio as gr
+
+from chatbot.actions.websites import read_website, remove_website
+from chatbot.web.console.common import Console, md_address, md_text
+from knowledge.crawl.site import SiteError
+from knowledge.ingest import ProgressSink, SiteReport
+
+SITE_COLUMNS = ["website", "last read", "read again", "what changed"]
+_SHOWN = 20  # pages of each kind listed under a read; the rest counted
+
+
+class _Pages(ProgressSink):
+    """A site's pages as they are read, in Gradio's progress bar (their number is not known)."""
+
+    def __init__(self, progress: Any) -> None:
+        self._progress, self._read = progress, 0
+
+    def page_read(self, url: str, outcome: str) -> None:
+        self._read += 1
+        self._progress(None, desc=f"{self._read} pages: {url}")
+
+
+_ADDRESS = re.compile(r"https?://\S+")
+
+
+def _reason(why: str) -> str:
+    """A reason as text, an address in it as an address ("redirected off the site, to …")."""
+    parts, last = [], 0
+    for found in _ADDRESS.finditer(why):
+        parts += [md_text(why[last : found.start()]), md_address(found.group(0))]
+        last = found.end()
+    return "".join([*parts, md_text(why[last:])])
+
+
+def report_lines(report: SiteReport) -> str:
+    """What a read did, with every page not read and why; addresses shown as text."""
+    lines = [f"{md_address(report.root)}: {md_text(report.summary())}"]
+    for label, urls in (
+        ("new", report.added),
+        ("changed", report.changed),
+        ("gone", report.forgotten),
+    ):
+        lines += [f"- {label}: {md_address(u)}" for u in urls[:_SHOWN]]
+        if len(urls) > _SHOWN:
+            lines.append(f"- … and {len(urls) - _SHOWN} more {label}")
+    lines += [f"- not read: {md_address(u)}: {_reason(why)}" for u, why in report.skipped[:_SHOWN]]
+    if len(report.skipped) > _SHOWN:
+        lines.append(f"- … and {len(report.skipped) - _SHOWN} more not read")
+    lines += [f"- {md_address(u)}: {md_text(note)}" for u, note in report.notes]
+    return "\n".join(lines)
+
+
+def websites_tab(console: Console, bot: gr.Dropdown) -> None:
+    services = console.services
+
+    def rows(bot: str) -> tuple[list[list[Any]], Any]:
+        sites = services.websites.of_bot(bot) if bot else []
+        table = [
+            [
+                s.root,
+                time.strftime("%Y-%m-%d %H:%M", time.localtime(s.last_read_at))
+                if s.last_read_at
+                else "never",
+                f"every {s.every_hours:g} h" if s.every_hours else "when asked",
+                (s.last_report or {}).get("summary", ""),
+            ]
+            for s in sites
+        ]
+        return table, gr.update(choices=[s.root for s in sites], value=None)
+
+    def show(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        console.staff(request)
+        return rows(bot)
+
+    def read(bot: str, address: str, request: gr.Request, progress=gr.Progress()):  # type: ignore[no-untyped-def]  # noqa: B008
+        account = console.staff(request)
+        if not bot:
+            raise gr.Error("Choose or create a bot first.")
+        if not (address or "").strip():
+            raise gr.Error("Give the website's address, e.g. https://www.your-shop.my/")
+        try:
+            report = read_website(services, bot, address, account.username, _Pages(progress))
+        except SiteError as exc:
+            raise gr.Error(str(exc), duration=None) from exc
+        return report_lines(report), *rows(bot)
+
+    def remove(bot: str, root: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = console.staff(request)
+        if not root:
+            raise gr.Error("Choose one of the bot's websites.")
+        try:
+            forgotten = remove_website(services, bot, root, account.username)
+        except SiteError as exc:
+            raise gr.Error(str(exc), duration=None) from exc
+        said = f"No longer reading {md_address(root)}; its {forgotten} pages are forgotten."
+        return said, *rows(bot)
+
+    with gr.Tab("Websites"):
+        gr.Markdown(
+            "Add the business's website: its pages (from its sitemap, or its links) become"
+            " documents, each answer from one links to the page. The server reads each site"
+            " again daily: changed pages replaced, vanished ones forgotten."
+        )
+        with gr.Row():
+            address = gr.Textbox(
+                label="Website address", placeholder="https://www.your-shop.my/", scale=4
+            )
+            add = gr.Button("Read this website", variant="primary", scale=1)
+        outcome = gr.Markdown()
+        refresh = gr.Button("Refresh")
+        sites = gr.Dataframe(headers=SITE_COLUMNS, label="Websites", interactive=False)
+        with gr.Row():
+            chosen = gr.Dropdown(label="Website", choices=[], scale=3)
+            again = gr.Button("Read it again now", scale=1)
+            stop = gr.Button("Stop reading it", variant="stop", scale=1)
+
+    refresh.click(show, bot, [sites, chosen])
+    add.click(read, [bot, address], [outcome, sites, chosen])
+    again.click(read, [bot, chosen], [outcome, sites, chosen])
+    stop.click(remove, [bot, chosen], [outcome, sites, chosen])
