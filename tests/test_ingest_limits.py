@@ -62,17 +62,21 @@ def test_a_file_whose_reading_exhausts_memory_is_stopped_and_rejected(
 def test_unsupported_and_missing_files_are_rejected_with_a_reason(tmp_path: Path, run_cli) -> None:
     old_word = tmp_path / "menu.doc"
     old_word.write_bytes(b"\xd0\xcf\x11\xe0 not really")
-    image = tmp_path / "logo.png"
-    image.write_bytes(b"\x89PNG\r\n")
+    image = tmp_path / "logo.gif"
+    image.write_bytes(b"GIF89a")
+    broken = tmp_path / "price-board.png"
+    broken.write_bytes(b"\x89PNG\r\n")  # the start of a photo, cut off
     fake_pdf = tmp_path / "notes.pdf"
     fake_pdf.write_text("this is not a pdf at all")
     missing = tmp_path / "nowhere.pdf"
     result = run_cli(
-        "ingest", str(old_word), str(image), str(fake_pdf), str(missing), data_dir=tmp_path / "data"
-    )
+        "ingest", str(old_word), str(image), str(broken), str(fake_pdf), str(missing),
+        data_dir=tmp_path / "data",
+    )  # fmt: skip
     assert result.code == 1
     assert _reason(result, old_word) == "old Word .doc files are not read; save it as .docx"
-    assert _reason(result, image).startswith("unsupported file type .png (supported: .csv,")
+    assert _reason(result, image).startswith("unsupported file type .gif (supported: .csv,")
+    assert _reason(result, broken).startswith("the file is not an image this can read")
     assert _reason(result, fake_pdf) == "the file is not a PDF (it has no PDF header)"
     assert _reason(result, missing) == "no such file"
 

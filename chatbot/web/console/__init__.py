@@ -28,7 +28,6 @@ from chatbot.web.console.evaluation import evaluation_tab
 from chatbot.web.console.gaps import gaps_tab
 from chatbot.web.console.knowledge import knowledge_tab
 from chatbot.web.console.try_bot import try_bot_tab
-from chatbot.web.console.websites import websites_tab
 from chatbot.web.console_uploads import ConsoleUploads
 from knowledge.errors import KnowledgeError
 
@@ -97,7 +96,6 @@ def build_console(
             sure = gr.Checkbox(label="Delete this bot with its documents and conversations")
             drop = gr.Button("Delete bot", variant="stop")
         knowledge = knowledge_tab(console, bot)
-        websites_tab(console, bot)
         try_bot_tab(console, bot)
         settings = bot_settings_tab(console, bot)
         gaps_tab(console, bot)

@@ -1,5 +1,5 @@
 """The Knowledge tab: upload documents, see each one's status, preview, retitle or delete one,
-re-index the bot, try a search."""
+re-index the bot, try a search; and, beside them, the bot's websites (websites.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from chatbot.actions.knowledge import (
 )
 from chatbot.web.admin_auth import COOKIE
 from chatbot.web.console.common import HIT_COLUMNS, Console, GradioProgress, hit_rows, md_text, when
+from chatbot.web.console.websites import websites_tab
 from chatbot.web.console_uploads import NOT_UPLOADED
 from knowledge.errors import KnowledgeError
 from knowledge.ingest import IngestReport
@@ -156,38 +157,43 @@ def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
         )
         return f"Re-indexed {done} passages."
 
-    with gr.Tab("Knowledge"):
-        files_in = gr.File(label="Upload documents", file_count="multiple", type="filepath")
-        mask_data = gr.Checkbox(
-            label="Mask personal data before indexing",
-            info="Identity-card, phone, card and passport numbers and email addresses are"
-            " found in every upload and reported; ticked, they are masked too. Leave it off"
-            " for documents whose contact details customers should be given.",
-            value=False,
-        )
-        with gr.Row():
-            add = gr.Button("Add to the knowledge base", variant="primary", scale=3)
-            rebuild = gr.Button("Re-index all passages", scale=1)
-        outcome = gr.Markdown()
-        docs = gr.Dataframe(headers=DOC_COLUMNS, label="Documents", interactive=False)
-        with gr.Row():
-            chosen = gr.Dropdown(label="Document", choices=[], scale=3)
-            show = gr.Button("Preview passages", scale=1)
-            remove = gr.Button("Delete document", variant="stop", scale=1)
-        with gr.Row():
-            new_title = gr.Textbox(
-                label="Title customers see for this document",
-                info="Shown under answers from it, instead of its file name.",
-                scale=4,
+    # Documents and websites side by side: two sub-tabs (one more top tab overflows the bar).
+    with gr.Tab("Knowledge"), gr.Tabs():
+        with gr.Tab("Documents"):
+            files_in = gr.File(label="Upload documents", file_count="multiple", type="filepath")
+            mask_data = gr.Checkbox(
+                label="Mask personal data before indexing",
+                info="Identity-card, phone, card and passport numbers and email addresses are"
+                " found in every upload and reported; ticked, they are masked too. Leave it off"
+                " for documents whose contact details customers should be given.",
+                value=False,
             )
-            rename = gr.Button("Set title", scale=1)
-        passages = gr.Dataframe(
-            headers=["#", "page", "section", "text"], label="Passages", interactive=False
-        )
-        with gr.Row():
-            query = gr.Textbox(label="Try a search", scale=4)
-            search = gr.Button("Search", scale=1)
-        hits = gr.Dataframe(headers=HIT_COLUMNS, label="What would be retrieved", interactive=False)
+            with gr.Row():
+                add = gr.Button("Add to the knowledge base", variant="primary", scale=3)
+                rebuild = gr.Button("Re-index all passages", scale=1)
+            outcome = gr.Markdown()
+            docs = gr.Dataframe(headers=DOC_COLUMNS, label="Documents", interactive=False)
+            with gr.Row():
+                chosen = gr.Dropdown(label="Document", choices=[], scale=3)
+                show = gr.Button("Preview passages", scale=1)
+                remove = gr.Button("Delete document", variant="stop", scale=1)
+            with gr.Row():
+                new_title = gr.Textbox(
+                    label="Title customers see for this document",
+                    info="Shown under answers from it, instead of its file name.",
+                    scale=4,
+                )
+                rename = gr.Button("Set title", scale=1)
+            passages = gr.Dataframe(
+                headers=["#", "page", "section", "text"], label="Passages", interactive=False
+            )
+            with gr.Row():
+                query = gr.Textbox(label="Try a search", scale=4)
+                search = gr.Button("Search", scale=1)
+            hits = gr.Dataframe(
+                headers=HIT_COLUMNS, label="What would be retrieved", interactive=False
+            )
+        websites_tab(console, bot)
 
     add.click(upload, [bot, files_in, mask_data], [outcome, docs, chosen, files_in])
     rebuild.click(rebuild_index, bot, outcome)
