@@ -187,3 +187,13 @@ def test_the_server_reads_each_site_again_when_it_is_due(
         assert reads[0].actor == "system:schedule"  # newest first
     finally:
         services.close()
+    # Staff may have it read only when they ask.
+    every = read(run_cli, tmp_path, "sites", "every", site.url, "0", "--bot", "aircon")
+    assert every.code == 0 and f"{site.url} is read again only when asked" in every.out
+    bad = read(run_cli, tmp_path, "sites", "every", site.url, "100000", "--bot", "aircon")
+    assert bad.code == 1 and "read it again every 0 (only when asked)" in bad.err
+    services = Services(load_settings(data_dir=tmp_path))
+    try:
+        assert WebsiteSchedule(services, 600).run_once(now=time.time() + 10 * 365 * 86400) == []
+    finally:
+        services.close()

@@ -84,6 +84,23 @@ def remove_website(services: Services, bot: str, address: str, actor: str) -> in
     return forgotten
 
 
+def schedule_website(
+    services: Services, bot: str, address: str, every_hours: float, actor: str
+) -> Website:
+    """How often the server reads the site again (0: only when asked)."""
+    if not 0 <= every_hours <= 24 * 365:
+        raise SiteError("read it again every 0 (only when asked) to 8,760 hours (a year)")
+    root = site_root(address)
+    site = services.websites.get(bot, root)
+    if site is None:
+        raise SiteError(f"bot {bot!r} does not read {root}")
+    services.websites.set_every(site, every_hours)
+    services.audit.record(
+        actor, "knowledge.website.schedule", f"{bot}: {root}", f"{every_hours:g} h"
+    )
+    return services.websites.get(bot, root) or site
+
+
 class WebsiteSchedule:
     """Reads each site again when it is due (its `every_hours` since its last read), checking
     every `check_every_s` seconds, in a daemon thread while the server runs."""

@@ -68,6 +68,23 @@ def read_sites(bot: BotOption = "default", as_json: JsonOption = False) -> None:
         raise typer.Exit(1)
 
 
+@sites_app.command("every")
+def every(
+    address: Annotated[
+        str, typer.Argument(help="The site's address, as `chatbot sites list` shows it.")
+    ],
+    hours: Annotated[float, typer.Argument(help="Hours between two reads; 0: only when asked.")],
+    bot: BotOption = "default",
+) -> None:
+    """How often the running server reads a site again (new sites: crawl.every_hours, 24)."""
+    from chatbot.actions.websites import schedule_website
+    from chatbot.store.audit import command_line_actor
+
+    site = schedule_website(_services(), bot, address, hours, command_line_actor())
+    said = f"every {site.every_hours:g} hours" if site.every_hours else "only when asked"
+    print(f"{site.root} is read again {said}")
+
+
 @sites_app.command("remove")
 def remove_site(
     address: Annotated[

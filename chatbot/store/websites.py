@@ -97,6 +97,10 @@ class Websites:
             if rows:
                 db.execute(insert(website_pages), rows)
 
+    def set_every(self, site: Website, hours: float) -> None:
+        with self._engine.begin() as db:
+            db.execute(update(websites).where(websites.c.id == site.id).values(every_hours=hours))
+
     def remove(self, site: Website) -> None:
         with self._engine.begin() as db:
             db.execute(delete(website_pages).where(website_pages.c.site_id == site.id))

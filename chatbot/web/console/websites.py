@@ -9,7 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from chatbot.actions.websites import read_website, remove_website
+from chatbot.actions.websites import read_website, remove_website, schedule_website
 from chatbot.web.console.common import Console, md_address, md_text
 from knowledge.crawl.site import SiteError
 from knowledge.ingest import ProgressSink, SiteReport
@@ -104,6 +104,17 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
         said = f"No longer reading {md_address(root)}; its {forgotten} pages are forgotten."
         return said, *rows(bot)
 
+    def set_every(bot: str, root: str | None, hours: float | None, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = console.staff(request)
+        if not root:
+            raise gr.Error("Choose one of the bot's websites.")
+        try:
+            site = schedule_website(services, bot, root, float(hours or 0), account.username)
+        except SiteError as exc:
+            raise gr.Error(str(exc), duration=None) from exc
+        said = f"every {site.every_hours:g} hours" if site.every_hours else "only when asked"
+        return f"{md_address(site.root)} is read again {said}.", *rows(bot)
+
     with gr.Tab("Websites"):
         gr.Markdown(
             "Add the business's website: its pages (from its sitemap, or its links) become"
@@ -122,8 +133,17 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
             chosen = gr.Dropdown(label="Website", choices=[], scale=3)
             again = gr.Button("Read it again now", scale=1)
             stop = gr.Button("Stop reading it", variant="stop", scale=1)
+        with gr.Row():
+            hours = gr.Number(
+                value=24,
+                minimum=0,
+                label="Read it again every … hours (0: only when asked)",
+                scale=3,
+            )
+            schedule = gr.Button("Set", scale=1)
 
     refresh.click(show, bot, [sites, chosen])
     add.click(read, [bot, address], [outcome, sites, chosen])
     again.click(read, [bot, chosen], [outcome, sites, chosen])
     stop.click(remove, [bot, chosen], [outcome, sites, chosen])
+    schedule.click(set_every, [bot, chosen, hours], [outcome, sites, chosen])
