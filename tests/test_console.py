@@ -472,6 +472,16 @@ def test_staff_add_the_shops_website_and_see_what_each_read_changed(
         _, events = chat(console_server, "How much is a gas top-up?", bot="shop")
         sources = events[-1][1]["sources"]
         assert {s["url"] for s in sources} >= {f"{site.url}prices"}
+        customer = browser.new_page()
+        customer.goto(f"{console_server.url}/embed/shop")
+        customer.get_by_role("button", name="Agree and chat").click()
+        customer.locator("#message").fill("How much is a gas top-up?")
+        customer.locator("#send").click()
+        link = customer.locator(f'.msg.bot .sources a[href="{site.url}prices"]')
+        link.wait_for(timeout=90_000)
+        assert link.get_attribute("rel") == "noopener noreferrer"
+        assert link.inner_text() == "Service prices"  # the page's title, linking to the page
+        customer.close()
         # Read again after the shop changed a page: only that one is replaced.
         site.state.pages["/about"] = ABOUT.replace("9am to 6pm", "8am to 7pm")
         page.get_by_role("combobox", name="Website", exact=True).click()
