@@ -21,8 +21,9 @@ COPY pyproject.toml README.md ./
 COPY chatbot ./chatbot
 COPY knowledge ./knowledge
 COPY prompts ./prompts
-# A regular install: the prompts and the demo shop ship inside the package.
-RUN pip install .
+# A regular install: the prompts and the demo shop ship inside the package; with the
+# PostgreSQL driver, for database.url = postgresql+psycopg://...
+RUN pip install ".[postgresql]"
 
 # -- run: no compilers, a non-root user, the data directory as a volume ----------------------
 FROM python:3.11-slim

@@ -8,7 +8,7 @@ DEMO_DATA ?= data/demo
 # The multimodal library is not built: the chat models here read text only.
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAVA_BUILD=OFF
 
-.PHONY: demo test test-fast chromium ocr lint bench-retrieval bench-ingest bench-answer bench-ocr clean
+.PHONY: demo test test-fast chromium ocr postgresql lint bench-retrieval bench-ingest bench-answer bench-ocr clean
 
 # Debian packages, installed when missing (apt's lists refreshed only if the first try fails).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -29,6 +29,10 @@ OCR_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-msa tesseract-ocr-
 ocr:
 	$(call debian,$(OCR_PACKAGES))
 
+# The application database's tests run a PostgreSQL server of their own (tests/postgres.py).
+postgresql:
+	$(call debian,postgresql)
+
 $(VENV)/.installed-%: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -40,7 +44,7 @@ demo: $(VENV)/.installed-dev
 	$(BIN)/chatbot --data-dir $(DEMO_DATA) demo
 
 ## test: set up, then lint, type-check and run the test suite
-test: $(VENV)/.installed-dev chromium ocr
+test: $(VENV)/.installed-dev chromium ocr postgresql
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadfile
