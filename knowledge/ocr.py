@@ -24,19 +24,12 @@ TESSERACT_LANGUAGES = {
 DEFAULT_LANGUAGES = ("en", "ms", "zh")  # a bot that names none: the languages of our shops
 # Below this mean word confidence (0-100) a page's text is more misreading than reading.
 MIN_CONFIDENCE = 60.0
-# Larger images are refused rather than read: a decompression bomb, or a poster scanned at
-# a resolution no page needs (an A4 page at 300 dpi is 8.7 megapixels).
-MAX_PIXELS = 60_000_000
 _LONG_SIDE = 2400
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
 _HAN = re.compile("[\u4e00-\u9fff]")
 # Tesseract spaces Chinese characters apart, and from the digits and letters beside them
 # ("收费 RM150"), which Chinese writes together.
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}])[ \t]+|[ \t]+(?=[{_CJK}])")
-
-
-class OcrUnavailable(Exception):
-    """Tesseract, or the language data asked for, is not installed."""
 
 
 @functools.cache
@@ -77,11 +70,6 @@ def prepared(image: Any) -> Any:
     and with letters tall enough (a small photo enlarged)."""
     from PIL import ImageOps
 
-    if image.width * image.height > MAX_PIXELS:
-        raise ValueError(
-            f"the image is {image.width * image.height / 1e6:.0f} megapixels, over the limit of"
-            f" {MAX_PIXELS / 1e6:.0f}"
-        )
     image = ImageOps.exif_transpose(image).convert("L")
     # Enlarged to an A4 page at about 200 dpi: Chinese characters smaller than that are misread
     # (a phone photo at 1,240 px: 94% of characters right, enlarged to 2,400: 97%, measured on
@@ -93,9 +81,8 @@ def prepared(image: Any) -> Any:
 
 
 def read(image: Any, languages: str, timeout_s: float = 120.0) -> Reading:
-    """The text of one image (a page or a photo) in `languages` ("eng+msa")."""
-    if not languages:
-        raise OcrUnavailable("Tesseract is not installed")
+    """The text of one image (a page or a photo) in `languages` ("eng+msa"), which the caller
+    has from tesseract_languages (empty there means no OCR, and no call here)."""
     page = prepared(image)
     codes = languages.split("+")
     if not {"chi_sim", "chi_tra"} <= set(codes):

@@ -94,11 +94,12 @@ def _read_site(services: Services, bot: str, address: str, mask: bool, as_json: 
     with err.status(f"reading {address} …") as status:
 
         class Pages(ProgressSink):
-            read = 0
+            def __init__(self) -> None:
+                self.read = 0
 
             def page_read(self, url: str, outcome: str) -> None:
-                Pages.read += 1
-                status.update(f"reading {address}: {Pages.read} pages, last {url}")
+                self.read += 1
+                status.update(f"reading {address}: {self.read} pages, last {url}")
 
         try:
             report = read_website(

@@ -10,6 +10,9 @@ from knowledge.documents import LoadedDocument
 from knowledge.errors import RejectedFile
 from knowledge.loaders.textblocks import text_blocks
 
+# Larger images are refused before they are decoded: a decompression bomb, or a poster scanned
+# at a resolution no page needs (an A4 page at 300 dpi is 8.7 megapixels).
+MAX_PIXELS = 60_000_000
 _NO_OCR = (
     "images are read by OCR, which is off here (Tesseract is not installed, or ingest.ocr is off)"
 )
@@ -18,7 +21,7 @@ _NO_OCR = (
 def load_image(data: bytes, ocr_languages: str) -> LoadedDocument:
     from PIL import Image, UnidentifiedImageError
 
-    from knowledge.ocr import MAX_PIXELS, read
+    from knowledge.ocr import read
 
     if not ocr_languages:
         raise RejectedFile(_NO_OCR)

@@ -4,6 +4,7 @@ and tables keep their structure, then read like any Markdown document."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from knowledge.documents import LoadedDocument
@@ -12,6 +13,7 @@ from knowledge.loaders.encoding import decode_text
 from knowledge.loaders.markdown import load_markdown
 
 
+@functools.cache  # one per worker: use_config() reads and parses trafilatura's settings file
 def _config() -> Any:
     from trafilatura.settings import use_config
 

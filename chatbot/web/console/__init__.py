@@ -20,7 +20,7 @@ from chatbot.store.accounts import Role
 from chatbot.web.console.accounts import accounts_tab
 from chatbot.web.console.audit import audit_tab
 from chatbot.web.console.bot_settings import bot_settings_tab
-from chatbot.web.console.common import Console
+from chatbot.web.console.common import Console, told_to_staff
 from chatbot.web.console.conversations import conversations_tab
 from chatbot.web.console.customers import customers_tab
 from chatbot.web.console.doing import doing_tab
@@ -29,7 +29,6 @@ from chatbot.web.console.gaps import gaps_tab
 from chatbot.web.console.knowledge import knowledge_tab
 from chatbot.web.console.try_bot import try_bot_tab
 from chatbot.web.console_uploads import ConsoleUploads
-from knowledge.errors import KnowledgeError
 
 # System fonts: Gradio's default theme makes every browser fetch Google Fonts.
 _FONTS = ("ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif")
@@ -58,20 +57,16 @@ def build_console(
 
     def new_bot(name: str, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request)
-        try:
+        with told_to_staff():
             create_bot(services, name.strip(), {}, account.username)
-        except KnowledgeError as exc:
-            raise gr.Error(str(exc), duration=None) from exc
         return gr.update(choices=console.bot_choices(), value=name.strip()), ""
 
     def remove_bot(bot: str, confirmed: bool, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, Role.OWNER)
         if not confirmed:
             raise gr.Error("Tick the box to confirm: the bot's documents and conversations go too.")
-        try:
+        with told_to_staff():
             delete_bot(services, bot, account.username)
-        except KnowledgeError as exc:
-            raise gr.Error(str(exc), duration=None) from exc
         choices = console.bot_choices()
         return gr.update(choices=choices, value=choices[0] if choices else None), False
 

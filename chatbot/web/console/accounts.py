@@ -8,8 +8,7 @@ import gradio as gr
 
 from chatbot.actions import accounts
 from chatbot.store.accounts import Role
-from chatbot.web.console.common import Console
-from knowledge.errors import KnowledgeError
+from chatbot.web.console.common import Console, told_to_staff
 
 
 def accounts_tab(console: Console) -> Any:
@@ -24,20 +23,16 @@ def accounts_tab(console: Console) -> Any:
 
     def add_account(username: str, role: str, password: str, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, Role.OWNER)
-        try:
+        with told_to_staff():
             accounts.create_account(services, username, password, Role(role), account.username)
-        except KnowledgeError as exc:
-            raise gr.Error(str(exc), duration=None) from exc
         return account_rows(request), "", ""
 
     def drop_account(username: str, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, Role.OWNER)
         if username.strip() == account.username:
             raise gr.Error("You cannot remove your own account while logged in with it.")
-        try:
+        with told_to_staff():
             accounts.remove_account(services, username, account.username)
-        except KnowledgeError as exc:
-            raise gr.Error(str(exc), duration=None) from exc
         return account_rows(request), ""
 
     with gr.Tab("Accounts", visible=False) as tab:

@@ -15,9 +15,8 @@ from chatbot.actions.bots import change_bot
 from chatbot.llm.select import ollama_models
 from chatbot.privacy.notice import DEFAULT_NOTICES
 from chatbot.settings import BotLimits, BotProfile
-from chatbot.web.console.common import Console
+from chatbot.web.console.common import Console, told_to_staff
 from chatbot.web.snippets import embed_snippets
-from knowledge.errors import KnowledgeError
 
 DEPLOYMENT_MODEL = "(the deployment's model)"
 NOTICE_LANGUAGES: tuple[Literal["en", "ms", "zh"], ...] = ("en", "ms", "zh")
@@ -126,10 +125,8 @@ def bot_settings_tab(console: Console, bot: gr.Dropdown) -> SettingsTab:
         }
         if not changed:
             return "Nothing changed."
-        try:
+        with told_to_staff():
             change_bot(services, chosen, changed, account.username)
-        except KnowledgeError as exc:
-            raise gr.Error(str(exc), duration=None) from exc
         return f"Saved: {', '.join(changed)}. The chat uses it from the next message."
 
     with gr.Tab("Bot settings"):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from chatbot.store.accounts import Account, Role
 from chatbot.web.admin_auth import session_account
 from chatbot.web.console_uploads import ConsoleUploads
 from knowledge.documents import Hit
+from knowledge.errors import KnowledgeError
 from knowledge.ingest import ProgressSink
 
 HIT_COLUMNS = ["rank", "score", "similarity", "document", "page", "section", "text"]
@@ -51,6 +53,16 @@ class Console:
 
     def bot_choices(self) -> list[str]:
         return self.services.bot_names()
+
+
+@contextmanager
+def told_to_staff() -> Iterator[None]:
+    """What an action refuses (a KnowledgeError: a taken name, a bad address) shown to staff as
+    its one-line reason, kept on screen until they close it."""
+    try:
+        yield
+    except KnowledgeError as exc:
+        raise gr.Error(str(exc), duration=None) from exc
 
 
 def when(timestamp: float) -> str:

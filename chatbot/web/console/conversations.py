@@ -14,8 +14,7 @@ from chatbot.actions.evaluation import keep_turn_as_question
 from chatbot.actions.privacy import open_transcript
 from chatbot.store.accounts import Role
 from chatbot.store.personal_data import ConversationRef
-from chatbot.web.console.common import KIND_LABELS, Console, md_text, when
-from knowledge.errors import KnowledgeError
+from chatbot.web.console.common import KIND_LABELS, Console, md_text, told_to_staff, when
 
 ANSWER_COLUMNS = ["when", "conversation", "question", "answered by", "why not", "rating", "sources"]
 _RATING = {1: "👍", -1: "👎", None: ""}
@@ -100,12 +99,10 @@ def conversations_tab(console: Console, bot: gr.Dropdown) -> Any:
         if turn is None:
             raise gr.Error("Open a transcript and choose one of its questions.")
         ref = ConversationRef(bot, conversation_id.strip())
-        try:
+        with told_to_staff():
             made = keep_turn_as_question(
                 services, ref, int(turn), right, account.username, answerable=not decline
             )
-        except KnowledgeError as exc:
-            raise gr.Error(str(exc), duration=None) from exc
         if not made.answerable:
             return f"Kept “{md_text(made.question)}” as a question the bot should decline."
         return (

@@ -17,8 +17,7 @@ from chatbot.evaluation.history import changes, described, kept_runs, load_run, 
 from chatbot.evaluation.run import Meter, evaluate, save_run
 from chatbot.llm.select import ollama_models
 from chatbot.web.admin_auth import COOKIE
-from chatbot.web.console.common import Console, md_text
-from knowledge.errors import KnowledgeError
+from chatbot.web.console.common import Console, md_text, told_to_staff
 
 QUESTION_COLUMNS = ["question", "a right answer holds", "from", "answerable", "language"]
 SCORE_COLUMNS = [
@@ -124,9 +123,8 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
         if refused or not path:
             raise gr.Error("Upload the file here first.")
         try:
-            added = import_questions(services, bot, path[0], account.username, replace=replace)
-        except KnowledgeError as exc:
-            raise gr.Error(str(exc), duration=None) from exc
+            with told_to_staff():
+                added = import_questions(services, bot, path[0], account.username, replace=replace)
         finally:
             console.uploads.discard(path)
         rows, said = question_rows(bot)
@@ -140,7 +138,7 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
         if not picked:
             raise gr.Error("Tick one or more candidates.")
         meter = Meter()
-        try:
+        with told_to_staff():
             candidates = build(picked, services.settings.model, [meter])
             results = evaluate(
                 services,
@@ -152,8 +150,6 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
                     done / max(total, 1), desc=f"{name}: {done}/{total}"
                 ),
             )
-        except KnowledgeError as exc:
-            raise gr.Error(str(exc), duration=None) from exc
         _, kept = save_run(folder(bot), bot, "console", results)
         return *shown_run(kept), gr.update(choices=run_choices(bot), value=None)
 
@@ -178,10 +174,8 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
         if not bot or not candidate:
             raise gr.Error("Run an evaluation, then choose the candidate to use.")
         changes = _profile_change(candidate)
-        try:
+        with told_to_staff():
             change_bot(services, bot, changes, account.username)
-        except KnowledgeError as exc:
-            raise gr.Error(str(exc), duration=None) from exc
         return f"{md_text(bot)} now answers with {md_text(candidate)}, from the next message."
 
     with gr.Tab("Which model?"):

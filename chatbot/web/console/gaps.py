@@ -11,8 +11,7 @@ from chatbot.actions.evaluation import keep_answer_as_question
 from chatbot.actions.pins import pin_answer, unpin_answer
 from chatbot.answering.pinned import PINNED_SOURCE
 from chatbot.store.gaps import group_gaps
-from chatbot.web.console.common import Console, when
-from knowledge.errors import KnowledgeError
+from chatbot.web.console.common import Console, told_to_staff, when
 
 GAP_COLUMNS = ["question", "asked", "last asked", "conversations", "also asked as"]
 PIN_COLUMNS = ["#", "question", "answer", "by", "when"]
@@ -48,10 +47,8 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
 
     def pin(bot: str, question: str, answer: str, keep: bool, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request)
-        try:
+        with told_to_staff():
             pin_answer(services, bot, question or "", answer or "", account.username)
-        except KnowledgeError as exc:
-            raise gr.Error(str(exc), duration=None) from exc
         said = f"Pinned. Customers asking “{question.strip()}” now get this answer."
         if keep and keep_answer_as_question(
             services, bot, question, answer, PINNED_SOURCE, account.username
@@ -61,10 +58,8 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
 
     def unpin(bot: str, pin_id: float | None, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request)
-        try:
+        with told_to_staff():
             unpin_answer(services, bot, int(pin_id or 0), account.username)
-        except KnowledgeError as exc:
-            raise gr.Error(str(exc), duration=None) from exc
         return f"Removed pinned answer {int(pin_id or 0)}.", pin_rows(bot)
 
     with gr.Tab("Gaps"):

@@ -16,10 +16,17 @@ from chatbot.actions.knowledge import (
     retitle_document,
 )
 from chatbot.web.admin_auth import COOKIE
-from chatbot.web.console.common import HIT_COLUMNS, Console, GradioProgress, hit_rows, md_text, when
+from chatbot.web.console.common import (
+    HIT_COLUMNS,
+    Console,
+    GradioProgress,
+    hit_rows,
+    md_text,
+    told_to_staff,
+    when,
+)
 from chatbot.web.console.websites import websites_tab
 from chatbot.web.console_uploads import NOT_UPLOADED
-from knowledge.errors import KnowledgeError
 from knowledge.ingest import IngestReport
 
 DOC_COLUMNS = ["document", "title customers see", "status", "pages", "chunks", "when", "note"]
@@ -127,10 +134,8 @@ def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
         account = console.staff(request)
         if not source:
             raise gr.Error("Choose a document to rename.")
-        try:
+        with told_to_staff():
             retitle_document(services, bot, source, title or "", account.username)
-        except KnowledgeError as exc:
-            raise gr.Error(str(exc), duration=None) from exc
         said = f"Customers now see {md_text(source)} as “{md_text(title.strip())}”."
         return {outcome: said, docs: documents(bot)}
 

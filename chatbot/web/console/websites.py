@@ -10,8 +10,7 @@ from typing import Any
 import gradio as gr
 
 from chatbot.actions.websites import read_website, remove_website, schedule_website
-from chatbot.web.console.common import Console, md_address, md_text
-from knowledge.crawl.site import SiteError
+from chatbot.web.console.common import Console, md_address, md_text, told_to_staff
 from knowledge.ingest import ProgressSink, SiteReport
 
 SITE_COLUMNS = ["website", "last read", "read again", "what changed"]
@@ -87,20 +86,16 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
             raise gr.Error("Choose or create a bot first.")
         if not (address or "").strip():
             raise gr.Error("Give the website's address, e.g. https://www.your-shop.my/")
-        try:
+        with told_to_staff():
             report = read_website(services, bot, address, account.username, _Pages(progress))
-        except SiteError as exc:
-            raise gr.Error(str(exc), duration=None) from exc
         return report_lines(report), *rows(bot)
 
     def remove(bot: str, root: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request)
         if not root:
             raise gr.Error("Choose one of the bot's websites.")
-        try:
+        with told_to_staff():
             forgotten = remove_website(services, bot, root, account.username)
-        except SiteError as exc:
-            raise gr.Error(str(exc), duration=None) from exc
         said = f"No longer reading {md_address(root)}; its {forgotten} pages are forgotten."
         return said, *rows(bot)
 
@@ -108,10 +103,8 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
         account = console.staff(request)
         if not root:
             raise gr.Error("Choose one of the bot's websites.")
-        try:
+        with told_to_staff():
             site = schedule_website(services, bot, root, float(hours or 0), account.username)
-        except SiteError as exc:
-            raise gr.Error(str(exc), duration=None) from exc
         said = f"every {site.every_hours:g} hours" if site.every_hours else "only when asked"
         return f"{md_address(site.root)} is read again {said}.", *rows(bot)
 
