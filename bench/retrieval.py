@@ -7,11 +7,13 @@ Prints hit@1, hit@5 and MRR@10 per set for both retrievers, measured in the same
     python -m bench.retrieval                 # the -test splits (what we report)
     python -m bench.retrieval --split dev     # the -dev splits (what we tune on)
     python -m bench.retrieval --sets cmrc-zh-dev --no-baseline
+    python -m bench.retrieval --postgresql    # ours again with the catalog in PostgreSQL
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import tempfile
 import time
@@ -72,9 +74,12 @@ def read_set(folder: Path) -> tuple[dict[str, list[dict]], dict[str, list[dict]]
 
 
 # -- ours -------------------------------------------------------------------------------------
-def ours(folder: Path, workdir: Path, embedder, split=None) -> Callable[[dict], list[str]]:
+def ours(
+    folder: Path, workdir: Path, embedder, split=None, catalog_for=None
+) -> Callable[[dict], list[str]]:
     """Index each collection through the product's own pipeline; returns a question -> sources
-    function that fuses with whatever FusionSettings are current (for tuning)."""
+    function that fuses with whatever FusionSettings are current (for tuning). `catalog_for`:
+    a knowledge base's name -> its catalog, when not the default SQLite file."""
     from knowledge.base import KnowledgeBase
     from knowledge.documents import Block, BlockKind, LoadedDocument
     from knowledge.loaders.textblocks import paragraphs_of
@@ -85,7 +90,9 @@ def ours(folder: Path, workdir: Path, embedder, split=None) -> Callable[[dict], 
     chroma = open_chroma(path=str(workdir / "chroma"))
     bases = {}
     for index, (collection, items) in enumerate(docs.items()):
-        kb = KnowledgeBase(f"c{index}", workdir / f"c{index}", chroma, embedder, split=split)
+        name = f"c{index}"
+        catalog = catalog_for(name) if catalog_for else None
+        kb = KnowledgeBase(name, workdir / name, chroma, embedder, split=split, catalog=catalog)
         for doc in items:
             title, text = doc.get("title") or "", doc["text"]
             if title and text.startswith(title + "\n"):
@@ -160,7 +167,30 @@ def main() -> None:
     parser.add_argument("--split", default="test", choices=["test", "dev"])
     parser.add_argument("--sets", nargs="*", help="set folders, e.g. cmrc-zh-dev")
     parser.add_argument("--no-baseline", action="store_true", help="skip the tutorial retriever")
+    parser.add_argument(
+        "--postgresql",
+        action="store_true",
+        help="ours again with the catalog and keyword index in PostgreSQL (a server of the"
+        " tests' own, from Debian's postgresql package)",
+    )
     args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        catalog_for = None
+        if args.postgresql:
+            from chatbot.store.database import open_database
+            from knowledge.catalog.postgres import PostgresCatalog
+            from tests.postgres import postgres_server
+
+            engine = open_database(stack.enter_context(postgres_server()))
+            runs = iter(range(10**6))  # each set's knowledge bases named afresh
+
+            def catalog_for(name: str) -> PostgresCatalog:
+                return PostgresCatalog(engine, f"{name}-{next(runs)}")
+
+        run(args, catalog_for)
+
+
+def run(args: argparse.Namespace, catalog_for: Callable[[str], object] | None) -> None:
     from knowledge.embeddings import SentenceEmbedder, resolve_model_path
 
     embedder = SentenceEmbedder()
@@ -176,6 +206,11 @@ def main() -> None:
             started = time.perf_counter()
             mine, mine_answerable = evaluate(folder, ours(folder, Path(tmp), embedder))
             ours_s = time.perf_counter() - started
+            pg = None
+            if catalog_for:
+                pg, _ = evaluate(
+                    folder, ours(folder, Path(tmp) / "pg", embedder, catalog_for=catalog_for)
+                )
             base = base_answerable = None
             if not args.no_baseline:
                 base, base_answerable = evaluate(
@@ -198,6 +233,7 @@ def main() -> None:
                 "yes" if target and mine_answerable.hit1 >= target else "no",
                 f"{ours_s:.0f}s",
             ]
+            + ([f"{pg.hit1:.3f}", f"{pg.mrr10:.3f}"] if pg else [])
         )
         print(
             f"{name}: hit@1 {mine.hit1:.3f}" + (f" (tutorial {base.hit1:.3f})" if base else ""),
@@ -220,7 +256,8 @@ def main() -> None:
                 "target hit@1",
                 "met",
                 "ours took",
-            ],
+            ]
+            + (["hit@1 on PostgreSQL", "MRR@10 on PostgreSQL"] if catalog_for else []),
             rows,
         )
     )

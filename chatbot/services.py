@@ -123,6 +123,11 @@ class Services:
         """The bot's knowledge base; `reindexing` opens it even if indexed with another model."""
         if bot not in self._knowledge:
             ingest, retrieval = self.settings.ingest, self.settings.retrieval
+            catalog = None
+            if self.database.dialect.name == "postgresql":  # shared by every server
+                from knowledge.catalog.postgres import PostgresCatalog
+
+                catalog = PostgresCatalog(self.database, check_bot_name(bot))
             self._knowledge[bot] = KnowledgeBase(
                 bot,
                 self.bot_dir(bot),
@@ -132,6 +137,7 @@ class Services:
                 # The retrieval settings are the fusion settings plus k, which callers pass.
                 fusion=FusionSettings(**retrieval.model_dump(exclude={"k"})),
                 check_model=not reindexing,
+                catalog=catalog,
             )
         return self._knowledge[bot]
 

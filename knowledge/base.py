@@ -1,17 +1,16 @@
-"""One bot's knowledge base: a catalog (SQLite + keyword index) and its vectors (Chroma)."""
+"""One bot's knowledge base: a catalog (documents, passages, keyword index) and its vectors."""
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from knowledge.catalog import Catalog
+from knowledge.catalog.sqlite import SqliteCatalog
 from knowledge.documents import Chunk, DocumentRecord, Hit, LoadedDocument, title_of
 from knowledge.early_vectors import EarlyVectors
 from knowledge.embeddings import SentenceEmbedder
@@ -49,15 +48,15 @@ class KnowledgeBase:
         fusion: FusionSettings | None = None,
         *,
         check_model: bool = True,
+        catalog: Catalog | None = None,
     ) -> None:
+        """`catalog`: where its documents and keyword index are kept; by default a SQLite file
+        in `directory`."""
         self.bot = check_bot_name(bot)
         self.embedder = embedder
         self.split = split or SplitSettings()
         self.fusion = fusion or FusionSettings()
-        self._catalog = Catalog(directory / CATALOG_FILE)
-        # Held shared by every process writing vectors into this knowledge base, for as long as
-        # it writes; the OS lets go of it when a writer dies, however it dies.
-        self._writers = directory / "writers.lock"
+        self._catalog = catalog or SqliteCatalog(directory / CATALOG_FILE)
         self._chroma = chroma
         self._vectors = VectorStore(chroma, f"kb-{bot}")
         if check_model:
@@ -79,21 +78,12 @@ class KnowledgeBase:
                 " to re-index it with the configured model"
             )
 
-    @contextmanager
-    def _writing(self) -> Iterator[None]:
-        """While held, this process's half-written versions are not taken for abandoned ones."""
-        with self._writers.open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_SH)
-            yield  # closing the file lets go of the lock
-
     def _clean_pending(self) -> None:
         """Delete vectors left by an ingest that crashed or by a replaced document; but only
         when no process is writing (any number of readers open a bot while an ingest runs:
         a live writer's version is pending too, and must keep its vectors)."""
-        with self._writers.open("a") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+        with self._catalog.alone() as alone:
+            if not alone:
                 return  # a writer is at work; a later open cleans up
             for version in self._catalog.pending_versions():
                 self._vectors.delete_version(version)
@@ -127,7 +117,7 @@ class KnowledgeBase:
             raise KnowledgeError("no text found")
         version = hashlib.sha256(f"{source}\0{sha256}".encode()).hexdigest()[:20]
         identified = [(f"{version}-{chunk.ordinal}", chunk) for chunk in chunks]
-        with self._writing():
+        with self._catalog.writing():
             self._catalog.begin_version(version)
             self._embed(identified, version, on_progress, early or self.early_vectors())
             old = self._catalog.publish(
@@ -162,8 +152,10 @@ class KnowledgeBase:
         return True
 
     def drop(self) -> None:
-        """Delete every vector of this knowledge base; the caller removes its folder."""
+        """Delete every vector and catalog entry of this knowledge base; the caller removes its
+        folder."""
         self._vectors.drop()
+        self._catalog.drop()
 
     def reindex(self, on_progress: Callable[[int, int], None] | None = None) -> int:
         """Re-embed every chunk with the configured model, e.g. after changing models."""
@@ -174,7 +166,7 @@ class KnowledgeBase:
             by_version.setdefault(version, []).append((chunk_id, chunk))
         total = sum(len(chunks) for chunks in by_version.values())
         done = 0
-        with self._writing():
+        with self._catalog.writing():
             for version, chunks in by_version.items():
                 self._embed(chunks, version, None, self.early_vectors())
                 done += len(chunks)

@@ -19,7 +19,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
 from knowledge.base import KnowledgeBase, check_bot_name
-from knowledge.catalog import Catalog
+from knowledge.catalog.sqlite import SqliteCatalog
 from knowledge.documents import Hit
 from knowledge.embeddings import DEFAULT_MODEL, SentenceEmbedder
 from knowledge.errors import KnowledgeError
@@ -69,7 +69,7 @@ class KnowledgeRetriever(BaseRetriever):
         folder = bot_folder(Path(data_dir), check_bot_name(bot))
         if not (folder / CATALOG_FILE).is_file():
             raise KnowledgeError(f"there is no knowledge base for bot {bot!r} in {data_dir}")
-        catalog = Catalog(folder / CATALOG_FILE)
+        catalog = SqliteCatalog(folder / CATALOG_FILE)
         try:
             model = catalog.get_meta("embedding_model") or DEFAULT_MODEL
         finally:

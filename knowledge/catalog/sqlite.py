@@ -1,24 +1,19 @@
-"""The knowledge base's source of truth: documents, their chunks and the keyword index, in SQLite.
-
-A document becomes visible to search in one SQLite transaction, after its vectors are in Chroma.
-Dense hits are joined against this catalog, so vectors of a half-written document are never
-returned; the `pending` table remembers such vectors so the next open can delete them.
-"""
+"""A bot's catalog in a SQLite file of its own, the keyword index in FTS5 (the default)."""
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
+from knowledge.catalog import KEYWORD_INDEX_VERSION, StoredChunk, keywords_of, now_iso
+from knowledge.catalog.fts_tokens import TOKENIZER
 from knowledge.documents import Chunk, DocumentRecord
-from knowledge.keywords import index_terms, query_terms
-from knowledge.language import text_language
+from knowledge.keywords import query_terms
 
-_SCHEMA = """
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     source TEXT PRIMARY KEY,
@@ -44,41 +39,19 @@ CREATE TABLE IF NOT EXISTS chunks (
     lang TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS chunks_by_source ON chunks(source);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize = 'porter unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize = '{TOKENIZER}');
 CREATE TABLE IF NOT EXISTS pending (version TEXT PRIMARY KEY, started_at TEXT NOT NULL);
 """
-# How passages are turned into keyword terms and their language told. A knowledge base indexed
-# by an older version is re-indexed (keywords only, no embedding) when it is opened:
-# 2 = Malay passages by the roots of their words, Malay told by more of its words;
-# 3 = Chinese told by words, not letters, against Latin script (product and street names).
-_KEYWORD_INDEX_VERSION = "3"
 
 
-@dataclass(frozen=True, slots=True)
-class StoredChunk:
-    chunk_id: str
-    source: str
-    path: str
-    page: int | None
-    section: str
-    text: str
-    lang: str
-    title: str
+class SqliteCatalog:
+    """A bot's catalog in `path`, with its writers' lock file beside it."""
 
-
-def _keywords_of(chunk: Chunk) -> tuple[str, str]:
-    """A passage's language group and the terms the keyword index holds for it."""
-    lang = text_language(chunk.text)
-    return lang, " ".join(index_terms(chunk.indexed_text(), lang))
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
-class Catalog:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Held shared by every process writing vectors into this knowledge base, for as long as
+        # it writes; the OS lets go of it when a writer dies, however it dies.
+        self._writers = path.parent / "writers.lock"
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -90,11 +63,30 @@ class Catalog:
             self._db.execute(
                 "ALTER TABLE documents ADD COLUMN title_by_staff INTEGER NOT NULL DEFAULT 0"
             )
-        if self.get_meta("keyword_index") != _KEYWORD_INDEX_VERSION:
+        if self.get_meta("keyword_index") != KEYWORD_INDEX_VERSION:
             self._rebuild_keyword_index()
 
     def close(self) -> None:
         self._db.close()
+
+    def drop(self) -> None:
+        """Nothing to do: the caller removes the bot's folder, this file with it."""
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._writers.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_SH)
+            yield  # closing the file lets go of the lock
+
+    @contextmanager
+    def alone(self) -> Iterator[bool]:
+        with self._writers.open("a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -118,13 +110,13 @@ class Catalog:
         with self._transaction() as db:
             rows = db.execute("SELECT id, text, page, section, ordinal, is_faq FROM chunks")
             for row_id, text, page, section, ordinal, is_faq in rows.fetchall():
-                lang, terms = _keywords_of(Chunk(text, page, section, ordinal, bool(is_faq)))
+                lang, terms = keywords_of(Chunk(text, page, section, ordinal, bool(is_faq)))
                 db.execute("UPDATE chunks SET lang = ? WHERE id = ?", (lang, row_id))
                 db.execute("DELETE FROM chunk_terms WHERE rowid = ?", (row_id,))
                 db.execute("INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)", (row_id, terms))
             db.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('keyword_index', ?)",
-                (_KEYWORD_INDEX_VERSION,),
+                (KEYWORD_INDEX_VERSION,),
             )
 
     # -- documents ----------------------------------------------------------------------------
@@ -142,10 +134,6 @@ class Catalog:
             " ORDER BY source"
         ).fetchall()
         return [DocumentRecord(*row) for row in rows]
-
-    def chunk_ids(self, source: str) -> list[str]:
-        rows = self._db.execute("SELECT chunk_id FROM chunks WHERE source = ?", (source,))
-        return [row[0] for row in rows]
 
     def begin_version(self, version: str) -> None:
         """Record that vectors of `version` are about to be written (for crash clean-up)."""
@@ -200,7 +188,7 @@ class Catalog:
                 ),
             )
             for chunk_id, chunk in chunks:
-                lang, terms = _keywords_of(chunk)
+                lang, terms = keywords_of(chunk)
                 cursor = db.execute(
                     "INSERT INTO chunks(chunk_id, source, ordinal, page, section, text, is_faq,"
                     " lang) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
