@@ -23,7 +23,7 @@ COPY knowledge ./knowledge
 COPY prompts ./prompts
 # A regular install: the prompts and the demo shop ship inside the package; with the
 # PostgreSQL driver, for database.url = postgresql+psycopg://...
-RUN pip install ".[postgresql]"
+RUN pip install ".[postgresql,redis]"
 
 # -- run: no compilers, a non-root user, the data directory as a volume ----------------------
 FROM python:3.11-slim

@@ -8,7 +8,7 @@ DEMO_DATA ?= data/demo
 # The multimodal library is not built: the chat models here read text only.
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAVA_BUILD=OFF
 
-.PHONY: demo test test-fast chromium ocr postgresql lint bench-retrieval bench-ingest bench-answer bench-ocr clean
+.PHONY: demo test test-fast chromium ocr postgresql redis lint bench-retrieval bench-ingest bench-answer bench-ocr clean
 
 # Debian packages, installed when missing (apt's lists refreshed only if the first try fails).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -33,6 +33,11 @@ ocr:
 postgresql:
 	$(call debian,postgresql)
 
+# Shared short-lived state (rate limits, live conversations, answer slots) is tested on a Redis
+# server of the tests' own (tests/redis_server.py).
+redis:
+	$(call debian,redis-server)
+
 $(VENV)/.installed-%: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -44,7 +49,7 @@ demo: $(VENV)/.installed-dev
 	$(BIN)/chatbot --data-dir $(DEMO_DATA) demo
 
 ## test: set up, then lint, type-check and run the test suite
-test: $(VENV)/.installed-dev chromium ocr postgresql
+test: $(VENV)/.installed-dev chromium ocr postgresql redis
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadfile

@@ -12,15 +12,18 @@ from typing import TYPE_CHECKING, Any
 from chatbot.answering.chain import Answerer
 from chatbot.answering.prompts import PromptSet
 from chatbot.bots.registry import BotRegistry
+from chatbot.limits.rates import Limiter, RateLimiter, SharedRateLimiter
+from chatbot.limits.slots import AnswerSlots, SharedAnswerSlots, Slots
 from chatbot.llm.base import ModelUnavailable, check, label
 from chatbot.llm.llamacpp import LlamaCppChatModel
 from chatbot.llm.watch import GenerationWatch
 from chatbot.offline import switch_off_phoning_home
 from chatbot.settings import BotProfile, Settings
+from chatbot.shared_state import SharedStore
 from chatbot.store.accounts import Accounts
 from chatbot.store.audit import AuditLog
 from chatbot.store.conversations import ConversationLog
-from chatbot.store.live import LiveConversations
+from chatbot.store.live import LiveConversations, SharedLiveConversations
 from chatbot.store.personal_data import PersonalData
 from chatbot.store.pins import PinnedAnswers
 from chatbot.store.test_questions import TestQuestions
@@ -52,6 +55,7 @@ class Services:
         self._knowledge: dict[str, KnowledgeBase] = {}
         self._models: dict[str, BaseChatModel | None] = {}
         self._models_lock = threading.Lock()
+        self._slots: dict[str, Slots] = {}
 
     @cached_property
     def embedder(self) -> SentenceEmbedder:
@@ -175,8 +179,51 @@ class Services:
         return PersonalData(self.database, local_secret(self.settings.data_dir, "contacts"))
 
     @cached_property
-    def live(self) -> LiveConversations:
-        return LiveConversations()
+    def shared_state(self) -> SharedStore | None:
+        """Where several servers keep what they must see alike; None: one server, its memory."""
+        url = self.settings.shared_state.redis_url
+        if url:
+            from chatbot.shared_state.redis import RedisStore
+
+            return RedisStore(url)
+        if self.database.dialect.name == "postgresql":
+            from chatbot.shared_state.database import DatabaseStore
+
+            return DatabaseStore(self.database)
+        return None
+
+    @cached_property
+    def live(self) -> LiveConversations | SharedLiveConversations:
+        if self.shared_state is None:
+            return LiveConversations()
+        from chatbot.privacy.keys import local_secret
+
+        return SharedLiveConversations(
+            self.shared_state, local_secret(self.settings.data_dir, "live")
+        )
+
+    def rate_limiter(self, name: str) -> Limiter:
+        """A limit on requests a minute; `name` keeps one limit's counts apart from another's."""
+        if self.shared_state is None:
+            return RateLimiter()
+        return SharedRateLimiter(self.shared_state, name)
+
+    def answer_slots(self, bot: str) -> Slots:
+        """The places for answers being generated for `bot`, one set per bot and process."""
+        with self._models_lock:
+            if bot not in self._slots:
+                server = self.settings.server
+                running, waiting = server.concurrent_answers, server.waiting_answers
+                if self.shared_state is None:
+                    self._slots[bot] = AnswerSlots(running, waiting)
+                else:
+                    # Longer than any answer may take (the model is stopped at
+                    # max_generation_s), so a live answer's place is never taken from it.
+                    lease_s = 2 * self.settings.answering.max_generation_s + 60
+                    self._slots[bot] = SharedAnswerSlots(
+                        self.shared_state, bot, running, waiting, lease_s
+                    )
+            return self._slots[bot]
 
     @cached_property
     def accounts(self) -> Accounts:
@@ -276,5 +323,7 @@ class Services:
         for kb in self._knowledge.values():
             kb.close()
         self._knowledge.clear()
+        if (shared := self.__dict__.get("shared_state")) is not None:
+            shared.close()
         if "database" in self.__dict__:
             self.database.dispose()

@@ -419,6 +419,16 @@ class DatabaseSettings(BaseModel):
     )
 
 
+class SharedStateSettings(BaseModel):
+    redis_url: str | None = Field(
+        None,
+        description="Redis for what every server must see alike: rate limits, answer slots,"
+        " the turns of conversations in progress, e.g. redis://redis:6379/0. Unset: the"
+        " PostgreSQL database when database.url is one, else this process's memory (one"
+        " server).",
+    )
+
+
 class AdminSettings(BaseModel):
     session_hours: float = Field(
         8, gt=0, description="How long a staff login lasts without logging in again."
@@ -476,6 +486,7 @@ class Settings(BaseSettings):
     answering: AnsweringSettings = AnsweringSettings()
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
+    shared_state: SharedStateSettings = SharedStateSettings()
     admin: AdminSettings = AdminSettings()
     privacy: PrivacySettings = PrivacySettings()
     bots: dict[str, BotProfile] = Field(

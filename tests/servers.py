@@ -63,10 +63,11 @@ class Server:
         cli_env: dict[str, str],
         verb: str = "serve",
         cwd: Path = ROOT,
+        log_name: str = "serve.out",
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = data / "serve.out"
+        self.log = data / log_name
         self.proc = subprocess.Popen(
             [
                 sys.executable,

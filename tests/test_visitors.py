@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.web.visitors import RateLimiter, VisitorAddress
+from chatbot.limits.rates import RateLimiter
+from chatbot.web.visitors import VisitorAddress
 
 
 def test_a_forwarded_for_header_from_an_untrusted_peer_is_ignored() -> None:

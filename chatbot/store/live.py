@@ -2,14 +2,24 @@
 
 What is stored is masked (privacy/masking.py) and a conversation the customer chose not to keep
 is not stored at all; but a follow-up question ("and its price?") needs the turns before it as
-they were. They live here, in the server's memory, for as long as the conversation is active.
+they were. They live here, in the server's memory, for as long as the conversation is active;
+or, where several servers answer (any of them may get the next message), in the store they
+share, encrypted with a key of the data directory's (so that a Redis snapshot or PostgreSQL's
+files never hold them readable) and expiring as the memory's do.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import time
 from collections import OrderedDict
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from chatbot.shared_state import SharedStore
 
 
 class LiveConversations:
@@ -44,3 +54,38 @@ class LiveConversations:
         with self._lock:
             for conversation_id in [c for c, (at, _) in self._turns.items() if at < cutoff]:
                 del self._turns[conversation_id]
+
+
+class SharedLiveConversations:
+    """The same, in a store every server shares. A conversation's turns are one value, replaced
+    at each answer (a customer waits for one answer before sending the next)."""
+
+    def __init__(self, store: SharedStore, key: bytes, idle_s: float = 3600.0) -> None:
+        self._store, self._aead, self._idle_s = store, AESGCM(key), idle_s
+
+    def _key(self, conversation_id: str) -> str:
+        return f"live:{conversation_id}"
+
+    def turns(self, conversation_id: str) -> list[tuple[str, str]] | None:
+        sealed = self._store.get(self._key(conversation_id))
+        if sealed is None:
+            return None
+        try:  # bound to its conversation: one's turns cannot be passed off as another's
+            opened = self._aead.decrypt(sealed[:12], sealed[12:], conversation_id.encode())
+        except InvalidTag:  # sealed by a server with another key: as if not in memory
+            return None
+        return [(q, a) for q, a in json.loads(opened)]
+
+    def add(self, conversation_id: str, question: str, answer: str) -> None:
+        turns = self.turns(conversation_id) or []
+        turns.append((question, answer))
+        nonce = os.urandom(12)
+        plain = json.dumps(turns, ensure_ascii=False).encode()
+        sealed = nonce + self._aead.encrypt(nonce, plain, conversation_id.encode())
+        self._store.put(self._key(conversation_id), sealed, self._idle_s)
+
+    def drop(self, conversation_id: str) -> None:
+        self._store.delete(self._key(conversation_id))
+
+    def forget_idle(self) -> None:
+        self._store.sweep()

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -199,4 +200,32 @@ website_pages = Table(
     Column("etag", String(512)),
     Column("last_modified", String(128)),
     Index("website_pages_by_site", "site_id", "url", unique=True),
+)
+
+# Shared short-lived state (chatbot/shared_state/database.py), for several servers without Redis:
+# UNLOGGED on PostgreSQL (lost in a crash, like a server's memory, and not written twice).
+rate_events = Table(
+    "rate_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(255), nullable=False),
+    Column("at", Float, nullable=False),
+    Index("rate_events_by_key", "key", "at"),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("token", String(32), primary_key=True),
+    Column("expires_at", Float, nullable=False),
+)
+
+short_lived = Table(
+    "short_lived",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("value", LargeBinary, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Index("short_lived_by_expiry", "expires_at"),
 )

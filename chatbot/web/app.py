@@ -89,6 +89,13 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
                 check(model)
             except ModelUnavailable as exc:
                 problems["model"] = str(exc)
+        if services.shared_state is not None:
+            from chatbot.shared_state import SharedStateUnavailable
+
+            try:
+                services.shared_state.check()
+            except SharedStateUnavailable as exc:
+                problems["shared_state"] = str(exc)
         # The model may load and still answer nobody: a request stuck waiting for it says so.
         limit = services.settings.answering.max_generation_s
         silence = services.generations.longest_silence_s()

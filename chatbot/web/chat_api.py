@@ -28,7 +28,6 @@ may then rate the answer: `POST /api/bots/<bot>/answers/<answer_id>/rating`.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -48,10 +47,12 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from starlette.concurrency import run_in_threadpool
 
 from chatbot.actions.privacy import erase_own_conversation
 from chatbot.answering.chain import Stop, Turn
 from chatbot.answering.result import Delta, Done, Replace
+from chatbot.limits.rates import Limiter
 from chatbot.privacy.masking import contact_keys
 from chatbot.privacy.notice import notice_texts, notice_version
 from chatbot.services import Services
@@ -60,7 +61,7 @@ from chatbot.store.personal_data import Consent, ConversationRef
 from chatbot.web.answer_stream import AnswerStream
 from chatbot.web.origins import ForeignOrigin, allowed_caller
 from chatbot.web.visitor_text import TEXTS, text, visitor_language
-from chatbot.web.visitors import RateLimiter, VisitorAddress
+from chatbot.web.visitors import VisitorAddress
 
 log = logging.getLogger(__name__)
 
@@ -238,27 +239,6 @@ def install_refusals(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid)
 
 
-class AnswerSlots:
-    """Answers generated at once for one bot, and how many more may wait for a slot."""
-
-    def __init__(self, running: int, waiting: int) -> None:
-        self._running = asyncio.Semaphore(running)
-        self._waiting, self._max_waiting = 0, waiting
-
-    async def acquire(self) -> bool:
-        if self._running.locked() and self._waiting >= self._max_waiting:
-            return False
-        self._waiting += 1
-        try:
-            await self._running.acquire()
-        finally:
-            self._waiting -= 1
-        return True
-
-    def release(self) -> None:
-        self._running.release()
-
-
 def _sse(event: str, data: dict[str, Any]) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
@@ -273,13 +253,12 @@ _PREFLIGHT_PATHS = (
 
 def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
     router = APIRouter(tags=["chat"])
-    server = services.settings.server
-    visitors, whole_bots, raters = RateLimiter(), RateLimiter(), RateLimiter()
-    consenting = RateLimiter()
-    slots: dict[str, AnswerSlots] = {}  # per bot, made at its first message
+    visitors, whole_bots = services.rate_limiter("visitor"), services.rate_limiter("bot")
+    raters, consenting = services.rate_limiter("rating"), services.rate_limiter("consent")
 
-    def limited(limiter: RateLimiter, key: str, per_minute: int, refusal: str) -> None:
-        if (wait := limiter.allow(key, per_minute)) is not None:
+    async def limited(limiter: Limiter, key: str, per_minute: int, refusal: str) -> None:
+        # In a thread: a shared limit is a round trip to Redis or the database.
+        if (wait := await run_in_threadpool(limiter.allow, key, per_minute)) is not None:
             raise Refusal(429, refusal, retry_after=wait)
 
     def agreed_conversation(bot: str, conversation_id: str) -> Consent:
@@ -319,7 +298,7 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
         if body.notice_version != notice_version(notice_texts(settings)):
             raise Refusal(409, "notice_changed")  # agreed to words no longer shown
         visitor = addresses.of(request)
-        limited(consenting, f"{bot}\0{visitor}", _CONSENTS_PER_MINUTE, "too_fast")
+        await limited(consenting, f"{bot}\0{visitor}", _CONSENTS_PER_MINUTE, "too_fast")
         record = services.personal_data.consent(bot, body.notice_version, body.keep)
         return JSONResponse(
             {"conversation_id": record.conversation_id, "keep": body.keep},
@@ -344,18 +323,16 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
             raise Refusal(400, "empty")
         if len(message) > limits.max_message_chars:
             raise Refusal(413, "too_long", limit=limits.max_message_chars)
-        turns = services.live.turns(agreed.conversation_id)
+        turns = await run_in_threadpool(services.live.turns, agreed.conversation_id)
         if turns is None:  # not in memory (a restart): what was kept, masked
             turns = services.conversations.turns(bot, agreed.conversation_id)
         if len(turns) >= limits.max_turns:
             raise Refusal(409, "conversation_full")
         visitor = addresses.of(request)
-        limited(visitors, f"{bot}\0{visitor}", limits.visitor_messages_per_minute, "too_fast")
-        limited(whole_bots, bot, limits.bot_messages_per_minute, "bot_busy")
-        bot_slots = slots.setdefault(
-            bot, AnswerSlots(server.concurrent_answers, server.waiting_answers)
-        )
-        if not await bot_slots.acquire():
+        await limited(visitors, f"{bot}\0{visitor}", limits.visitor_messages_per_minute, "too_fast")
+        await limited(whole_bots, bot, limits.bot_messages_per_minute, "bot_busy")
+        release = await services.answer_slots(bot).acquire()
+        if release is None:
             raise Refusal(503, "bot_busy", retry_after=30)
 
         history = [Turn(q, a) for q, a in turns]  # the chain keeps answering.history_turns
@@ -367,7 +344,7 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
         # The slot is given back when the generation has ended, not when the visitor left.
         return AnswerStream(
             lambda stop: _answer_events(services, bot, message, history, agreed, settings, stop),
-            on_end=bot_slots.release,
+            on_end=release,
             headers=headers,
         )
 
@@ -379,7 +356,7 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
     async def rate(request: Request, bot: str, answer_id: int, origin: Origin) -> Response:
         """A customer's thumbs up or down (or none) on an answer of their own conversation."""
         body = await _body(request, RatingBody, _SMALL_BODY_CHARS)
-        limited(raters, f"{bot}\0{addresses.of(request)}", _RATINGS_PER_MINUTE, "too_fast")
+        await limited(raters, f"{bot}\0{addresses.of(request)}", _RATINGS_PER_MINUTE, "too_fast")
         if not 0 < answer_id < 2**63:  # the database's integers: no overflow, a clear 404
             raise Refusal(404, "bad_request")
         rating = {"up": 1, "down": -1, None: None}[body.rating]

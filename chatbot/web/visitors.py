@@ -10,10 +10,7 @@ the deployment trusts; otherwise anyone could claim any address. IPv6 visitors a
 from __future__ import annotations
 
 import ipaddress
-import threading
-import time
-from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -61,36 +58,3 @@ def _bucket(address: str) -> str:
             return str(ip.ipv4_mapped)
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
     return str(ip)
-
-
-class RateLimiter:
-    """Sliding one-minute windows of request times per key; thread-safe, bounded in memory."""
-
-    WINDOW_S = 60.0
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-        self._last_sweep = clock()
-
-    def allow(self, key: str, per_minute: int) -> float | None:
-        """Count one request for `key`; None when within the limit, else seconds to wait."""
-        now = self._clock()
-        with self._lock:
-            self._sweep(now)
-            times = self._seen.setdefault(key, deque())
-            while times and now - times[0] >= self.WINDOW_S:
-                times.popleft()
-            if len(times) >= per_minute:
-                return max(1.0, self.WINDOW_S - (now - times[0]))
-            times.append(now)
-            return None
-
-    def _sweep(self, now: float) -> None:
-        # Forget visitors who went quiet, so that memory follows current traffic only.
-        if now - self._last_sweep < self.WINDOW_S:
-            return
-        self._last_sweep = now
-        for key in [k for k, t in self._seen.items() if not t or now - t[-1] >= self.WINDOW_S]:
-            del self._seen[key]

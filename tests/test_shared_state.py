@@ -1,0 +1,264 @@
+"""Short-lived state shared by several servers (#20): the store's guarantees on both engines it
+runs on (a Redis server and a PostgreSQL server of the tests' own), then two `chatbot serve`
+processes on one PostgreSQL, one Redis and one Chroma server: a conversation continues on
+either, a visitor's limit and a bot's answer slots hold across both."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import DEMO
+from tests.ollama_stub import OllamaStub
+from tests.postgres import postgres_server
+from tests.redis_server import redis_server
+from tests.servers import Server, chat, chroma_server, free_port, start_conversation
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def database() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["redis", "postgresql"])
+def stores(request: pytest.FixtureRequest, redis_url: str, database: str) -> Iterator[list[Any]]:
+    """Two stores on one engine, as two servers have: what one counts, the other sees."""
+    if request.param == "redis":
+        from chatbot.shared_state.redis import RedisStore
+
+        made: list[Any] = [RedisStore(redis_url, prefix=f"{request.node.name}:") for _ in "ab"]
+    else:
+        from chatbot.shared_state.database import DatabaseStore
+        from chatbot.store.database import open_database
+
+        made = [DatabaseStore(open_database(database)) for _ in "ab"]
+    yield made
+    for store in made:
+        store.close()
+
+
+def _key(request: pytest.FixtureRequest, name: str) -> str:
+    return f"{request.node.name}:{name}"  # each test's keys its own on the shared engines
+
+
+def test_a_limit_counted_by_two_servers_at_once_lets_exactly_that_many_through(
+    stores: list[Any], request: pytest.FixtureRequest
+) -> None:
+    key = _key(request, "visitor")
+    with ThreadPoolExecutor(8) as pool:  # 40 requests at once, half to each server
+        waits = list(pool.map(lambda n: stores[n % 2].hit(key, 10, 60), range(40)))
+    assert waits.count(None) == 10
+    assert all(0 < wait <= 60 for wait in waits if wait is not None)
+    assert stores[0].hit(_key(request, "someone else"), 10, 60) is None
+
+
+def test_places_are_leased_once_given_back_and_lost_by_a_server_that_stops_renewing(
+    stores: list[Any], request: pytest.FixtureRequest
+) -> None:
+    key = _key(request, "slots")
+    with ThreadPoolExecutor(8) as pool:
+        tokens = list(pool.map(lambda n: stores[n % 2].lease(key, 3, 60), range(12)))
+    held = [t for t in tokens if t is not None]
+    assert len(held) == 3
+    assert stores[1].lease(key, 3, 60) is None
+    stores[0].release(key, held[0])  # given back by the other server than took it: any may
+    assert stores[1].lease(key, 3, 60) is not None
+    short = _key(request, "short")
+    lost = stores[0].lease(short, 1, 0.3)  # a server that died holding it
+    assert lost is not None and stores[1].lease(short, 1, 0.3) is None
+    deadline = time.monotonic() + 10
+    while (taken := stores[1].lease(short, 1, 60)) is None:  # until its lease runs out
+        assert time.monotonic() < deadline, "an expired lease was never given back"
+    assert taken != lost and not stores[0].renew(short, lost, 60)
+    assert stores[1].renew(short, taken, 60)
+
+
+def test_values_expire_and_are_seen_by_every_server(
+    stores: list[Any], request: pytest.FixtureRequest
+) -> None:
+    key = _key(request, "value")
+    stores[0].put(key, b"\x00turns\xff", 60)
+    assert stores[1].get(key) == b"\x00turns\xff"
+    stores[1].delete(key)
+    assert stores[0].get(key) is None
+    stores[0].put(key, b"soon gone", 0.3)
+    deadline = time.monotonic() + 10
+    while stores[1].get(key) is not None:
+        assert time.monotonic() < deadline, "a value outlived its time"
+    stores[1].sweep()
+    stores[0].check()
+
+
+def test_live_turns_are_shared_sealed_and_bound_to_their_conversation(redis_url: str) -> None:
+    import redis
+
+    from chatbot.shared_state.redis import RedisStore
+    from chatbot.store.live import SharedLiveConversations
+
+    store = RedisStore(redis_url, prefix="live-test:")
+    one, other = (SharedLiveConversations(store, bytes(32)) for _ in "ab")
+    one.add("c1", "Berapa harga skrin iPhone 14?", "RM480.")
+    other.add("c1", "Dan baterinya?", "RM150.")
+    assert one.turns("c1") == [
+        ("Berapa harga skrin iPhone 14?", "RM480."),
+        ("Dan baterinya?", "RM150."),
+    ]
+    raw = redis.Redis.from_url(redis_url)
+    sealed = raw.get("live-test:live:c1")
+    assert sealed and b"iPhone" not in sealed and b"RM480" not in sealed  # never readable there
+    raw.set("live-test:live:c2", sealed)  # one conversation's turns passed off as another's
+    assert one.turns("c2") is None
+    assert SharedLiveConversations(store, bytes([1]) * 32).turns("c1") is None  # another key
+    one.drop("c1")
+    assert other.turns("c1") is None
+    raw.close()
+
+
+# -- two servers ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def two_servers(
+    database: str,
+    redis_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    run_cli,  # type: ignore[no-untyped-def]
+    cli_env: dict[str, str],
+) -> Iterator[tuple[Server, Server, OllamaStub]]:
+    """Two servers as a deployment runs them: one data directory (its secrets) mounted by both,
+    the application database and knowledge catalog in PostgreSQL, vectors on a Chroma server,
+    shared state in Redis, the model on Ollama (the stub)."""
+    data = tmp_path_factory.mktemp("two-servers")
+    with chroma_server(tmp_path_factory.mktemp("chroma")) as chroma, OllamaStub() as ollama:
+        env = {
+            "CHATBOT_DATABASE__URL": database,
+            "CHATBOT_VECTOR_STORE__CHROMA_URL": chroma,
+            "CHATBOT_SHARED_STATE__REDIS_URL": redis_url,
+            "CHATBOT_MODEL__BACKEND": "ollama",
+            "CHATBOT_MODEL__OLLAMA_HOST": ollama.url,
+            "CHATBOT_SERVER__TRUSTED_PROXIES": '["127.0.0.1/32"]',
+            "CHATBOT_SERVER__CONCURRENT_ANSWERS": "1",
+            "CHATBOT_SERVER__WAITING_ANSWERS": "0",
+        }
+        made = run_cli(
+            "bots", "create", "kedai", "limits.visitor_messages_per_minute=4",
+            "limits.max_turns=3", data_dir=data, env=env,
+        )  # fmt: skip
+        assert made.code == 0, made.err
+        ingested = run_cli(
+            "ingest", "--bot", "kedai", str(DEMO / "documents"), data_dir=data, env=env
+        )
+        assert ingested.code == 0, ingested.err
+        # Each server logs to its own file in the shared folder.
+        first = Server(data, env, cli_env, log_name="first.out")
+        second = Server(data, env, cli_env, log_name="second.out")
+        try:
+            yield first, second, ollama
+        finally:
+            first.stop()
+            second.stop()
+
+
+def test_a_conversation_continues_on_either_server(two_servers: Any) -> None:
+    """Not kept (so nothing of it is in the database): only the live turns, which both servers
+    share, let the second server know the conversation's length; its limit holds across both."""
+    first, second, _ = two_servers
+    conversation = start_conversation(first, bot="kedai", keep=False)
+    for server in (first, second, first):
+        answered, _ = chat(server, "What are your opening hours?", bot="kedai",
+                           visitor="203.0.113.1", conversation_id=conversation)  # fmt: skip
+        assert answered.status_code == 200
+    full, _ = chat(second, "And on Sunday?", bot="kedai", visitor="203.0.113.1",
+                   conversation_id=conversation)  # fmt: skip
+    assert full.status_code == 409 and full.json()["error"] == "conversation_full"
+
+
+def test_a_visitors_limit_holds_across_both_servers(two_servers: Any) -> None:
+    first, second, _ = two_servers
+    statuses = [
+        chat(server, "Where is the shop?", bot="kedai", visitor="198.51.100.7")[0].status_code
+        for server in (first, second, first, second, first)
+    ]
+    assert statuses == [200, 200, 200, 200, 429]  # 4 a minute in all, not 4 on each
+    assert (
+        chat(second, "Where is the shop?", bot="kedai", visitor="198.51.100.8")[0].status_code
+        == 200
+    )
+
+
+def test_a_bots_answer_slots_hold_across_both_servers(two_servers: Any) -> None:
+    """One answer at a time for the bot, no waiting: while the first server's answer is being
+    generated, the second turns the next visitor away; once it ends, the second answers."""
+    first, second, ollama = two_servers
+    ollama.state.flowing.clear()  # the model holds its answer back
+    started = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def ask_first() -> None:
+        conversation = start_conversation(first, bot="kedai")
+        with httpx.stream(
+            "POST",
+            f"{first.url}/api/bots/kedai/chat",
+            json={"message": "How much is a charger?", "conversation_id": conversation},
+            headers={"X-Forwarded-For": "192.0.2.1"},
+            timeout=120,
+        ) as response:
+            outcome["status"] = response.status_code
+            started.set()  # the answer has its place: it is streaming
+            outcome["body"] = response.read()
+
+    asking = threading.Thread(target=ask_first)
+    asking.start()
+    try:
+        assert started.wait(60) and outcome["status"] == 200
+        busy, _ = chat(second, "Where is the shop?", bot="kedai", visitor="192.0.2.2")
+        assert busy.status_code == 503 and busy.json()["error"] == "bot_busy"
+    finally:
+        ollama.state.flowing.set()
+        asking.join(120)
+    assert b"event: done" in outcome["body"]
+    answered, _ = chat(second, "Where is the shop?", bot="kedai", visitor="192.0.2.2")
+    assert answered.status_code == 200
+
+
+def test_a_redis_that_is_down_is_a_clear_503_and_readyz_names_it(
+    tmp_path: Path,
+    run_cli,  # type: ignore[no-untyped-def]
+    cli_env: dict[str, str],
+) -> None:
+    """Nothing is let past a limit that cannot be counted: the visitor is told to try later,
+    the operator's probe says what is down."""
+    env = {
+        "CHATBOT_SHARED_STATE__REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+        "CHATBOT_ANSWERING__MODE": "extract",
+    }
+    assert run_cli("ingest", str(DEMO / "documents"), data_dir=tmp_path, env=env).code == 0
+    server = Server(tmp_path, env, cli_env)
+    try:
+        profile = httpx.get(f"{server.url}/api/bots/default/profile", timeout=30).json()
+        refused = httpx.post(  # a conversation starts only within its limit
+            f"{server.url}/api/bots/default/consent",
+            json={"notice_version": profile["privacy"]["version"], "keep": True},
+            timeout=30,
+        )
+        assert refused.status_code == 503 and refused.json()["error"] == "storage_failed"
+        assert refused.headers["retry-after"] == "60"
+        ready = httpx.get(f"{server.url}/readyz", timeout=30)
+        assert ready.status_code == 503
+        assert "Redis at 127.0.0.1" in ready.json()["problems"]["shared_state"]
+    finally:
+        server.stop()
