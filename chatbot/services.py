@@ -23,6 +23,7 @@ from chatbot.shared_state import SharedStore
 from chatbot.store.accounts import Accounts
 from chatbot.store.audit import AuditLog
 from chatbot.store.conversations import ConversationLog
+from chatbot.store.ingest_jobs import IngestJobs
 from chatbot.store.live import LiveConversations, SharedLiveConversations
 from chatbot.store.personal_data import PersonalData
 from chatbot.store.pins import PinnedAnswers
@@ -32,6 +33,7 @@ from chatbot.store.websites import Websites
 from knowledge.base import KnowledgeBase, check_bot_name
 from knowledge.crawl.site import CrawlLimits
 from knowledge.embeddings import SentenceEmbedder
+from knowledge.errors import KnowledgeError
 from knowledge.ingest import IngestLimits
 from knowledge.layout import chroma_folder
 from knowledge.parse_worker import ParseLimits
@@ -41,6 +43,8 @@ from knowledge.splitting import SplitSettings
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from sqlalchemy import Engine
+
+    from chatbot.jobs.queue import JobQueue
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,7 @@ class Services:
         self._models: dict[str, BaseChatModel | None] = {}
         self._models_lock = threading.Lock()
         self._slots: dict[str, Slots] = {}
+        self._queue: JobQueue | None = None
 
     @cached_property
     def embedder(self) -> SentenceEmbedder:
@@ -117,6 +122,7 @@ class Services:
         self.websites.forget_bot(bot)
         self.personal_data.delete_bot(bot)
         self.uploads.forget(bot)
+        self.ingest_jobs.forget_bot(bot)
         self.pins.forget_bot(bot)
         self.test_questions.forget_bot(bot)
         self.knowledge(bot).drop()
@@ -243,6 +249,27 @@ class Services:
         return TestQuestions(self.database)
 
     @cached_property
+    def ingest_jobs(self) -> IngestJobs:
+        return IngestJobs(self.database)
+
+    @property
+    def has_job_queue(self) -> bool:
+        """Whether uploads go to workers: a deployment on PostgreSQL has a queue there."""
+        return self.database.dialect.name == "postgresql"
+
+    def job_queue(self) -> JobQueue:
+        """The queue on the application database, opened at first use."""
+        with self._models_lock:
+            if self._queue is None:
+                if not self.has_job_queue:
+                    raise KnowledgeError("a job queue needs database.url to be PostgreSQL")
+                from chatbot.actions.knowledge import run_ingest_job
+                from chatbot.jobs.queue import JobQueue
+
+                self._queue = JobQueue(self.database, lambda job_id: run_ingest_job(self, job_id))
+            return self._queue
+
+    @cached_property
     def websites(self) -> Websites:
         return Websites(self.database)
 
@@ -323,6 +350,8 @@ class Services:
         for kb in self._knowledge.values():
             kb.close()
         self._knowledge.clear()
+        if self._queue is not None:
+            self._queue.close()
         if (shared := self.__dict__.get("shared_state")) is not None:
             shared.close()
         if "database" in self.__dict__:

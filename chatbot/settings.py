@@ -429,6 +429,15 @@ class SharedStateSettings(BaseModel):
     )
 
 
+class JobSettings(BaseModel):
+    stalled_after_s: float = Field(
+        30.0,
+        ge=3,
+        description="A worker silent this long (it died, or its machine did) has its job given"
+        " to another worker (`chatbot worker`; with database.url on PostgreSQL).",
+    )
+
+
 class AdminSettings(BaseModel):
     session_hours: float = Field(
         8, gt=0, description="How long a staff login lasts without logging in again."
@@ -487,6 +496,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
     shared_state: SharedStateSettings = SharedStateSettings()
+    jobs: JobSettings = JobSettings()
     admin: AdminSettings = AdminSettings()
     privacy: PrivacySettings = PrivacySettings()
     bots: dict[str, BotProfile] = Field(

@@ -43,7 +43,7 @@ def test_the_migrations_build_the_schema_the_code_uses_on_postgresql(database: s
     with open_database(database).connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), metadata) == []
     with open_database(database).connect() as connection:  # a second start: nothing to do
-        assert MigrationContext.configure(connection).get_current_revision() == "0009"
+        assert MigrationContext.configure(connection).get_current_revision() == "0010"
 
 
 def test_a_bot_lives_its_life_on_postgresql(

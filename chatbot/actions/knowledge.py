@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from chatbot.privacy.documents import PersonalDataReview
 from chatbot.services import Services
+from knowledge.base import check_bot_name
 from knowledge.ingest import IngestReport, ProgressSink, ingest_paths
 
 
@@ -31,6 +34,72 @@ def ingest_files(
     files = ", ".join(sorted(p.name for p in _all_paths(report)))
     services.audit.record(actor, "knowledge.upload", f"{bot}: {files}", summary)
     return report
+
+
+def queue_upload(
+    services: Services, bot: str, paths: list[Path], actor: str, mask_personal_data: bool = False
+) -> int:
+    """Hand the files to the job queue (a worker ingests them); the job's id, at once. The
+    files' bytes go into the database, where any worker reads them."""
+    check_bot_name(bot)
+    files = [(path.name, path.read_bytes()) for path in paths]
+    job_id = services.ingest_jobs.create(bot, actor, mask_personal_data, files)
+    services.job_queue().queue_ingest(job_id)
+    names = ", ".join(sorted(name for name, _ in files))
+    services.audit.record(actor, "knowledge.upload.queued", f"{bot}: {names}", f"job {job_id}")
+    return job_id
+
+
+def run_ingest_job(services: Services, job_id: int) -> None:
+    """A worker's part: ingest the job's files not yet done, one at a time, each outcome kept
+    as soon as it is known, so that a worker taking the job over after a crash starts from the
+    first file not done (and a document half-indexed when the worker died was never visible)."""
+    job = services.ingest_jobs.get(job_id)
+    if job is None:
+        return  # the bot was deleted meanwhile
+    pending = services.ingest_jobs.start(job_id)
+    total = len(job.files)
+    first = total - len(pending)
+    for number, (file_id, name, content) in enumerate(pending, start=first + 1):
+        with tempfile.TemporaryDirectory(prefix="chatbot-job-") as folder:
+            path = Path(folder) / name
+            path.write_bytes(content)
+            sink = JobProgress(services, job_id, f"file {number} of {total}: {name}")
+            report = ingest_files(
+                services, bot=job.bot, paths=[path], actor=job.actor, progress=sink,
+                mask_personal_data=job.mask_personal_data,
+            )  # fmt: skip
+        outcome, detail, chunks = "unchanged", "", 0
+        if report.ingested:
+            outcome, chunks = "ingested", report.ingested[0][1]
+        elif report.rejected:
+            outcome, detail = "rejected", report.rejected[0][1]
+        detail = detail or "; ".join(note for _, note in report.notes)
+        services.ingest_jobs.file_done(file_id, outcome, detail, chunks)
+    services.ingest_jobs.finish(job_id, "done", f"{total} file(s) read")
+
+
+class JobProgress(ProgressSink):
+    """A worker's progress, written to the job where every server reads it: at most once a
+    second, so that a long PDF does not write a row per passage."""
+
+    def __init__(self, services: Services, job_id: int, doing: str) -> None:
+        self._jobs, self._job_id, self._doing = services.ingest_jobs, job_id, doing
+        self._written = 0.0
+
+    def _say(self, progress: str, *, now: bool = False) -> None:
+        if now or time.monotonic() - self._written >= 1.0:
+            self._jobs.set_progress(self._job_id, progress)
+            self._written = time.monotonic()
+
+    def file_started(self, path: Path) -> None:
+        self._say(self._doing, now=True)
+
+    def pages(self, read: int, total: int) -> None:
+        self._say(f"{self._doing}, page {read} of {total}")
+
+    def chunks(self, done: int, total: int) -> None:
+        self._say(f"{self._doing}, {done} of {total} passages")
 
 
 def refuse_upload(services: Services, bot: str, refused: list[str], actor: str) -> None:

@@ -122,3 +122,18 @@ def embed_code(
             f"note: no site may embed {bot!r} yet; allow yours with"
             f" `chatbot bots set {bot} allowed_origins+=https://your-shop.example`"
         )
+
+
+@app.command()
+def worker(
+    name: Annotated[str, typer.Option("--name", help="How this worker is named in logs.")] = "",
+) -> None:
+    """Ingest uploads queued by any server (with database.url on PostgreSQL); run as many as
+    the machines allow. Stops on SIGTERM or Ctrl-C, its job taken over by another worker."""
+    services = _services()
+    if not services.has_job_queue:
+        _fail("a worker takes jobs from the PostgreSQL database: set database.url to one")
+    services.embedder.embed_query("warm-up")  # the first job does not pay for loading it
+    queue = services.job_queue()
+    err.print(f"worker {name or 'worker'}: taking ingest jobs")
+    queue.run_worker(stalled_after_s=services.settings.jobs.stalled_after_s, name=name or None)

@@ -229,3 +229,33 @@ short_lived = Table(
     Column("expires_at", Float, nullable=False),
     Index("short_lived_by_expiry", "expires_at"),
 )
+
+# Uploads ingested by a worker (chatbot/jobs), when the deployment has a job queue: what any
+# server shows of their progress, and the files until each is ingested (any worker reads them).
+ingest_jobs = Table(
+    "ingest_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("bot", String(64), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("mask_personal_data", Boolean, nullable=False),
+    Column("state", String(16), nullable=False),  # queued | running | done | failed
+    Column("progress", Text, nullable=False, default=""),  # "file 2 of 3: …, 120/300 passages"
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ingest_jobs_by_bot", "bot", "id"),
+)
+
+ingest_job_files = Table(
+    "ingest_job_files",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", Integer, ForeignKey("ingest_jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("content", LargeBinary),  # emptied once the file is ingested
+    Column("outcome", String(16)),  # ingested | unchanged | rejected; none until it is done
+    Column("detail", Text, nullable=False, default=""),  # the reason or note
+    Column("chunks", Integer, nullable=False, default=0),
+    Index("ingest_job_files_by_job", "job_id", "id"),
+)

@@ -11,6 +11,7 @@ import gradio as gr
 from chatbot.actions.knowledge import (
     forget_document,
     ingest_files,
+    queue_upload,
     refuse_upload,
     reindex,
     retitle_document,
@@ -95,6 +96,15 @@ def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
         paths, refused = console.uploads.claim(request.cookies.get(COOKIE), given)
         if refused:
             refuse_upload(services, bot, refused, account.username)
+        if services.has_job_queue and paths:  # a worker ingests them; this returns at once
+            try:
+                job_id = queue_upload(services, bot, paths, account.username, mask_personal_data)
+            finally:
+                console.uploads.discard(paths)
+            said = f"**Queued as upload job {job_id}**: {len(paths)} file(s); a worker reads"
+            said += " them. Their progress is under *Uploads in progress*."
+            said += "".join(f"\n- rejected: {md_text(n)}: {NOT_UPLOADED}" for n in refused)
+            return {outcome: said, **lists(bot), files_in: None, queued: job_list(bot)}
         try:
             report = (
                 ingest_files(
@@ -121,7 +131,27 @@ def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
         lines += [f"- {md_text(p.name)}: {md_text(note)}" for p, note in report.notes]
         if any(note.endswith("not masked") for _, note in report.notes):
             lines.append("\nTo mask it, tick *Mask personal data* and add the file again.")
-        return {outcome: "\n".join(lines), **lists(bot), files_in: None}
+        return {outcome: "\n".join(lines), **lists(bot), files_in: None, queued: job_list(bot)}
+
+    def job_list(bot: str) -> str:
+        """The bot's latest upload jobs, as any server reads them from the database."""
+        if not bot or not services.has_job_queue:
+            return ""
+        lines = []
+        for job in services.ingest_jobs.of_bot(bot, limit=5):
+            lines.append(
+                f"- **job {job.id}** ({when(job.created_at)}, {md_text(job.actor)}):"
+                f" {job.state}, {md_text(job.progress)}"
+            )
+            for file in job.files:
+                told = f": {md_text(file.detail)}" if file.detail else ""
+                state = file.outcome or "waiting"
+                lines.append(f"    - {md_text(file.name)}: {state}{told}")
+        return "#### Uploads in progress\n" + "\n".join(lines) if lines else ""
+
+    def watch_jobs(bot: str, request: gr.Request) -> str:
+        console.staff(request)
+        return job_list(bot)
 
     def delete_document(bot: str, source: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request)
@@ -177,6 +207,9 @@ def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
                 add = gr.Button("Add to the knowledge base", variant="primary", scale=3)
                 rebuild = gr.Button("Re-index all passages", scale=1)
             outcome = gr.Markdown()
+            # With a job queue (PostgreSQL), uploads are ingested by workers: their progress,
+            # read again every two seconds.
+            queued = gr.Markdown(label="Uploads in progress", visible=services.has_job_queue)
             docs = gr.Dataframe(headers=DOC_COLUMNS, label="Documents", interactive=False)
             with gr.Row():
                 chosen = gr.Dropdown(label="Document", choices=[], scale=3)
@@ -200,7 +233,9 @@ def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
             )
         websites_tab(console, bot)
 
-    add.click(upload, [bot, files_in, mask_data], [outcome, docs, chosen, files_in])
+    add.click(upload, [bot, files_in, mask_data], [outcome, docs, chosen, files_in, queued])
+    if services.has_job_queue:
+        gr.Timer(2.0).tick(watch_jobs, bot, queued)
     rebuild.click(rebuild_index, bot, outcome)
     remove.click(delete_document, [bot, chosen], [outcome, docs, chosen])
     rename.click(retitle, [bot, chosen, new_title], [outcome, docs])

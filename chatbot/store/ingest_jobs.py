@@ -1,0 +1,146 @@
+"""Uploads ingested by a worker: the job, its files until each is ingested, what became of each,
+and how far it has got, so that any server shows it and a worker taking the job over after a
+crash goes on from the first file not done."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, delete, insert, select, update
+
+from chatbot.store.schema import ingest_job_files, ingest_jobs
+
+
+@dataclass(frozen=True, slots=True)
+class JobFile:
+    id: int
+    name: str
+    outcome: str | None  # ingested | unchanged | rejected; None while not done
+    detail: str
+    chunks: int
+
+
+@dataclass(frozen=True, slots=True)
+class IngestJob:
+    id: int
+    bot: str
+    actor: str
+    mask_personal_data: bool
+    state: str  # queued | running | done | failed
+    progress: str
+    attempts: int
+    created_at: float
+    files: list[JobFile]
+
+
+class IngestJobs:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def create(self, bot: str, actor: str, mask: bool, files: list[tuple[str, bytes]]) -> int:
+        now = time.time()
+        with self._engine.begin() as db:
+            job_id = db.execute(
+                insert(ingest_jobs)
+                .values(
+                    bot=bot,
+                    actor=actor,
+                    mask_personal_data=mask,
+                    state="queued",
+                    progress="waiting for a worker",
+                    attempts=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(ingest_jobs.c.id)
+            ).scalar_one()
+            db.execute(
+                insert(ingest_job_files),
+                [
+                    {"job_id": job_id, "name": name, "content": content, "detail": "", "chunks": 0}
+                    for name, content in files
+                ],
+            )
+        return int(job_id)
+
+    def get(self, job_id: int) -> IngestJob | None:
+        with self._engine.connect() as db:
+            row = db.execute(select(ingest_jobs).where(ingest_jobs.c.id == job_id)).first()
+            if row is None:
+                return None
+            files = db.execute(
+                select(
+                    ingest_job_files.c.id,
+                    ingest_job_files.c.name,
+                    ingest_job_files.c.outcome,
+                    ingest_job_files.c.detail,
+                    ingest_job_files.c.chunks,
+                )
+                .where(ingest_job_files.c.job_id == job_id)
+                .order_by(ingest_job_files.c.id)
+            )
+            return IngestJob(
+                row.id, row.bot, row.actor, row.mask_personal_data, row.state, row.progress,
+                row.attempts, row.created_at, [JobFile(*f) for f in files],
+            )  # fmt: skip
+
+    def of_bot(self, bot: str, limit: int = 10) -> list[IngestJob]:
+        """The bot's latest jobs, newest first."""
+        with self._engine.connect() as db:
+            ids = db.execute(
+                select(ingest_jobs.c.id)
+                .where(ingest_jobs.c.bot == bot)
+                .order_by(ingest_jobs.c.id.desc())
+                .limit(limit)
+            ).scalars()
+            found = [self.get(job_id) for job_id in list(ids)]
+        return [job for job in found if job is not None]
+
+    def start(self, job_id: int) -> list[tuple[int, str, bytes]]:
+        """Mark the job running (one more attempt); its files not yet done, with their bytes."""
+        with self._engine.begin() as db:
+            db.execute(
+                update(ingest_jobs)
+                .where(ingest_jobs.c.id == job_id)
+                .values(
+                    state="running",
+                    attempts=ingest_jobs.c.attempts + 1,
+                    updated_at=time.time(),
+                )
+            )
+            rows = db.execute(
+                select(ingest_job_files.c.id, ingest_job_files.c.name, ingest_job_files.c.content)
+                .where(ingest_job_files.c.job_id == job_id, ingest_job_files.c.outcome.is_(None))
+                .order_by(ingest_job_files.c.id)
+            )
+            return [(r.id, r.name, bytes(r.content or b"")) for r in rows]
+
+    def file_done(self, file_id: int, outcome: str, detail: str, chunks: int) -> None:
+        """What became of one file; its bytes are let go of (the knowledge base has it now)."""
+        with self._engine.begin() as db:
+            db.execute(
+                update(ingest_job_files)
+                .where(ingest_job_files.c.id == file_id)
+                .values(outcome=outcome, detail=detail[:2000], chunks=chunks, content=None)
+            )
+
+    def set_progress(self, job_id: int, progress: str) -> None:
+        with self._engine.begin() as db:
+            db.execute(
+                update(ingest_jobs)
+                .where(ingest_jobs.c.id == job_id)
+                .values(progress=progress[:500], updated_at=time.time())
+            )
+
+    def finish(self, job_id: int, state: str, progress: str) -> None:
+        with self._engine.begin() as db:
+            db.execute(
+                update(ingest_jobs)
+                .where(ingest_jobs.c.id == job_id)
+                .values(state=state, progress=progress[:500], updated_at=time.time())
+            )
+
+    def forget_bot(self, bot: str) -> None:
+        with self._engine.begin() as db:
+            db.execute(delete(ingest_jobs).where(ingest_jobs.c.bot == bot))
