@@ -184,6 +184,16 @@ class ModelSettings(BaseModel):
         # The reference shows where the default comes from, not this machine's value.
         json_schema_extra={"shown_default": "$OLLAMA_HOST, else http://127.0.0.1:11434"},
     )
+    ollama_hosts: list[str] = Field(
+        [],
+        description="Several Ollama servers with the same models pulled, e.g."
+        ' ["http://gpu1:11434", "http://gpu2:11434"]: each answer goes to the next one up; one'
+        " that fails is skipped and asked again after ollama_retry_after_s. Set, it is used"
+        " instead of ollama_host.",
+    )
+    ollama_retry_after_s: float = Field(
+        30.0, gt=0, description="How long an Ollama server that failed is left out."
+    )
     ollama_model: str = Field(
         "qwen2.5:3b",
         description="The Ollama model tag, e.g. qwen2.5:3b, llama3.2:3b, phi3:mini, gemma2:2b.",
@@ -213,6 +223,10 @@ class ModelSettings(BaseModel):
         " parameters); false: the extract answers and the model is not asked.",
     )
     temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
+
+    def ollama_servers(self) -> list[str]:
+        """The Ollama servers answers go to: `ollama_hosts`, else `ollama_host` alone."""
+        return [host.rstrip("/") for host in self.ollama_hosts or [self.ollama_host]]
 
 
 class AnsweringSettings(BaseModel):

@@ -166,17 +166,18 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, state: StubState) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, state: StubState, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.state = state
 
 
 class OllamaStub:
     """`with OllamaStub() as stub:` then point the app at `stub.url`."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
+        """On `port`, or (0) a free one."""
         self.state = StubState()
-        self._server = _Server(self.state)
+        self._server = _Server(self.state, port)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -17,6 +17,7 @@ from langchain_tests.integration_tests import (
 from langchain_tests.unit_tests import ChatModelUnitTests, EmbeddingsUnitTests
 
 from chatbot.llm.llamacpp import LlamaCppChatModel, packaged_gguf
+from chatbot.llm.ollama_pool import OllamaPool
 from knowledge.base import KnowledgeBase
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.retriever import KnowledgeRetriever
@@ -52,6 +53,24 @@ class TestEmbeddedChatModelUnit(EmbeddedChatModel, ChatModelUnitTests):
 
 @pytest.mark.contract
 class TestEmbeddedChatModel(EmbeddedChatModel, ChatModelIntegrationTests):
+    pass
+
+
+class OllamaServers(TextOnlyChatModel):
+    """Several Ollama servers as one model (no server is asked by the unit suite)."""
+
+    @property
+    def chat_model_class(self) -> type[OllamaPool]:
+        return OllamaPool
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        hosts = ["http://127.0.0.1:11434", "http://127.0.0.1:11435"]
+        return {"hosts": hosts, "model": "qwen2.5:3b", "temperature": 0.0}
+
+
+@pytest.mark.contract
+class TestOllamaPoolUnit(OllamaServers, ChatModelUnitTests):
     pass
 
 

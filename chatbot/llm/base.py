@@ -72,6 +72,11 @@ class ServedModel(BaseModel):
     def check(self) -> None:
         """Raises ModelUnavailable when the model cannot answer (for start-up and /readyz)."""
 
+    def servers(self) -> dict[str, str]:
+        """Where a model is served by several servers: each one's address, and "up" or why it
+        is not (for /readyz); none for a model that is served one way."""
+        return {}
+
     def get_num_tokens(self, text: str) -> int:
         return estimated_tokens(text)
 
@@ -111,3 +116,7 @@ def label(model: BaseChatModel) -> str:
 def check(model: BaseChatModel) -> None:
     if isinstance(model, ServedModel):
         model.check()
+
+
+def servers(model: BaseChatModel) -> dict[str, str]:
+    return model.servers() if isinstance(model, ServedModel) else {}

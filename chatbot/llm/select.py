@@ -22,11 +22,25 @@ Callbacks = Sequence[BaseCallbackHandler]
 def ollama_model(
     cfg: ModelSettings, model: str | None = None, callbacks: Callbacks = ()
 ) -> BaseChatModel:
-    """The deployment's Ollama model, or a bot's own `model` on the same server."""
+    """The deployment's Ollama model, or a bot's own `model` on the same servers; on several
+    (`model.ollama_hosts`), one model that spreads answers across them."""
     from chatbot.llm.ollama import OllamaChatModel
 
+    hosts = cfg.ollama_servers()
+    if len(hosts) > 1:
+        from chatbot.llm.ollama_pool import OllamaPool
+
+        return OllamaPool(
+            hosts=hosts,
+            model=model or cfg.ollama_model,
+            retry_after_s=cfg.ollama_retry_after_s,
+            max_context_tokens=cfg.ollama_max_context_tokens,
+            timeout_s=cfg.ollama_timeout_s,
+            temperature=cfg.temperature,
+            callbacks=list(callbacks),
+        )
     return OllamaChatModel.for_model(
-        cfg.ollama_host,
+        hosts[0],
         model or cfg.ollama_model,
         max_context_tokens=cfg.ollama_max_context_tokens,
         timeout_s=cfg.ollama_timeout_s,
@@ -80,11 +94,11 @@ def openai_model(cfg: ModelSettings, callbacks: Callbacks = ()) -> BaseChatModel
 
 
 def ollama_models(cfg: ModelSettings) -> list[str]:
-    """The models the Ollama server has pulled; empty when it does not answer."""
+    """The models the (first) Ollama server has pulled; empty when it does not answer."""
     import httpx
 
     try:
-        reply = httpx.get(f"{cfg.ollama_host.rstrip('/')}/api/tags", timeout=2)
+        reply = httpx.get(f"{cfg.ollama_servers()[0]}/api/tags", timeout=2)
         reply.raise_for_status()
         return sorted(m["name"] for m in reply.json().get("models", []))
     except (httpx.HTTPError, ValueError, KeyError, TypeError):
@@ -128,4 +142,5 @@ def choose_model(
             except ModelUnavailable as exc:
                 why = f"auto: Ollama not used ({exc}); using the embedded model"
                 return embedded_model(cfg, wait_s, callbacks), why
-            return model, f"auto: Ollama at {cfg.ollama_host} has {cfg.ollama_model}"
+            where = ", ".join(cfg.ollama_servers())
+            return model, f"auto: Ollama at {where} has {cfg.ollama_model}"

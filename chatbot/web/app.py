@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chatbot.llm.base import ModelUnavailable, check, label
+from chatbot.llm.base import ModelUnavailable, check, label, servers
 from chatbot.offline import switch_off_phoning_home
 from chatbot.services import Services
 from knowledge.errors import KnowledgeError
@@ -111,6 +111,8 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
             "model": label(model) if model else "none (extract mode)",
             "problems": problems,
         }
+        if model is not None and (each := servers(model)):
+            body["model_servers"] = each  # several Ollama servers: which are up
         return JSONResponse(body, status_code=200 if not problems else 503)
 
     from fastapi.staticfiles import StaticFiles
