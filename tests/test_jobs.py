@@ -53,6 +53,8 @@ def _services(deployment: dict[str, Any]) -> Any:
 
 
 class Worker:
+    """`chatbot worker` as a deployment runs it, in a process of its own."""
+
     def __init__(self, deployment: dict[str, Any], cli_env: dict[str, str], name: str) -> None:
         self.log = deployment["data"] / f"{name}.out"
         self.proc = subprocess.Popen(

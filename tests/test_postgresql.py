@@ -261,3 +261,33 @@ def test_a_writer_killed_mid_ingest_leaves_nothing_half_published(
             break
     assert collection.count() == 0
     assert kb.documents() == [] and kb.search("price of item 7") == []
+
+
+def test_servers_starting_at_once_migrate_a_new_database_once(database: str) -> None:
+    """Two servers started together on an empty database (a fresh deployment's replicas):
+    both start; the schema is made once."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(database, isolation_level="AUTOCOMMIT")
+    with admin.connect() as db:
+        db.execute(text("CREATE DATABASE fresh"))
+    admin.dispose()
+    fresh = database.rsplit("/", 1)[0] + "/fresh"
+    starting = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from chatbot.store.database import open_database;"
+                " open_database(sys.argv[1])",
+                fresh,
+            ],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outcomes = [(p.wait(120), p.stderr.read() if p.stderr else "") for p in starting]
+    assert [code for code, _ in outcomes] == [0, 0, 0], outcomes

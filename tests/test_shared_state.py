@@ -19,7 +19,15 @@ from tests.conftest import DEMO
 from tests.ollama_stub import OllamaStub
 from tests.postgres import postgres_server
 from tests.redis_server import redis_server
-from tests.servers import Server, chat, chroma_server, free_port, start_conversation
+from tests.servers import (
+    Server,
+    chat,
+    chroma_server,
+    free_port,
+    sources_of,
+    start_conversation,
+)
+from tests.test_jobs import Worker
 
 pytestmark = pytest.mark.slow
 
@@ -139,9 +147,9 @@ def two_servers(
     run_cli,  # type: ignore[no-untyped-def]
     cli_env: dict[str, str],
 ) -> Iterator[tuple[Server, Server, OllamaStub]]:
-    """Two servers as a deployment runs them: one data directory (its secrets) mounted by both,
-    the application database and knowledge catalog in PostgreSQL, vectors on a Chroma server,
-    shared state in Redis, the model on Ollama (the stub)."""
+    """Two servers and a worker as a deployment runs them: one data directory (its secrets)
+    mounted by all, the application database, knowledge catalog and job queue in PostgreSQL,
+    vectors on a Chroma server, shared state in Redis, the model on Ollama (the stub)."""
     data = tmp_path_factory.mktemp("two-servers")
     with chroma_server(tmp_path_factory.mktemp("chroma")) as chroma, OllamaStub() as ollama:
         env = {
@@ -166,11 +174,48 @@ def two_servers(
         # Each server logs to its own file in the shared folder.
         first = Server(data, env, cli_env, log_name="first.out")
         second = Server(data, env, cli_env, log_name="second.out")
+        worker = Worker({"data": data, "env": env}, cli_env, "worker")
+        first.env, first.data = env, data  # for a test to act as the first server's console
         try:
             yield first, second, ollama
         finally:
+            worker.stop()
             first.stop()
             second.stop()
+
+
+def test_a_document_uploaded_through_one_server_is_found_through_the_other(
+    two_servers: Any, tmp_path: Path
+) -> None:
+    """Staff upload on the first server (as its console does: queued for the worker); the
+    second server's customers get answers from it."""
+    from chatbot.actions.knowledge import queue_upload
+    from chatbot.services import Services
+    from chatbot.settings import Settings
+
+    first, second, _ = two_servers
+    env = first.env
+    console = Services(
+        Settings(
+            data_dir=first.data,
+            database={"url": env["CHATBOT_DATABASE__URL"]},
+            vector_store={"chroma_url": env["CHATBOT_VECTOR_STORE__CHROMA_URL"]},
+            shared_state={"redis_url": env["CHATBOT_SHARED_STATE__REDIS_URL"]},
+        )
+    )
+    notice = tmp_path / "cuti-raya.md"
+    notice.write_text(
+        "# Cuti Hari Raya\n\nThe shop is closed from 30 March to 2 April for Hari Raya.\n",
+        encoding="utf-8",
+    )
+    job_id = queue_upload(console, "kedai", [notice], "aisyah")
+    deadline = time.monotonic() + 120
+    while console.ingest_jobs.get(job_id).state != "done":  # type: ignore[union-attr]
+        assert time.monotonic() < deadline, "the worker never ingested the upload"
+        time.sleep(0.2)  # polling the job's state, not timing anything
+    console.close()
+    _, events = chat(second, "Are you open during Hari Raya?", bot="kedai", visitor="192.0.2.9")
+    assert "cuti-raya.md" in sources_of(events)
 
 
 def test_a_conversation_continues_on_either_server(two_servers: Any) -> None:
@@ -262,3 +307,37 @@ def test_a_redis_that_is_down_is_a_clear_503_and_readyz_names_it(
         assert "Redis at 127.0.0.1" in ready.json()["problems"]["shared_state"]
     finally:
         server.stop()
+
+
+def test_a_website_due_is_read_by_one_server_not_by_each(database: str, tmp_path: Path) -> None:
+    """Every server runs the website schedule; when a site is due, both look at once and one
+    reads it: the site is asked for its pages once, not once per server."""
+    from chatbot.actions.websites import WebsiteSchedule, read_website
+    from chatbot.services import Services
+    from chatbot.settings import Settings
+    from tests.website import Website
+
+    def server() -> Services:
+        return Services(
+            Settings(
+                data_dir=tmp_path,
+                database={"url": database},
+                crawl={"allow_private_addresses": True, "timeout_s": 3},
+                answering={"mode": "extract"},
+            )
+        )
+
+    one, other = server(), server()
+    with Website() as site:
+        one.bots.create("aircon-site")
+        read_website(one, "aircon-site", site.url, "aisyah")
+        before = len(site.requested("/about"))
+        later = time.time() + 25 * 3600
+        with ThreadPoolExecutor(2) as pool:
+            runs = list(
+                pool.map(lambda s: WebsiteSchedule(s, 600).run_once(now=later), (one, other))
+            )
+        assert sorted(len(read) for read in runs) == [0, 1]
+        assert len(site.requested("/about")) == before + 1
+    one.close()
+    other.close()

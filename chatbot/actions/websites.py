@@ -10,6 +10,7 @@ from typing import Any
 
 from chatbot.privacy.documents import PersonalDataReview
 from chatbot.services import Services
+from chatbot.shared_state import one_at_a_time
 from chatbot.store.websites import Website
 from knowledge.crawl.site import SiteCrawl, SiteError, site_root
 from knowledge.ingest import ProgressSink, SiteReport, ingest_site
@@ -103,7 +104,9 @@ def schedule_website(
 
 class WebsiteSchedule:
     """Reads each site again when it is due (its `every_hours` since its last read), checking
-    every `check_every_s` seconds, in a daemon thread while the server runs."""
+    every `check_every_s` seconds, in a daemon thread while the server runs. Every server runs
+    one; a site due is read by one of them (the first to claim it in the shared store), and the
+    others find it read."""
 
     def __init__(self, services: Services, check_every_s: float) -> None:
         self._services, self._check_every_s = services, check_every_s
@@ -113,16 +116,24 @@ class WebsiteSchedule:
         self._thread.start()
 
     def run_once(self, now: float | None = None) -> list[Website]:
-        """Read each site due at `now` (default: now); the sites read."""
+        """Read each site due at `now` (default: now); the sites this process read."""
+        services = self._services
         when = time.time() if now is None else now
-        due = [s for s in self._services.websites.all() if s.due(when)]
-        for site in due:
-            try:
-                report = read_website(self._services, site.bot, site.root, "system:schedule")
-                log.info("website %s read for bot %s: %s", site.root, site.bot, report.summary())
-            except Exception:  # one site's failure must not stop the others' schedule
-                log.exception("reading website %s for bot %s failed", site.root, site.bot)
-        return due
+        longest_s = services.settings.crawl.max_total_s + 60
+        read = []
+        for site in [s for s in services.websites.all() if s.due(when)]:
+            key = f"website:{site.bot}:{site.root}"
+            with one_at_a_time(services.shared_state, key, longest_s) as ours:
+                current = services.websites.get(site.bot, site.root) if ours else None
+                if current is None or not current.due(when):
+                    continue  # another server is reading it, or has just read it
+                try:
+                    report = read_website(services, site.bot, site.root, "system:schedule")
+                    log.info("website %s read for %s: %s", site.root, site.bot, report.summary())
+                except Exception:  # one site's failure must not stop the others' schedule
+                    log.exception("reading website %s for bot %s failed", site.root, site.bot)
+                read.append(current)
+        return read
 
     def _run(self) -> None:
         while True:

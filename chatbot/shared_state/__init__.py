@@ -8,6 +8,8 @@ bounded resource, and values that expire.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 
@@ -49,3 +51,18 @@ class SharedStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@contextmanager
+def one_at_a_time(store: SharedStore | None, key: str, longest_s: float) -> Iterator[bool]:
+    """Whether this process may do the work named `key` now, no other server doing it at the
+    same time (held at most `longest_s`, should this one die); always, with no shared store."""
+    if store is None:
+        yield True
+        return
+    token = store.lease(f"once:{key}", 1, longest_s)
+    try:
+        yield token is not None
+    finally:
+        if token is not None:
+            store.release(f"once:{key}", token)

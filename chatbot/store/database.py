@@ -6,11 +6,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATING = 0x6D696772  # "migr": the advisory lock migrations are run under on PostgreSQL
 
 
 def database_url(configured: str | None, data_dir: Path) -> str:
@@ -47,5 +48,9 @@ def migrate(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # Replicas starting together would each create the tables: one at a time, and the
+            # later ones find the schema up to date.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATING})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
