@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,9 +89,16 @@ def test_every_module_the_product_imports_is_a_declared_dependency() -> None:
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    # The product's own extras count (postgresql, redis: a deployment of several servers
+    # installs them); the tests' and benchmarks' do not.
+    extras = project["optional-dependencies"]
+    requirements = [
+        *project["dependencies"],
+        *(r for name, group in extras.items() if name not in ("dev", "bench") for r in group),
+    ]
     declared = {
         _canonical(re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0])
-        for requirement in project["dependencies"]
+        for requirement in requirements
     }
     distributions = importlib.metadata.packages_distributions()
     ours = {"chatbot", "knowledge", "prompts"}
@@ -113,3 +121,37 @@ def test_every_module_the_product_imports_is_a_declared_dependency() -> None:
                     if not {_canonical(d) for d in distributions.get(top, [])} & declared:
                         undeclared.add(f"{path.relative_to(ROOT)}: {top}")
     assert not undeclared, sorted(undeclared)
+
+
+@pytest.mark.contract
+@pytest.mark.parametrize("compose", ["docker-compose.yml", "docker-compose.scale.yml"])
+def test_every_setting_the_compose_files_give_is_a_real_one(compose: str) -> None:
+    """A misspelt CHATBOT_ variable is ignored by the app without a word: every one the compose
+    files set must name a setting, and its value must be one the setting takes."""
+    import re
+
+    import yaml
+
+    from chatbot.settings import Settings
+
+    services = yaml.safe_load((ROOT / compose).read_text(encoding="utf-8"))["services"]
+    given = {
+        key: re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(value))  # ${VAR:-default}: the default
+        for service in services.values()
+        for key, value in (service.get("environment") or {}).items()
+        if key.startswith("CHATBOT_")
+    }
+    assert given
+    for key in given:
+        model: Any = Settings
+        for part in key.removeprefix("CHATBOT_").lower().split("__"):
+            assert part in model.model_fields, f"{compose}: {key} names no setting"
+            model = model.model_fields[part].annotation
+    nested: dict[str, Any] = {}
+    for key, value in given.items():
+        *path, last = key.removeprefix("CHATBOT_").lower().split("__")
+        place = nested
+        for part in path:
+            place = place.setdefault(part, {})
+        place[last] = yaml.safe_load(value) if value.startswith("[") else value
+    Settings(**nested)  # every value accepted
