@@ -254,7 +254,8 @@ class Services:
 
     @property
     def has_job_queue(self) -> bool:
-        """Whether uploads go to workers: a deployment on PostgreSQL has a queue there."""
+        """Whether uploads and website reads go to workers: a deployment on PostgreSQL has a
+        queue there."""
         return self.database.dialect.name == "postgresql"
 
     def job_queue(self) -> JobQueue:
@@ -263,10 +264,10 @@ class Services:
             if self._queue is None:
                 if not self.has_job_queue:
                     raise KnowledgeError("a job queue needs database.url to be PostgreSQL")
-                from chatbot.actions.knowledge import run_ingest_job
                 from chatbot.jobs.queue import JobQueue
+                from chatbot.jobs.run import run_job
 
-                self._queue = JobQueue(self.database, lambda job_id: run_ingest_job(self, job_id))
+                self._queue = JobQueue(self.database, lambda job_id: run_job(self, job_id))
             return self._queue
 
     @cached_property

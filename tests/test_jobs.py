@@ -33,6 +33,9 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
                 "CHATBOT_DATABASE__URL": database,
                 "CHATBOT_VECTOR_STORE__CHROMA_URL": chroma,
                 "CHATBOT_JOBS__STALLED_AFTER_S": "3",
+                # The website the tests read is served on loopback.
+                "CHATBOT_CRAWL__ALLOW_PRIVATE_ADDRESSES": "true",
+                "CHATBOT_CRAWL__TIMEOUT_S": "3",
             },
         }
 
@@ -48,6 +51,7 @@ def _services(deployment: dict[str, Any]) -> Any:
             data_dir=deployment["data"],
             database={"url": env["CHATBOT_DATABASE__URL"]},
             vector_store={"chroma_url": env["CHATBOT_VECTOR_STORE__CHROMA_URL"]},
+            crawl={"allow_private_addresses": True, "timeout_s": 3},
         )
     )
 
@@ -119,6 +123,43 @@ def test_an_upload_is_queued_at_once_and_any_worker_ingests_it(
     assert hits and hits[0].source == "price-list.pdf"
     audit = [entry.action for entry in web.audit.entries(limit=20)]
     assert "knowledge.upload.queued" in audit and "knowledge.upload" in audit
+
+
+def test_a_website_read_is_a_job_and_the_schedule_queues_one_read_however_often_it_looks(
+    deployment: dict[str, Any], cli_env: dict[str, str]
+) -> None:
+    from chatbot.actions.websites import WebsiteSchedule, queue_website_read
+    from tests.website import Website
+
+    web = _services(deployment)
+    web.bots.create("aircon-jobs")
+    with Website() as site:
+        job_id = queue_website_read(web, "aircon-jobs", site.url, "aisyah")
+        assert job_id is not None and not site.state.requests  # queued: nothing read yet
+        worker = Worker(deployment, cli_env, "reader")
+        try:
+            read = _until(
+                lambda: (j := web.ingest_jobs.get(job_id)).state == "done" and j,
+                "the worker never read the website",
+            )
+            assert read.progress.startswith("5 new")
+            assert web.knowledge("aircon-jobs").search("How much is a chemical wash?")
+            before = len(site.requested("/about"))
+            later = time.time() + 25 * 3600
+            schedules = [WebsiteSchedule(_services(deployment), 600) for _ in range(3)]
+            queued = [len(s.run_once(now=later)) for s in schedules]  # three servers look
+            assert queued == [1, 0, 0]  # the site is due for all three; one read is queued
+            jobs = [j for j in web.ingest_jobs.of_bot("aircon-jobs") if j.kind == "schedule"]
+            assert len(jobs) == 1
+            _until(
+                lambda: web.ingest_jobs.get(jobs[0].id).state == "done",
+                "the scheduled read was never done",
+            )
+        finally:
+            worker.stop()
+        assert len(site.requested("/about")) == before + 1  # read once, not three times
+    with pytest.raises(Exception, match="address"):
+        queue_website_read(web, "aircon-jobs", "not a web address", "aisyah")
 
 
 def test_a_worker_killed_mid_job_loses_nothing(

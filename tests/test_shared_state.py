@@ -309,9 +309,10 @@ def test_a_redis_that_is_down_is_a_clear_503_and_readyz_names_it(
         server.stop()
 
 
-def test_a_website_due_is_read_by_one_server_not_by_each(database: str, tmp_path: Path) -> None:
+def test_a_website_due_is_read_by_one_server_not_by_each(redis_url: str, tmp_path: Path) -> None:
     """Every server runs the website schedule; when a site is due, both look at once and one
-    reads it: the site is asked for its pages once, not once per server."""
+    reads it: the site is asked for its pages once, not once per server. (Servers with no job
+    queue, sharing Redis; with one, a worker reads it: tests/test_jobs.py.)"""
     from chatbot.actions.websites import WebsiteSchedule, read_website
     from chatbot.services import Services
     from chatbot.settings import Settings
@@ -321,7 +322,7 @@ def test_a_website_due_is_read_by_one_server_not_by_each(database: str, tmp_path
         return Services(
             Settings(
                 data_dir=tmp_path,
-                database={"url": database},
+                shared_state={"redis_url": redis_url},
                 crawl={"allow_private_addresses": True, "timeout_s": 3},
                 answering={"mode": "extract"},
             )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import tempfile
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from chatbot.jobs.progress import JobProgress
 from chatbot.privacy.documents import PersonalDataReview
 from chatbot.services import Services
+from chatbot.store.ingest_jobs import IngestJob
 from knowledge.base import check_bot_name
 from knowledge.ingest import IngestReport, ProgressSink, ingest_paths
 
@@ -50,13 +51,11 @@ def queue_upload(
     return job_id
 
 
-def run_ingest_job(services: Services, job_id: int) -> None:
+def run_ingest_job(services: Services, job: IngestJob) -> None:
     """A worker's part: ingest the job's files not yet done, one at a time, each outcome kept
     as soon as it is known, so that a worker taking the job over after a crash starts from the
     first file not done (and a document half-indexed when the worker died was never visible)."""
-    job = services.ingest_jobs.get(job_id)
-    if job is None:
-        return  # the bot was deleted meanwhile
+    job_id = job.id
     pending = services.ingest_jobs.start(job_id)
     total = len(job.files)
     first = total - len(pending)
@@ -77,29 +76,6 @@ def run_ingest_job(services: Services, job_id: int) -> None:
         detail = detail or "; ".join(note for _, note in report.notes)
         services.ingest_jobs.file_done(file_id, outcome, detail, chunks)
     services.ingest_jobs.finish(job_id, "done", f"{total} file(s) read")
-
-
-class JobProgress(ProgressSink):
-    """A worker's progress, written to the job where every server reads it: at most once a
-    second, so that a long PDF does not write a row per passage."""
-
-    def __init__(self, services: Services, job_id: int, doing: str) -> None:
-        self._jobs, self._job_id, self._doing = services.ingest_jobs, job_id, doing
-        self._written = 0.0
-
-    def _say(self, progress: str, *, now: bool = False) -> None:
-        if now or time.monotonic() - self._written >= 1.0:
-            self._jobs.set_progress(self._job_id, progress)
-            self._written = time.monotonic()
-
-    def file_started(self, path: Path) -> None:
-        self._say(self._doing, now=True)
-
-    def pages(self, read: int, total: int) -> None:
-        self._say(f"{self._doing}, page {read} of {total}")
-
-    def chunks(self, done: int, total: int) -> None:
-        self._say(f"{self._doing}, {done} of {total} passages")
 
 
 def refuse_upload(services: Services, bot: str, refused: list[str], actor: str) -> None:

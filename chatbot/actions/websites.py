@@ -8,10 +8,13 @@ import threading
 import time
 from typing import Any
 
+from chatbot.jobs.progress import JobProgress
 from chatbot.privacy.documents import PersonalDataReview
 from chatbot.services import Services
 from chatbot.shared_state import one_at_a_time
+from chatbot.store.ingest_jobs import IngestJob
 from chatbot.store.websites import Website
+from knowledge.base import check_bot_name
 from knowledge.crawl.site import SiteCrawl, SiteError, site_root
 from knowledge.ingest import ProgressSink, SiteReport, ingest_site
 
@@ -72,6 +75,43 @@ def read_website(
     return report
 
 
+def queue_website_read(
+    services: Services, bot: str, address: str, actor: str, *, scheduled: bool = False
+) -> int | None:
+    """Hand a read of the site to the job queue (a worker reads it); the job's id, at once, or
+    None when a read of it is already waiting. A scheduled read is skipped if the site was read
+    after it was queued."""
+    check_bot_name(bot)
+    root = site_root(address)  # an address that cannot be a site is refused here, at once
+    kind = "schedule" if scheduled else "website"
+    job_id = services.ingest_jobs.create(bot, actor, False, [], kind=kind, target=root)
+    if not services.job_queue().queue_ingest(job_id, once=f"website:{bot}:{root}"):
+        services.ingest_jobs.delete(job_id)  # one waiting is enough
+        return None
+    services.audit.record(actor, "knowledge.website.queued", f"{bot}: {root}", f"job {job_id}")
+    return job_id
+
+
+def run_website_job(services: Services, job: IngestJob) -> None:
+    """A worker's part: read the site (again: what did not change is not fetched or embedded,
+    so a read taken over after a crash costs little more than the pages left)."""
+    services.ingest_jobs.start(job.id)
+    if job.kind == "schedule":
+        site = services.websites.get(job.bot, job.target)
+        if site is None or (site.last_read_at or 0) >= job.created_at:
+            services.ingest_jobs.finish(job.id, "done", "read since it was queued: not again")
+            return
+    doing = f"reading {job.target}"
+    try:
+        report = read_website(
+            services, job.bot, job.target, job.actor, JobProgress(services, job.id, doing)
+        )
+    except SiteError as exc:
+        services.ingest_jobs.finish(job.id, "failed", str(exc))
+        return
+    services.ingest_jobs.finish(job.id, "done", report.summary())
+
+
 def remove_website(services: Services, bot: str, address: str, actor: str) -> int:
     """The site no longer read, and its pages forgotten; how many were."""
     root = site_root(address)
@@ -116,9 +156,12 @@ class WebsiteSchedule:
         self._thread.start()
 
     def run_once(self, now: float | None = None) -> list[Website]:
-        """Read each site due at `now` (default: now); the sites this process read."""
+        """Read each site due at `now` (default: now), or with a job queue have a worker read
+        it; the sites this process read or queued."""
         services = self._services
         when = time.time() if now is None else now
+        if services.has_job_queue:
+            return self._queue_due(when)
         longest_s = services.settings.crawl.max_total_s + 60
         read = []
         for site in [s for s in services.websites.all() if s.due(when)]:
@@ -134,6 +177,19 @@ class WebsiteSchedule:
                     log.exception("reading website %s for bot %s failed", site.root, site.bot)
                 read.append(current)
         return read
+
+    def _queue_due(self, when: float) -> list[Website]:
+        """Have a worker read each site due, unless a read of it is waiting or under way:
+        every server looks, one at a time, so one read is queued."""
+        services, queued = self._services, []
+        for site in [s for s in services.websites.all() if s.due(when)]:
+            key = f"website:{site.bot}:{site.root}"
+            with one_at_a_time(services.shared_state, key, 60) as ours:
+                if not ours or services.ingest_jobs.unfinished(site.bot, site.root):
+                    continue
+                queue_website_read(services, site.bot, site.root, "system:schedule", scheduled=True)
+                queued.append(site)
+        return queued
 
     def _run(self) -> None:
         while True:

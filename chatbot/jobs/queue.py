@@ -56,8 +56,15 @@ class JobQueue:
             )
             log.warning("job queue: installed procrastinate's tables in schema jobs")
 
-    def queue_ingest(self, job_id: int) -> None:
-        self._ingest.defer(job_id=job_id)
+    def queue_ingest(self, job_id: int, once: str | None = None) -> bool:
+        """Queue the job; with `once`, not if a job of that name is already waiting (False)."""
+        from procrastinate.exceptions import AlreadyEnqueued
+
+        try:
+            self._ingest.configure(queueing_lock=once).defer(job_id=job_id)
+        except AlreadyEnqueued:
+            return False
+        return True
 
     def close(self) -> None:
         self.app.close()

@@ -25,6 +25,8 @@ class JobFile:
 class IngestJob:
     id: int
     bot: str
+    kind: str  # files | website | schedule (a website's read, done only if still due)
+    target: str  # the website's address
     actor: str
     mask_personal_data: bool
     state: str  # queued | running | done | failed
@@ -38,13 +40,24 @@ class IngestJobs:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def create(self, bot: str, actor: str, mask: bool, files: list[tuple[str, bytes]]) -> int:
+    def create(
+        self,
+        bot: str,
+        actor: str,
+        mask: bool,
+        files: list[tuple[str, bytes]],
+        *,
+        kind: str = "files",
+        target: str = "",
+    ) -> int:
         now = time.time()
         with self._engine.begin() as db:
             job_id = db.execute(
                 insert(ingest_jobs)
                 .values(
                     bot=bot,
+                    kind=kind,
+                    target=target,
                     actor=actor,
                     mask_personal_data=mask,
                     state="queued",
@@ -55,13 +68,14 @@ class IngestJobs:
                 )
                 .returning(ingest_jobs.c.id)
             ).scalar_one()
-            db.execute(
-                insert(ingest_job_files),
-                [
-                    {"job_id": job_id, "name": name, "content": content, "detail": "", "chunks": 0}
-                    for name, content in files
-                ],
-            )
+            if files:
+                db.execute(
+                    insert(ingest_job_files),
+                    [
+                        {"job_id": job_id, "name": n, "content": c, "detail": "", "chunks": 0}
+                        for n, c in files
+                    ],
+                )
         return int(job_id)
 
     def get(self, job_id: int) -> IngestJob | None:
@@ -81,8 +95,8 @@ class IngestJobs:
                 .order_by(ingest_job_files.c.id)
             )
             return IngestJob(
-                row.id, row.bot, row.actor, row.mask_personal_data, row.state, row.progress,
-                row.attempts, row.created_at, [JobFile(*f) for f in files],
+                row.id, row.bot, row.kind, row.target, row.actor, row.mask_personal_data,
+                row.state, row.progress, row.attempts, row.created_at, [JobFile(*f) for f in files],
             )  # fmt: skip
 
     def of_bot(self, bot: str, limit: int = 10) -> list[IngestJob]:
@@ -140,6 +154,24 @@ class IngestJobs:
                 .where(ingest_jobs.c.id == job_id)
                 .values(state=state, progress=progress[:500], updated_at=time.time())
             )
+
+    def unfinished(self, bot: str, target: str) -> bool:
+        """Whether a job on `target` (a website) is queued or running."""
+        with self._engine.connect() as db:
+            found = db.execute(
+                select(ingest_jobs.c.id)
+                .where(
+                    ingest_jobs.c.bot == bot,
+                    ingest_jobs.c.target == target,
+                    ingest_jobs.c.state.in_(("queued", "running")),
+                )
+                .limit(1)
+            ).first()
+        return found is not None
+
+    def delete(self, job_id: int) -> None:
+        with self._engine.begin() as db:
+            db.execute(delete(ingest_jobs).where(ingest_jobs.c.id == job_id))
 
     def forget_bot(self, bot: str) -> None:
         with self._engine.begin() as db:

@@ -230,13 +230,16 @@ short_lived = Table(
     Index("short_lived_by_expiry", "expires_at"),
 )
 
-# Uploads ingested by a worker (chatbot/jobs), when the deployment has a job queue: what any
-# server shows of their progress, and the files until each is ingested (any worker reads them).
+# Uploads and website reads done by a worker (chatbot/jobs), when the deployment has a job
+# queue: what any server shows of their progress, and the uploaded files until each is ingested
+# (any worker reads them).
 ingest_jobs = Table(
     "ingest_jobs",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("bot", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # files | website | schedule
+    Column("target", String(2048), nullable=False),  # the website's address; "" for files
     Column("actor", String(64), nullable=False),
     Column("mask_personal_data", Boolean, nullable=False),
     Column("state", String(16), nullable=False),  # queued | running | done | failed

@@ -121,3 +121,21 @@ class GradioProgress(ProgressSink):
 
     def file_done(self, path: Path) -> None:
         self._done += 1
+
+
+def job_lines(services: Services, bot: str) -> str:
+    """The bot's latest jobs (uploads, website reads), as any server reads them from the
+    database; nothing without a job queue."""
+    if not bot or not services.has_job_queue:
+        return ""
+    lines = []
+    for job in services.ingest_jobs.of_bot(bot, limit=5):
+        what = "upload" if job.kind == "files" else f"read of {md_address(job.target)}"
+        lines.append(
+            f"- **job {job.id}**, {what} ({when(job.created_at)}, {md_text(job.actor)}):"
+            f" {job.state}, {md_text(job.progress)}"
+        )
+        for file in job.files:
+            told = f": {md_text(file.detail)}" if file.detail else ""
+            lines.append(f"    - {md_text(file.name)}: {file.outcome or 'waiting'}{told}")
+    return "#### Uploads and reads in progress\n" + "\n".join(lines) if lines else ""

@@ -22,6 +22,7 @@ from chatbot.web.console.common import (
     Console,
     GradioProgress,
     hit_rows,
+    job_lines,
     md_text,
     told_to_staff,
     when,
@@ -104,7 +105,7 @@ def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
             said = f"**Queued as upload job {job_id}**: {len(paths)} file(s); a worker reads"
             said += " them. Their progress is under *Uploads in progress*."
             said += "".join(f"\n- rejected: {md_text(n)}: {NOT_UPLOADED}" for n in refused)
-            return {outcome: said, **lists(bot), files_in: None, queued: job_list(bot)}
+            return {outcome: said, **lists(bot), files_in: None, queued: job_lines(services, bot)}
         try:
             report = (
                 ingest_files(
@@ -131,27 +132,16 @@ def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
         lines += [f"- {md_text(p.name)}: {md_text(note)}" for p, note in report.notes]
         if any(note.endswith("not masked") for _, note in report.notes):
             lines.append("\nTo mask it, tick *Mask personal data* and add the file again.")
-        return {outcome: "\n".join(lines), **lists(bot), files_in: None, queued: job_list(bot)}
+        return {
+            outcome: "\n".join(lines),
+            **lists(bot),
+            files_in: None,
+            queued: job_lines(services, bot),
+        }
 
-    def job_list(bot: str) -> str:
-        """The bot's latest upload jobs, as any server reads them from the database."""
-        if not bot or not services.has_job_queue:
-            return ""
-        lines = []
-        for job in services.ingest_jobs.of_bot(bot, limit=5):
-            lines.append(
-                f"- **job {job.id}** ({when(job.created_at)}, {md_text(job.actor)}):"
-                f" {job.state}, {md_text(job.progress)}"
-            )
-            for file in job.files:
-                told = f": {md_text(file.detail)}" if file.detail else ""
-                state = file.outcome or "waiting"
-                lines.append(f"    - {md_text(file.name)}: {state}{told}")
-        return "#### Uploads in progress\n" + "\n".join(lines) if lines else ""
-
-    def watch_jobs(bot: str, request: gr.Request) -> str:
-        console.staff(request)
-        return job_list(bot)
+    def watch_jobs(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        console.staff(request)  # the documents as workers add them, and the jobs' progress
+        return documents(bot) if bot else [], job_lines(services, bot)
 
     def delete_document(bot: str, source: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request)
@@ -235,7 +225,7 @@ def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
 
     add.click(upload, [bot, files_in, mask_data], [outcome, docs, chosen, files_in, queued])
     if services.has_job_queue:
-        gr.Timer(2.0).tick(watch_jobs, bot, queued)
+        gr.Timer(2.0).tick(watch_jobs, bot, [docs, queued])
     rebuild.click(rebuild_index, bot, outcome)
     remove.click(delete_document, [bot, chosen], [outcome, docs, chosen])
     rename.click(retitle, [bot, chosen, new_title], [outcome, docs])

@@ -9,8 +9,13 @@ from typing import Any
 
 import gradio as gr
 
-from chatbot.actions.websites import read_website, remove_website, schedule_website
-from chatbot.web.console.common import Console, md_address, md_text, told_to_staff
+from chatbot.actions.websites import (
+    queue_website_read,
+    read_website,
+    remove_website,
+    schedule_website,
+)
+from chatbot.web.console.common import Console, job_lines, md_address, md_text, told_to_staff
 from knowledge.ingest import ProgressSink, SiteReport
 
 SITE_COLUMNS = ["website", "last read", "read again", "what changed"]
@@ -86,9 +91,23 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
             raise gr.Error("Choose or create a bot first.")
         if not (address or "").strip():
             raise gr.Error("Give the website's address, e.g. https://www.your-shop.my/")
+        if services.has_job_queue:  # a worker reads it; this returns at once
+            with told_to_staff():
+                job_id = queue_website_read(services, bot, address, account.username)
+            said = (
+                f"**Queued as job {job_id}**: a worker reads the site; the table shows the read"
+                " when it is done."
+                if job_id
+                else "A read of this site is already waiting for a worker."
+            )
+            return said, *rows(bot), job_lines(services, bot)
         with told_to_staff():
             report = read_website(services, bot, address, account.username, _Pages(progress))
-        return report_lines(report), *rows(bot)
+        return report_lines(report), *rows(bot), ""
+
+    def watch(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        console.staff(request)  # the table and the jobs; the choice of site left as it is
+        return rows(bot)[0], job_lines(services, bot)
 
     def remove(bot: str, root: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request)
@@ -120,6 +139,7 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
             )
             add = gr.Button("Read this website", variant="primary", scale=1)
         outcome = gr.Markdown()
+        queued = gr.Markdown(visible=services.has_job_queue)  # reads a worker does
         refresh = gr.Button("Refresh")
         sites = gr.Dataframe(headers=SITE_COLUMNS, label="Websites", interactive=False)
         with gr.Row():
@@ -136,7 +156,9 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
             schedule = gr.Button("Set", scale=1)
 
     refresh.click(show, bot, [sites, chosen])
-    add.click(read, [bot, address], [outcome, sites, chosen])
-    again.click(read, [bot, chosen], [outcome, sites, chosen])
+    add.click(read, [bot, address], [outcome, sites, chosen, queued])
+    again.click(read, [bot, chosen], [outcome, sites, chosen, queued])
+    if services.has_job_queue:
+        gr.Timer(3.0).tick(watch, bot, [sites, queued])
     stop.click(remove, [bot, chosen], [outcome, sites, chosen])
     schedule.click(set_every, [bot, chosen, hours], [outcome, sites, chosen])

@@ -1,5 +1,5 @@
-"""Ingestion as jobs (#20): uploads a worker ingests, their progress, and their files until
-each is ingested.
+"""Ingestion as jobs (#20): uploads and website reads a worker does, their progress, and the
+uploaded files until each is ingested.
 
 Revision ID: 0010
 Revises: 0009
@@ -21,6 +21,8 @@ def upgrade() -> None:
         "ingest_jobs",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("bot", sa.String(64), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("target", sa.String(2048), nullable=False),
         sa.Column("actor", sa.String(64), nullable=False),
         sa.Column("mask_personal_data", sa.Boolean, nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
