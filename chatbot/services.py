@@ -267,7 +267,11 @@ class Services:
                 from chatbot.jobs.queue import JobQueue
                 from chatbot.jobs.run import run_job
 
-                self._queue = JobQueue(self.database, lambda job_id: run_job(self, job_id))
+                self._queue = JobQueue(
+                    self.database,
+                    lambda job_id: run_job(self, job_id),
+                    self.settings.jobs.retry_after_s,
+                )
             return self._queue
 
     @cached_property

@@ -450,6 +450,12 @@ class JobSettings(BaseModel):
         description="A worker silent this long (it died, or its machine did) has its job given"
         " to another worker (`chatbot worker`; with database.url on PostgreSQL).",
     )
+    retry_after_s: float = Field(
+        30.0,
+        ge=1,
+        description="A job that found the vector store or the database down waits this long,"
+        " then is tried again (as often as it takes; nothing of it is lost).",
+    )
 
 
 class AdminSettings(BaseModel):

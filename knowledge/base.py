@@ -257,6 +257,10 @@ class KnowledgeBase:
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return hits[:k]
 
+    def check_vectors(self) -> None:
+        """Raises StoreUnavailable unless the vector store answers (for /readyz)."""
+        self._vectors.check()
+
     def holds_language(self, language: QueryLanguage) -> bool:
         """Whether any passage is in this language group."""
         return self._catalog.holds_language(language.value)

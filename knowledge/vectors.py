@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlparse
 
@@ -31,6 +33,19 @@ def open_chroma(path: str | None = None, url: str | None = None) -> Any:
     return chromadb.PersistentClient(path=path, settings=settings)
 
 
+@contextmanager
+def _reaching(what: str) -> Iterator[None]:
+    """A Chroma server that cannot be reached, or stops answering, is StoreUnavailable with a
+    one-line reason: a chat then says the assistant is offline, a job waits and is tried again.
+    (Embedded Chroma has no connection to lose.)"""
+    import httpx
+
+    try:
+        yield
+    except httpx.TransportError as exc:
+        raise StoreUnavailable(f"the vector store is unavailable ({what}: {exc})") from exc
+
+
 class VectorStore:
     """One Chroma collection: the vectors of one knowledge base, ids shared with the catalog."""
 
@@ -48,27 +63,36 @@ class VectorStore:
     def add(self, ids: list[str], vectors: list[list[float]], version: str) -> None:
         batch = 4000  # under Chroma's max batch size
         for start in range(0, len(ids), batch):
-            self._collection.upsert(
-                ids=ids[start : start + batch],
-                embeddings=vectors[start : start + batch],
-                metadatas=[{"version": version}] * len(ids[start : start + batch]),
-            )
+            with _reaching("writing"):
+                self._collection.upsert(
+                    ids=ids[start : start + batch],
+                    embeddings=vectors[start : start + batch],
+                    metadatas=[{"version": version}] * len(ids[start : start + batch]),
+                )
 
     def delete_version(self, version: str) -> None:
-        self._collection.delete(where={"version": version})
+        with _reaching("deleting"):
+            self._collection.delete(where={"version": version})
 
     def query(self, vector: list[float], limit: int) -> list[tuple[str, float]]:
         """(chunk_id, cosine similarity) of the nearest vectors."""
-        count = self._collection.count()
-        if count == 0:
-            return []
-        result = self._collection.query(
-            query_embeddings=[vector], n_results=min(limit, count), include=["distances"]
-        )
+        with _reaching("searching"):
+            count = self._collection.count()
+            if count == 0:
+                return []
+            result = self._collection.query(
+                query_embeddings=[vector], n_results=min(limit, count), include=["distances"]
+            )
         return [
             (chunk_id, 1.0 - float(distance))
             for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)
         ]
 
     def drop(self) -> None:
-        self._client.delete_collection(self._name)
+        with _reaching("deleting"):
+            self._client.delete_collection(self._name)
+
+    def check(self) -> None:
+        """Raises StoreUnavailable unless the store answers (for /readyz)."""
+        with _reaching("checking"):
+            self._collection.count()

@@ -26,12 +26,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def chroma_server(folder: Path) -> Iterator[str]:
+def chroma_server(folder: Path, port: int | None = None) -> Iterator[str]:
     """A real Chroma server (`chroma run`, from the chromadb package) keeping its data in
-    `folder`; yields its URL once it answers."""
+    `folder`, on `port` (a free one by default: a given one lets a test bring it back); yields
+    its URL once it answers."""
     chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
     assert chroma, "the chroma command comes with the chromadb package"
-    port = free_port()
+    port = port or free_port()
     server = subprocess.Popen(
         [chroma, "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,

@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import DEMO, ROOT
 from tests.postgres import postgres_server
-from tests.servers import chroma_server
+from tests.servers import chroma_server, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -160,6 +160,42 @@ def test_a_website_read_is_a_job_and_the_schedule_queues_one_read_however_often_
         assert len(site.requested("/about")) == before + 1  # read once, not three times
     with pytest.raises(Exception, match="address"):
         queue_website_read(web, "aircon-jobs", "not a web address", "aisyah")
+
+
+def test_a_job_waits_for_a_vector_store_that_is_down_and_loses_nothing(
+    deployment: dict[str, Any], cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The Chroma server down when a worker takes an upload: the job says it is waiting and
+    why, keeps its files, and is done once the store is back."""
+    from chatbot.actions.knowledge import queue_upload
+
+    port = free_port()
+    env = {
+        **deployment["env"],
+        "CHATBOT_VECTOR_STORE__CHROMA_URL": f"http://127.0.0.1:{port}",
+        "CHATBOT_JOBS__RETRY_AFTER_S": "1",
+    }
+    down = {"data": deployment["data"], "env": env}
+    web = _services(down)
+    web.bots.create("patient")
+    job_id = queue_upload(web, "patient", [DEMO / "documents" / "faq.csv"], "aisyah")
+    worker = Worker(down, cli_env, "patient")
+    try:
+        waiting = _until(
+            lambda: "Chroma server" in (j := web.ingest_jobs.get(job_id)).progress and j,
+            "the job never said it was waiting for the vector store",
+        )
+        assert waiting.progress.startswith("waiting 1 s: cannot reach the Chroma server")
+        assert waiting.state == "queued" and waiting.files[0].outcome is None
+        with chroma_server(tmp_path / "chroma", port):
+            done = _until(
+                lambda: (j := web.ingest_jobs.get(job_id)).state == "done" and j,
+                "the job was not done once the store was back",
+            )
+            assert done.files[0].outcome == "ingested" and done.attempts >= 2
+            assert web.knowledge("patient").search("Where is the shop?")
+    finally:
+        worker.stop()
 
 
 def test_a_worker_killed_mid_job_loses_nothing(

@@ -41,6 +41,7 @@ from chatbot.llm.think import without_thinking
 from chatbot.settings import AnsweringSettings, BotProfile
 from knowledge.base import KnowledgeBase
 from knowledge.documents import Hit
+from knowledge.errors import StoreUnavailable
 from knowledge.language import QueryLanguage, query_language
 from knowledge.relevance import RelevanceSettings, is_relevant
 
@@ -175,19 +176,13 @@ class Answerer:
             return
         follows = self._follows(question, history)
         answer.search_query = self._standalone(question, follows, history, patience)
-        relevant = self._relevant_hits(answer.search_query)
-        if follows:
-            # The message alone as well: "and on Saturday?" after a Chinese question is
-            # answered from the English opening hours, which the two together do not find.
-            relevant = _merged(
-                relevant, self._relevant_hits(question), self.knowledge.fusion.rrf_k
-            )[: self.settings.passages]
-        if self._searches_in_english(answer.search_query):
-            english = self._in_english(answer.search_query, patience)
-            if english is not None:
-                relevant = _merged(
-                    relevant, self._relevant_hits(english), self.knowledge.fusion.rrf_k
-                )[: self.settings.passages]
+        try:
+            relevant = self._search(answer.search_query, question, follows, patience)
+        except StoreUnavailable as exc:  # the Chroma server is down: nothing can be looked up
+            log.warning("search failed: %s", exc)
+            text = self._offline(answer.language)
+            yield from self._finish(answer, text, "store_error", started)
+            return
         answer.timings_ms["retrieve"] = _ms(started)
         if not relevant:
             # (Not the question itself: customers' words stay out of the log.)
@@ -220,6 +215,23 @@ class Answerer:
         raise AssertionError("the chain always ends with Done")
 
     # -- steps -------------------------------------------------------------------------
+    def _search(self, query: str, question: str, follows: str, patience: _Patience) -> list[Hit]:
+        """The passages relevant to the (standalone) question, best first."""
+        relevant = self._relevant_hits(query)
+        if follows:
+            # The message alone as well: "and on Saturday?" after a Chinese question is
+            # answered from the English opening hours, which the two together do not find.
+            relevant = _merged(
+                relevant, self._relevant_hits(question), self.knowledge.fusion.rrf_k
+            )[: self.settings.passages]
+        if self._searches_in_english(query):
+            english = self._in_english(query, patience)
+            if english is not None:
+                relevant = _merged(
+                    relevant, self._relevant_hits(english), self.knowledge.fusion.rrf_k
+                )[: self.settings.passages]
+        return relevant
+
     def _relevant_hits(self, query: str) -> list[Hit]:
         hits = self.knowledge.search(query, self.settings.passages)
         return [h for h in hits if is_relevant(query, h, self.relevance)]

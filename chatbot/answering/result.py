@@ -8,7 +8,9 @@ from typing import Literal
 from knowledge.documents import Hit
 
 # Why the bot did not give a generated (or, in extract mode, quoted) answer.
-Fallback = Literal["no_match", "guard", "model_error", "timeout", "not_ready", "empty", "too_long"]
+Fallback = Literal[
+    "no_match", "guard", "model_error", "store_error", "timeout", "not_ready", "empty", "too_long"
+]
 # What the customer was given: the model's answer, the sentence or row of a document that
 # answers (an extract), the answer staff pinned, or a fallback ("I don't know", a refusal).
 # The first three are answers.

@@ -24,8 +24,13 @@ def _conninfo(engine: Engine) -> str:
 
 
 class JobQueue:
-    def __init__(self, engine: Engine, run_ingest: Callable[[int], None]) -> None:
+    def __init__(
+        self, engine: Engine, run_ingest: Callable[[int], None], retry_after_s: float = 30.0
+    ) -> None:
         import procrastinate
+        from sqlalchemy.exc import OperationalError
+
+        from knowledge.errors import StoreUnavailable
 
         self._engine = engine
         connector = procrastinate.PsycopgConnector(
@@ -33,12 +38,16 @@ class JobQueue:
         )
         self.app = procrastinate.App(connector=connector)
 
-        # A failure inside the job is the job's outcome (each file's reason), not a retry; a
-        # worker that dies is retried by another (retry_stalled).
+        # A bad file is the job's outcome (its reason), not a retry; a store that is down is
+        # waited for, as long as it takes; a worker that dies is replaced (_retry_stalled).
+        retry = procrastinate.RetryStrategy(
+            wait=round(retry_after_s), retry_exceptions={StoreUnavailable, OperationalError}
+        )
+
         def ingest(job_id: int) -> None:  # procrastinate passes the job's arguments by name
             run_ingest(job_id)
 
-        self._ingest = self.app.task(name="ingest", queue=INGEST_QUEUE)(ingest)
+        self._ingest = self.app.task(name="ingest", queue=INGEST_QUEUE, retry=retry)(ingest)
         self._install()
         self.app.open()
 

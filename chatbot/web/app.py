@@ -79,8 +79,10 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
         served = served_bots()
         for bot in served:
             try:
-                if not services.knowledge(bot).documents():
+                knowledge = services.knowledge(bot)
+                if not knowledge.documents():
                     empty.append(bot)
+                knowledge.check_vectors()  # a Chroma server that went down is seen here
             except KnowledgeError as exc:
                 problems[bot] = str(exc)
         model = services.chat_model

@@ -107,18 +107,19 @@ def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
             said += "".join(f"\n- rejected: {md_text(n)}: {NOT_UPLOADED}" for n in refused)
             return {outcome: said, **lists(bot), files_in: None, queued: job_lines(services, bot)}
         try:
-            report = (
-                ingest_files(
-                    services,
-                    bot,
-                    paths,
-                    account.username,
-                    GradioProgress(progress),
-                    mask_personal_data=mask_personal_data,
+            with told_to_staff():  # a vector store that is down: its one-line reason
+                report = (
+                    ingest_files(
+                        services,
+                        bot,
+                        paths,
+                        account.username,
+                        GradioProgress(progress),
+                        mask_personal_data=mask_personal_data,
+                    )
+                    if paths
+                    else IngestReport()
                 )
-                if paths
-                else IngestReport()
-            )
         finally:
             console.uploads.discard(paths)  # the knowledge base keeps what it needs; copies go
         rejected = [(p.name, why) for p, why in report.rejected]
