@@ -19,6 +19,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
 from knowledge.base import KnowledgeBase, check_bot_name
+from knowledge.catalog import Catalog
 from knowledge.catalog.sqlite import SqliteCatalog
 from knowledge.documents import Hit
 from knowledge.embeddings import DEFAULT_MODEL, SentenceEmbedder
@@ -60,24 +61,36 @@ class KnowledgeRetriever(BaseRetriever):
         *,
         k: int = 4,
         chroma_url: str | None = None,
+        database_url: str | None = None,
         fusion: FusionSettings | None = None,
     ) -> KnowledgeRetriever:
         """Open the bot's knowledge base in a data directory, with the
         embedding model it was indexed with (as recorded in its catalog), vectors from the data
-        directory's Chroma store or the Chroma server at `chroma_url`. `fusion`: the deployment's
-        `retrieval` settings when they are not the defaults."""
+        directory's Chroma store or the Chroma server at `chroma_url`; its catalog in the data
+        directory, or in the PostgreSQL database at `database_url` (a deployment of several
+        servers, as its `database.url` names it). `fusion`: the deployment's `retrieval`
+        settings when they are not the defaults."""
         folder = bot_folder(Path(data_dir), check_bot_name(bot))
-        if not (folder / CATALOG_FILE).is_file():
+        catalog: Catalog
+        if database_url:
+            from sqlalchemy import create_engine
+
+            from knowledge.catalog.postgres import PostgresCatalog
+
+            catalog = PostgresCatalog(create_engine(database_url, pool_pre_ping=True), bot)
+            if catalog.get_meta("embedding_model") is None:
+                raise KnowledgeError(f"there is no knowledge base for bot {bot!r} there")
+        elif (folder / CATALOG_FILE).is_file():
+            catalog = SqliteCatalog(folder / CATALOG_FILE)
+        else:
             raise KnowledgeError(f"there is no knowledge base for bot {bot!r} in {data_dir}")
-        catalog = SqliteCatalog(folder / CATALOG_FILE)
-        try:
-            model = catalog.get_meta("embedding_model") or DEFAULT_MODEL
-        finally:
-            catalog.close()
+        model = catalog.get_meta("embedding_model") or DEFAULT_MODEL
         chroma = open_chroma(url=chroma_url) if chroma_url else None
         if chroma is None:
             chroma = open_chroma(path=str(chroma_folder(Path(data_dir))))
-        knowledge = KnowledgeBase(bot, folder, chroma, SentenceEmbedder(model), fusion=fusion)
+        knowledge = KnowledgeBase(
+            bot, folder, chroma, SentenceEmbedder(model), fusion=fusion, catalog=catalog
+        )
         return cls(knowledge=knowledge, k=k)
 
     def _get_relevant_documents(

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from knowledge.errors import KnowledgeError
 from tests.conftest import DEMO, ROOT, SHARED
 from tests.postgres import postgres_server
 from tests.servers import Server, chat, chroma_server
@@ -188,6 +189,14 @@ def test_a_document_ingested_through_one_data_directory_is_found_through_another
     assert ingested.code == 0, ingested.err
     assert search(other, "Do you deliver to Seberang Perai?")[0] == "policies.docx"
     assert search(other, "Where is the shop?")[0] == "faq.csv"
+    from knowledge.retriever import KnowledgeRetriever  # and any LangChain app, the same
+
+    retriever = KnowledgeRetriever.from_data_dir(
+        other, "shared", chroma_url=chroma_url, database_url=database
+    )
+    assert retriever.invoke("Where is the shop?")[0].metadata["source"] == "faq.csv"
+    with pytest.raises(KnowledgeError, match="no knowledge base for bot 'nobody'"):
+        KnowledgeRetriever.from_data_dir(other, "nobody", database_url=database)
     forgot = run_cli("forget", "--bot", "shared", "policies.docx", data_dir=other, env=env)
     assert forgot.code == 0, forgot.err
     assert "policies.docx" not in search(one, "Do you deliver to Seberang Perai?")
