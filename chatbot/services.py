@@ -58,7 +58,7 @@ class Services:
         self.settings = settings
         self._knowledge: dict[str, KnowledgeBase] = {}
         self._models: dict[str, BaseChatModel | None] = {}
-        self._models_lock = threading.Lock()
+        self._building = threading.Lock()  # models, answer slots and the queue: built once
         self._slots: dict[str, Slots] = {}
         self._queue: JobQueue | None = None
 
@@ -216,7 +216,7 @@ class Services:
 
     def answer_slots(self, bot: str) -> Slots:
         """The places for answers being generated for `bot`, one set per bot and process."""
-        with self._models_lock:
+        with self._building:
             if bot not in self._slots:
                 server = self.settings.server
                 running, waiting = server.concurrent_answers, server.waiting_answers
@@ -260,7 +260,7 @@ class Services:
 
     def job_queue(self) -> JobQueue:
         """The queue on the application database, opened at first use."""
-        with self._models_lock:
+        with self._building:
             if self._queue is None:
                 if not self.has_job_queue:
                     raise KnowledgeError("a job queue needs database.url to be PostgreSQL")
@@ -336,7 +336,7 @@ class Services:
         Each is built once and shared by the bots that use it."""
         if not model:
             return self.chat_model
-        with self._models_lock:
+        with self._building:
             if model not in self._models:
                 from chatbot.llm.select import embedded_model, ollama_model
 
