@@ -134,7 +134,7 @@ class Services:
         if bot not in self._knowledge:
             ingest, retrieval = self.settings.ingest, self.settings.retrieval
             catalog = None
-            if self.database.dialect.name == "postgresql":  # shared by every server
+            if self.shares_database:
                 from knowledge.catalog.postgres import PostgresCatalog
 
                 catalog = PostgresCatalog(self.database, check_bot_name(bot))
@@ -192,7 +192,7 @@ class Services:
             from chatbot.shared_state.redis import RedisStore
 
             return RedisStore(url)
-        if self.database.dialect.name == "postgresql":
+        if self.shares_database:
             from chatbot.shared_state.database import DatabaseStore
 
             return DatabaseStore(self.database)
@@ -253,10 +253,15 @@ class Services:
         return IngestJobs(self.database)
 
     @property
-    def has_job_queue(self) -> bool:
-        """Whether uploads and website reads go to workers: a deployment on PostgreSQL has a
-        queue there."""
+    def shares_database(self) -> bool:
+        """Whether the database is one several servers share (PostgreSQL): the knowledge
+        catalog, the job queue and, without Redis, the shared state live there too."""
         return self.database.dialect.name == "postgresql"
+
+    @property
+    def has_job_queue(self) -> bool:
+        """Whether uploads and website reads go to workers (a shared database has a queue)."""
+        return self.shares_database
 
     def job_queue(self) -> JobQueue:
         """The queue on the application database, opened at first use."""

@@ -27,7 +27,7 @@ from tests.servers import (
     sources_of,
     start_conversation,
 )
-from tests.test_jobs import Worker
+from tests.test_jobs import Worker, _until
 
 pytestmark = pytest.mark.slow
 
@@ -209,10 +209,11 @@ def test_a_document_uploaded_through_one_server_is_found_through_the_other(
         encoding="utf-8",
     )
     job_id = queue_upload(console, "kedai", [notice], "aisyah")
-    deadline = time.monotonic() + 120
-    while console.ingest_jobs.get(job_id).state != "done":  # type: ignore[union-attr]
-        assert time.monotonic() < deadline, "the worker never ingested the upload"
-        time.sleep(0.2)  # polling the job's state, not timing anything
+    _until(
+        lambda: console.ingest_jobs.get(job_id).state == "done",
+        "the worker never ingested the upload",
+        limit_s=120,
+    )
     console.close()
     _, events = chat(second, "Are you open during Hari Raya?", bot="kedai", visitor="192.0.2.9")
     assert "cuti-raya.md" in sources_of(events)

@@ -63,7 +63,7 @@ def run_ingest_job(services: Services, job: IngestJob) -> None:
         with tempfile.TemporaryDirectory(prefix="chatbot-job-") as folder:
             path = Path(folder) / name
             path.write_bytes(content)
-            sink = JobProgress(services, job_id, f"file {number} of {total}: {name}")
+            sink = JobProgress(services.ingest_jobs, job_id, f"file {number} of {total}: {name}")
             report = ingest_files(
                 services, bot=job.bot, paths=[path], actor=job.actor, progress=sink,
                 mask_personal_data=job.mask_personal_data,

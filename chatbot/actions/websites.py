@@ -104,7 +104,11 @@ def run_website_job(services: Services, job: IngestJob) -> None:
     doing = f"reading {job.target}"
     try:
         report = read_website(
-            services, job.bot, job.target, job.actor, JobProgress(services, job.id, doing)
+            services,
+            job.bot,
+            job.target,
+            job.actor,
+            JobProgress(services.ingest_jobs, job.id, doing),
         )
     except SiteError as exc:
         services.ingest_jobs.finish(job.id, "failed", str(exc))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from chatbot.services import Services
+from chatbot.store.ingest_jobs import IngestJobs
 from knowledge.ingest import ProgressSink
 
 
@@ -13,8 +13,8 @@ class JobProgress(ProgressSink):
     """A worker's progress, written to the job where every server reads it: at most once a
     second, so that a long PDF does not write a row per passage."""
 
-    def __init__(self, services: Services, job_id: int, doing: str) -> None:
-        self._jobs, self._job_id, self._doing = services.ingest_jobs, job_id, doing
+    def __init__(self, jobs: IngestJobs, job_id: int, doing: str) -> None:
+        self._jobs, self._job_id, self._doing = jobs, job_id, doing
         self._written, self._pages = 0.0, 0
 
     def _say(self, progress: str, *, now: bool = False) -> None:

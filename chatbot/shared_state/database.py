@@ -31,8 +31,13 @@ class DatabaseStore:
         # A database that cannot be reached raises OperationalError, which the web app answers
         # with 503 as it does for any other failure to store.
         with self._engine.begin() as db:
-            db.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
-            now = db.execute(text("SELECT extract(epoch FROM clock_timestamp())")).scalar_one()
+            now = db.execute(
+                text(
+                    "SELECT extract(epoch FROM clock_timestamp())"
+                    " FROM (SELECT pg_advisory_xact_lock(hashtext(:key))) AS locked"
+                ),
+                {"key": key},
+            ).scalar_one()
             yield db, float(now)
 
     def hit(self, key: str, limit: int, window_s: float) -> float | None:

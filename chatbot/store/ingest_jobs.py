@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import ColumnElement, Engine, delete, insert, select, update
 
 from chatbot.store.schema import ingest_job_files, ingest_jobs
 
@@ -79,37 +79,49 @@ class IngestJobs:
         return int(job_id)
 
     def get(self, job_id: int) -> IngestJob | None:
+        found = self._read(ingest_jobs.c.id == job_id, limit=1)
+        return found[0] if found else None
+
+    def of_bot(self, bot: str, limit: int = 10) -> list[IngestJob]:
+        """The bot's latest jobs, newest first (what every open console asks every 2 s)."""
+        return self._read(ingest_jobs.c.bot == bot, limit)
+
+    def _read(self, where: ColumnElement[bool], limit: int) -> list[IngestJob]:
+        """The jobs `where` holds, newest first, with their files: two queries in all."""
         with self._engine.connect() as db:
-            row = db.execute(select(ingest_jobs).where(ingest_jobs.c.id == job_id)).first()
-            if row is None:
-                return None
-            files = db.execute(
+            rows = db.execute(
+                select(ingest_jobs).where(where).order_by(ingest_jobs.c.id.desc()).limit(limit)
+            ).all()
+            files: dict[int, list[JobFile]] = {row.id: [] for row in rows}
+            for f in db.execute(
                 select(
+                    ingest_job_files.c.job_id,
                     ingest_job_files.c.id,
                     ingest_job_files.c.name,
                     ingest_job_files.c.outcome,
                     ingest_job_files.c.detail,
                     ingest_job_files.c.chunks,
                 )
-                .where(ingest_job_files.c.job_id == job_id)
+                .where(ingest_job_files.c.job_id.in_(list(files)))
                 .order_by(ingest_job_files.c.id)
+            ):
+                files[f.job_id].append(JobFile(f.id, f.name, f.outcome, f.detail, f.chunks))
+        return [
+            IngestJob(
+                row.id,
+                row.bot,
+                row.kind,
+                row.target,
+                row.actor,
+                row.mask_personal_data,
+                row.state,
+                row.progress,
+                row.attempts,
+                row.created_at,
+                files[row.id],
             )
-            return IngestJob(
-                row.id, row.bot, row.kind, row.target, row.actor, row.mask_personal_data,
-                row.state, row.progress, row.attempts, row.created_at, [JobFile(*f) for f in files],
-            )  # fmt: skip
-
-    def of_bot(self, bot: str, limit: int = 10) -> list[IngestJob]:
-        """The bot's latest jobs, newest first."""
-        with self._engine.connect() as db:
-            ids = db.execute(
-                select(ingest_jobs.c.id)
-                .where(ingest_jobs.c.bot == bot)
-                .order_by(ingest_jobs.c.id.desc())
-                .limit(limit)
-            ).scalars()
-            found = [self.get(job_id) for job_id in list(ids)]
-        return [job for job in found if job is not None]
+            for row in rows
+        ]
 
     def start(self, job_id: int) -> list[tuple[int, str, bytes]]:
         """Mark the job running (one more attempt); its files not yet done, with their bytes."""

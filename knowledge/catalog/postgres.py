@@ -11,6 +11,8 @@ the writer's connection ends, however its process ends.
 
 from __future__ import annotations
 
+import threading
+import weakref
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -65,6 +67,9 @@ _LOCKS = 0x6B62  # the first key of this module's advisory locks ("kb"); the sec
 # PostgreSQL keeps at most 256 positions of a lexeme and refuses lexemes over 2 KB. A passage's
 # frequencies are capped there (none comes near it) and its length kept whole for BM25.
 _MAX_POSITIONS, _MAX_LEXEME_BYTES = 256, 2046
+# The databases whose schema this process has made sure of: once each, not once per bot opened.
+_installed: weakref.WeakSet[Engine] = weakref.WeakSet()
+_installing = threading.Lock()
 # BM25's constants as FTS5 has them: the same ranking in either home.
 _K1, _B = 1.2, 0.75
 
@@ -112,17 +117,25 @@ def _tsvector(tokens: list[str]) -> str:
     )
 
 
+def _install(engine: Engine) -> None:
+    with _installing:
+        if engine in _installed:
+            return
+        with engine.begin() as db:
+            # Two servers starting at once would race to create the same tables.
+            db.execute(text("SELECT pg_advisory_xact_lock(:a, 0)"), {"a": _LOCKS})
+            for statement in _SCHEMA:
+                db.execute(text(statement))
+        _installed.add(engine)
+
+
 class PostgresCatalog:
     """Bot `kb`'s catalog in the database `engine` connects to."""
 
     def __init__(self, engine: Engine, kb: str) -> None:
         self._engine, self._kb = engine, kb
         self._lock_key = zlib.crc32(kb.encode()) - 2**31  # advisory keys are signed int4
-        with engine.begin() as db:
-            # Two servers starting at once would race to create the same tables.
-            db.execute(text("SELECT pg_advisory_xact_lock(:a, 0)"), {"a": _LOCKS})
-            for statement in _SCHEMA:
-                db.execute(text(statement))
+        _install(engine)
         if self.get_meta("keyword_index") != KEYWORD_INDEX_VERSION:
             self._rebuild_keyword_index()
 
