@@ -182,37 +182,95 @@ def _with_title(title: str | None, path: str) -> str:
 
 
 _FIGURE_CELL = re.compile(r"[-+$€£RM]*\s*[\d.,%]+(?:\s*[A-Za-z%]{0,4})?")
+# A value no column is named by: a time ("3:00 pm - 10:00 pm"), a price ("RM150"), a date.
+_VALUE = re.compile(r"\d{1,2}[:.]\d{2}\s*(?:am|pm|pagi|petang|malam)?\b|\bRM\s*\d|\d+\s*%", re.I)
 
 
 def _is_header(cells: list[str], rows: list[list[str]]) -> bool:
     """A header row is distinct labels with no figure over rows of the same width (a CSV or
-    Word table's first row, as people write them; its first cell may be empty)."""
+    Word table's first row, as people write them; its first cell may be empty). A two-column
+    table of labels and values ("Check-in | 3:00 pm - 10:00 pm") has none: its first row is
+    a row like the others."""
     labels = cells[1:]  # the first may be empty: the column of the rows' own names
     if not rows or not labels or not all(labels) or len(set(labels)) != len(labels):
         return False
-    if any(_FIGURE_CELL.fullmatch(cell) for cell in cells):
+    if any(_FIGURE_CELL.fullmatch(cell) or _VALUE.search(cell) for cell in cells):
         return False
     # Rows as wide, but for a few narrower ones (a sub-heading row: "RETURNING TO MALAYSIA").
     same = sum(len(row) == len(cells) for row in rows)
     return all(len(row) <= len(cells) for row in rows) and same >= len(rows) / 2
 
 
+def _spanned_header(first: list[str], second: list[str], rows: list[list[str]]) -> bool:
+    """Whether `second` is the lower row of a two-row header: labels, not figures, under an
+    upper row that spans columns (its label repeated, as a merged cell is read: "Regular
+    season" over "Weekday | Weekend") or over a row of units with gaps ("(RM)" under each car
+    class, nothing under "Code")."""
+    spans = len(set(first)) < len(first)
+    units = any(not c for c in second) and all(len(c) <= 20 for c in second)
+    return (
+        (spans or units)
+        and len(second) == len(first)
+        and any(second)
+        and not any(_FIGURE_CELL.fullmatch(c) or _VALUE.search(c) for c in second if c)
+        and len(rows) > 0
+    )
+
+
+def _alone(cells: list[str], width: int) -> bool:
+    """A row with one filled cell in a wider table: a title above it ("PRICE LIST 2026 - RM per
+    month") or a note under it ("Prices include fitting."), not a row of it."""
+    return width > 2 and sum(bool(c) for c in cells) == 1
+
+
 def table_rows(table: str) -> list[str]:
     """A table's rows ("a | b" lines), each as a line that reads on its own: its first cell, then
-    every other cell after its column's header ("Chemical wash · HP: 1.0 – 1.5 · Price: RM150")."""
+    every other cell after its column's header ("Chemical wash · HP: 1.0 – 1.5 · Price: RM150").
+
+    Spreadsheets and web pages put more than rows in a table: a title block above the header (a
+    shop's name, address and the list's title), notes under it, a header of two rows under a
+    merged cell. The title and note lines stand alone; a two-row header names each column by
+    both ("Regular season Weekday(Sun-Thu): 220")."""
     lines = [[cell.strip() for cell in line.split(" | ")] for line in table.split("\n")]
     lines = [cells for cells in lines if any(cells)]
     if not lines:
         return []
+    width = max(len(cells) for cells in lines)
+    above: list[str] = []
+    while lines and _alone(lines[0], width):
+        above.append(next(c for c in lines.pop(0) if c))
+    below: list[str] = []
+    while lines and _alone(lines[-1], width):
+        below.insert(0, next(c for c in lines.pop() if c))
+    if not lines:
+        return [*above, *below]
     header, body = lines[0], lines[1:]
+    if len(body) > 1 and _spanned_header(header, body[0], body[1:]):
+        lower = body[0]
+        merged = [
+            h if h == low or not low else f"{h} {low}".strip()
+            for h, low in zip(header, lower, strict=True)
+        ]
+        if _is_header(merged, body[1:]):
+            header, body = merged, body[1:]
     if not _is_header(header, body):
-        return [" · ".join(cell for cell in cells if cell) for cells in lines]
+        rows = [" · ".join(cell for cell in cells if cell) for cells in lines]
+        return [*above, *rows, *below]
+    # Two lists side by side ("Accepted | NOT accepted"), not names and their values ("Model |
+    # Price"): each cell is told by its column.
+    lists = len(header) == 2 and not any(
+        _FIGURE_CELL.fullmatch(c) or _VALUE.search(c) for row in body for c in row[1:2]
+    )
+    first = f"{header[0]}: " if lists and header[0] else ""
     out = []
     for cells in body:
-        parts = [cells[0]] if cells[0] else []
+        if _alone(cells, width):  # a sub-heading or a note within the table
+            out.append(next(c for c in cells if c))
+            continue
+        parts = [f"{first}{cells[0]}"] if cells[0] else []
         # (A narrower row, a sub-heading, has fewer cells than the header: zip stops there.)
         parts += [
             f"{label}: {cell}" for label, cell in zip(header[1:], cells[1:], strict=False) if cell
         ]
         out.append(" · ".join(parts))
-    return out
+    return [*above, *out, *below]

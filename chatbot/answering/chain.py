@@ -30,6 +30,7 @@ from chatbot.answering.language import LANGUAGE_NAMES, detect_language
 from chatbot.answering.pinned import pinned_answer
 from chatbot.answering.prompts import PromptSet
 from chatbot.answering.result import Answer, Delta, Done, Event, Fallback, Replace, Source
+from chatbot.answering.smalltalk import SmallTalk, small_talk
 from chatbot.llm.base import (
     ModelUnavailable,
     context_window,
@@ -40,6 +41,7 @@ from chatbot.llm.base import (
 from chatbot.llm.think import without_thinking
 from chatbot.settings import AnsweringSettings, BotProfile
 from knowledge.base import KnowledgeBase
+from knowledge.colloquial import standard_spelling
 from knowledge.documents import Hit
 from knowledge.errors import StoreUnavailable
 from knowledge.language import QueryLanguage, query_language
@@ -159,6 +161,9 @@ class Answerer:
         patience = _Patience(stop, started + self.settings.max_generation_s)
         question = question.strip()
         answer = Answer(question=question, language=self.language_for(question))
+        # Searched and matched in the documents' spellings: "brp harga utk saga?" as "berapa
+        # harga untuk saga?"; the customer's own words are what is kept and shown.
+        answer.asked = standard_spelling(question)
         messages = self.prompts.messages
         if not question:
             yield from self._finish(
@@ -170,14 +175,19 @@ class Answerer:
             yield from self._finish(answer, text, "too_long", started)
             return
 
+        if (talk := small_talk(question)) is not None:
+            # "hi", "thanks!", "can I talk to a person?": a reply, not a search that fails.
+            answer.kind = "smalltalk"
+            yield from self._finish(answer, self._small_talk(talk, answer.language), None, started)
+            return
         if not self.knowledge.documents():  # a bot made in the console, no documents yet
             text = self._say(answer.language, "not_ready")
             yield from self._finish(answer, text, "not_ready", started)
             return
-        follows = self._follows(question, history)
-        answer.search_query = self._standalone(question, follows, history, patience)
+        follows = self._follows(answer.asked, history)
+        answer.search_query = self._standalone(answer.asked, follows, history, patience)
         try:
-            relevant = self._search(answer.search_query, question, follows, patience)
+            relevant = self._search(answer.search_query, answer.asked, follows, patience)
         except StoreUnavailable as exc:  # the Chroma server is down: nothing can be looked up
             log.warning("search failed: %s", exc)
             text = self._offline(answer.language)
@@ -280,7 +290,7 @@ class Answerer:
         Ahad?" glued to an English question before it found nothing)."""
         if not self.settings.history_turns or not history:
             return ""
-        return history[-1].question if is_follow_up(question) else ""
+        return standard_spelling(history[-1].question) if is_follow_up(question) else ""
 
     def _standalone(
         self, question: str, follows: str, history: Sequence[Turn], patience: _Patience
@@ -430,7 +440,7 @@ class Answerer:
         sentence or row answers it confidently."""
         began = time.perf_counter()
         found = extract(
-            answer.question, hits, answer.language, also=follows, closeness=self._closeness
+            answer.asked, hits, answer.language, also=follows, closeness=self._closeness
         )
         answer.timings_ms["extract"] = _ms(began)
         if found is None or not found.confident:
@@ -449,7 +459,7 @@ class Answerer:
     def language_for(self, question: str) -> str:
         """The language the answer to `question` is in: the customer's, if the bot answers in
         it, else the bot's first language. The page's own words follow it (chat API)."""
-        language = detect_language(question)
+        language = detect_language(standard_spelling(question))
         allowed = self.profile.languages
         return language if not allowed or language in allowed else allowed[0]
 
@@ -462,6 +472,17 @@ class Answerer:
 
     def _offline(self, language: str) -> str:
         return self.prompts.messages.get(language, "offline", contact=self._contact(language))
+
+    def _small_talk(self, talk: SmallTalk, language: str) -> str:
+        messages = self.prompts.messages
+        if talk is SmallTalk.PERSON:
+            contact = self.profile.contact_text()
+            if not contact:
+                return messages.get(language, "person_unavailable")
+            return messages.get(language, "person_reply", contact=contact)
+        if talk is SmallTalk.BOT:
+            return messages.get(language, "bot_reply", contact=self._contact(language))
+        return messages.get(language, f"{talk.value}_reply")
 
     def _no_answer(self, language: str) -> str:
         return self._say(language, "no_answer")

@@ -17,7 +17,15 @@ DEFAULT_PROMPTS_DIR = FOLDER
 MESSAGE_LANGUAGES = ("en", "ms", "zh")
 _MESSAGE_KEYS = ("no_answer", "quote", "offline", "empty", "too_long", "contact_prefix", "sources")
 # Keys added since: a deployment's own messages.yaml may lack them, the shipped text stands in.
-_ADDED_KEYS = ("not_ready",)
+_ADDED_KEYS = (
+    "not_ready",
+    "greeting_reply",
+    "thanks_reply",
+    "goodbye_reply",
+    "bot_reply",
+    "person_reply",
+    "person_unavailable",
+)
 
 
 class PromptError(KnowledgeError):

@@ -13,8 +13,9 @@ Fallback = Literal[
 ]
 # What the customer was given: the model's answer, the sentence or row of a document that
 # answers (an extract), the answer staff pinned, or a fallback ("I don't know", a refusal).
-# The first three are answers.
-Kind = Literal["model", "extract", "pinned", "fallback"]
+# The first three are answers; "smalltalk" is the reply to a greeting, thanks, a goodbye, "are
+# you a bot?" or a request for a person: neither an answer nor a question the bot failed.
+Kind = Literal["model", "extract", "pinned", "fallback", "smalltalk"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ class Source:
 class Answer:
     question: str
     language: str
+    asked: str = ""  # the question in the documents' spellings (knowledge.colloquial)
     text: str = ""
     answered: bool = False
     fallback: Fallback | None = None

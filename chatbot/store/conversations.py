@@ -136,6 +136,8 @@ class ConversationLog:
             )
             .where(answers.c.bot == bot)
             .where(answers.c.answered.is_(False))
+            # A greeting or a thanks is no gap in the documents.
+            .where(answers.c.kind != "smalltalk")
             .order_by(answers.c.id.desc())
             .limit(limit)
         )

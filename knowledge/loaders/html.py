@@ -53,13 +53,47 @@ def _main_element(root: etree._Element) -> etree._Element:
     return root
 
 
+_MAX_SPAN = 50  # a colspan or rowspan above this is a page's mistake (or a trap), not a table
+
+
+def _span(cell: etree._Element, name: str) -> int:
+    try:
+        return max(1, min(int(cell.get(name, "1")), _MAX_SPAN))
+    except ValueError:
+        return 1
+
+
 def _table_text(table: etree._Element) -> str:
-    rows = []
+    """The table as "a | b" lines, a merged cell's text in every column and row it covers: a
+    rate under "Peak season" (colspan 2) over "Weekday | Weekend" is in both of its columns."""
+    rows: list[str] = []
+    carried: dict[int, tuple[str, int]] = {}  # column -> (text, rows it still covers)
     for tr in table.iter("tr"):
-        cells = [_clean(cell.text_content()) for cell in tr if cell.tag in ("td", "th")]
+        cells: list[str] = []
+        for cell in (c for c in tr if c.tag in ("td", "th")):
+            _carry_down(cells, carried)
+            text = _clean(cell.text_content())
+            down = _span(cell, "rowspan")
+            for _ in range(_span(cell, "colspan")):
+                if down > 1:
+                    carried[len(cells)] = (text, down - 1)
+                cells.append(text)
+        _carry_down(cells, carried)
         if any(cells):
             rows.append(" | ".join(cells))
     return "\n".join(rows)
+
+
+def _carry_down(cells: list[str], carried: dict[int, tuple[str, int]]) -> None:
+    """Fill the row's next columns with the cells above that span down into them."""
+    while len(cells) in carried:
+        column = len(cells)
+        text, left = carried[column]
+        cells.append(text)
+        if left <= 1:
+            del carried[column]
+        else:
+            carried[column] = (text, left - 1)
 
 
 def load_html(data: bytes) -> LoadedDocument:

@@ -11,6 +11,7 @@ from typing import Any
 
 from knowledge.documents import Block, BlockKind, LoadedDocument, PartSink
 from knowledge.errors import RejectedFile
+from knowledge.loaders.pdf_tables import TableReader, may_hold_table
 from knowledge.loaders.textblocks import looks_garbled, text_blocks
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,30 @@ _PAGES_PER_PART = 32
 
 _LIGATURES = str.maketrans({"\ufb01": "fi", "\ufb02": "fl", "\ufb00": "ff", "\x00": ""})
 _SPACES = re.compile(r"[ \t\u00a0]+")
+
+
+_DIGITS = re.compile(r"\d+")
+_REPEATABLE = 12  # characters: a shorter line ("Notes", "Price") may well recur by right
+
+
+class _Repeats:
+    """Lines a page repeats from an earlier one (a letterhead, a footer: "Page 2 of 3" is "Page
+    1 of 3" with other digits) are dropped there: read once, on the first page, they are not a
+    passage of every page that outranks what the page says."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def __call__(self, lines: list[str]) -> list[str]:
+        kept, found = [], set()
+        for line in lines:
+            key = _DIGITS.sub("#", " ".join(line.split()).casefold())
+            if len(key) >= _REPEATABLE and key in self.seen:
+                continue
+            kept.append(line)
+            found.add(key)
+        self.seen |= found
+        return kept
 
 
 class _Scanner:
@@ -149,32 +174,40 @@ def load_pdf(
     delivered = 0
     pages_with_images = 0
     scanner = _Scanner(data, ocr_languages) if ocr_languages else None
-    for number, page in enumerate(reader.pages, start=1):
-        if on_part is not None and number % _PAGES_PER_PART == 1 and number > 1:
-            on_part(blocks[delivered:], number - 1, page_count)
-            delivered = len(blocks)
-        for depth, heading in outline.get(number, []):
-            blocks.append(Block(BlockKind.HEADING, heading, number, depth))
-        try:
-            text = page.extract_text() or ""
-        except Exception as exc:  # one unreadable page must not lose the rest
-            log.warning("page %d unreadable: %s", number, _short(exc))
-            text = ""
-        text = _SPACES.sub(" ", text.translate(_LIGATURES))
-        found = list(text_blocks(text, number))
-        scanned = not found and _has_images(page)
-        pages_with_images += scanned
-        if scanner is not None and (scanned or looks_garbled(text, at_least=40)):
-            read = scanner.page_text(number)
-            found = list(text_blocks(read, number)) if read else []
-            if on_part is not None and found:
-                blocks += found
-                on_part(blocks[delivered:], number, page_count)  # (slow: shown page by page)
+    tables = TableReader(data)
+    repeats = _Repeats()
+    try:
+        for number, page in enumerate(reader.pages, start=1):
+            if on_part is not None and number % _PAGES_PER_PART == 1 and number > 1:
+                on_part(blocks[delivered:], number - 1, page_count)
                 delivered = len(blocks)
-                continue
-        blocks += found
+            for depth, heading in outline.get(number, []):
+                blocks.append(Block(BlockKind.HEADING, heading, number, depth))
+            try:
+                text = page.extract_text() or ""
+            except Exception as exc:  # one unreadable page must not lose the rest
+                log.warning("page %d unreadable: %s", number, _short(exc))
+                text = ""
+            text = _SPACES.sub(" ", text.translate(_LIGATURES))
+            laid_out = None  # the page with its tables as rows and columns, when it has any
+            if text.strip() and may_hold_table(page):
+                laid_out = tables.page_blocks(number, repeats)
+            found = laid_out or list(text_blocks("\n".join(repeats(text.split("\n"))), number))
+            scanned = not found and _has_images(page)
+            pages_with_images += scanned
+            if scanner is not None and (scanned or looks_garbled(text, at_least=40)):
+                read = scanner.page_text(number)
+                found = list(text_blocks(read, number)) if read else []
+                if on_part is not None and found:
+                    blocks += found
+                    on_part(blocks[delivered:], number, page_count)  # (slow: shown page by page)
+                    delivered = len(blocks)
+                    continue
+            blocks += found
+    finally:
+        tables.close()
     notes = scanner.notes() if scanner is not None else []
-    if not any(b.kind in (BlockKind.PARAGRAPH, BlockKind.ROW) for b in blocks):
+    if not any(b.kind in (BlockKind.PARAGRAPH, BlockKind.ROW, BlockKind.TABLE) for b in blocks):
         if scanner is not None and scanner.unreadable:
             best = max(c for _, c in scanner.unreadable)
             what = (

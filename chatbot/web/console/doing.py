@@ -21,7 +21,11 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
 
         console.staff(request)
         since = time.time() - 30 * 86400
-        rows = services.conversations.since(bot, since)
+        everything = services.conversations.since(bot, since)
+        # Greetings, thanks and requests for a person are counted apart: they are not questions
+        # the bot answered or failed.
+        rows = [r for r in everything if r["kind"] != "smalltalk"]
+        chatter = len(everything) - len(rows)
         days: dict[str, list[int]] = {}
         for r in rows:
             day = dt.date.fromtimestamp(r["created_at"]).isoformat()
@@ -58,7 +62,8 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
             f"Last 30 days: **{total} questions**, {round(100 * answered / total) if total else 0}%"
             f" answered ({by_kind['model']} by the model, {by_kind['extract']} by an extract"
             f" from the documents, {by_kind['pinned']} by a pinned answer),"
-            f" {round(100 * down / total) if total else 0}% rated down."
+            f" {round(100 * down / total) if total else 0}% rated down;"
+            f" {chatter} other messages (greetings, thanks, asking for a person)."
         )
         top_frame = pd.DataFrame(
             [{"question": q[:60], "asked": n} for q, n in top], columns=["question", "asked"]

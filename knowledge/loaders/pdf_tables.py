@@ -1,0 +1,164 @@
+"""Tables in PDFs as rows and columns, by pdfplumber (pypdf's text runs a table's columns
+together: "SV-01 Minor service ... 98 125 168 SV-02 ...", no price tied to its car class).
+
+pdfplumber finds a table by its ruling lines and reads its cells; the rest of the page is read
+as text around it, in order from top to bottom. Only pages whose content draws enough lines or
+boxes to be a ruled table are given to it (reading a page's characters with pdfminer costs
+about ten times pypdf's text), so a 600-page manual of prose pays nothing.
+
+A grid whose cells each list several entries (a timetable: days down the side, times across the
+top, classes in the cells) is read cell by cell, each entry one row: "Thursday · 8:00 - 10:00
+pm · F4 Physics (R1)", so the entry keeps its day and its time.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from knowledge.documents import Block, BlockKind
+from knowledge.loaders.textblocks import text_blocks
+
+log = logging.getLogger(__name__)
+
+# Path operators that draw a table's rules and boxes: "x y w h re", "x y l".
+_DRAWING = re.compile(rb"(?:\sre\s)|(?:\sl\s)")
+_MIN_DRAWINGS = 8
+_MAX_CONTENT = 4_000_000  # bytes of one page's content stream looked through, at most
+
+
+def may_hold_table(page: Any) -> bool:
+    """Whether a pypdf page draws enough lines or rectangles to be a ruled table."""
+    try:
+        contents = page.get_contents()
+        data = contents.get_data()[:_MAX_CONTENT] if contents is not None else b""
+    except Exception:  # an unreadable content stream: no table read from it
+        return False
+    return any(n >= _MIN_DRAWINGS for n, _ in enumerate(_DRAWING.finditer(data), start=1))
+
+
+class TableReader:
+    """pdfplumber over one PDF, opened at the first page that may hold a table."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._pdf: Any = None
+
+    def close(self) -> None:
+        if self._pdf is not None:
+            self._pdf.close()
+
+    def page_blocks(
+        self, number: int, kept: Callable[[list[str]], list[str]] = lambda lines: lines
+    ) -> list[Block] | None:
+        """The page's blocks with its tables as tables, or None when it has no table (or
+        pdfplumber cannot read it): pypdf's text stands then. `kept` filters the lines of text
+        around the tables (a letterhead read on an earlier page)."""
+        try:
+            if self._pdf is None:
+                import pdfplumber
+
+                self._pdf = pdfplumber.open(io.BytesIO(self.data))
+            page = self._pdf.pages[number - 1]
+            tables = [t for t in page.find_tables() if _worth_it(t.extract())]
+            if not tables:
+                return None
+            return _blocks(page, tables, number, kept)
+        except Exception as exc:  # a page pdfplumber cannot read keeps pypdf's text
+            log.warning("page %d: table reading failed (%s)", number, type(exc).__name__)
+            return None
+
+
+def _worth_it(rows: list[list[str | None]]) -> bool:
+    """A table of rows and columns: most rows fill two cells or more. (A map's street grid
+    is found as a "table" of one label a row.)"""
+    filled = [sum(bool((c or "").strip()) for c in row) for row in rows]
+    return len(rows) >= 2 and sum(n >= 2 for n in filled) >= max(2, len(rows) * 0.6)
+
+
+def _inside(obj: dict[str, Any], boxes: list[tuple[float, float, float, float]]) -> bool:
+    x = (obj["x0"] + obj["x1"]) / 2
+    y = (obj["top"] + obj["bottom"]) / 2
+    return any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in boxes)
+
+
+def _blocks(
+    page: Any, tables: list[Any], number: int, kept: Callable[[list[str]], list[str]]
+) -> list[Block]:
+    boxes = [t.bbox for t in tables]
+    outside = page.filter(lambda obj: obj.get("object_type") != "char" or not _inside(obj, boxes))
+    read = [(line["top"], line["text"]) for line in outside.extract_text_lines()]
+    keep = set(kept([text for _, text in read]))
+    lines = [(top, text) for top, text in read if text in keep]
+    pieces: list[tuple[float, list[Block]]] = [
+        (t.bbox[1], _table_blocks(t.extract(), number)) for t in tables
+    ]
+    # Text between tables stays between them: runs of lines split at each table's top.
+    tops = sorted(t.bbox[1] for t in tables)
+    runs: dict[int, list[str]] = {}
+    for top, text in lines:
+        index = sum(top > t for t in tops)
+        runs.setdefault(index, []).append(text)
+    for index, run in runs.items():
+        at = tops[index - 1] + 0.5 if index else -1.0
+        pieces.append((at, list(text_blocks("\n".join(run), number))))
+    blocks: list[Block] = []
+    for _, found in sorted(pieces, key=lambda p: p[0]):
+        blocks += found
+    return blocks
+
+
+def _cell(text: str | None) -> str:
+    return " ".join((text or "").split()).replace(" | ", " / ")
+
+
+def _table_blocks(rows: list[list[str | None]], number: int) -> list[Block]:
+    if _is_grid(rows):
+        return _grid_rows(rows, number)
+    text = "\n".join(" | ".join(_cell(c) for c in row) for row in rows if any(row))
+    return [Block(BlockKind.TABLE, text, number)] if text.strip() else []
+
+
+_JOINS = (",", ";", "/", "-", "&", "+", "(")
+
+
+def _entries(cell: str | None) -> bool:
+    """Whether a cell's lines are entries of a list ("F4 Physics (R1)" over "F5 Chemistry
+    (R2)"), not one text wrapped at the cell's edge ("... the rest of the booking is" over
+    "cancelled"): each line after the first begins anew and none before the last runs on."""
+    lines = [line.strip() for line in (cell or "").strip().split("\n") if line.strip()]
+    if len(lines) < 2:
+        return False
+    begins = all(line == "-" or line[0].isupper() or line[0].isdigit() for line in lines[1:])
+    runs_on = any(line != "-" and line.endswith(_JOINS) for line in lines[:-1])
+    return begins and not runs_on
+
+
+def _is_grid(rows: list[list[str | None]]) -> bool:
+    """A grid: cells (not in the first row or column) listing several entries, line by line."""
+    cells = [cell for row in rows[1:] for cell in row[1:] if cell and "\n" in cell.strip()]
+    return len(cells) >= 2 and all(_entries(cell) for cell in cells)
+
+
+def _grid_rows(rows: list[list[str | None]], number: int) -> list[Block]:
+    """Each entry of each cell as "row label · column label · entry". A row of single-line
+    labels whose first cell is in capitals ("WEEKEND | 9:00 - 11:00 am | ...") names the
+    columns of the rows under it."""
+    out: list[Block] = []
+    header = [_cell(c) for c in rows[0]]
+    for row in rows[1:]:
+        cells = [c or "" for c in row]
+        first = _cell(cells[0])
+        if first.isupper() and not any("\n" in c.strip() for c in cells):
+            header = [_cell(c) for c in cells]
+            continue
+        for column, cell in enumerate(cells[1:], start=1):
+            label = header[column] if column < len(header) else ""
+            for entry in (e.strip() for e in cell.split("\n")):
+                if entry and entry != "-":
+                    parts = [p for p in (first, label, entry) if p]
+                    out.append(Block(BlockKind.ROW, " · ".join(parts), number))
+    return out
