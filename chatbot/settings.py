@@ -243,6 +243,12 @@ class AnsweringSettings(BaseModel):
         "embedded SmolLM2-135M cannot, so by default the extract answers.",
     )
     passages: int = Field(4, ge=1, le=20, description="Passages given to the model.")
+    extract_passages: int = Field(
+        8,
+        ge=1,
+        le=20,
+        description="Passages the extract looks through for the sentence or row that answers.",
+    )
     max_answer_tokens: int = Field(256, ge=16, description="Longest answer, in tokens.")
     max_generation_s: float = Field(
         90.0,

@@ -25,6 +25,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from chatbot.answering.extract import extract
 from chatbot.answering.followup import is_follow_up
+from chatbot.answering.gate import Gate
 from chatbot.answering.guard import SourceFacts, StreamGuard
 from chatbot.answering.language import LANGUAGE_NAMES, detect_language
 from chatbot.answering.pinned import pinned_answer
@@ -44,6 +45,7 @@ from knowledge.base import KnowledgeBase
 from knowledge.colloquial import standard_spelling
 from knowledge.documents import Hit
 from knowledge.errors import StoreUnavailable
+from knowledge.glossary import other_words
 from knowledge.language import QueryLanguage, query_language
 from knowledge.relevance import RelevanceSettings, is_relevant
 
@@ -131,6 +133,7 @@ class Answerer:
         prompts: PromptSet,
         profile: BotProfile,
         settings: AnsweringSettings,
+        gate: Gate | None = None,
     ) -> None:
         self.knowledge = knowledge
         self.model = model
@@ -138,6 +141,10 @@ class Answerer:
         self.profile = profile
         self.settings = settings
         self.relevance = RelevanceSettings(settings.min_similarity, settings.min_coverage)
+        # The extract looks further down the ranking than the model reads: its gate, not the
+        # rank, decides whether what it finds answers.
+        self.found_k = max(settings.passages, settings.extract_passages)
+        self.gate = gate  # None: the shipped one (chatbot/answering/gate.json)
         # The embedded 135M model cannot translate, nor write from sources: asked to, it echoes
         # the question or rambles (checked on the demo shop's Malay and Chinese questions).
         capable = model is not None and writes_from_sources(model)
@@ -187,36 +194,35 @@ class Answerer:
         follows = self._follows(answer.asked, history)
         answer.search_query = self._standalone(answer.asked, follows, history, patience)
         try:
-            relevant = self._search(answer.search_query, answer.asked, follows, patience)
+            found, relevant = self._search(answer.search_query, answer.asked, follows, patience)
         except StoreUnavailable as exc:  # the Chroma server is down: nothing can be looked up
             log.warning("search failed: %s", exc)
             text = self._offline(answer.language)
             yield from self._finish(answer, text, "store_error", started)
             return
         answer.timings_ms["retrieve"] = _ms(started)
-        if not relevant:
+        if not found:
             # (Not the question itself: customers' words stay out of the log.)
-            log.info("no relevant passage for a %s question", answer.language)
+            log.info("nothing found for a %s question", answer.language)
             yield from self._finish(answer, self._no_answer(answer.language), "no_match", started)
             return
-        hits = relevant  # passages about something else only distract a small model
 
-        if (pinned := pinned_answer(hits[0])) is not None:
+        if relevant and (pinned := pinned_answer(relevant[0])) is not None:
             # Staff wrote this answer for this question: it is given as written.
             answer.answered = True
             answer.kind = "pinned"
             answer.model = "pinned"
-            answer.sources = [Source.of(hits[0])]
+            answer.sources = [Source.of(relevant[0])]
             yield from self._finish(answer, pinned, None, started)
             return
-        if self.model is None or not self.writes:
-            # Extract mode, or a model too small to write from sources: the sentence or row
-            # that answers, no model involved.
-            yield from self._instead(answer, hits, "no_match", started, follows)
+        if self.model is None or not self.writes or not relevant:
+            # Extract mode, a model too small to write from sources, or nothing the model
+            # should read: the sentence or row that answers, if the gate finds one does.
+            yield from self._instead(answer, found, "no_match", started, follows)
             return
         if stop():
             return
-        yield from self._generate(answer, hits, started, patience, follows)
+        yield from self._generate(answer, relevant, found, started, patience, follows)
 
     def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         for event in self.stream(question, history):
@@ -225,26 +231,38 @@ class Answerer:
         raise AssertionError("the chain always ends with Done")
 
     # -- steps -------------------------------------------------------------------------
-    def _search(self, query: str, question: str, follows: str, patience: _Patience) -> list[Hit]:
-        """The passages relevant to the (standalone) question, best first."""
-        relevant = self._relevant_hits(query)
+    def _search(
+        self, query: str, question: str, follows: str, patience: _Patience
+    ) -> tuple[list[Hit], list[Hit]]:
+        """The passages found for the (standalone) question, best first, for the extract; and
+        the relevant ones among the first `passages` of each search, for the model to read."""
+        passages, rrf_k = self.settings.passages, self.knowledge.fusion.rrf_k
+        found, relevant = self._hits(query)
         if follows:
             # The message alone as well: "and on Saturday?" after a Chinese question is
             # answered from the English opening hours, which the two together do not find.
-            relevant = _merged(
-                relevant, self._relevant_hits(question), self.knowledge.fusion.rrf_k
-            )[: self.settings.passages]
+            alone, also = self._hits(question)
+            found = _merged(found, alone, rrf_k)[: self.found_k]
+            relevant = _merged(relevant, also, rrf_k)[:passages]
         if self._searches_in_english(query):
             english = self._in_english(query, patience)
             if english is not None:
-                relevant = _merged(
-                    relevant, self._relevant_hits(english), self.knowledge.fusion.rrf_k
-                )[: self.settings.passages]
-        return relevant
+                translated, also = self._hits(english)
+                found = _merged(found, translated, rrf_k)[: self.found_k]
+                relevant = _merged(relevant, also, rrf_k)[:passages]
+        if also_words := other_words(question):
+            # The same concepts in the documents' other languages, for the extract:
+            # "星期六几点关门？" also searched as "saturday sabtu close tutup ...".
+            glossed, _ = self._hits(" ".join([question, *also_words]))
+            found = _merged(found, glossed, rrf_k)[: self.found_k]
+        return found, relevant
 
-    def _relevant_hits(self, query: str) -> list[Hit]:
-        hits = self.knowledge.search(query, self.settings.passages)
-        return [h for h in hits if is_relevant(query, h, self.relevance)]
+    def _hits(self, query: str) -> tuple[list[Hit], list[Hit]]:
+        """The first `found_k` passages for `query`, and the relevant ones among the first
+        `passages` (what the model reads: passages about something else distract it)."""
+        hits = self.knowledge.search(query, self.found_k)
+        first = hits[: self.settings.passages]
+        return hits, [h for h in first if is_relevant(query, h, self.relevance)]
 
     def _searches_in_english(self, query: str) -> bool:
         """Whether a question in another language is also searched in English: the embedding
@@ -349,6 +367,7 @@ class Answerer:
         self,
         answer: Answer,
         hits: list[Hit],
+        found: list[Hit],
         started: float,
         patience: _Patience,
         follows: str,
@@ -393,12 +412,12 @@ class Answerer:
         except ModelUnavailable as exc:
             log.warning("model failed, extracting instead: %s", exc)
             answer.guard_reason = "model unavailable"
-            yield from self._instead(answer, used, "model_error", started, follows, shown)
+            yield from self._instead(answer, found, "model_error", started, follows, shown)
             return
         if timed_out:
             log.warning("the model took over %ss; extracting", self.settings.max_generation_s)
             answer.guard_reason = "past max_generation_s"
-            yield from self._instead(answer, used, "timeout", started, follows, shown)
+            yield from self._instead(answer, found, "timeout", started, follows, shown)
             return
         if guarded:
             began = time.perf_counter()
@@ -407,13 +426,13 @@ class Answerer:
             if not verdict.ok:
                 log.info("guard withheld an answer: %s", verdict.reason)
                 answer.guard_reason = verdict.reason
-                yield from self._instead(answer, used, "guard", started, follows)
+                yield from self._instead(answer, found, "guard", started, follows)
                 return
             shown = guard.text.strip()
             answer.timings_ms["shown"] = _ms(started)
             yield Delta(shown)
         elif not shown.strip():
-            yield from self._instead(answer, used, "guard", started, follows, shown)
+            yield from self._instead(answer, found, "guard", started, follows, shown)
             return
         answer.text = shown.strip()
         answer.answered = True
@@ -440,9 +459,16 @@ class Answerer:
         sentence or row answers it confidently."""
         began = time.perf_counter()
         found = extract(
-            answer.asked, hits, answer.language, also=follows, closeness=self._closeness
+            answer.asked,
+            hits,
+            answer.language,
+            also=follows,
+            closeness=self._closeness,
+            gate=self.gate,
         )
         answer.timings_ms["extract"] = _ms(began)
+        if found is not None:
+            answer.gate_features = found.features
         if found is None or not found.confident:
             answer.sources = []
             text = self._offline(answer.language) if reason == "model_error" else None

@@ -21,11 +21,14 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from chatbot.answering.gate import Gate, shipped
 from chatbot.answering.language import language_group
 from knowledge.documents import Hit
+from knowledge.glossary import concepts
 from knowledge.keywords import query_terms, without_question_words
 from knowledge.language import QueryLanguage, query_language
 from knowledge.malay import malay_roots
+from knowledge.relevance import coverage
 from knowledge.scripts import CJK_CHAR
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])|\n+")
@@ -35,14 +38,6 @@ _FIGURE = re.compile(r"\d+(?:[.,]\d+)?")
 _SHORT_UNIT = 40  # characters: "Yes." or "Tidak." says too little alone
 _MAX_EXTRACT = 240  # characters of the extract shown, at most
 _OPENING = 200  # characters of a passage's opening, when its heading is what answers
-# How much of the question must be found in a unit, or in what heads it, to answer with it.
-# Chosen on the demo shop and the aircon pack's questions (bench/answer.py): at 0.5, "Do you
-# deliver to Singapore?" was answered with the Penang delivery sentence.
-MIN_CONFIDENCE = 0.6
-# ...or this much, when the unit is also close in meaning (English questions): "How much is a
-# charger?" shares only "charger" with "20W USB-C charger: RM45.".
-MIN_CONFIDENCE_CLOSE = 0.5
-MIN_CLOSENESS = 0.5
 _MEANING = 0.5  # weight of the embedding's cosine in ranking units (English questions)
 
 
@@ -51,7 +46,8 @@ class Extract:
     text: str  # the sentences or row, as they stand in the source
     hit: Hit  # the passage they come from
     confidence: float  # share of the question's terms found, with its figures weighed double
-    confident: bool
+    confident: bool  # the gate's verdict (chatbot.answering.gate)
+    features: dict[str, float]  # what the gate weighed
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +61,7 @@ class _Unit:
     figures: frozenset[str]
     asks: frozenset[str] = frozenset()  # its FAQ entry's question's terms
     closeness: float = 0.0  # to the question, in meaning (English questions)
+    entry: int = -1  # the FAQ entry of its passage it answers (-1: not an FAQ's answer)
 
 
 def _stem(term: str) -> str:
@@ -115,7 +112,8 @@ def _terms(text: str) -> frozenset[str]:
     roots = malay_roots([w for w in words if w.isalpha()])
     # One term for every negation word: "not" asked is answered by "never" stated.
     negated = {"¬"} if _NEGATIONS.search(text) else set()
-    return frozenset({_stem(term) for term in (*words, *roots)} | negated)
+    # The glossary's concepts, in whatever language they are named: "Sabtu" meets "Saturday".
+    return frozenset({_stem(term) for term in (*words, *roots)} | negated | concepts(text))
 
 
 class _Weights:
@@ -152,21 +150,49 @@ def _figures(text: str) -> frozenset[str]:
     return frozenset(match.group(0).replace(",", ".") for match in _FIGURE.finditer(text))
 
 
+_ASKING = re.compile(r"^(?:问|問|Q|S|Soalan)\s*[:：]\s*|[?？]$", re.IGNORECASE)
+_ANSWER_LEAD = re.compile(r"^(?:答|A|J|Jawapan)\s*[:：]\s*", re.IGNORECASE)
+
+
 def _units(hits: Sequence[Hit]) -> list[_Unit]:
+    """Every passage's sentences and rows. An FAQ's question ("Ada diskaun untuk warga emas?",
+    "问：有电梯吗？") is never a unit, however well it matches: it heads the sentences that
+    answer it, which it names, whether it stands on a line of its own or runs into its answer."""
     units: list[_Unit] = []
     for rank, hit in enumerate(hits):
         text = hit.text.strip()
-        head = hit.section
-        first, _, rest = text.partition("\n")
-        if rest and first.rstrip().endswith(("?", "？")):  # an FAQ entry: its question heads it
-            head, text = f"{head}\n{first}", rest
-        heads = _terms(f"{hit.title}\n{head}")  # the title says what all of it is about
-        asks = _terms(first) if head != hit.section else frozenset()
+        base_heads = _terms(f"{hit.title}\n{hit.section}")  # what all of it is about
         pieces = [p.strip() for p in _SENTENCE.split(text) if p and p.strip()]
-        for position, piece in enumerate(pieces):
+        heads, asks = base_heads, frozenset[str]()
+        entry = -1  # which FAQ entry of the passage a piece answers (-1: none)
+        heading = hit.section.rsplit(" > ", 1)[-1].strip()
+        if heading.endswith(("?", "？")):  # an FAQ entry under its question as a heading
+            asks, entry = _terms(heading), 0
+        position = 0
+        for piece in pieces:
+            if _ASKING.search(piece) and len(piece) < 200:
+                asks = _terms(_ASKING.sub("", piece))
+                heads = base_heads | asks
+                entry += 1
+                position = 0
+                continue
+            piece = _ANSWER_LEAD.sub("", piece)
+            if not piece:
+                continue
             units.append(
-                _Unit(piece, hit, rank, position, heads, _terms(piece), _figures(piece), asks)
+                _Unit(
+                    piece,
+                    hit,
+                    rank,
+                    position,
+                    heads,
+                    _terms(piece),
+                    _figures(piece),
+                    asks,
+                    entry=entry,
+                )
             )
+            position += 1
     return units
 
 
@@ -178,7 +204,9 @@ def _score(unit: _Unit, asked: frozenset[str], figures: frozenset[str], weight: 
         return 0.0
     found = weight(asked & (unit.terms | unit.heads))
     matched = len(figures & unit.figures)
-    return (found + 2 * matched) / (weight(asked) + 2 * len(figures))
+    whole = weight(asked) + 2 * len(figures)
+    # (Nothing weighs when every term is a Chinese pair no passage holds: nothing is found.)
+    return (found + 2 * matched) / whole if whole else 0.0
 
 
 def _rank(unit: _Unit, asked: frozenset[str], weight: _Weights) -> float:
@@ -202,6 +230,61 @@ def _joined(first: str, second: str) -> str:
     return f"{first}{second}" if first.endswith(("。", "！", "？")) else f"{first} {second}"
 
 
+# What kind of fact a question asks for, and how a unit that states one looks: "When is Form 5
+# Physics?" wants a day or a time, which the fee row "Physics · Form 5: 115" does not hold,
+# though it names every word of the question.
+_ASKS_TIME = re.compile(
+    r"\b(?:when|what time|which days?|what days?|opening hours|office hours|bila|bilakah|pukul "
+    r"berapa|jam berapa|hari apa|waktu)\b|几点|星期几|什么时候|哪天|几时|营业时间",
+    re.IGNORECASE,
+)
+_TIME = re.compile(
+    r"\b\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|pagi|petang|malam)\b|\b\d{1,2}[:.]\d{2}\b|"
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|isnin|selasa|rabu|khamis|"
+    r"jumaat|sabtu|ahad)\b|星期[一二三四五六日天]|周[一二三四五六日]|点|[0-9]+\s*月\s*[0-9]+",
+    re.IGNORECASE,
+)
+_ASKS_AMOUNT = re.compile(
+    r"\b(?:how much|price|prices|cost|costs|fee|fees|charge|charges|rate|rates|berapa harga|"
+    r"harga|yuran|caj|kos|bayaran)\b|多少钱|价格|价钱|费用|收费|学费|几钱",
+    re.IGNORECASE,
+)
+_AMOUNT_IN = re.compile(
+    r"\bRM\s*\d|\d+(?:[.,]\d+)?\s*%|\b(?:free|percuma|waived|no charge)\b|免费|"
+    r"(?:price|harga|fee|yuran|charge|rm\)?)[^·]{0,30}:\s*(?:from\s+)?\d",
+    re.IGNORECASE,
+)
+_ASKS_NUMBER = re.compile(
+    r"\b(?:whatsapp|phone|number|call|contact|hotline|nombor|telefon|hubungi)\b|电话|号码|联络",
+    re.IGNORECASE,
+)
+_PHONE = re.compile(r"\b0\d{1,2}-?\s?\d{3,4}\s?\d{3,4}\b")
+_ASKS_WHO = re.compile(r"\b(?:who|whom|siapa|siapakah)\b|哪位|谁", re.IGNORECASE)
+_PERSON = re.compile(r"\b(?:Mr|Ms|Mrs|Mdm|Dr|Encik|Puan|Cik|Cikgu)\.?\s+[A-Z]|老师|先生|女士")
+
+
+def _wanted(question: str) -> list[re.Pattern[str]]:
+    """The shapes of the facts `question` asks for: a time or day, an amount, a phone number,
+    a person; none for a question of another kind ("Do you take American Express?")."""
+    wanted = []
+    if _ASKS_TIME.search(question):
+        wanted.append(_TIME)
+    if _ASKS_AMOUNT.search(question):
+        wanted.append(_AMOUNT_IN)
+    if _ASKS_NUMBER.search(question):
+        wanted.append(_PHONE)
+    if _ASKS_WHO.search(question):
+        wanted.append(_PERSON)
+    return wanted
+
+
+def _fits(unit: _Unit, wanted: list[re.Pattern[str]]) -> float:
+    """The share of the kinds of fact asked for that the unit (or its heading) states."""
+    if not wanted:
+        return 0.0
+    return sum(bool(p.search(unit.text)) for p in wanted) / len(wanted)
+
+
 # The question's closeness to each unit, by meaning (the embedding model's cosine).
 Closeness = Callable[[str, list[str]], list[float]]
 
@@ -213,12 +296,14 @@ def extract(
     *,
     also: str = "",
     closeness: Closeness | None = None,
+    gate: Gate | None = None,
 ) -> Extract | None:
     """The best unit of `hits` for `question` (with `also`, the question a follow-up follows, as
     a weaker second source of terms), or None when there are no hits. `closeness`, for English
     questions (the embedding model reads little else), ranks units by meaning as well: "Can I
     return an opened phone case?" is about the returns policy's sentence, not the case's price
-    row, though the row holds "phone case"."""
+    row, though the row holds "phone case". `gate`, the shipped one unless given, says whether
+    the unit is likely enough to answer to be shown."""
     units = _units(hits)
     if not units:
         return None
@@ -231,9 +316,11 @@ def extract(
     earlier = _terms(also) - asked if also else frozenset()
     group = language_group(language)
     weight = _Weights(units)
+    wanted = _wanted(question)
 
     def score(unit: _Unit) -> float:
         base = _score(unit, asked, figures, weight) + 0.25 * _rank(unit, asked, weight)
+        base += 0.3 * _fits(unit, wanted)
         base += _MEANING * unit.closeness
         if figures:  # the row with the "14" of "iPhone 14" over a sentence about all iPhones
             base += 0.5 * len(figures & unit.figures) / len(figures)
@@ -245,26 +332,90 @@ def extract(
             base += 0.03
         return base
 
-    best = max(units, key=score)
-    siblings = [u for u in units if u.hit.chunk_id == best.hit.chunk_id]
+    scores = {id(unit): score(unit) for unit in units}
     # A follow-up is judged by what it asks itself ("and on Saturday?": Saturday), the earlier
     # question only ranking; one that asks nothing of its own by both.
     judged = asked if asked or figures else earlier
-    confidence = _score(best, judged, figures, weight)
-    # What the rest of its passage says counts for half: "Adakah kedai buka pada hari Ahad?"
-    # is answered by "Kami tutup pada hari Ahad", under the entry that says "Kami buka".
-    passage = replace(best, terms=frozenset().union(*(u.terms for u in siblings)))
-    confidence = max(confidence, (confidence + _score(passage, judged, figures, weight)) / 2)
     specific = frozenset(t for t in (asked or earlier) if t not in _GENERIC)
-    # A generic word alone ("kedai" of "Di manakah kedai anda?") says nothing of what is asked.
-    names_it = bool(specific & (best.terms | best.heads)) or bool(figures & best.figures)
-    if not specific and not figures:
-        # Nothing but generic words ("Where is the shop?"): only an FAQ entry asking just that.
-        names_it = bool(best.asks) and len(best.asks & asked) >= 0.5 * len(best.asks)
-    confident = names_it and (
-        confidence >= MIN_CONFIDENCE
-        or (confidence >= MIN_CONFIDENCE_CLOSE and best.closeness >= MIN_CLOSENESS)
-    )
+    unknown = frozenset(t for t in judged if not weight.df.get(t))
+    unknown_share = weight(unknown) / max(weight(judged), 1.0) if judged else 0.0
+    by_passage: dict[str, list[_Unit]] = {}
+    for unit in units:
+        by_passage.setdefault(unit.hit.chunk_id, []).append(unit)
+    passage_terms = {
+        chunk: frozenset().union(*(u.terms for u in members))
+        for chunk, members in by_passage.items()
+    }
+    top = sorted(scores.values(), reverse=True)
+    coverages = {
+        chunk: coverage(question, f"{members[0].hit.section}\n{members[0].hit.text}")
+        for chunk, members in by_passage.items()
+    }
+
+    def features(unit: _Unit) -> dict[str, float]:
+        own_score = scores[id(unit)]
+        rival = top[1] if own_score >= top[0] and len(top) > 1 else top[0]
+        passage = replace(unit, terms=passage_terms[unit.hit.chunk_id])
+        names_it = bool(specific & (unit.terms | unit.heads)) or bool(figures & unit.figures)
+        if not specific and not figures:
+            # Nothing but generic words ("Where is the shop?"): an FAQ entry asking just that.
+            names_it = bool(unit.asks) and len(unit.asks & asked) >= 0.5 * len(unit.asks)
+        return {
+            "score": own_score / 3,
+            "unit": _score(unit, judged, figures, weight),
+            "passage": _score(passage, judged, figures, weight),
+            "own": _rank(unit, judged, weight),
+            "closeness": max(unit.closeness, 0.0),
+            "figures": len(figures & unit.figures) / len(figures) if figures else 0.0,
+            "has_figures": 1.0 if figures else 0.0,
+            "names": 1.0 if names_it else 0.0,
+            "unknown": unknown_share,
+            "asks": len(unit.asks & (asked | earlier)) / len(unit.asks) if unit.asks else 0.0,
+            "earlier": (
+                weight(earlier & (unit.terms | unit.heads)) / max(weight(earlier), 1.0)
+                if earlier
+                else 0.0
+            ),
+            "rank": 1 / (1 + unit.rank),
+            "similarity": max(unit.hit.similarity or 0.0, 0.0),
+            "coverage": coverages[unit.hit.chunk_id],
+            "lead": max(-1.0, min(1.0, own_score - rival)),
+            "wants": 1.0 if wanted else 0.0,
+            "fits": _fits(unit, wanted),
+            "row": 1.0 if " · " in unit.text else 0.0,
+            "first": 1 / (1 + unit.position),
+            "same_language": 1.0 if query_language(unit.text) is group else 0.0,
+            "zh": 1.0 if language == "zh" else 0.0,
+            "ms": 1.0 if language == "ms" else 0.0,
+        }
+
+    best = max(units, key=lambda u: scores[id(u)])
+    chosen = features(best)
+    confidence = max(chosen["unit"], (chosen["unit"] + chosen["passage"]) / 2)
+    text = _shown(best, by_passage[best.hit.chunk_id], asked, figures, weight)
+    return Extract(text, best.hit, confidence, (gate or shipped()).passes(chosen), chosen)
+
+
+def _shown(
+    best: _Unit,
+    siblings: list[_Unit],
+    asked: frozenset[str],
+    figures: frozenset[str],
+    weight: _Weights,
+) -> str:
+    """What the customer is shown of the best unit's passage: an FAQ's answer from its start
+    (where it says yes or no), a row's name with the columns asked about, a sentence with the
+    next when it alone says too little, the passage's opening when only its heading matches."""
+    if best.entry >= 0:
+        entry = [u for u in siblings if u.entry == best.entry]
+        text = ""
+        for unit in entry:
+            if text and len(text) + len(unit.text) > _MAX_EXTRACT:
+                break
+            text = _joined(text, unit.text)
+        return _cut(text)
+    if " · " in best.text:
+        return _cut(_row_asked(best.text, asked, figures))
     text = best.text
     if not weight(asked & best.terms) and not figures & best.figures:
         # Only what heads it matches ("Making a claim" for "How do I make a warranty claim?"):
@@ -278,8 +429,44 @@ def extract(
         following = [u for u in siblings if u.position > best.position]
         if following and len(text) + len(following[0].text) < _MAX_EXTRACT:
             text = _joined(text, following[0].text)
-    if len(text) > _MAX_EXTRACT:
-        cut = text[:_MAX_EXTRACT]
-        end = max(cut.rfind(", "), cut.rfind("，"), cut.rfind(" "))
-        text = (cut[:end] if end > _MAX_EXTRACT // 2 else cut).rstrip(" ,") + " …"
-    return Extract(text, best.hit, confidence, confident)
+    return _cut(text)
+
+
+_AMOUNT = re.compile(r"^(?:from\s+|dari\s+)?(?:RM\s*)?[\d][\d.,]*\s*%?$|^FREE$|^-$", re.I)
+
+
+def _row_asked(row: str, asked: frozenset[str], figures: frozenset[str]) -> str:
+    """A table row with the columns the question names ("Nyonya Room · Regular season
+    Weekend(Fri-Sat): 260" of its seven), or whole when it names none of them. When the columns
+    it names hold no amount ("Service: Minor service - fully synthetic"), the row's amounts
+    come too: a customer asking about a service asks what it costs."""
+    name, *cells = row.split(" · ")
+    labelled = [c for c in cells if ": " in c]
+    if len(labelled) < 3:
+        return row
+
+    def label(cell: str) -> str:
+        return cell.partition(": ")[0]
+
+    def value(cell: str) -> str:
+        return cell.partition(": ")[2]
+
+    wanted = [
+        c
+        for c in labelled
+        if _terms(label(c)) & asked or _figures(c) & figures  # "Set of 4 (RM)" for "4 tyres"
+    ]
+    amounts = [c for c in labelled if _AMOUNT.match(value(c).strip())]
+    if wanted and not any(c in amounts for c in wanted):
+        wanted += amounts
+    if not wanted or len(wanted) == len(labelled):
+        return row
+    return " · ".join([name, *(c for c in labelled if c in wanted)])
+
+
+def _cut(text: str) -> str:
+    if len(text) <= _MAX_EXTRACT:
+        return text
+    cut = text[:_MAX_EXTRACT]
+    end = max(cut.rfind(", "), cut.rfind("，"), cut.rfind(" "))
+    return (cut[:end] if end > _MAX_EXTRACT // 2 else cut).rstrip(" ,") + " …"

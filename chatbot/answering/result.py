@@ -74,6 +74,7 @@ class Answer:
     prompt: str | None = None
     search_query: str = ""
     guard_reason: str = ""
+    gate_features: dict[str, float] = field(default_factory=dict)  # the extract's, as weighed
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
