@@ -243,6 +243,12 @@ class AnsweringSettings(BaseModel):
         "embedded SmolLM2-135M cannot, so by default the extract answers.",
     )
     passages: int = Field(4, ge=1, le=20, description="Passages given to the model.")
+    gate: Literal["rules", "learned"] = Field(
+        "rules",
+        description="What decides whether the extract is shown: `rules`, the share of the"
+        " question it states (chosen on the regression packs); `learned`, the gate fitted across"
+        " businesses (chatbot/answering/gate.json; docs/ANSWERS.md has both measured).",
+    )
     extract_passages: int = Field(
         8,
         ge=1,

@@ -76,7 +76,8 @@ def test_a_follow_up_is_read_with_the_question_before_it_and_answered_in_its_lan
     saturday = answerer.answer("and on Saturday?", [Turn(chinese.question, chinese.text)])
     # In English, from the English entry: not the Chinese one, and not a model's invention.
     assert saturday.language == "en"
-    assert saturday.text == "From our FAQ:\nWe are open Monday to Saturday, 9am to 6pm."
+    # The FAQ entry's answer from its start: the sentence that says Saturday, then the rest.
+    assert saturday.text.startswith("From our FAQ:\nWe are open Monday to Saturday, 9am to 6pm.")
 
 
 @pytest.mark.parametrize(

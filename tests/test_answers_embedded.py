@@ -70,10 +70,12 @@ def test_extract_mode_gives_the_sentence_that_answers_without_a_model(
     answer = ask_json(run_cli, demo_shop, "Berapa lama tempoh waranti untuk pembaikan?", env)
     assert answer["answered"] is True and answer["kind"] == "extract"
     assert answer["model"] is None
-    assert answer["answer"] == (
+    # The FAQ entry's answer from its start (the next sentence may follow, within the limit).
+    assert str(answer["answer"]).startswith(
         "Menurut FAQ kami:\n"
         "Setiap pembaikan mempunyai waranti 90 hari untuk alat ganti dan kerja pembaikan."
     )
+    assert len(str(answer["answer"])) <= 260
     assert answer["sources"][0]["title"] == "FAQ"
 
 

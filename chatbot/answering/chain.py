@@ -25,7 +25,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from chatbot.answering.extract import extract
 from chatbot.answering.followup import is_follow_up
-from chatbot.answering.gate import Gate
+from chatbot.answering.gate import RULES, Gate, Judge, shipped
 from chatbot.answering.guard import SourceFacts, StreamGuard
 from chatbot.answering.language import LANGUAGE_NAMES, detect_language
 from chatbot.answering.pinned import pinned_answer
@@ -133,7 +133,7 @@ class Answerer:
         prompts: PromptSet,
         profile: BotProfile,
         settings: AnsweringSettings,
-        gate: Gate | None = None,
+        gate: Judge | None = None,
     ) -> None:
         self.knowledge = knowledge
         self.model = model
@@ -144,7 +144,8 @@ class Answerer:
         # The extract looks further down the ranking than the model reads: its gate, not the
         # rank, decides whether what it finds answers.
         self.found_k = max(settings.passages, settings.extract_passages)
-        self.gate = gate  # None: the shipped one (chatbot/answering/gate.json)
+        # What decides whether the extract is shown: given (bench.sme), else the setting's.
+        self.gate = gate or (shipped() if settings.gate == "learned" else RULES)
         # The embedded 135M model cannot translate, nor write from sources: asked to, it echoes
         # the question or rambles (checked on the demo shop's Malay and Chinese questions).
         capable = model is not None and writes_from_sources(model)
@@ -201,6 +202,10 @@ class Answerer:
             yield from self._finish(answer, text, "store_error", started)
             return
         answer.timings_ms["retrieve"] = _ms(started)
+        if not isinstance(self.gate, Gate):
+            # The hand rule was chosen on what passed the relevance check: it judges only those
+            # (given every passage found, it answered questions out of scope).
+            found = relevant
         if not found:
             # (Not the question itself: customers' words stay out of the log.)
             log.info("nothing found for a %s question", answer.language)

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from chatbot.answering.gate import Gate, shipped
+from chatbot.answering.gate import RULES, Judge
 from chatbot.answering.language import language_group
 from knowledge.documents import Hit
 from knowledge.glossary import concepts
@@ -296,14 +296,14 @@ def extract(
     *,
     also: str = "",
     closeness: Closeness | None = None,
-    gate: Gate | None = None,
+    gate: Judge | None = None,
 ) -> Extract | None:
     """The best unit of `hits` for `question` (with `also`, the question a follow-up follows, as
     a weaker second source of terms), or None when there are no hits. `closeness`, for English
     questions (the embedding model reads little else), ranks units by meaning as well: "Can I
     return an opened phone case?" is about the returns policy's sentence, not the case's price
-    row, though the row holds "phone case". `gate`, the shipped one unless given, says whether
-    the unit is likely enough to answer to be shown."""
+    row, though the row holds "phone case". `gate` (the hand rule unless given; the learned
+    gate where `answering.gate` says so) says whether the unit is shown."""
     units = _units(hits)
     if not units:
         return None
@@ -393,7 +393,7 @@ def extract(
     chosen = features(best)
     confidence = max(chosen["unit"], (chosen["unit"] + chosen["passage"]) / 2)
     text = _shown(best, by_passage[best.hit.chunk_id], asked, figures, weight)
-    return Extract(text, best.hit, confidence, (gate or shipped()).passes(chosen), chosen)
+    return Extract(text, best.hit, confidence, (gate or RULES).passes(chosen), chosen)
 
 
 def _shown(

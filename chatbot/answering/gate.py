@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 FEATURES = (
     "score",  # the hand ranking's score (share found, figures, meaning, follow-up, fit), / 3
@@ -94,6 +95,33 @@ class Gate:
 
 # Shows every extract: for collecting what the gate learns from.
 OPEN = Gate(tuple(0.0 for _ in FEATURES), 0.0, 0.0)
+
+
+class Judge(Protocol):
+    def passes(self, features: dict[str, float]) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The hand rule (the default, `answering.gate: rules`): at least 0.6 of the question found
+    in the unit, what heads it, or for half in the rest of its passage (0.5 when also close in
+    meaning), with a word of the question that is not generic, or one of its figures, among
+    them. Chosen on the two regression packs; the learned gate is measured beside it."""
+
+    share: float = 0.6
+    share_close: float = 0.5
+    closeness: float = 0.5
+
+    def passes(self, features: dict[str, float]) -> bool:
+        unit, passage = features.get("unit", 0.0), features.get("passage", 0.0)
+        found = max(unit, (unit + passage) / 2)
+        close = features.get("closeness", 0.0) >= self.closeness
+        return features.get("names", 0.0) > 0 and (
+            found >= self.share or (found >= self.share_close and close)
+        )
+
+
+RULES = Rules()
 
 
 @cache

@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 _DRAWING = re.compile(rb"(?:\sre\s)|(?:\sl\s)")
 _MIN_DRAWINGS = 8
 _MAX_CONTENT = 4_000_000  # bytes of one page's content stream looked through, at most
+# Pages of one PDF read for tables, at most: a manual that rules every page (a frame, a header
+# rule) would otherwise pay pdfminer's reading on all of its hundreds of pages. A price list or
+# timetable is a few pages; past this, pypdf's text stands.
+MAX_TABLE_PAGES = 24
 
 
 def may_hold_table(page: Any) -> bool:
@@ -46,6 +50,7 @@ class TableReader:
     def __init__(self, data: bytes) -> None:
         self.data = data
         self._pdf: Any = None
+        self.pages_read = 0
 
     def close(self) -> None:
         if self._pdf is not None:
@@ -57,6 +62,9 @@ class TableReader:
         """The page's blocks with its tables as tables, or None when it has no table (or
         pdfplumber cannot read it): pypdf's text stands then. `kept` filters the lines of text
         around the tables (a letterhead read on an earlier page)."""
+        if self.pages_read >= MAX_TABLE_PAGES:
+            return None
+        self.pages_read += 1
         try:
             if self._pdf is None:
                 import pdfplumber
