@@ -91,7 +91,8 @@ def test_a_question_the_documents_never_answer_is_declined(run_cli, bakery: Path
 def test_the_shipped_gate_weighs_every_feature_the_extract_describes() -> None:
     gate = shipped()
     # A feature added to the extract without fitting the gate again would weigh nothing.
-    assert all(weight != 0.0 for weight in gate.weights), dict(zip(FEATURES, gate.weights))
+    weights = dict(zip(FEATURES, gate.weights, strict=True))
+    assert all(weight != 0.0 for weight in gate.weights), weights
     assert 0.0 < gate.threshold < 1.0
 
 

@@ -81,7 +81,8 @@ def test_a_web_pages_two_row_header_names_each_column_by_both_rows() -> None:
         ),
         # A title row and a note row in a wider table stand alone.
         (
-            "PRICE LIST 2026 |  | \nItem | Small | Large\nWash | 10 | 15\nPrices include SST. |  | ",
+            "PRICE LIST 2026 |  | \nItem | Small | Large\nWash | 10 | 15\n"
+            "Prices include SST. |  | ",
             ["PRICE LIST 2026", "Wash · Small: 10 · Large: 15", "Prices include SST."],
         ),
     ],
