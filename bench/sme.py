@@ -402,7 +402,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.data and not (data / "config.yaml").exists():
             pack_data(data.parent, businesses)
         if args.lobo or args.fit:
-            from chatbot.answering.gate import _PATH, OPEN
+            from chatbot.answering.gate import OPEN, PATH
 
             every = run_in_process(data, businesses, gate=OPEN)
             extra = regression_packs(Path(tmp) / "packs", OPEN)
@@ -411,10 +411,9 @@ def main(argv: list[str] | None = None) -> None:
                 title = "sme-dev, leave one business out: the gate fitted on the other two"
             if args.fit:
                 gate = fit_gate(every + extra)
-                _PATH.write_text(json.dumps(gate.as_json(), indent=1) + "\n", encoding="utf-8")
+                PATH.write_text(json.dumps(gate.as_json(), indent=1) + "\n", encoding="utf-8")
                 print(
-                    f"gate fitted on {len(every)} questions, threshold {gate.threshold:.3f}:"
-                    f" {_PATH}"
+                    f"gate fitted on {len(every)} questions, threshold {gate.threshold:.3f}: {PATH}"
                 )
                 if not args.lobo:
                     scored = [_gated(s, gate) for s in every]

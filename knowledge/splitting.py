@@ -186,6 +186,11 @@ _FIGURE_CELL = re.compile(r"[-+$€£RM]*\s*[\d.,%]+(?:\s*[A-Za-z%]{0,4})?")
 _VALUE = re.compile(r"\d{1,2}[:.]\d{2}\s*(?:am|pm|pagi|petang|malam)?\b|\bRM\s*\d|\d+\s*%", re.I)
 
 
+def _is_value(cell: str) -> bool:
+    """A cell that holds a figure or a value ("RM150", "3:00 pm - 10:00 pm"), not a label."""
+    return bool(_FIGURE_CELL.fullmatch(cell) or _VALUE.search(cell))
+
+
 def _is_header(cells: list[str], rows: list[list[str]]) -> bool:
     """A header row is distinct labels with no figure over rows of the same width (a CSV or
     Word table's first row, as people write them; its first cell may be empty). A two-column
@@ -194,7 +199,7 @@ def _is_header(cells: list[str], rows: list[list[str]]) -> bool:
     labels = cells[1:]  # the first may be empty: the column of the rows' own names
     if not rows or not labels or not all(labels) or len(set(labels)) != len(labels):
         return False
-    if any(_FIGURE_CELL.fullmatch(cell) or _VALUE.search(cell) for cell in cells):
+    if any(_is_value(cell) for cell in cells):
         return False
     # Rows as wide, but for a few narrower ones (a sub-heading row: "RETURNING TO MALAYSIA").
     same = sum(len(row) == len(cells) for row in rows)
@@ -212,7 +217,7 @@ def _spanned_header(first: list[str], second: list[str], rows: list[list[str]]) 
         (spans or units)
         and len(second) == len(first)
         and any(second)
-        and not any(_FIGURE_CELL.fullmatch(c) or _VALUE.search(c) for c in second if c)
+        and not any(_is_value(c) for c in second if c)
         and len(rows) > 0
     )
 
@@ -258,9 +263,7 @@ def table_rows(table: str) -> list[str]:
         return [*above, *rows, *below]
     # Two lists side by side ("Accepted | NOT accepted"), not names and their values ("Model |
     # Price"): each cell is told by its column.
-    lists = len(header) == 2 and not any(
-        _FIGURE_CELL.fullmatch(c) or _VALUE.search(c) for row in body for c in row[1:2]
-    )
+    lists = len(header) == 2 and not any(_is_value(c) for row in body for c in row[1:2])
     first = f"{header[0]}: " if lists and header[0] else ""
     out = []
     for cells in body:

@@ -25,7 +25,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from chatbot.answering.extract import extract
 from chatbot.answering.followup import is_follow_up
-from chatbot.answering.gate import RULES, Gate, Judge, shipped
+from chatbot.answering.gate import RULES, Judge, shipped
 from chatbot.answering.guard import SourceFacts, StreamGuard
 from chatbot.answering.language import LANGUAGE_NAMES, detect_language
 from chatbot.answering.pinned import pinned_answer
@@ -168,10 +168,10 @@ class Answerer:
         started = time.perf_counter()
         patience = _Patience(stop, started + self.settings.max_generation_s)
         question = question.strip()
-        answer = Answer(question=question, language=self.language_for(question))
         # Searched and matched in the documents' spellings: "brp harga utk saga?" as "berapa
         # harga untuk saga?"; the customer's own words are what is kept and shown.
-        answer.asked = standard_spelling(question)
+        asked = standard_spelling(question)
+        answer = Answer(question=question, language=self._language(asked), asked=asked)
         messages = self.prompts.messages
         if not question:
             yield from self._finish(
@@ -202,9 +202,7 @@ class Answerer:
             yield from self._finish(answer, text, "store_error", started)
             return
         answer.timings_ms["retrieve"] = _ms(started)
-        if not isinstance(self.gate, Gate):
-            # The hand rule was chosen on what passed the relevance check: it judges only those
-            # (given every passage found, it answered questions out of scope).
+        if not self.gate.judges_all_found:
             found = relevant
         if not found:
             # (Not the question itself: customers' words stay out of the log.)
@@ -490,7 +488,11 @@ class Answerer:
     def language_for(self, question: str) -> str:
         """The language the answer to `question` is in: the customer's, if the bot answers in
         it, else the bot's first language. The page's own words follow it (chat API)."""
-        language = detect_language(standard_spelling(question))
+        return self._language(standard_spelling(question))
+
+    def _language(self, asked: str) -> str:
+        """language_for, of a question already in the documents' spellings."""
+        language = detect_language(asked)
         allowed = self.profile.languages
         return language if not allowed or language in allowed else allowed[0]
 

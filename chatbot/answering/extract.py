@@ -333,67 +333,85 @@ def extract(
         return base
 
     scores = {id(unit): score(unit) for unit in units}
+    best = max(units, key=lambda u: scores[id(u)])
+    siblings = [u for u in units if u.hit.chunk_id == best.hit.chunk_id]
+    chosen = _described(
+        best,
+        siblings,
+        question,
+        scores,
+        asked,
+        figures,
+        earlier=earlier,
+        weight=weight,
+        wanted=wanted,
+        same_group=group,
+        language=language,
+    )
+    confidence = max(chosen["unit"], (chosen["unit"] + chosen["passage"]) / 2)
+    text = _shown(best, siblings, asked, figures, weight)
+    return Extract(text, best.hit, confidence, (gate or RULES).passes(chosen), chosen)
+
+
+def _described(
+    best: _Unit,
+    siblings: list[_Unit],
+    question: str,
+    scores: dict[int, float],
+    asked: frozenset[str],
+    figures: frozenset[str],
+    *,
+    earlier: frozenset[str],
+    weight: _Weights,
+    wanted: list[re.Pattern[str]],
+    same_group: QueryLanguage,
+    language: str,
+) -> dict[str, float]:
+    """What the gate weighs of the best unit (chatbot.answering.gate.FEATURES)."""
     # A follow-up is judged by what it asks itself ("and on Saturday?": Saturday), the earlier
     # question only ranking; one that asks nothing of its own by both.
     judged = asked if asked or figures else earlier
     specific = frozenset(t for t in (asked or earlier) if t not in _GENERIC)
     unknown = frozenset(t for t in judged if not weight.df.get(t))
-    unknown_share = weight(unknown) / max(weight(judged), 1.0) if judged else 0.0
-    by_passage: dict[str, list[_Unit]] = {}
-    for unit in units:
-        by_passage.setdefault(unit.hit.chunk_id, []).append(unit)
-    passage_terms = {
-        chunk: frozenset().union(*(u.terms for u in members))
-        for chunk, members in by_passage.items()
+    own_score = scores[id(best)]
+    # The best other unit's score (its own when it stands alone: no lead).
+    rival = max((v for k, v in scores.items() if k != id(best)), default=own_score)
+    # What the rest of its passage says counts too: "Adakah kedai buka pada hari Ahad?" is
+    # answered by "Kami tutup pada hari Ahad", under the entry that says "Kami buka".
+    passage = replace(best, terms=frozenset().union(*(u.terms for u in siblings)))
+    # A generic word alone ("kedai" of "Di manakah kedai anda?") says nothing of what is asked.
+    names_it = bool(specific & (best.terms | best.heads)) or bool(figures & best.figures)
+    if not specific and not figures:
+        # Nothing but generic words ("Where is the shop?"): an FAQ entry asking just that.
+        names_it = bool(best.asks) and len(best.asks & asked) >= 0.5 * len(best.asks)
+    return {
+        "score": own_score / 3,
+        "unit": _score(best, judged, figures, weight),
+        "passage": _score(passage, judged, figures, weight),
+        "own": _rank(best, judged, weight),
+        "closeness": max(best.closeness, 0.0),
+        "figures": len(figures & best.figures) / len(figures) if figures else 0.0,
+        "has_figures": 1.0 if figures else 0.0,
+        "names": 1.0 if names_it else 0.0,
+        "unknown": weight(unknown) / max(weight(judged), 1.0) if judged else 0.0,
+        "asks": len(best.asks & (asked | earlier)) / len(best.asks) if best.asks else 0.0,
+        "earlier": (
+            weight(earlier & (best.terms | best.heads)) / max(weight(earlier), 1.0)
+            if earlier
+            else 0.0
+        ),
+        "rank": 1 / (1 + best.rank),
+        "similarity": max(best.hit.similarity or 0.0, 0.0),
+        "coverage": coverage(question, f"{best.hit.section}\n{best.hit.text}"),
+        "lead": max(-1.0, min(1.0, own_score - rival)),
+        "wants": 1.0 if wanted else 0.0,
+        "fits": _fits(best, wanted),
+        "row": 1.0 if " · " in best.text else 0.0,
+        "first": 1 / (1 + best.position),
+        "same_language": 1.0 if query_language(best.text) is same_group else 0.0,
+        "zh": 1.0 if language == "zh" else 0.0,
+        "ms": 1.0 if language == "ms" else 0.0,
     }
-    top = sorted(scores.values(), reverse=True)
-    coverages = {
-        chunk: coverage(question, f"{members[0].hit.section}\n{members[0].hit.text}")
-        for chunk, members in by_passage.items()
-    }
-
-    def features(unit: _Unit) -> dict[str, float]:
-        own_score = scores[id(unit)]
-        rival = top[1] if own_score >= top[0] and len(top) > 1 else top[0]
-        passage = replace(unit, terms=passage_terms[unit.hit.chunk_id])
-        names_it = bool(specific & (unit.terms | unit.heads)) or bool(figures & unit.figures)
-        if not specific and not figures:
-            # Nothing but generic words ("Where is the shop?"): an FAQ entry asking just that.
-            names_it = bool(unit.asks) and len(unit.asks & asked) >= 0.5 * len(unit.asks)
-        return {
-            "score": own_score / 3,
-            "unit": _score(unit, judged, figures, weight),
-            "passage": _score(passage, judged, figures, weight),
-            "own": _rank(unit, judged, weight),
-            "closeness": max(unit.closeness, 0.0),
-            "figures": len(figures & unit.figures) / len(figures) if figures else 0.0,
-            "has_figures": 1.0 if figures else 0.0,
-            "names": 1.0 if names_it else 0.0,
-            "unknown": unknown_share,
-            "asks": len(unit.asks & (asked | earlier)) / len(unit.asks) if unit.asks else 0.0,
-            "earlier": (
-                weight(earlier & (unit.terms | unit.heads)) / max(weight(earlier), 1.0)
-                if earlier
-                else 0.0
-            ),
-            "rank": 1 / (1 + unit.rank),
-            "similarity": max(unit.hit.similarity or 0.0, 0.0),
-            "coverage": coverages[unit.hit.chunk_id],
-            "lead": max(-1.0, min(1.0, own_score - rival)),
-            "wants": 1.0 if wanted else 0.0,
-            "fits": _fits(unit, wanted),
-            "row": 1.0 if " · " in unit.text else 0.0,
-            "first": 1 / (1 + unit.position),
-            "same_language": 1.0 if query_language(unit.text) is group else 0.0,
-            "zh": 1.0 if language == "zh" else 0.0,
-            "ms": 1.0 if language == "ms" else 0.0,
-        }
-
-    best = max(units, key=lambda u: scores[id(u)])
-    chosen = features(best)
-    confidence = max(chosen["unit"], (chosen["unit"] + chosen["passage"]) / 2)
-    text = _shown(best, by_passage[best.hit.chunk_id], asked, figures, weight)
-    return Extract(text, best.hit, confidence, (gate or RULES).passes(chosen), chosen)
 
 
 def _shown(

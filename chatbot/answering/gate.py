@@ -50,7 +50,7 @@ FEATURES = (
     "zh",
     "ms",
 )
-_PATH = Path(__file__).with_name("gate.json")
+PATH = Path(__file__).with_name("gate.json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +58,8 @@ class Gate:
     weights: tuple[float, ...]
     bias: float
     threshold: float
-
-    @property
-    def learned(self) -> bool:
-        return any(self.weights)
+    # Fitted with every passage found offered to it (bench.sme), so it judges them all.
+    judges_all_found = True
 
     def chance(self, features: dict[str, float]) -> float:
         z = self.bias + sum(
@@ -98,6 +96,9 @@ OPEN = Gate(tuple(0.0 for _ in FEATURES), 0.0, 0.0)
 
 
 class Judge(Protocol):
+    # Whether it judges every passage found, or only those that pass the relevance check.
+    judges_all_found: bool
+
     def passes(self, features: dict[str, float]) -> bool: ...
 
 
@@ -111,6 +112,9 @@ class Rules:
     share: float = 0.6
     share_close: float = 0.5
     closeness: float = 0.5
+    # Chosen on what passed the relevance check: given every passage found, it answered
+    # questions out of scope.
+    judges_all_found = False
 
     def passes(self, features: dict[str, float]) -> bool:
         unit, passage = features.get("unit", 0.0), features.get("passage", 0.0)
@@ -126,7 +130,7 @@ RULES = Rules()
 
 @cache
 def shipped() -> Gate:
-    return Gate.from_json(json.loads(_PATH.read_text(encoding="utf-8")))
+    return Gate.from_json(json.loads(PATH.read_text(encoding="utf-8")))
 
 
 def fit(
