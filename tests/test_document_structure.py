@@ -11,7 +11,7 @@ import pytest
 
 from knowledge.loaders import kind_of, load_bytes
 from knowledge.splitting import split_blocks, table_rows
-from tests.conftest import SHARED
+from tests.conftest import CORPUS, SHARED
 
 SME = SHARED / "eval" / "sme-dev"
 
@@ -89,3 +89,15 @@ def test_a_web_pages_two_row_header_names_each_column_by_both_rows() -> None:
 )
 def test_table_rows_read_on_their_own(table: str, rows: list[str]) -> None:
     assert table_rows(table) == rows
+
+
+def test_a_sentence_repeated_in_the_body_of_later_pages_is_kept_each_time() -> None:
+    # A press release repeats "Setelah membuat penilaian risiko…" in each of its items, on page
+    # after page: content, not a letterhead; only a page's top and bottom lines are furniture.
+    from pypdf import PdfReader
+
+    path = CORPUS / "pdf" / "malaysia-press-release-2021.pdf"
+    phrase = "Setelah membuat penilaian risiko"
+    pages = " ".join(page.extract_text() for page in PdfReader(path).pages)
+    read = " ".join(passages(path))
+    assert read.count(phrase) == pages.count(phrase) > 2

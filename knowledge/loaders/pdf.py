@@ -83,17 +83,26 @@ _DIGITS = re.compile(r"\d+")
 _REPEATABLE = 12  # characters: a shorter line ("Notes", "Price") may well recur by right
 
 
+# Lines at a page's top and bottom where a letterhead and a footer stand; a line repeated in the
+# body ("Setelah membuat penilaian risiko…" in every item of a press release) is content.
+_HEAD_LINES, _FOOT_LINES = 6, 3
+
+
 class _Repeats:
-    """Lines a page repeats from an earlier one (a letterhead, a footer: "Page 2 of 3" is "Page
-    1 of 3" with other digits) are dropped there: read once, on the first page, they are not a
-    passage of every page that outranks what the page says."""
+    """Lines at a page's top or bottom that repeat an earlier page's (a letterhead, a footer:
+    "Page 2 of 3" is "Page 1 of 3" with other digits) are dropped there: read once, on the first
+    page, they are not a passage of every page that outranks what the page says."""
 
     def __init__(self) -> None:
         self.seen: set[str] = set()
 
     def __call__(self, lines: list[str]) -> list[str]:
         kept, found = [], set()
-        for line in lines:
+        edge = set(range(_HEAD_LINES)) | set(range(len(lines) - _FOOT_LINES, len(lines)))
+        for index, line in enumerate(lines):
+            if index not in edge:
+                kept.append(line)
+                continue
             key = _DIGITS.sub("#", " ".join(line.split()).casefold())
             if len(key) >= _REPEATABLE and key in self.seen:
                 continue
