@@ -1,7 +1,7 @@
 """The extract a customer reads, and the learned gate that decides whether it is shown: an FAQ's
 own question is never the answer, a yes/no answer keeps its yes or no, a row answers with the
 columns asked about, a question in Chinese finds the Malay opening hours, and a question the
-documents never answer is declined."""
+documents never answer is declined; "how much" is answered by the amount a passage states."""
 
 from __future__ import annotations
 
@@ -26,6 +26,10 @@ Boleh tempah kek hari jadi? Boleh. Tempah sekurang-kurangnya 3 hari lebih awal m
 Isnin hingga Jumaat: 8.00 pagi - 6.00 petang
 Sabtu: 8.00 pagi - 2.00 petang
 Ahad: tutup
+
+## Corporate catering
+
+Offices ordering for twenty people or more get morning tea sets at RM12 a person, delivered.
 """
 
 CAKES_CSV = """Item,Small (6 inch),Medium (8 inch),Large (10 inch),Days to order
@@ -73,6 +77,13 @@ def test_a_row_answers_with_the_column_asked_about(run_cli, bakery: Path) -> Non
     assert answer["answered"] is True
     assert "Medium (8 inch): RM95" in text
     assert "RM130" not in text  # the other sizes are not what was asked
+
+
+def test_how_much_is_answered_by_the_amount_a_passage_states(run_cli, bakery: Path) -> None:
+    # No word of the passage says "price" or "how much": its RM12 does, under its heading.
+    answer = ask(run_cli, bakery, "How much is corporate catering?")
+    assert answer["answered"] is True
+    assert "RM12 a person" in str(answer["answer"])
 
 
 def test_a_chinese_question_finds_the_malay_opening_hours(run_cli, bakery: Path) -> None:

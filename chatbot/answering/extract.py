@@ -93,6 +93,8 @@ _GENERIC = frozenset(_stem(word) for word in (
     "需要", "你们", "我们",
 ))
 # fmt: on
+# The glossary's concepts of those words ("§price" of "how much") say the kind of fact too.
+_GENERIC |= frozenset().union(*(concepts(word) for word in _GENERIC))
 
 
 # Negations are stop words for search, but "What does the warranty not cover?" is answered by
@@ -186,7 +188,7 @@ def _units(hits: Sequence[Hit]) -> list[_Unit]:
                     rank,
                     position,
                     heads,
-                    _terms(piece),
+                    _terms(piece) | _kinds_stated(piece),
                     _figures(piece),
                     asks,
                     entry=entry,
@@ -263,6 +265,18 @@ _ASKS_WHO = re.compile(r"\b(?:who|whom|siapa|siapakah)\b|哪位|谁", re.IGNOREC
 _PERSON = re.compile(r"\b(?:Mr|Ms|Mrs|Mdm|Dr|Encik|Puan|Cik|Cikgu)\.?\s+[A-Z]|老师|先生|女士")
 
 
+# The glossary's concepts of a kind of fact, held by a unit that states one: "RM260 a unit"
+# states a price though no word of it says so, as "How much is a corporate contract?" asks.
+_KIND_CONCEPTS = (
+    (_AMOUNT_IN, concepts("price fee charge")),
+    (_TIME, concepts("time")),
+)
+
+
+def _kinds_stated(text: str) -> frozenset[str]:
+    return frozenset().union(*(names for shape, names in _KIND_CONCEPTS if shape.search(text)))
+
+
 def _wanted(question: str) -> list[re.Pattern[str]]:
     """The shapes of the facts `question` asks for: a time or day, an amount, a phone number,
     a person; none for a question of another kind ("Do you take American Express?")."""
@@ -282,7 +296,21 @@ def _fits(unit: _Unit, wanted: list[re.Pattern[str]]) -> float:
     """The share of the kinds of fact asked for that the unit (or its heading) states."""
     if not wanted:
         return 0.0
-    return sum(bool(p.search(unit.text)) for p in wanted) / len(wanted)
+    priced = _PRICED.search(f"{unit.hit.title}\n{unit.hit.section}") is not None
+    return sum(
+        bool(p.search(unit.text) or (p is _AMOUNT_IN and priced and _VALUE.search(unit.text)))
+        for p in wanted
+    ) / len(wanted)
+
+
+# A price list's or rate table's number is an amount though its cell says no "RM": the row
+# "Nyonya Room · Regular season Weekend(Fri-Sat): 260" under "Room rates 2026".
+_PRICED = re.compile(
+    r"\b(?:rates?|prices?|pricing|fees?|charges?|tariffs?|harga|kadar|yuran|caj|tarif|RM)\b|"
+    r"价格|价目|收费|费用|学费",
+    re.IGNORECASE,
+)
+_VALUE = re.compile(r":\s*(?:from\s+|dari\s+)?\d")
 
 
 # The question's closeness to each unit, by meaning (the embedding model's cosine).
