@@ -46,6 +46,15 @@ def _reaching(what: str) -> Iterator[None]:
         raise StoreUnavailable(f"the vector store is unavailable ({what}: {exc})") from exc
 
 
+# How widely the HNSW graph is searched. At Chroma's default (100), a bot holding a 619-page
+# manual beside a one-page datasheet did not find the datasheet's title passage (cosine 0.76 to
+# the question) at all: the search stayed among the manual's near-identical contents lines (0.31)
+# and the small document was crowded out. At 200 it was found; 400 leaves a margin and still
+# costs well under a millisecond on a bot's few thousand vectors. Set on every collection
+# opened, older ones included (ef_search can be changed on a collection that exists).
+SEARCH_EF = 400
+
+
 class VectorStore:
     """One Chroma collection: the vectors of one knowledge base, ids shared with the catalog."""
 
@@ -57,6 +66,9 @@ class VectorStore:
             self._collection = client.get_or_create_collection(
                 name=name, metadata={"hnsw:space": "cosine"}, embedding_function=None
             )
+            hnsw = (self._collection.configuration or {}).get("hnsw") or {}
+            if (hnsw.get("ef_search") or 0) < SEARCH_EF:
+                self._collection.modify(configuration={"hnsw": {"ef_search": SEARCH_EF}})
         except Exception as exc:  # any failure to open the collection
             raise StoreUnavailable(f"the vector store is unavailable ({exc})") from exc
 
