@@ -41,6 +41,11 @@ QUESTION_WORDS = frozenset((
     "mana", "kenapa", "macam", "nama", "jenis", "beberapa", "pernah", "lain", "sahaja",
     "hanya", "lagi", "sebuah", "seorang", "para", "telah", "sudah", "tersebut", "iaitu",
     "ialah", "merupakan", "antara", "bagi", "kerana", "sebagai",
+    # How a follow-up leans on the question before ("kalau SUV?", "Tingkatan 4 pula?", "what
+    # if it's 11pm?"): a passage never holds them, and counted, they halved its share found.
+    "kalau", "kalo", "klu", "jika", "sekiranya", "pula", "pulak", "if",
+    # What is left of a contraction ("it's", "what's", "can't"): no subject of its own.
+    "s", "t", "d", "ll", "m", "re", "ve",
 ))
 # fmt: on
 

@@ -81,6 +81,26 @@ def test_a_follow_up_is_read_with_the_question_before_it_and_answered_in_its_lan
 
 
 @pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("Berapa harga chemical wash untuk 1.0 HP?", "kalau 2.5 HP?"),
+        ("Berapa harga chemical wash untuk 1.0 HP?", "2.5 HP pula?"),
+        ("How much is a chemical wash for a 1.0 HP unit?", "what if it's 2.5 HP?"),
+    ],
+)
+def test_a_follow_up_that_only_says_what_changed_gets_the_new_row(
+    services: Any, first: str, then: str
+) -> None:
+    # "kalau", "pula", "if" say how the follow-up leans on the question before, not what it
+    # asks: counted as words to find, no row held them and the answer was declined.
+    answerer = services.answerer("aircon-shop")
+    before = answerer.answer(first)
+    assert "RM150" in before.text
+    after = answerer.answer(then, [Turn(before.question, before.text)])
+    assert after.kind == "extract" and "RM180" in after.text, after.text
+
+
+@pytest.mark.parametrize(
     ("message", "follows"),
     [
         ("and for 2.5 HP?", True),
@@ -88,6 +108,8 @@ def test_a_follow_up_is_read_with_the_question_before_it_and_answered_in_its_lan
         ("what about water heaters?", True),
         ("and on Saturday?", True),
         ("Bagaimana pula dengan hari Sabtu?", True),
+        ("2.5 HP pula?", True),
+        ("Tingkatan 4 pula?", True),
         ("How much is it?", True),
         ("星期六呢？", True),
         ("Adakah kedai buka pada hari Ahad?", False),

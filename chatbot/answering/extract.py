@@ -247,8 +247,9 @@ _TIME = re.compile(
     re.IGNORECASE,
 )
 _ASKS_AMOUNT = re.compile(
-    r"\b(?:how much|price|prices|cost|costs|fee|fees|charge|charges|rate|rates|berapa harga|"
-    r"harga|yuran|caj|kos|bayaran)\b|多少钱|价格|价钱|费用|收费|学费|几钱",
+    r"\b(?:how much|price|prices|cost|costs|fee|fees|charge|charges|rate|rates|discounts?|"
+    r"berapa harga|harga|yuran|caj|kos|bayaran|diskaun|potongan)\b|多少钱|价格|价钱|费用|收费|学费|"
+    r"几钱|折扣|优惠",
     re.IGNORECASE,
 )
 _AMOUNT_IN = re.compile(

@@ -33,10 +33,11 @@ _ASKS = re.compile(
     r"mengapa|kenapa|你们|你|请问|什么|怎么|多少|哪|是否|有没有)(?:\b|(?<=[\u4e00-\u9fff]))",
     re.IGNORECASE,
 )
-# Words that point back at a thing named before: "is it waterproof?", "berapa harganya?".
+# Words that point back at a thing named before: "is it waterproof?", "berapa harganya?";
+# a closing "pula" ("2.5 HP pula?") as a closing 呢 ("那2.5匹的呢？").
 _POINTERS = re.compile(
     r"\b(?:it|its|that|this|those|these|them|they|one|ones|itu|ini|tersebut)\b|"
-    r"\w{3,}nya\b|它|这个|那个|这些|那些|呢\s*[？?]?\s*$",
+    r"\w{3,}nya\b|它|这个|那个|这些|那些|呢\s*[？?]?\s*$|\bpula(?:k)?\s*[？?]?\s*$",
     re.IGNORECASE,
 )
 _FEW_TERMS = 2  # "Saturday?" or "2.5 HP?" names no subject of its own
