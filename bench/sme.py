@@ -18,7 +18,6 @@ has seen. Without `--fit` the shipped settings are scored on all three.
     python -m bench.sme                   # the shipped chain on each business
     python -m bench.sme --lobo            # fit on two, score the third, for each of the three
     python -m bench.sme --json out.json   # every answer, for reading the misses
-    python -m bench.sme --api             # through `chatbot serve`'s chat API (slower)
 """
 
 from __future__ import annotations
