@@ -100,6 +100,16 @@ def test_a_follow_up_that_only_says_what_changed_gets_the_new_row(
     assert after.kind == "extract" and "RM180" in after.text, after.text
 
 
+def test_a_follow_up_is_not_given_the_yes_or_no_of_the_question_before(services: Any) -> None:
+    answerer = services.answerer("demo-shop")
+    sunday = answerer.answer("Adakah kedai buka pada hari Ahad?")
+    assert "Tidak" in sunday.text  # closed on Sunday
+    saturday = answerer.answer("kalau hari Sabtu?", [Turn(sunday.question, sunday.text)])
+    # "Tidak." answered the Sunday question; shown again, it read as "closed on Saturday".
+    assert "Tidak" not in saturday.text
+    assert "Isnin hingga Sabtu" in saturday.text
+
+
 @pytest.mark.parametrize(
     ("message", "follows"),
     [

@@ -378,7 +378,7 @@ def extract(
         language=language,
     )
     confidence = max(chosen["unit"], (chosen["unit"] + chosen["passage"]) / 2)
-    text = _shown(best, siblings, asked, figures, weight)
+    text = _shown(best, siblings, asked, figures, weight, follow_up=bool(earlier))
     return Extract(text, best.hit, confidence, (gate or RULES).passes(chosen), chosen)
 
 
@@ -449,12 +449,18 @@ def _shown(
     asked: frozenset[str],
     figures: frozenset[str],
     weight: _Weights,
+    *,
+    follow_up: bool = False,
 ) -> str:
     """What the customer is shown of the best unit's passage: an FAQ's answer from its start
     (where it says yes or no), a row's name with the columns asked about, a sentence with the
-    next when it alone says too little, the passage's opening when only its heading matches."""
+    next when it alone says too little, the passage's opening when only its heading matches.
+    A follow-up's FAQ answer starts at the best unit: the entry's yes or no answers the entry's
+    question ("Adakah kedai buka pada hari Ahad?": "Tidak."), not "kalau hari Sabtu?"."""
     if best.entry >= 0:
         entry = [u for u in siblings if u.entry == best.entry]
+        if follow_up:
+            entry = [u for u in entry if u.position >= best.position]
         text = ""
         for unit in entry:
             if text and len(text) + len(unit.text) > _MAX_EXTRACT:
