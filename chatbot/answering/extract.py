@@ -293,17 +293,6 @@ def _wanted(question: str) -> list[re.Pattern[str]]:
     return wanted
 
 
-def _fits(unit: _Unit, wanted: list[re.Pattern[str]]) -> float:
-    """The share of the kinds of fact asked for that the unit (or its heading) states."""
-    if not wanted:
-        return 0.0
-    priced = _PRICED.search(f"{unit.hit.title}\n{unit.hit.section}") is not None
-    return sum(
-        bool(p.search(unit.text) or (p is _AMOUNT_IN and priced and _VALUE.search(unit.text)))
-        for p in wanted
-    ) / len(wanted)
-
-
 # A price list's or rate table's number is an amount though its cell says no "RM": the row
 # "Nyonya Room · Regular season Weekend(Fri-Sat): 260" under "Room rates 2026".
 _PRICED = re.compile(
@@ -312,6 +301,24 @@ _PRICED = re.compile(
     re.IGNORECASE,
 )
 _VALUE = re.compile(r":\s*(?:from\s+|dari\s+)?\d")
+
+
+def _states(unit: _Unit, shape: re.Pattern[str]) -> bool:
+    if shape.search(unit.text):
+        return True
+    # (The heading is read only for an amount the unit's own words do not show.)
+    return (
+        shape is _AMOUNT_IN
+        and _VALUE.search(unit.text) is not None
+        and _PRICED.search(f"{unit.hit.title}\n{unit.hit.section}") is not None
+    )
+
+
+def _fits(unit: _Unit, wanted: list[re.Pattern[str]]) -> float:
+    """The share of the kinds of fact asked for that the unit (or its heading) states."""
+    if not wanted:
+        return 0.0
+    return sum(_states(unit, shape) for shape in wanted) / len(wanted)
 
 
 # The question's closeness to each unit, by meaning (the embedding model's cosine).
