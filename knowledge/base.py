@@ -20,6 +20,7 @@ from knowledge.layout import CATALOG_FILE
 from knowledge.retrieval import Candidates, FusionSettings, fuse
 from knowledge.splitting import SplitSettings, split_blocks
 from knowledge.vectors import VectorStore
+from knowledge.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ class KnowledgeBase:
         self._catalog = catalog or SqliteCatalog(directory / CATALOG_FILE)
         self._chroma = chroma
         self._vectors = VectorStore(chroma, f"kb-{bot}")
+        # The documents' words, built on first use and again when the documents change.
+        self._vocabulary: tuple[tuple[tuple[str, str, str], ...], Vocabulary] | None = None
         if check_model:
             self._check_model()
         self._clean_pending()
@@ -206,6 +209,20 @@ class KnowledgeBase:
     def chunks_of(self, source: str) -> list[Chunk]:
         """A document's passages in order, as they are indexed."""
         return self._catalog.chunks_of(source)
+
+    def vocabulary(self) -> Vocabulary:
+        """The words of this bot's documents, for correcting customers' misspellings of them."""
+        documents = self.documents()
+        state = tuple((d.source, d.sha256, d.title) for d in documents)
+        cached = self._vocabulary
+        if cached is not None and cached[0] == state:
+            return cached[1]
+        texts = [d.title for d in documents]
+        for _, _, chunk in self._catalog.all_chunks():
+            texts += (chunk.section, chunk.text)
+        vocabulary = Vocabulary(texts)
+        self._vocabulary = (state, vocabulary)  # one assignment: safe for concurrent readers
+        return vocabulary
 
     def find_sources(self, name: str) -> list[str]:
         """Sources matching `name` exactly, or by file name when a path was given."""

@@ -111,6 +111,30 @@ def test_a_follow_up_is_not_given_the_yes_or_no_of_the_question_before(services:
 
 
 @pytest.mark.parametrize(
+    ("misspelt", "fact"),
+    [
+        ("How much is an iPhone batery replacment?", "RM150"),
+        ("how much to chnage the screen protecter?", "RM25"),
+    ],
+)
+def test_a_misspelling_of_the_documents_words_is_answered_as_the_word(
+    services: Any, misspelt: str, fact: str
+) -> None:
+    # One letter wrong or missing lost the row: keywords and the extract match words as written.
+    answer = services.answerer("demo-shop").answer(misspelt)
+    assert answer.kind == "extract" and fact in answer.text, answer.text
+
+
+def test_a_word_the_documents_never_use_is_not_taken_for_one_they_do(services: Any) -> None:
+    # "laptops" is one letter from nothing the shop sells; "Singapur" near no word of its
+    # documents: both stay questions the shop cannot answer.
+    answerer = services.answerer("demo-shop")
+    for question in ("Do you repair laptops?", "Do you deliver to Singapur?"):
+        answer = answerer.answer(question)
+        assert not answer.answered, (question, answer.text)
+
+
+@pytest.mark.parametrize(
     ("message", "follows"),
     [
         ("and for 2.5 HP?", True),

@@ -192,7 +192,10 @@ class Answerer:
             text = self._say(answer.language, "not_ready")
             yield from self._finish(answer, text, "not_ready", started)
             return
-        follows = self._follows(answer.asked, history)
+        # Misspellings of the documents' own words made those words: "radiatr" as "radiator".
+        vocabulary = self.knowledge.vocabulary()
+        answer.asked = vocabulary.corrected(answer.asked)
+        follows = vocabulary.corrected(self._follows(answer.asked, history))
         answer.search_query = self._standalone(answer.asked, follows, history, patience)
         try:
             found, relevant = self._search(answer.search_query, answer.asked, follows, patience)
