@@ -99,6 +99,53 @@ def test_a_question_the_documents_never_answer_is_declined(run_cli, bakery: Path
     assert "012-555 0101" in str(answer["answer"])
 
 
+FEES_MD = """# Yuran 2026 / Fees 2026
+
+RM per subject per month.
+
+| Subject | Std 1-3 | Std 4-6 | Form 1-3 | Form 4 | Form 5 |
+|---|---|---|---|---|---|
+| Bahasa Melayu | 60 | 70 | 80 | 95 | 100 |
+| Mathematics / Matematik | 65 | 75 | 85 | 100 | 105 |
+| Additional Mathematics | - | - | - | 120 | 125 |
+"""
+
+
+@pytest.fixture(scope="module")
+def tuition(tmp_path_factory: pytest.TempPathFactory, run_cli) -> Path:  # type: ignore[no-untyped-def]
+    import yaml
+
+    data = tmp_path_factory.mktemp("tuition")
+    docs = data / "docs"
+    docs.mkdir()
+    (docs / "yuran.md").write_text(FEES_MD, encoding="utf-8")
+    profile = {"business": "Pusat Tuisyen Contoh", "contact": "WhatsApp 017-555 0000"}
+    (data / "config.yaml").write_text(yaml.safe_dump({"bots": {"tuition": profile}}))
+    result = run_cli("ingest", "--bot", "tuition", str(docs), data_dir=data)
+    assert result.code == 0, result.err
+    return data
+
+
+@pytest.mark.parametrize(
+    ("question", "shown", "not_shown"),
+    [
+        # "darjah 2" is in the column "Std 1-3"; the other levels' fees are not what was asked.
+        ("brp yuran matematik utk darjah 2?", "Std 1-3: 65", ("75", "85")),
+        ("Maths Std 2 how much?", "Std 1-3: 65", ("75",)),
+        # "Form 5", not every column that says "Form".
+        ("How much is Mathematics for Form 5?", "Form 5: 105", ("85", "100")),
+    ],
+)
+def test_a_school_level_is_found_however_the_customer_writes_it(  # type: ignore[no-untyped-def]
+    run_cli, tuition: Path, question: str, shown: str, not_shown: tuple[str, ...]
+) -> None:
+    result = run_cli("ask", "--bot", "tuition", "--json", question, data_dir=tuition, env=EMBEDDED)
+    assert result.code == 0, result.err
+    text = str(json.loads(result.out)["answer"])
+    assert shown in text, text
+    assert not any(fee in text for fee in not_shown), text
+
+
 def test_the_shipped_gate_weighs_every_feature_the_extract_describes() -> None:
     gate = shipped()
     # A feature added to the extract without fitting the gate again would weigh nothing.
