@@ -110,6 +110,25 @@ def test_a_follow_up_is_not_given_the_yes_or_no_of_the_question_before(services:
     assert "Isnin hingga Sabtu" in saturday.text
 
 
+def test_a_message_asking_two_things_gets_both_each_from_its_document(services: Any) -> None:
+    answerer = services.answerer("demo-shop")
+    answer = answerer.answer(
+        "How much is an iPhone battery replacement, and are you open on Sunday?"
+    )
+    assert answer.kind == "extract"
+    assert "RM150" in answer.text  # the price list
+    assert "closed on Sundays" in answer.text  # the FAQ
+    assert len(answer.sources) == 2
+
+
+def test_a_message_asking_two_things_is_not_half_answered(services: Any) -> None:
+    # The shop does not repair laptops: the battery's price alone, shown as the answer, would
+    # read as if it did.
+    answerer = services.answerer("demo-shop")
+    answer = answerer.answer("How much is an iPhone battery replacement? Do you repair laptops?")
+    assert "RM150" not in answer.text
+
+
 @pytest.mark.parametrize(
     ("misspelt", "fact"),
     [

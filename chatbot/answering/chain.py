@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from chatbot.answering.extract import extract
+from chatbot.answering.extract import Extract, extract
 from chatbot.answering.followup import is_follow_up
 from chatbot.answering.gate import RULES, Judge, shipped
 from chatbot.answering.guard import SourceFacts, StreamGuard
 from chatbot.answering.language import LANGUAGE_NAMES, detect_language
+from chatbot.answering.parts import question_parts
 from chatbot.answering.pinned import pinned_answer
 from chatbot.answering.prompts import PromptSet
 from chatbot.answering.result import Answer, Delta, Done, Event, Fallback, Replace, Source
@@ -122,6 +123,11 @@ def _texts(
                 yield chunk.content
 
 
+def got_earlier(found: Extract | None) -> bool:
+    """Whether an extract holds any of the question it follows on from."""
+    return found is not None and found.features.get("earlier", 0.0) > 0
+
+
 class Answerer:
     """Answers one bot's customers. Thread-safe: it keeps no per-conversation state."""
 
@@ -205,6 +211,16 @@ class Answerer:
             yield from self._finish(answer, text, "store_error", started)
             return
         answer.timings_ms["retrieve"] = _ms(started)
+        if not self.writes and len(parts := question_parts(answer.asked)) > 1:
+            # "How far is it from the airport and how long does it take by car?": each part
+            # from the sentence that answers it, when every part has one.
+            try:
+                whole = self._each_part(answer, parts, follows, patience)
+            except StoreUnavailable:
+                whole = None  # the whole message's search worked: it is answered as one
+            if whole is not None:
+                yield from self._finish(answer, whole, None, started)
+                return
         if not self.gate.judges_all_found:
             found = relevant
         if not found:
@@ -487,6 +503,53 @@ class Answerer:
         answer.sources = [source := Source.of(found.hit)]
         intro = self.prompts.messages.get(answer.language, "quote", source=source.place())
         yield from self._finish(answer, f"{intro}\n{found.text}", None, started, shown)
+
+    def _each_part(
+        self, answer: Answer, parts: list[str], follows: str, patience: _Patience
+    ) -> str | None:
+        """The extracts that answer each part of a message that asks several questions, under
+        their documents' names; None unless every part is answered confidently (then the
+        message is answered as one question: half an answer shown as the answer misleads)."""
+        texts: dict[str, str] = {}  # by passage: two parts answered by one row show it once
+        sources: list[Source] = []
+        for number, part in enumerate(parts):
+            # A later part that names no subject of its own ("... and do I get it back?",
+            # "how long does it take?") is read with the first, as a follow-up is.
+            leans = number > 0 and is_follow_up(part)
+            leans_on = parts[0] if leans else follows if number == 0 else ""
+            query = f"{leans_on} {part}" if leans_on else part
+            found, relevant = self._search(query, part, leans_on, patience)
+            hits = found if self.gate.judges_all_found else relevant
+            got = (
+                extract(
+                    part,
+                    hits,
+                    answer.language,
+                    also=leans_on,
+                    closeness=self._closeness,
+                    gate=self.gate,
+                )
+                if hits
+                else None
+            )
+            # Then its answer must hold something of the first part's subject, not merely its
+            # own words ("free ke?" answered by "A 5th lesson in the month is free").
+            if got is None or not got.confident or (leans and not got_earlier(got)):
+                return None
+            chunk = got.hit.chunk_id
+            if chunk not in texts:
+                sources.append(Source.of(got.hit))
+            if len(got.text) > len(texts.get(chunk, "")):
+                intro = self.prompts.messages.get(
+                    answer.language, "quote", source=Source.of(got.hit).place()
+                )
+                texts[chunk] = f"{intro}\n{got.text}"
+        if not texts:
+            return None
+        answer.answered = True
+        answer.kind = "extract"
+        answer.sources = sources
+        return "\n\n".join(texts.values())
 
     def language_for(self, question: str) -> str:
         """The language the answer to `question` is in: the customer's, if the bot answers in
