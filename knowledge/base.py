@@ -61,7 +61,7 @@ class KnowledgeBase:
         self._chroma = chroma
         self._vectors = VectorStore(chroma, f"kb-{bot}")
         # The documents' words, built on first use and again when the documents change.
-        self._vocabulary: tuple[tuple[tuple[str, str, str], ...], Vocabulary] | None = None
+        self._vocabulary: tuple[tuple[tuple[str, str, str, str], ...], Vocabulary] | None = None
         if check_model:
             self._check_model()
         self._clean_pending()
@@ -210,10 +210,11 @@ class KnowledgeBase:
         """A document's passages in order, as they are indexed."""
         return self._catalog.chunks_of(source)
 
-    def vocabulary(self) -> Vocabulary:
-        """The words of this bot's documents, for correcting customers' misspellings of them."""
-        documents = self.documents()
-        state = tuple((d.source, d.sha256, d.title) for d in documents)
+    def vocabulary(self, documents: list[DocumentRecord] | None = None) -> Vocabulary:
+        """The words of this bot's documents, for correcting customers' misspellings of them;
+        `documents`: this knowledge base's documents() when the caller has just read them."""
+        documents = self.documents() if documents is None else documents
+        state = tuple((d.source, d.sha256, d.ingested_at, d.title) for d in documents)
         cached = self._vocabulary
         if cached is not None and cached[0] == state:
             return cached[1]

@@ -31,9 +31,9 @@ _CHINESE_STD = re.compile(
 _FORMS = ("form", "tingkatan", "f")
 
 
-def _span(kind: str, first: int, last: int | None) -> set[str]:
+def _span(kind: str, first: int, last: int | None) -> frozenset[str]:
     last = first if last is None or last < first else last
-    return {f"§{kind}{n}" for n in range(first, last + 1)}
+    return frozenset(f"§{kind}{n}" for n in range(first, last + 1))
 
 
 def levels(text: str) -> frozenset[str]:
@@ -54,6 +54,10 @@ def levels(text: str) -> frozenset[str]:
         else:
             found |= _span("std", _CHINESE_DIGITS[match["first"]], _CHINESE_DIGITS[match["last"]])
     return frozenset(found)
+
+
+# Every level term there is, to tell them among a question's terms.
+LEVEL_TERMS = _span("form", 1, 6) | _span("std", 1, 6)
 
 
 def without_levels(text: str) -> str:

@@ -21,16 +21,22 @@ class _RootWords:
     """Sastrawi's dictionary interface over a set: its own keeps a list and searches it whole
     for every lookup (about 50 ms a word; this makes it 0.2 ms)."""
 
-    def __init__(self, words: list[str]) -> None:
-        self._words = frozenset(w for w in words if w.strip())
+    def __init__(self, words: frozenset[str]) -> None:
+        self._words = words
 
     def contains(self, word: str) -> bool:
         return word in self._words
 
 
 @cache
+def root_words() -> frozenset[str]:
+    """Sastrawi's dictionary of Malay root words."""
+    return frozenset(w for w in StemmerFactory().get_words_from_file() if w.strip())
+
+
+@cache
 def _stemmer() -> Stemmer:
-    return Stemmer(_RootWords(StemmerFactory().get_words_from_file()))
+    return Stemmer(_RootWords(root_words()))
 
 
 @lru_cache(maxsize=200_000)

@@ -21,10 +21,11 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from knowledge.keywords import QUESTION_WORDS, STOPWORDS
+from knowledge.malay import root_words
 
 _LATIN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 _MIN_LENGTH = 4
@@ -58,10 +59,7 @@ def _known_words() -> frozenset[str]:
         }
     except (ImportError, OSError):  # another embedding model: the Malay roots still count
         pass
-    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
-
-    words |= {w for w in StemmerFactory().get_words_from_file() if w.isalpha()}
-    return frozenset(words)
+    return frozenset(words) | {w for w in root_words() if w.isalpha()}
 
 
 class Vocabulary:
@@ -76,9 +74,6 @@ class Vocabulary:
         # that say something ("was" is no answer to "wats").
         self._words = [w for w in sorted(words) if len(w) >= _MIN_LENGTH - 1 and w not in STOPWORDS]
 
-    def __contains__(self, word: str) -> bool:
-        return not _plain_forms(word.casefold()).isdisjoint(self._forms)
-
     def nearest(self, word: str) -> str | None:
         """The one word of the documents that `word` misspells, or None."""
         lowered = word.casefold()
@@ -86,22 +81,29 @@ class Vocabulary:
             len(lowered) < _MIN_LENGTH
             or not lowered.isalpha()  # "year's": a contraction, not a misspelling
             or word.isupper()  # "STPM": an acronym, not a misspelling of "SPM"
-            or lowered in self
             or lowered in STOPWORDS
             or lowered in QUESTION_WORDS
-            or not _plain_forms(lowered).isdisjoint(_known_words())
         ):
             return None
+        forms = _plain_forms(lowered)
+        if not forms.isdisjoint(self._forms) or not forms.isdisjoint(_known_words()):
+            return None  # a form of the documents' words, or a word of its own
         # One letter added, left out or changed (two in a word of nine letters or more); of
         # the words that near, the most alike, and none when two are as alike.
         edits = 1 if len(lowered) < 9 else 2
-        near = [
-            (fuzz.ratio(lowered, candidate), candidate)
-            for candidate in self._words
-            if abs(len(candidate) - len(lowered)) <= edits
-            and Levenshtein.distance(lowered, candidate, score_cutoff=edits) <= edits
-        ]
-        near.sort(reverse=True)
+        near = sorted(
+            (
+                (fuzz.ratio(lowered, candidate), candidate)
+                for candidate, _, _ in process.extract(
+                    lowered,
+                    self._words,
+                    scorer=Levenshtein.distance,
+                    score_cutoff=edits,
+                    limit=None,
+                )
+            ),
+            reverse=True,
+        )
         if not near or (len(near) > 1 and near[1][0] == near[0][0]):
             return None
         return near[0][1]

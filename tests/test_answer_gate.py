@@ -39,20 +39,32 @@ Pandan layer cake,RM45,RM70,RM95,2
 """
 
 
-@pytest.fixture(scope="module")
-def bakery(tmp_path_factory: pytest.TempPathFactory, run_cli) -> Path:  # type: ignore[no-untyped-def]
+def _bot(  # type: ignore[no-untyped-def]
+    tmp_path_factory: pytest.TempPathFactory,
+    run_cli,
+    bot: str,
+    documents: dict[str, str],
+    profile: dict[str, str],
+) -> Path:
+    """A data directory holding `bot`, its `documents` (file name: text) ingested."""
     import yaml
 
-    data = tmp_path_factory.mktemp("bakery")
+    data = tmp_path_factory.mktemp(bot)
     docs = data / "docs"
     docs.mkdir()
-    (docs / "soalan-lazim.md").write_text(FAQ_MS, encoding="utf-8")
-    (docs / "cakes.csv").write_text(CAKES_CSV, encoding="utf-8")
-    profile = {"business": "Kedai Roti Mawar", "contact": "WhatsApp 012-555 0101"}
-    (data / "config.yaml").write_text(yaml.safe_dump({"bots": {"bakery": profile}}))
-    result = run_cli("ingest", "--bot", "bakery", str(docs), data_dir=data)
+    for name, text in documents.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    (data / "config.yaml").write_text(yaml.safe_dump({"bots": {bot: profile}}))
+    result = run_cli("ingest", "--bot", bot, str(docs), data_dir=data)
     assert result.code == 0, result.err
     return data
+
+
+@pytest.fixture(scope="module")
+def bakery(tmp_path_factory: pytest.TempPathFactory, run_cli) -> Path:  # type: ignore[no-untyped-def]
+    documents = {"soalan-lazim.md": FAQ_MS, "cakes.csv": CAKES_CSV}
+    profile = {"business": "Kedai Roti Mawar", "contact": "WhatsApp 012-555 0101"}
+    return _bot(tmp_path_factory, run_cli, "bakery", documents, profile)
 
 
 def ask(run_cli, data: Path, question: str, **env: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
@@ -113,17 +125,8 @@ RM per subject per month.
 
 @pytest.fixture(scope="module")
 def tuition(tmp_path_factory: pytest.TempPathFactory, run_cli) -> Path:  # type: ignore[no-untyped-def]
-    import yaml
-
-    data = tmp_path_factory.mktemp("tuition")
-    docs = data / "docs"
-    docs.mkdir()
-    (docs / "yuran.md").write_text(FEES_MD, encoding="utf-8")
     profile = {"business": "Pusat Tuisyen Contoh", "contact": "WhatsApp 017-555 0000"}
-    (data / "config.yaml").write_text(yaml.safe_dump({"bots": {"tuition": profile}}))
-    result = run_cli("ingest", "--bot", "tuition", str(docs), data_dir=data)
-    assert result.code == 0, result.err
-    return data
+    return _bot(tmp_path_factory, run_cli, "tuition", {"yuran.md": FEES_MD}, profile)
 
 
 @pytest.mark.parametrize(

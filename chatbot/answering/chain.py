@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from chatbot.answering.extract import Extract, extract
+from chatbot.answering.extract import extract
 from chatbot.answering.followup import is_follow_up
 from chatbot.answering.gate import RULES, Judge, shipped
 from chatbot.answering.guard import SourceFacts, StreamGuard
@@ -123,11 +123,6 @@ def _texts(
                 yield chunk.content
 
 
-def got_earlier(found: Extract | None) -> bool:
-    """Whether an extract holds any of the question it follows on from."""
-    return found is not None and found.features.get("earlier", 0.0) > 0
-
-
 class Answerer:
     """Answers one bot's customers. Thread-safe: it keeps no per-conversation state."""
 
@@ -194,12 +189,13 @@ class Answerer:
             answer.kind = "smalltalk"
             yield from self._finish(answer, self._small_talk(talk, answer.language), None, started)
             return
-        if not self.knowledge.documents():  # a bot made in the console, no documents yet
+        documents = self.knowledge.documents()
+        if not documents:  # a bot made in the console, no documents yet
             text = self._say(answer.language, "not_ready")
             yield from self._finish(answer, text, "not_ready", started)
             return
         # Misspellings of the documents' own words made those words: "radiatr" as "radiator".
-        vocabulary = self.knowledge.vocabulary()
+        vocabulary = self.knowledge.vocabulary(documents)
         answer.asked = vocabulary.corrected(answer.asked)
         follows = vocabulary.corrected(self._follows(answer.asked, history))
         answer.search_query = self._standalone(answer.asked, follows, history, patience)
@@ -510,46 +506,40 @@ class Answerer:
         """The extracts that answer each part of a message that asks several questions, under
         their documents' names; None unless every part is answered confidently (then the
         message is answered as one question: half an answer shown as the answer misleads)."""
-        texts: dict[str, str] = {}  # by passage: two parts answered by one row show it once
-        sources: list[Source] = []
+        # By passage: two parts answered by one row show it once, the longer of the two.
+        answered: dict[str, tuple[Source, str]] = {}
+        leans_on = follows
         for number, part in enumerate(parts):
             # A later part that names no subject of its own ("... and do I get it back?",
-            # "how long does it take?") is read with the first, as a follow-up is.
-            leans = number > 0 and is_follow_up(part)
-            leans_on = parts[0] if leans else follows if number == 0 else ""
+            # "how long does it take?") is read with the first, as a follow-up is; the extract
+            # then wants its answer to keep the first part's subject ("free ke?" is not
+            # answered by "A 5th lesson in the month is free").
+            if number:
+                leans_on = parts[0] if is_follow_up(part) else ""
             query = f"{leans_on} {part}" if leans_on else part
             found, relevant = self._search(query, part, leans_on, patience)
             hits = found if self.gate.judges_all_found else relevant
-            got = (
-                extract(
-                    part,
-                    hits,
-                    answer.language,
-                    also=leans_on,
-                    closeness=self._closeness,
-                    gate=self.gate,
-                )
-                if hits
-                else None
-            )
-            # Then its answer must hold something of the first part's subject, not merely its
-            # own words ("free ke?" answered by "A 5th lesson in the month is free").
-            if got is None or not got.confident or (leans and not got_earlier(got)):
+            if not hits:
                 return None
-            chunk = got.hit.chunk_id
-            if chunk not in texts:
-                sources.append(Source.of(got.hit))
-            if len(got.text) > len(texts.get(chunk, "")):
-                intro = self.prompts.messages.get(
-                    answer.language, "quote", source=Source.of(got.hit).place()
-                )
-                texts[chunk] = f"{intro}\n{got.text}"
-        if not texts:
-            return None
+            got = extract(
+                part,
+                hits,
+                answer.language,
+                also=leans_on,
+                closeness=self._closeness,
+                gate=self.gate,
+            )
+            if got is None or not got.confident:
+                return None
+            source = Source.of(got.hit)
+            earlier = answered.get(got.hit.chunk_id)
+            if earlier is None or len(got.text) > len(earlier[1]):
+                intro = self.prompts.messages.get(answer.language, "quote", source=source.place())
+                answered[got.hit.chunk_id] = (source, f"{intro}\n{got.text}")
         answer.answered = True
         answer.kind = "extract"
-        answer.sources = sources
-        return "\n\n".join(texts.values())
+        answer.sources = [source for source, _ in answered.values()]
+        return "\n\n".join(text for _, text in answered.values())
 
     def language_for(self, question: str) -> str:
         """The language the answer to `question` is in: the customer's, if the bot answers in

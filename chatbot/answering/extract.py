@@ -27,7 +27,7 @@ from knowledge.documents import Hit
 from knowledge.glossary import concepts
 from knowledge.keywords import query_terms, without_question_words
 from knowledge.language import QueryLanguage, query_language
-from knowledge.levels import levels, without_levels
+from knowledge.levels import LEVEL_TERMS, levels, without_levels
 from knowledge.malay import malay_roots
 from knowledge.relevance import coverage
 from knowledge.scripts import CJK_CHAR
@@ -521,7 +521,6 @@ def _shown(
     return _cut(text)
 
 
-_LEVEL_TERMS = levels("Std 1-6 Form 1-6")
 _AMOUNT = re.compile(r"^(?:from\s+|dari\s+)?(?:RM\s*)?[\d][\d.,]*\s*%?$|^FREE$|^-$", re.I)
 
 
@@ -541,7 +540,7 @@ def _row_asked(row: str, asked: frozenset[str], figures: frozenset[str]) -> str:
     def value(cell: str) -> str:
         return cell.partition(": ")[2]
 
-    asked_levels = asked & _LEVEL_TERMS
+    asked_levels = asked & LEVEL_TERMS
 
     def named(cell: str) -> bool:
         if asked_levels and (column_levels := levels(label(cell))):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from knowledge.scripts import CJK_CHAR
+
 _QUESTION_SENTENCE = re.compile(r"[^?？]*[?？]")
 # A second question joined to the first: ", and how long ...", " dan berapa ...", "和多少 ...".
 _JOINED = re.compile(
@@ -34,9 +36,9 @@ def question_parts(message: str) -> list[str]:
             if not piece:
                 continue
             if not piece.endswith(("?", "？")):
-                piece += "？" if re.search(r"[\u4e00-\u9fff]$", piece) else "?"
+                piece += "？" if CJK_CHAR.match(piece[-1]) else "?"
             parts.append(piece)
-    asking = [p for p in parts if len(p.split()) >= _MIN_WORDS or re.search(r"[\u4e00-\u9fff]", p)]
+    asking = [p for p in parts if len(p.split()) >= _MIN_WORDS or CJK_CHAR.search(p)]
     if len(asking) < 2 or len(asking) > _MAX_PARTS:
         return [message.strip()]
     return asking
