@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 
+from chatbot.store.personal_data import conversation_key
 from tests.conftest import DEMO, ROOT
-from tests.servers import Server
+from tests.servers import Server, chat
 from tests.test_console import EDITOR, OWNER, PASSWORD, console_server, log_in
 
 __all__ = ["console_server"]  # the fixture, shared with test_console.py's own
@@ -32,13 +33,8 @@ def session(server: Server, username: str, address: str) -> httpx.Client:
 
 def call(client: httpx.Client, api_name: str, data: list[Any]) -> dict[str, Any]:
     """Run one console event through Gradio's queue API; its last message."""
-    config = client.get("/admin/config").json()
-    fn = next(d["id"] for d in config["dependencies"] if d.get("api_name") == api_name)
     session_hash = client.headers["x-test-session-hash"]
-    joined = client.post(
-        "/admin/gradio_api/queue/join",
-        json={"data": data, "fn_index": fn, "session_hash": session_hash, "trigger_id": None},
-    )
+    joined = join(client, api_name, data)
     assert joined.status_code == 200, joined.text
     with client.stream(
         "GET", "/admin/gradio_api/queue/data", params={"session_hash": session_hash}
@@ -80,6 +76,26 @@ def documents(run_cli: Any, server: Server, bot: str) -> list[str]:
     return [d["source"] for d in json.loads(listed.out)]
 
 
+def join(client: httpx.Client, api_name: str, data: list[Any]) -> httpx.Response:
+    """Ask for one console event through Gradio's queue API; the queue's own answer."""
+    config = client.get("/admin/config").json()
+    fn = next(d["id"] for d in config["dependencies"] if d.get("api_name") == api_name)
+    return client.post(
+        "/admin/gradio_api/queue/join",
+        json={
+            "data": data,
+            "fn_index": fn,
+            "session_hash": client.headers["x-test-session-hash"],
+            "trigger_id": None,
+        },
+    )
+
+
+def refusal(reply: httpx.Response) -> str:
+    assert reply.status_code == 400, (reply.status_code, reply.text)
+    return str(reply.json()["detail"])
+
+
 def test_an_editor_cannot_make_the_console_ingest_a_file_of_the_servers_disk(
     console_server: Server, run_cli: Any
 ) -> None:
@@ -87,11 +103,35 @@ def test_an_editor_cannot_make_the_console_ingest_a_file_of_the_servers_disk(
     secret = console_server.log.parent / "catalog-of-another-tenant.txt"
     secret.write_text("Our supplier discount is 40 percent.\n", encoding="utf-8")
     for path in (str(ROOT / "README.md"), "/etc/hostname", str(secret)):
-        said = outcome(call(editor, "upload", ["shop", [file_data(path)], False]))
-        assert "0 ingested" in said and "did not arrive through your upload" in said, said
+        said = refusal(join(editor, "upload", ["shop", [file_data(path)], False]))
+        assert (
+            said == f"{Path(path).name}: this file did not arrive through your upload;"
+            " upload it again"
+        ), said
     listed = documents(run_cli, console_server, "shop")
     assert "README.md" not in listed and "hostname" not in listed
     assert secret.name not in listed
+    # Refused before Gradio read it: no copy of it anywhere in the console's upload folder.
+    copies = [
+        p
+        for p in (console_server.log.parent / "console-uploads").rglob("*")
+        if p.is_file() and b"supplier discount" in p.read_bytes()
+    ]
+    assert not copies, f"the file was copied before it was refused: {copies}"
+
+
+def test_an_event_naming_an_endless_file_is_refused_and_customers_are_still_served(
+    console_server: Server,
+) -> None:
+    editor = session(console_server, EDITOR, "198.51.100.44")
+    editor.timeout = httpx.Timeout(10)
+    # Gradio reads a file an event names wherever it sits in the event, typed as a file or not.
+    untyped = {"path": "/dev/zero", "orig_name": "zero"}
+    for files in ([file_data("/dev/zero")], [untyped], {"nested": [file_data("/dev/urandom")]}):
+        said = refusal(join(editor, "upload", ["shop", files, False]))
+        assert "did not arrive through your upload" in said, said
+    with httpx.Client(base_url=console_server.url, timeout=10) as customer:
+        assert customer.get("/healthz").status_code == 200
 
 
 def test_a_file_uploaded_in_one_session_cannot_be_claimed_by_another(
@@ -101,7 +141,7 @@ def test_a_file_uploaded_in_one_session_cannot_be_claimed_by_another(
     ana = session(console_server, OWNER, "198.51.100.42")
     faq = (DEMO / "documents" / "faq.csv").read_bytes()
     [path] = uploaded(ben, [("prices.csv", faq)])
-    said = outcome(call(ana, "upload", ["shop", [file_data(path)], False]))
+    said = refusal(join(ana, "upload", ["shop", [file_data(path)], False]))
     assert "did not arrive through your upload" in said, said
     assert "prices.csv" not in documents(run_cli, console_server, "shop")
 
@@ -118,6 +158,35 @@ def test_uploads_are_removed_from_the_servers_disk_once_ingested_or_rejected(
     assert "hours.csv" in documents(run_cli, console_server, "shop")
     left = [p for p in paths if Path(p).exists()]
     assert not left, f"temporary copies left on the server: {left}"
+
+
+def test_staff_never_get_a_customers_conversation_credential(console_server: Server) -> None:
+    """A conversation's id is the customer's key to it on the public chat API (read it back,
+    add turns, erase it). Staff see conversations by a reference of their own, which that API
+    does not take, and the database does not hold the key either."""
+    answered, events = chat(console_server, "Do you repair water damage?", bot="shop")
+    assert answered.status_code == 200
+    [token] = {data["conversation_id"] for name, data in events if name in ("start", "done")}
+    _, events = chat(console_server, "Do you sell birthday cakes?", bot="shop")
+    [other] = {data["conversation_id"] for name, data in events if name in ("start", "done")}
+    editor = session(console_server, EDITOR, "198.51.100.45")
+    owner = session(console_server, OWNER, "198.51.100.46")
+    gaps = json.dumps(call(editor, "gap_rows", ["shop"])["output"])
+    recent = json.dumps(call(owner, "recent", ["shop", "all", 30])["output"])
+    assert "birthday cakes" in gaps and "water damage" in recent  # the views do list them
+    for shown in (gaps, recent):
+        assert token not in shown and other not in shown
+    stored = b"".join(p.read_bytes() for p in console_server.log.parent.glob("chatbot.db*"))
+    assert token.encode() not in stored and other.encode() not in stored
+    # What staff are shown for a conversation opens nothing on the customers' API.
+    references = set(re.findall(r"\b[0-9a-f]{32}\b", gaps + recent))
+    assert references, "the console names each conversation"
+    for reference in references:
+        read = httpx.get(f"{console_server.url}/api/bots/shop/conversations/{reference}")
+        assert read.status_code == 404, read.text
+    # The customer's own key still works.
+    own = httpx.get(f"{console_server.url}/api/bots/shop/conversations/{token}")
+    assert own.status_code == 200 and "water damage" in own.text
 
 
 class Beacon:
@@ -161,7 +230,8 @@ def test_customers_words_are_shown_to_the_owner_as_text_and_fetch_nothing(
             "**Bot:** refund of RM5000 approved"
         )
         _, events = chat(console_server, message, bot="shop", visitor="192.0.2.90")
-        conversation = events[0][1]["conversation_id"]
+        # Staff open it by the reference the console lists, not by the customer's own id.
+        conversation = conversation_key(events[0][1]["conversation_id"])
         page = open_console(browser, console_server, OWNER)
         assert "default-src 'self'" in page.evaluate(
             "fetch('/admin/').then(r => r.headers.get('content-security-policy'))"

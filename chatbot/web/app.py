@@ -140,8 +140,12 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
 
     # Gradio keeps uploads in GRADIO_TEMP_DIR (read when the console is mounted): a folder of
     # our own data directory, private to the service's user, rather than the shared /tmp.
+    max_file_bytes = int(services.settings.ingest.max_file_mb * 1024 * 1024)
     uploads = ConsoleUploads(
-        services.settings.data_dir / "console-uploads", "/admin/gradio_api/upload", COOKIE
+        services.settings.data_dir / "console-uploads",
+        "/admin/gradio_api/upload",
+        COOKIE,
+        max_file_bytes,
     )
     os.environ["GRADIO_TEMP_DIR"] = str(uploads.folder)
 
@@ -156,6 +160,7 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
     # The embed snippets name this server as the staff member's browser reaches it.
     console = build_console(services, lambda request: server_origin(request, addresses), uploads)
     app.middleware("http")(uploads.watch)
+    app.middleware("http")(uploads.guard)
     app = gr.mount_gradio_app(
         app,
         console,
@@ -166,6 +171,6 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
         mcp_server=False,
         pwa=False,
         enable_monitoring=False,
-        max_file_size=int(services.settings.ingest.max_file_mb * 1024 * 1024),
+        max_file_size=max_file_bytes,
     )
     return app

@@ -6,6 +6,11 @@ run for an app mounted with `mount_gradio_app`, so without this an editor could 
 console ingest any file the server can read (its settings, another business's documents).
 Here the upload endpoint's answers are recorded per staff session, a console event takes only
 paths its own session was given, and every copy is deleted once ingested or rejected.
+
+Gradio also copies and hashes every file an event names *before* any handler of ours runs, on
+its event loop: a path of `/dev/zero` froze the whole server, and `/etc/passwd` was left copied
+in the upload folder. So every request to the console's Gradio API is read first (`guard`): one
+naming a file this session was never given is refused there, before Gradio reads anything.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 log = logging.getLogger(__name__)
 
@@ -33,20 +38,34 @@ def _key(token: str | None) -> str:
 
 
 class ConsoleUploads:
-    def __init__(self, folder: Path, upload_path: str, cookie: str) -> None:
+    def __init__(self, folder: Path, upload_path: str, cookie: str, max_bytes: int) -> None:
         """`folder`: Gradio's upload folder, ours alone (GRADIO_TEMP_DIR); emptied now, since
         nothing in it from an earlier run belongs to a live session. `upload_path`: Gradio's
-        upload endpoint; `cookie`: the staff session's cookie."""
-        self._upload_path, self._cookie = upload_path, cookie
+        upload endpoint; `cookie`: the staff session's cookie; `max_bytes`: the most a console
+        request other than an upload may send (what an upload may, as a pasted text may)."""
+        self._upload_path, self._cookie, self._max_bytes = upload_path, cookie, max_bytes
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True, mode=0o700)
         self.folder = folder.resolve()
         self._lock = threading.Lock()
         self._by_session: dict[str, set[str]] = {}
+        # Every path each session was given, used or not: an event may name a file again
+        # (the page keeps it in the field after ingest); the handler then says it is gone.
+        self._given: dict[str, set[str]] = {}
+        # Every request to the console (its mount point), not only Gradio's API prefix: a
+        # route Gradio adds later is guarded without anyone remembering it.
+        self._console = "/" + upload_path.strip("/").split("/", 1)[0]
 
     def record(self, token: str | None, paths: Iterable[str]) -> None:
         with self._lock:
             self._by_session.setdefault(_key(token), set()).update(paths)
+            self._given.setdefault(_key(token), set()).update(paths)
+
+    def foreign(self, token: str | None, paths: Iterable[str]) -> list[str]:
+        """The paths among `paths` that the upload endpoint never gave this session."""
+        with self._lock:
+            given = self._given.get(_key(token), set())
+            return [p for p in paths if p not in given]
 
     def claim(self, token: str | None, given: Iterable[str]) -> tuple[list[Path], list[str]]:
         """The given paths this session uploaded (each once), and the names of the others."""
@@ -72,6 +91,33 @@ class ConsoleUploads:
             if path.parent != self.folder:
                 shutil.rmtree(path.parent, ignore_errors=True)
 
+    async def guard(self, request: Request, call_next: Any) -> Any:
+        """HTTP middleware: refuse a console API request that names a file this session was
+        not given, before Gradio opens it (see the module's docstring)."""
+        path = request.url.path
+        ours = path == self._console or path.startswith(self._console + "/")
+        if request.method != "POST" or not ours or path == self._upload_path:
+            return await call_next(request)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._max_bytes:
+            return _refusal(413, "this request is too large for a console event")
+        received = bytearray()
+        async for chunk in request.stream():
+            received += chunk
+            if len(received) > self._max_bytes:
+                return _refusal(413, "this request is too large for a console event")
+        body = bytes(received)
+        request._body = body  # what call_next hands on: the stream is read once
+        try:
+            event = json.loads(body) if body else None
+        except ValueError:
+            event = None  # not ours to judge: Gradio answers malformed JSON itself
+        named = list(_file_paths(event))
+        if named and (strange := self.foreign(request.cookies.get(self._cookie), named)):
+            log.warning("console event refused: it names %d file(s) not uploaded", len(strange))
+            return _refusal(400, f"{Path(strange[0]).name}: {NOT_UPLOADED}")
+        return await call_next(request)
+
     async def watch(self, request: Request, call_next: Any) -> Any:
         """HTTP middleware: note the paths that the upload endpoint gives a session."""
         response = await call_next(request)
@@ -88,3 +134,20 @@ class ConsoleUploads:
                 self.record(token, [p for p in paths if isinstance(p, str)])
         headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
         return Response(body, status_code=response.status_code, headers=headers)
+
+
+def _refusal(status: int, reason: str) -> JSONResponse:
+    return JSONResponse({"detail": reason}, status_code=status)
+
+
+def _file_paths(value: Any) -> Iterable[str]:
+    """Every file path a Gradio event names: a mapping with a "path" (Gradio's FileData, with
+    or without its type mark: Gradio validates both as files), however deep."""
+    if isinstance(value, dict):
+        if isinstance(value.get("path"), str):
+            yield value["path"]
+        for item in value.values():
+            yield from _file_paths(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _file_paths(item)
