@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from chatbot.store.personal_data import conversation_key
 from tests.conftest import ARTIFACTS, CORPUS, DEMO
 from tests.servers import Server, chat, sources_of
 from tests.test_websites import INTRANET
@@ -188,7 +189,9 @@ def test_an_owner_finds_a_customers_conversation_and_opening_it_is_audited(
     )
     assert rated.status_code == 204
     _, other = chat(console_server, "Is the shop open on Sunday?", bot="shop", visitor="192.0.2.80")
-    unrated = other[0][1]["conversation_id"]  # another customer's, not rated
+    unrated = conversation_key(other[0][1]["conversation_id"])  # another customer's, not rated
+    # Staff see each conversation by its reference, never by the customer's own id (#28).
+    conversation = conversation_key(conversation)
     page = open_console(browser, console_server, OWNER)
     choose_bot(page, "shop")
     page.get_by_role("tab", name="Conversations").click()
@@ -238,7 +241,8 @@ def test_an_owner_exports_and_erases_one_customers_data_on_request(
 ) -> None:
     _, mine = chat(console_server, "Is the shop open on Sunday? I'm lee.mei@example.my", bot="shop")
     _, other = chat(console_server, "Is the shop open on Sunday? Call 019-222 3344", bot="shop")
-    conversation, others = mine[0][1]["conversation_id"], other[0][1]["conversation_id"]
+    token, others = mine[0][1]["conversation_id"], other[0][1]["conversation_id"]
+    conversation = conversation_key(token)  # what staff see of it
     page = open_console(browser, console_server, OWNER)
     page.get_by_role("tab", name="Customer data").click()
     page.get_by_label("Conversation id, e-mail address or phone number").fill("Lee.Mei@example.my")
@@ -255,7 +259,7 @@ def test_an_owner_exports_and_erases_one_customers_data_on_request(
     page.get_by_role("button", name="Erase").click()
     page.get_by_text("Erased 1 conversations.").wait_for(timeout=60_000)
     shown = f"{console_server.url}/api/bots/shop/conversations"
-    assert httpx.get(f"{shown}/{conversation}").status_code == 404
+    assert httpx.get(f"{shown}/{token}").status_code == 404
     assert httpx.get(f"{shown}/{others}").json()["turns"]  # the other customer's: untouched
     page.close()
 
@@ -266,7 +270,7 @@ def test_staff_close_a_gap_with_a_pinned_answer_that_the_next_customer_gets(
     for visitor in ("192.0.2.60", "192.0.2.61"):  # two customers ask what the documents lack
         _, events = chat(console_server, "Do you sell laptops?", bot="shop", visitor=visitor)
         assert events[-1][1]["fallback"] == "no_match"
-    asked_last = events[0][1]["conversation_id"]
+    asked_last = conversation_key(events[0][1]["conversation_id"])
     # An answered question, even rated down, is no gap: it is in the review's "rated down".
     # (The FAQ answers what an iPhone screen costs; it says nothing of batteries.)
     _, answered = chat(

@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from chatbot.store.database import open_database
+from chatbot.store.personal_data import conversation_key
 from chatbot.store.schema import metadata
 
 
@@ -18,7 +19,7 @@ def test_the_migrations_build_the_schema_the_code_uses(tmp_path: Path) -> None:
     assert differences == []
     again = open_database(f"sqlite:///{tmp_path / 'chatbot.db'}")  # a second start: nothing to do
     with again.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0010"
+        assert MigrationContext.configure(connection).get_current_revision() == "0011"
 
 
 def test_upgrading_masks_what_was_stored_before_and_chains_the_audit_log(tmp_path: Path) -> None:
@@ -59,6 +60,9 @@ def test_upgrading_masks_what_was_stored_before_and_chains_the_audit_log(tmp_pat
         assert connection.execute(text("SELECT question FROM answers")).scalar_one() == (
             "My IC is [IC-NUMBER], call [PHONE]"
         )
+        # Kept under its key: the customer's id still opens it, the database no longer holds it.
+        kept = connection.execute(text("SELECT conversation_id FROM answers")).scalar_one()
+        assert kept == conversation_key("a" * 32) != "a" * 32
         targets = connection.execute(text("SELECT target FROM audit_log ORDER BY id")).scalars()
         assert list(targets) == ["shop: one", "shop: [EMAIL]"]
     assert AuditLog(upgraded).verify()[0] == []

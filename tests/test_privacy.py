@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from chatbot.store.personal_data import conversation_key
 from tests.conftest import DEMO
 from tests.servers import Server, chat, start_conversation
 
@@ -137,12 +138,14 @@ def test_staff_export_and_erase_one_customer_and_leave_every_other_untouched(
         return dict(json.loads(result.out))
 
     exported = export("--contact", "Siti.Aminah@example.my")
-    assert sorted(c["conversation_id"] for c in exported["conversations"]) == sorted(siti)
+    # Staff know each conversation by its key, never by the id the customer's browser holds.
+    keys = sorted(conversation_key(c) for c in siti)
+    assert sorted(c["conversation_id"] for c in exported["conversations"]) == keys
     questions = [t["question"] for c in exported["conversations"] for t in c["turns"]]
     assert all("[EMAIL]" in q and "siti.aminah@" not in q.lower() for q in questions)
     assert exported["conversations"][0]["consent"]["kept"] is True
     tan_before = export("--contact", "0162223344")  # typed as staff would, found all the same
-    assert [c["conversation_id"] for c in tan_before["conversations"]] == [tan]
+    assert [c["conversation_id"] for c in tan_before["conversations"]] == [conversation_key(tan)]
 
     erased = run_cli(
         "privacy", "erase", "--contact", "siti.aminah@example.my", "--yes", data_dir=shop
@@ -159,8 +162,10 @@ def test_staff_export_and_erase_one_customer_and_leave_every_other_untouched(
     assert report.code == 0, report.err
     acts = json.loads(report.out)
     erasure = next(a for a in acts if a["action"] == "privacy.erase")
-    assert erasure["actor"].startswith("cli:") and all(c in erasure["whose"] for c in siti)
-    assert any(a["action"] == "privacy.export" and tan in a["whose"] for a in acts)
+    assert erasure["actor"].startswith("cli:") and all(c in erasure["whose"] for c in keys)
+    tan_key = conversation_key(tan)
+    assert any(a["action"] == "privacy.export" and tan_key in a["whose"] for a in acts)
+    assert not any(c in report.out for c in [*siti, tan])  # no customer's own id on record
     assert "siti.aminah" not in report.out.lower()  # the contact typed is masked in the log
     assert run_cli("audit", "verify", data_dir=shop).code == 0
 
@@ -178,7 +183,7 @@ def test_a_customer_erases_their_own_conversation(server: Server, shop: Path, ru
     assert any(
         a["action"] == "conversation.erase"
         and a["actor"] == "customer"
-        and conversation in a["whose"]
+        and conversation_key(conversation) in a["whose"]
         for a in json.loads(report.out)
     )
 

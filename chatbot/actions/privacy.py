@@ -14,7 +14,7 @@ from typing import Any
 
 from chatbot.services import Services
 from chatbot.settings import BotProfile
-from chatbot.store.personal_data import ConversationRef, NotAContact
+from chatbot.store.personal_data import ConversationRef, NotAContact, conversation_key
 from knowledge.errors import KnowledgeError
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,12 @@ def find_customer(
         raise KnowledgeError("give either a conversation id or a contact (e-mail or phone)")
     try:
         refs = services.personal_data.find(conversation=conversation, contact=contact)
+        if conversation and not refs:
+            # The id the customer's own browser holds (they may send it with their request):
+            # found by its key, and only the key goes on record.
+            key = conversation_key(conversation.strip().lower())
+            if refs := services.personal_data.find(conversation=key):
+                conversation = key
     except NotAContact as exc:
         raise KnowledgeError(str(exc)) from exc
     asked = f"conversation {conversation}" if conversation else f"contact {contact}"

@@ -52,15 +52,25 @@ def iso(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
 
 
+def conversation_key(token: str) -> str:
+    """What a conversation is kept and shown to staff under: a hash of the customer's token.
+    The token is the customer's proof on the public chat API (read the conversation back, add
+    to it, erase it); staff see conversations in the console and the database holds them, so
+    neither may hold the token itself, and a hash of 128 random bits cannot be turned back."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
 class PersonalData:
     def __init__(self, engine: Engine, contact_secret: bytes) -> None:
         self._engine = engine
         self._secret = contact_secret
 
     # -- consent ------------------------------------------------------------------------
-    def consent(self, bot: str, notice_version: str, keep: bool) -> Consent:
-        """Record a customer's agreement to the notice: it starts a conversation."""
-        record = Consent(bot, uuid.uuid4().hex, time.time(), notice_version, keep)
+    def consent(self, bot: str, notice_version: str, keep: bool) -> tuple[Consent, str]:
+        """Record a customer's agreement to the notice: it starts a conversation. The record
+        (under the conversation's key) and the customer's token, given to them alone."""
+        token = uuid.uuid4().hex
+        record = Consent(bot, conversation_key(token), time.time(), notice_version, keep)
         with self._engine.begin() as db:
             db.execute(
                 insert(consents).values(
@@ -71,7 +81,7 @@ class PersonalData:
                     keep=keep,
                 )
             )
-        return record
+        return record, token
 
     def consent_of(self, bot: str, conversation_id: str) -> Consent | None:
         query = select(consents).where(
@@ -112,8 +122,8 @@ class PersonalData:
     def find(
         self, *, conversation: str | None = None, contact: str | None = None
     ) -> list[ConversationRef]:
-        """The conversations of one customer, by the id the customer sees or by an e-mail
-        address or phone number the customer gave; any bot."""
+        """The conversations of one customer, by the reference staff see (the conversation's
+        key) or by an e-mail address or phone number the customer gave; any bot."""
         query: Select[Any] | CompoundSelect[Any]
         if conversation is not None:
             wanted = conversation.strip().lower()

@@ -57,7 +57,7 @@ from chatbot.privacy.masking import contact_keys
 from chatbot.privacy.notice import notice_texts, notice_version
 from chatbot.services import Services
 from chatbot.settings import BotProfile
-from chatbot.store.personal_data import Consent, ConversationRef
+from chatbot.store.personal_data import Consent, ConversationRef, conversation_key
 from chatbot.web.answer_stream import AnswerStream
 from chatbot.web.origins import ForeignOrigin, allowed_caller
 from chatbot.web.visitor_text import TEXTS, text, visitor_language
@@ -261,10 +261,11 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
         if (wait := await run_in_threadpool(limiter.allow, key, per_minute)) is not None:
             raise Refusal(429, refusal, retry_after=wait)
 
-    def agreed_conversation(bot: str, conversation_id: str) -> Consent:
-        """The consent that began a conversation of this bot; 404 when there is none."""
-        agreed = _CONVERSATION_ID.match(conversation_id) and (
-            services.personal_data.consent_of(bot, conversation_id)
+    def agreed_conversation(bot: str, token: str) -> Consent:
+        """The consent that began the conversation of this bot that the customer's token opens
+        (kept under the token's key, see conversation_key); 404 when there is none."""
+        agreed = _CONVERSATION_ID.match(token) and (
+            services.personal_data.consent_of(bot, conversation_key(token))
         )
         if not agreed:
             raise Refusal(404, "gone")  # erased, past its retention, or never ours
@@ -299,9 +300,9 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
             raise Refusal(409, "notice_changed")  # agreed to words no longer shown
         visitor = addresses.of(request)
         await limited(consenting, f"{bot}\0{visitor}", _CONSENTS_PER_MINUTE, "too_fast")
-        record = services.personal_data.consent(bot, body.notice_version, body.keep)
+        _, token = services.personal_data.consent(bot, body.notice_version, body.keep)
         return JSONResponse(
-            {"conversation_id": record.conversation_id, "keep": body.keep},
+            {"conversation_id": token, "keep": body.keep},
             status_code=201,
             headers={**cors_headers(origin), "Cache-Control": "no-store"},
         )
@@ -312,9 +313,8 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
         limits = settings.limits
         body = await _body(request, ChatBody, limits.max_message_chars)
         # Nothing the customer typed is looked at before they agreed to the notice.
-        agreed = body.conversation_id and services.personal_data.consent_of(
-            bot, body.conversation_id
-        )
+        token = body.conversation_id or ""
+        agreed = token and services.personal_data.consent_of(bot, conversation_key(token))
         if not agreed:
             raise Refusal(428, "consent_required")
         message = body.message
@@ -343,7 +343,9 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
         }
         # The slot is given back when the generation has ended, not when the visitor left.
         return AnswerStream(
-            lambda stop: _answer_events(services, bot, message, history, agreed, settings, stop),
+            lambda stop: _answer_events(
+                services, bot, message, history, agreed, token, settings, stop
+            ),
             on_end=release,
             headers=headers,
         )
@@ -360,7 +362,8 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
         if not 0 < answer_id < 2**63:  # the database's integers: no overflow, a clear 404
             raise Refusal(404, "bad_request")
         rating = {"up": 1, "down": -1, None: None}[body.rating]
-        if not services.conversations.rate(bot, body.conversation_id, answer_id, rating):
+        key = conversation_key(body.conversation_id)
+        if not services.conversations.rate(bot, key, answer_id, rating):
             raise Refusal(404, "bad_request")
         return Response(status_code=204, headers=cors_headers(origin))
 
@@ -368,7 +371,7 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
     def transcript(bot: str, conversation_id: str, origin: Origin) -> Response:
         """The turns of a kept conversation, so that a page opened later can show it again."""
         agreed = agreed_conversation(bot, conversation_id)
-        turns = services.conversations.transcript(bot, conversation_id)
+        turns = services.conversations.transcript(bot, agreed.conversation_id)
         consent = {"notice_version": agreed.notice_version, "keep": agreed.keep}
         return JSONResponse(
             {"conversation_id": conversation_id, "consent": consent, "turns": turns},
@@ -378,8 +381,8 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
     @router.delete("/api/bots/{bot}/conversations/{conversation_id}", status_code=204)
     def erase(bot: str, conversation_id: str, origin: Origin) -> Response:
         """The customer deletes their own conversation: knowing its id is the proof."""
-        agreed_conversation(bot, conversation_id)
-        erase_own_conversation(services, ConversationRef(bot, conversation_id))
+        agreed = agreed_conversation(bot, conversation_id)
+        erase_own_conversation(services, ConversationRef(bot, agreed.conversation_id))
         return Response(status_code=204, headers=cors_headers(origin))
 
     return router
@@ -391,15 +394,18 @@ def _answer_events(
     message: str,
     history: list[Turn],
     consent: Consent,
+    token: str,
     profile: BotProfile,
     stop: Stop,
 ) -> Generator[bytes, None, None]:
+    """The answer's events. The customer is told their own token (`conversation_id` on the
+    wire); everything kept is kept under the conversation's key."""
     conversation_id = consent.conversation_id
     answerer = services.answerer(bot)
     # The answer's language, known before the answer: the page's waiting text, sources and
     # buttons are in it from the start (not in the previous message's).
     language = answerer.language_for(message)
-    yield _sse("start", {"conversation_id": conversation_id, "language": language})
+    yield _sse("start", {"conversation_id": token, "language": language})
     answering = answerer.stream(message, history, stop)
     try:
         with closing(answering):  # our stream closed early closes the chain's, and the model's
@@ -427,7 +433,7 @@ def _answer_events(
                             "kind": answer.kind,
                             "language": answer.language,
                             "sources": [s.as_json() for s in answer.sources],
-                            "conversation_id": conversation_id,
+                            "conversation_id": token,
                             "answer_id": answer_id,
                             "kept": consent.keep,
                         },
