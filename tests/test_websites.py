@@ -199,3 +199,52 @@ def test_the_server_reads_each_site_again_when_it_is_due(
         assert WebsiteSchedule(services, 600).run_once(now=time.time() + 10 * 365 * 86400) == []
     finally:
         services.close()
+
+
+def test_a_compressed_page_is_stopped_at_the_size_limit_not_inflated_whole(site: Website) -> None:
+    """A few kilobytes sent compressed can stand for a gigabyte; the crawler decodes no more
+    than its page limit of any of them, whatever the coding or how many times it is applied."""
+    import gzip
+    import tracemalloc
+    from urllib.parse import urlsplit
+
+    import brotli
+    import zstandard
+
+    from knowledge.crawl.site import CrawlLimits, SiteCrawl
+
+    inflated = b"<html><body><p>" + b"a" * (64 * 1024 * 1024) + b"</p></body></html>"
+    site.state.encoded = {
+        "/br": (brotli.compress(inflated, quality=1), "br"),
+        "/zstd": (zstandard.ZstdCompressor(level=1).compress(inflated), "zstd"),
+        "/gzip-twice": (gzip.compress(gzip.compress(inflated, 1)), "gzip, gzip"),
+        "/deflate": (zlib_deflate(inflated), "deflate"),
+        "/old-unix": (b"\x1f\x9d not really", "compress"),
+        "/damaged": (b"\x1f\x8b\x08\x00 damaged", "gzip"),
+        "/fine": (gzip.compress(ABOUT.encode()), "gzip"),
+    }
+    del inflated
+    site.state.sitemap = list(site.state.encoded)
+    limits = CrawlLimits(max_page_bytes=100_000, pace_s=0, timeout_s=10, allow_private=True)
+    crawl = SiteCrawl(site.url, limits)
+    tracemalloc.start()
+    try:
+        read = {urlsplit(p.url).path: p for p in crawl.pages()}
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        crawl.close()
+    for path in ("/br", "/zstd", "/gzip-twice", "/deflate"):
+        assert (read[path].outcome, read[path].reason) == ("skipped", "too big (over 0.1 MB)")
+    assert peak < 16 * 1024 * 1024, f"{peak / 1e6:.0f} MB held while reading the site"
+    assert (
+        read["/old-unix"].reason == "it is compressed as 'compress', which this reader cannot undo"
+    )
+    assert read["/damaged"].reason == "its compressed bytes are damaged or cut short"
+    assert read["/fine"].outcome == "fetched" and b"two brothers" in read["/fine"].html
+
+
+def zlib_deflate(data: bytes) -> bytes:
+    import zlib
+
+    return zlib.compress(data, 1)

@@ -84,6 +84,8 @@ class SiteState:
     big_bytes: int = 300_000
     release_slow: threading.Event = field(default_factory=threading.Event)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (path, headers)
+    # Bodies sent as they are, with their Content-Encoding: {path: (bytes, coding)}.
+    encoded: dict[str, tuple[bytes, str]] = field(default_factory=dict)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -118,6 +120,9 @@ class _Handler(BaseHTTPRequestHandler):
             urls = "".join(f"<url><loc>{base}{p}</loc></url>" for p in state.sitemap)
             xml = f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
             self._send(200, xml.encode(), "application/xml")
+        elif path in state.encoded:
+            body, coding = state.encoded[path]
+            self._send(200, body, html, {"Content-Encoding": coding})
         elif path in state.pages:
             etag = state.etags.get(path)
             if etag and self.headers.get("If-None-Match") == etag:

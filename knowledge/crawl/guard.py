@@ -100,5 +100,6 @@ def guarded_client(*, allow_private: bool, timeout_s: float, user_agent: str) ->
         timeout=timeout_s,
         follow_redirects=False,
         trust_env=False,
-        headers={"User-Agent": user_agent},
+        # Only the codings the crawler undoes itself, with a limit (crawl/decoding.py).
+        headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br, zstd"},
     )

@@ -16,6 +16,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import httpx
 
+from knowledge.crawl.decoding import BoundedDecoder, TooBig, Undecodable
 from knowledge.crawl.guard import RefusedAddress, guarded_client
 from knowledge.errors import KnowledgeError
 
@@ -125,18 +126,29 @@ class SiteCrawl:
             self._sleep(wait)
         self._last_request = time.monotonic()
 
-    def _get(self, url: str, headers: dict[str, str] | None = None) -> tuple[httpx.Response, bytes]:
-        """One GET at the site's pace; the body read up to the byte limit (one byte more tells
-        a page too big)."""
+    def _get(
+        self, url: str, headers: dict[str, str] | None = None
+    ) -> tuple[httpx.Response, bytes, bool]:
+        """One GET at the site's pace: the response, its body decoded up to the byte limit, and
+        whether that is the whole body (False: the page is bigger than the limit). Decoded
+        here, with the limit on the bytes out (decoding.py): httpx would inflate a compressed
+        body whole first. Raises Undecodable."""
         self._wait_turn()
+        limit = self.limits.max_page_bytes
         with self._client.stream("GET", url, headers=headers or {}) as response:
             body = bytearray()
-            if response.status_code == 200:
-                for piece in response.iter_bytes():
-                    body += piece
-                    if len(body) > self.limits.max_page_bytes:
-                        break
-            return response, bytes(body)
+            if response.status_code != 200:
+                return response, b"", True
+            decoder = BoundedDecoder(response.headers.get("content-encoding", ""), limit)
+            try:
+                for piece in response.iter_raw():
+                    body += decoder.feed(piece)
+                    if len(body) > limit:
+                        return response, bytes(body[:limit]), False
+            except TooBig:
+                return response, bytes(body[:limit]), False
+            decoder.finish()
+            return response, bytes(body), True
 
     # -- robots.txt and sitemaps -----------------------------------------------------------
 
@@ -144,9 +156,9 @@ class SiteCrawl:
         robots = urllib.robotparser.RobotFileParser()
         url = urljoin(self.root, "/robots.txt")
         try:
-            response, body = self._get(url)
-        except RefusedAddress as exc:
-            raise SiteError(str(exc)) from exc
+            response, body, _ = self._get(url)  # a robots.txt too big: its first part (RFC 9309)
+        except (RefusedAddress, Undecodable) as exc:
+            raise SiteError(f"{url}: {exc}" if isinstance(exc, Undecodable) else str(exc)) from exc
         except httpx.TimeoutException as exc:
             raise SiteError(f"{self.root} timed out after {self.limits.timeout_s:g} s") from exc
         except httpx.HTTPError as exc:
@@ -177,8 +189,8 @@ class SiteCrawl:
                 continue
             seen.add(url)
             try:
-                response, body = self._get(url)
-                if response.status_code != 200 or not body:
+                response, body, whole = self._get(url)
+                if response.status_code != 200 or not body or not whole:
                     continue
                 tree = etree.fromstring(body, parser)
             except (httpx.HTTPError, RefusedAddress, etree.XMLSyntaxError, ValueError):
@@ -204,8 +216,8 @@ class SiteCrawl:
         at = url
         for _ in range(_MAX_REDIRECTS + 1):
             try:
-                response, body = self._get(at, headers)
-            except RefusedAddress as exc:
+                response, body, whole = self._get(at, headers)
+            except (RefusedAddress, Undecodable) as exc:
                 return Page(url, "skipped", str(exc)), at
             except httpx.TimeoutException:
                 return Page(url, "skipped", f"timed out after {self.limits.timeout_s:g} s"), at
@@ -236,7 +248,7 @@ class SiteCrawl:
         kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind not in _HTML:
             return Page(url, "skipped", f"not HTML ({kind or 'no content type'})"), at
-        if len(body) > self.limits.max_page_bytes:
+        if not whole:
             limit = self.limits.max_page_bytes / 1e6
             return Page(url, "skipped", f"too big (over {limit:g} MB)"), at
         if _PASSWORD_FIELD.search(body):
