@@ -107,17 +107,27 @@ class CrawlSettings(BaseModel):
         ge=0,
         description="Links followed from the first page, at most (no sitemap).",
     )
-    max_page_mb: float = Field(5.0, gt=0, description="Larger pages are not read.")
+    max_page_mb: float = Field(
+        5.0,
+        gt=0,
+        description="Larger pages are not read (counted decoded: a compressed page is stopped"
+        " at the first byte past it). A sitemap may have 50 MB, as its protocol allows.",
+    )
     max_total_s: float = Field(
-        _CRAWL.max_total_s, gt=0, description="A read of a site stops after this long."
+        _CRAWL.max_total_s,
+        gt=0,
+        description="A read of a site stops after this long, in the middle of a page or a wait.",
     )
     pace_s: float = Field(
         _CRAWL.pace_s,
         ge=0,
-        description="Seconds between two requests to the site (more if its robots.txt asks).",
+        description="Seconds between two requests to the site (more if its robots.txt asks,"
+        " up to 10 s).",
     )
     timeout_s: float = Field(
-        _CRAWL.timeout_s, gt=0, description="A page's request gives up after this."
+        _CRAWL.timeout_s,
+        gt=0,
+        description="A page that has not arrived whole after this long is given up.",
     )
     every_hours: float = Field(
         24.0,

@@ -189,6 +189,37 @@ def test_staff_never_get_a_customers_conversation_credential(console_server: Ser
     assert own.status_code == 200 and "water damage" in own.text
 
 
+def test_a_slow_website_holds_up_no_other_sites_read(console_server: Server) -> None:
+    """Two staff members read two websites from the console; the first site answers a byte
+    at a time. The second read is not queued behind the first."""
+    import threading
+
+    from tests.website import Website, page
+
+    with Website() as slow, Website() as quick:
+        links = "".join(f'<a href="/trickle?{n}">Page {n}</a>' for n in range(5))
+        slow.state.pages["/"] = page("Slow shop", links)
+        slow_reader = session(console_server, EDITOR, "198.51.100.47")
+        quick_reader = session(console_server, OWNER, "198.51.100.48")
+        first: list[dict[str, Any]] = []
+        reading = threading.Thread(
+            target=lambda: first.append(call(slow_reader, "read", ["shop", slow.url])),
+            daemon=True,
+        )
+        reading.start()
+        try:
+            assert slow.state.trickling.wait(60), "the slow site was never asked"
+            said = outcome(call(quick_reader, "read", ["shop", quick.url]))
+            assert "prices" in said.lower(), said
+            assert reading.is_alive(), "the quick site's read waited for the slow one"
+            again = outcome(call(quick_reader, "read", ["shop", slow.url]))
+            assert "is being read already" in again, again  # one read of a site at a time
+        finally:
+            slow.state.release_slow.set()  # the slow site's pages end now
+            reading.join(120)
+        assert first and first[0]["msg"] == "process_completed"
+
+
 class Beacon:
     """An address on loopback that counts the requests a browser sends it."""
 

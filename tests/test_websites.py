@@ -248,3 +248,85 @@ def zlib_deflate(data: bytes) -> bytes:
     import zlib
 
     return zlib.compress(data, 1)
+
+
+def test_a_site_is_its_scheme_host_and_port_and_nothing_off_it_is_fetched(site: Website) -> None:
+    """With private addresses allowed (an intranet site), another port of the same host is
+    another server: neither a redirect nor robots.txt's Sitemap line reaches it."""
+    from urllib.parse import urlsplit
+
+    from knowledge.crawl.site import CrawlLimits, SiteCrawl
+
+    with Website() as internal:
+        internal.state.pages["/internal-secret"] = page("Admin", "<p>Root password hunter2</p>")
+        internal.state.sitemap = ["/internal-secret"]
+        elsewhere = internal.url.rstrip("/")
+        site.state.robots = f"User-agent: *\nSitemap: {elsewhere}/sitemap.xml\n"
+        site.state.redirects = {"/moved": f"{elsewhere}/internal-secret"}
+        site.state.pages["/"] = page(
+            "Home", '<a href="/moved">Moved</a> <a href="/about">About</a>'
+        )
+        limits = CrawlLimits(pace_s=0, timeout_s=10, allow_private=True)
+        crawl = SiteCrawl(site.url, limits)
+        try:
+            read = {urlsplit(p.url).path: p for p in crawl.pages()}
+        finally:
+            crawl.close()
+        assert internal.state.requests == [], "the other port was asked"
+    assert read["/moved"].outcome == "skipped"
+    assert read["/moved"].reason == f"redirected off the site, to {elsewhere}/internal-secret"
+    assert read["/about"].outcome == "fetched"
+
+
+def test_a_read_keeps_to_its_time_limits_whatever_the_site_sends(site: Website) -> None:
+    """A page that sends a byte now and then is given up at the page timeout, not kept open by
+    each byte; robots.txt asking for an absurd delay between requests gets a capped one, and
+    the read's own time limit ends the read."""
+    from urllib.parse import urlsplit
+
+    from knowledge.crawl.site import CrawlLimits, SiteCrawl
+
+    site.state.pages["/"] = page("Home", '<a href="/trickle">Slow</a> <a href="/about">About</a>')
+    limits = CrawlLimits(pace_s=0, timeout_s=1, allow_private=True)
+    crawl = SiteCrawl(site.url, limits)
+    try:
+        read = {urlsplit(p.url).path: p for p in crawl.pages()}
+    finally:
+        crawl.close()
+    assert (read["/trickle"].outcome, read["/trickle"].reason) == (
+        "skipped",
+        "timed out after 1 s",
+    )
+    assert read["/about"].outcome == "fetched"
+
+    site.state.pages["/"] = page("Home", '<a href="/about">About</a>')
+    site.state.robots = "User-agent: *\nCrawl-delay: 99999999999999999999\n"
+    waits: list[float] = []
+    limits = CrawlLimits(pace_s=0, timeout_s=5, max_total_s=60, allow_private=True)
+    crawl = SiteCrawl(site.url, limits, sleep=waits.append)  # waits noted, not slept
+    try:
+        read = {urlsplit(p.url).path: p for p in crawl.pages()}
+    finally:
+        crawl.close()
+    assert read["/"].outcome == "fetched"
+    assert waits and max(waits) <= 10, waits
+    short = CrawlLimits(pace_s=0, timeout_s=5, max_total_s=5, allow_private=True)
+    crawl = SiteCrawl(site.url, short, sleep=waits.append)
+    try:
+        pages = list(crawl.pages())
+    finally:
+        crawl.close()
+    assert crawl.stopped_by == "the time limit of 5 s", (crawl.stopped_by, pages)
+
+
+def test_robots_txt_behind_a_redirect_is_followed(site: Website) -> None:
+    from knowledge.crawl.site import CrawlLimits, SiteCrawl
+
+    site.state.redirects = {"/robots.txt": "/robots-2026.txt"}
+    site.state.pages["/robots-2026.txt"] = "User-agent: *\nDisallow: /about\n"
+    crawl = SiteCrawl(site.url, CrawlLimits(pace_s=0, timeout_s=10, allow_private=True))
+    try:
+        reasons = {p.url.rsplit("/", 1)[-1]: p.reason for p in crawl.pages()}
+    finally:
+        crawl.close()
+    assert reasons["about"] == "disallowed by robots.txt"

@@ -86,6 +86,8 @@ class SiteState:
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (path, headers)
     # Bodies sent as they are, with their Content-Encoding: {path: (bytes, coding)}.
     encoded: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    redirects: dict[str, str] = field(default_factory=dict)  # {path: Location}
+    trickling: threading.Event = field(default_factory=threading.Event)  # /trickle was asked
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -113,13 +115,26 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         state.requests.append((path, {k.lower(): v for k, v in self.headers.items()}))
         html = "text/html; charset=utf-8"
-        if path == "/robots.txt":
+        if path in state.redirects:
+            self._redirect(state.redirects[path])
+        elif path == "/robots.txt":
             self._send(200, state.robots.encode(), "text/plain")
         elif path == "/sitemap.xml" and state.sitemap is not None:
             base = f"http://{self.headers['Host']}"
             urls = "".join(f"<url><loc>{base}{p}</loc></url>" for p in state.sitemap)
             xml = f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
             self._send(200, xml.encode(), "application/xml")
+        elif path == "/trickle":  # a page that answers a byte at a time, never quite stalling
+            state.trickling.set()
+            self.send_response(200)
+            self.send_header("Content-Type", html)
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                for _ in range(40):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    if state.release_slow.wait(0.25):
+                        return
         elif path in state.encoded:
             body, coding = state.encoded[path]
             self._send(200, body, html, {"Content-Encoding": coding})

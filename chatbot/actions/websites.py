@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from chatbot.jobs.progress import JobProgress
@@ -36,6 +38,25 @@ def report_json(report: SiteReport) -> dict[str, Any]:
     }
 
 
+# The sites this process is reading now: a second read of one (a staff member's click while
+# the schedule reads it) is refused rather than run beside the first, both writing its pages.
+_READING: set[tuple[str, str]] = set()
+_READING_LOCK = threading.Lock()
+
+
+@contextmanager
+def _one_read(bot: str, root: str) -> Iterator[None]:
+    with _READING_LOCK:
+        if (bot, root) in _READING:
+            raise SiteError(f"{root} is being read already; its outcome shows when that read ends")
+        _READING.add((bot, root))
+    try:
+        yield
+    finally:
+        with _READING_LOCK:
+            _READING.discard((bot, root))
+
+
 def read_website(
     services: Services,
     bot: str,
@@ -49,6 +70,19 @@ def read_website(
     """Read (or read again) a website into the bot's knowledge. A site that cannot be read at
     all (SiteError: an address refused, robots.txt failing) is not kept if it was new."""
     root = site_root(address)
+    with _one_read(bot, root):
+        return _read_website(services, bot, root, actor, progress, mask_personal_data, every_hours)
+
+
+def _read_website(
+    services: Services,
+    bot: str,
+    root: str,
+    actor: str,
+    progress: ProgressSink | None,
+    mask_personal_data: bool,
+    every_hours: float | None,
+) -> SiteReport:
     hours = services.settings.crawl.every_hours if every_hours is None else every_hours
     site = services.websites.add(bot, root, actor, hours)
     crawl = SiteCrawl(root, services.crawl_limits(), services.websites.validators(site))

@@ -27,6 +27,17 @@ _PASSWORD_FIELD = re.compile(rb"<input[^>]+type\s*=\s*[\"']?password", re.IGNORE
 _MAX_REDIRECTS = 5
 _REDIRECTS = (301, 302, 303, 307, 308)
 _MAX_SITEMAPS = 20
+# The sitemap protocol allows 50 MB uncompressed: a sitemap is read up to that, not to the
+# page limit.
+_MAX_SITEMAP_BYTES = 50 * 1024 * 1024
+# robots.txt may ask for any delay between requests; more than this would let a site make a
+# read last for days (the time limit still ends a read).
+_MAX_CRAWL_DELAY_S = 10.0
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class _OutOfTime(Exception):
+    """The read's time limit has come (raised where waiting or reading would pass it)."""
 
 
 class SiteError(KnowledgeError):
@@ -74,14 +85,27 @@ def site_root(address: str) -> str:
     return f"{parts.scheme}://{parts.netloc.lower()}{path}"
 
 
-def _host(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
-    return host.removeprefix("www.")
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host (with or without "www.") and port: what a site is."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:  # a port out of range or not a number: on no site
+        return ("", "", None)
+    return parts.scheme, (parts.hostname or "").lower().removeprefix("www."), port
 
 
 def _same_site(url: str, root: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and _host(url) == _host(root)
+    """Whether `url` is on the site of `root`: the same scheme, host and port. The one change
+    allowed is the common move from http to https on the standard ports; another port of the
+    same host is another server (an intranet's admin service beside its website)."""
+    scheme, host, port = _origin(url)
+    root_scheme, root_host, root_port = _origin(root)
+    if scheme not in ("http", "https") or host != root_host:
+        return False
+    if (scheme, port) == (root_scheme, root_port):
+        return True
+    return (root_scheme, root_port, scheme, port) == ("http", 80, "https", 443)
 
 
 def _clean(url: str) -> str:
@@ -112,6 +136,7 @@ class SiteCrawl:
         )
         self._last_request = 0.0
         self._pace = limits.pace_s
+        self._deadline = float("inf")  # set when a read begins (pages())
         self.stopped_by = ""  # the limit that ended the read early, if one did
         self.used_sitemap = False
 
@@ -122,19 +147,24 @@ class SiteCrawl:
 
     def _wait_turn(self) -> None:
         wait = self._last_request + self._pace - time.monotonic()
+        if time.monotonic() + max(wait, 0) > self._deadline:
+            raise _OutOfTime
         if wait > 0:
             self._sleep(wait)
         self._last_request = time.monotonic()
 
     def _get(
-        self, url: str, headers: dict[str, str] | None = None
+        self, url: str, headers: dict[str, str] | None = None, limit: int | None = None
     ) -> tuple[httpx.Response, bytes, bool]:
-        """One GET at the site's pace: the response, its body decoded up to the byte limit, and
-        whether that is the whole body (False: the page is bigger than the limit). Decoded
-        here, with the limit on the bytes out (decoding.py): httpx would inflate a compressed
-        body whole first. Raises Undecodable."""
+        """One GET at the site's pace: the response, its body decoded up to the byte limit (the
+        page limit unless given), and whether that is the whole body (False: bigger than the
+        limit). Decoded here, with the limit on the bytes out (decoding.py): httpx would
+        inflate a compressed body whole first. Raises Undecodable; httpx.ReadTimeout when the
+        whole response takes longer than the timeout (httpx's own is per read: a byte every
+        few seconds kept a page open for ever); _OutOfTime at the read's time limit."""
         self._wait_turn()
-        limit = self.limits.max_page_bytes
+        limit = self.limits.max_page_bytes if limit is None else limit
+        page_deadline = time.monotonic() + self.limits.timeout_s
         with self._client.stream("GET", url, headers=headers or {}) as response:
             body = bytearray()
             if response.status_code != 200:
@@ -145,6 +175,10 @@ class SiteCrawl:
                     body += decoder.feed(piece)
                     if len(body) > limit:
                         return response, bytes(body[:limit]), False
+                    if time.monotonic() > min(page_deadline, self._deadline):
+                        if time.monotonic() > self._deadline:
+                            raise _OutOfTime
+                        raise httpx.ReadTimeout(f"no whole answer in {self.limits.timeout_s:g} s")
             except TooBig:
                 return response, bytes(body[:limit]), False
             decoder.finish()
@@ -156,7 +190,16 @@ class SiteCrawl:
         robots = urllib.robotparser.RobotFileParser()
         url = urljoin(self.root, "/robots.txt")
         try:
-            response, body, _ = self._get(url)  # a robots.txt too big: its first part (RFC 9309)
+            # A robots.txt too big: its first part (RFC 9309). Behind redirects (http to https
+            # most often): followed, up to five, on the site (RFC 9309 2.3.1.2).
+            for _ in range(_MAX_REDIRECTS + 1):
+                response, body, _ = self._get(url)
+                target = _clean(urljoin(url, response.headers.get("location", "")))
+                if response.status_code not in _REDIRECTS or target == url:
+                    break
+                if not _same_site(target, self.root):
+                    break  # robots.txt off the site: none (RFC 9309: as if unavailable)
+                url = target
         except (RefusedAddress, Undecodable) as exc:
             raise SiteError(f"{url}: {exc}" if isinstance(exc, Undecodable) else str(exc)) from exc
         except httpx.TimeoutException as exc:
@@ -173,7 +216,11 @@ class SiteCrawl:
         )
         delay = robots.crawl_delay(self.user_agent)
         if delay:
-            self._pace = max(self._pace, float(delay))
+            try:
+                asked = float(delay)
+            except (OverflowError, ValueError):
+                asked = _MAX_CRAWL_DELAY_S
+            self._pace = max(self._pace, min(asked, _MAX_CRAWL_DELAY_S))
         return robots
 
     def _sitemap_pages(self, robots: urllib.robotparser.RobotFileParser) -> list[str]:
@@ -189,7 +236,7 @@ class SiteCrawl:
                 continue
             seen.add(url)
             try:
-                response, body, whole = self._get(url)
+                response, body, whole = self._get(url, limit=_MAX_SITEMAP_BYTES)
                 if response.status_code != 200 or not body or not whole:
                     continue
                 tree = etree.fromstring(body, parser)
@@ -271,6 +318,14 @@ class SiteCrawl:
         return found
 
     def pages(self) -> Iterator[Page]:
+        """Every page's outcome, in the order read, until the site or a limit ends the read."""
+        self._deadline = time.monotonic() + self.limits.max_total_s
+        try:
+            yield from self._pages()
+        except _OutOfTime:
+            self.stopped_by = f"the time limit of {self.limits.max_total_s:g} s"
+
+    def _pages(self) -> Iterator[Page]:
         began = time.monotonic()
         robots = self._robots()
         listed = self._sitemap_pages(robots)
