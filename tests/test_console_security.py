@@ -220,6 +220,54 @@ def test_a_slow_website_holds_up_no_other_sites_read(console_server: Server) -> 
         assert first and first[0]["msg"] == "process_completed"
 
 
+def settings_form(client: httpx.Client, bot: str) -> tuple[dict[str, Any], list[Any]]:
+    """The bot settings form as the page fills it for this session: {label: value}, and the
+    data of a save with those values (what the page sends when Save is clicked)."""
+    config = client.get("/admin/config").json()
+    events = {d.get("api_name"): d for d in config["dependencies"]}
+    labels = {c["id"]: str(c.get("props", {}).get("label") or "") for c in config["components"]}
+    filled = call(client, "fill", [bot])["output"]["data"]
+    values = {
+        component: update.get("value") if isinstance(update, dict) else update
+        for component, update in zip(events["fill"]["outputs"], filled, strict=True)
+    }
+    values[next(i for i, label in labels.items() if label == "Bot")] = bot
+    save = events["save"]["inputs"]
+    return {labels[i]: values.get(i) for i in save}, [values.get(i) for i in save]
+
+
+def test_an_editor_cannot_change_what_only_an_owner_may(console_server: Server) -> None:
+    """Retention (customers' data kept), the privacy notice, unchecked answers, the model and
+    the sites that may show the chat are the owner's: an editor asking the console's API to
+    change them without the page is refused, and nothing is saved."""
+    editor = session(console_server, EDITOR, "198.51.100.49")
+    by_label, data = settings_form(editor, "shop")
+    labels = list(by_label)
+    owners = {
+        "Keep conversations for": 0,
+        "Privacy notice (English)": "We sell your data.",
+        "Answer mode": "generate",
+        "Sites allowed to embed": "https://phish.example",
+    }
+    for start, value in owners.items():
+        changed = list(data)
+        changed[next(i for i, label in enumerate(labels) if label.startswith(start))] = value
+        said = outcome(call(editor, "save", changed))
+        assert said.startswith("only an owner may change"), said
+    profile = httpx.get(f"{console_server.url}/api/bots/shop/profile").json()
+    assert "We sell your data" not in json.dumps(profile)
+    # What is an editor's stays an editor's.
+    changed = list(data)
+    changed[next(i for i, label in enumerate(labels) if label == "Greeting")] = "Selamat datang!"
+    assert outcome(call(editor, "save", changed)).startswith("Saved: greeting")
+    owner = session(console_server, OWNER, "198.51.100.50")
+    by_label, data = settings_form(owner, "shop")
+    changed = list(data)
+    index = next(i for i, label in enumerate(by_label) if label.startswith("Keep conversations"))
+    changed[index] = 400
+    assert outcome(call(owner, "save", changed)).startswith("Saved: retention_days")
+
+
 class Beacon:
     """An address on loopback that counts the requests a browser sends it."""
 

@@ -6,15 +6,51 @@ from typing import Any
 
 from chatbot.services import Services
 from chatbot.settings import BotProfile
+from chatbot.store.accounts import Role
+from knowledge.errors import KnowledgeError
+
+# What only an owner may change, with the words staff see: how long customers' conversations
+# are kept and the notice they agree to (personal data, PDPA), answers shown without the
+# extract's check and the model that writes them, and the websites that may show the chat.
+# An editor keeps the bot's knowledge and its words (greeting, contact, hours, colours, limits).
+OWNER_ONLY = {
+    "retention_days": "how long conversations are kept",
+    "privacy_notice": "the privacy notice",
+    "answer_mode": "the answer mode",
+    "model": "the chat model",
+    "allowed_origins": "the websites that may show the chat",
+}
 
 
-def create_bot(services: Services, bot: str, changes: dict[str, Any], actor: str) -> BotProfile:
+class OwnersOnly(KnowledgeError):
+    """A change only an owner may make; the message names what."""
+
+
+def owner_only_fields(changes: dict[str, Any]) -> list[str]:
+    return [key for key in OWNER_ONLY if key in changes]
+
+
+def _check_role(changes: dict[str, Any], role: Role) -> None:
+    if role is not Role.OWNER and (keys := owner_only_fields(changes)):
+        named = ", ".join(OWNER_ONLY[key] for key in keys)
+        raise OwnersOnly(f"only an owner may change {named}; nothing was saved")
+
+
+def create_bot(
+    services: Services, bot: str, changes: dict[str, Any], actor: str, role: Role
+) -> BotProfile:
+    _check_role(changes, role)
     profile = services.bots.create(bot, changes)
     services.audit.record(actor, "bot.create", bot, _describe(changes))
     return profile
 
 
-def change_bot(services: Services, bot: str, changes: dict[str, Any], actor: str) -> BotProfile:
+def change_bot(
+    services: Services, bot: str, changes: dict[str, Any], actor: str, role: Role
+) -> BotProfile:
+    """Change a bot's profile as `actor`, of `role` (the command line acts as an owner: it is
+    run by whoever runs the server)."""
+    _check_role(changes, role)
     profile = services.bots.update(bot, changes)
     services.audit.record(actor, "bot.change", bot, _describe(changes))
     return profile

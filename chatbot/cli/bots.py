@@ -69,11 +69,12 @@ def bots_create(
     from chatbot.actions.bots import create_bot
     from chatbot.bots.registry import parse_assignments
     from chatbot.settings import BotProfile
+    from chatbot.store.accounts import Role
     from chatbot.store.audit import command_line_actor
 
     services = _services()
     changes = parse_assignments(assignments or [], BotProfile())
-    create_bot(services, name, changes, command_line_actor())
+    create_bot(services, name, changes, command_line_actor(), Role.OWNER)
     print(f"created bot {name}; add documents with `chatbot ingest --bot {name} PATH`")
 
 
@@ -101,10 +102,11 @@ def bots_set(
     if not services.bots.exists(name):
         _fail(f"there is no bot {name!r}; create it with `chatbot bots create {name}`")
     from chatbot.actions.bots import change_bot
+    from chatbot.store.accounts import Role
     from chatbot.store.audit import command_line_actor
 
     changes = parse_assignments(assignments, services.profile(name))
-    change_bot(services, name, changes, command_line_actor())
+    change_bot(services, name, changes, command_line_actor(), Role.OWNER)
     _show_profile(name, as_json=False)
 
 

@@ -58,7 +58,7 @@ def build_console(
     def new_bot(name: str, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request)
         with told_to_staff():
-            create_bot(services, name.strip(), {}, account.username)
+            create_bot(services, name.strip(), {}, account.username, account.role)
         return gr.update(choices=console.bot_choices(), value=name.strip()), ""
 
     def remove_bot(bot: str, confirmed: bool, request: gr.Request):  # type: ignore[no-untyped-def]

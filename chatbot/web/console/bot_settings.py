@@ -11,10 +11,11 @@ from typing import Any, Literal
 import gradio as gr
 from pydantic import BaseModel
 
-from chatbot.actions.bots import change_bot
+from chatbot.actions.bots import OWNER_ONLY, change_bot
 from chatbot.llm.select import ollama_models
 from chatbot.privacy.notice import DEFAULT_NOTICES
 from chatbot.settings import BotLimits, BotProfile
+from chatbot.store.accounts import Role
 from chatbot.web.console.common import Console, told_to_staff
 from chatbot.web.snippets import embed_snippets
 
@@ -82,6 +83,11 @@ class SettingsTab:
     fill: Any  # (bot, request) -> {component: value}
 
 
+def _owners(key: str) -> bool:
+    """Whether the form's field `key` is an owner's to change."""
+    return key.split(".")[0] in OWNER_ONLY
+
+
 def bot_settings_tab(console: Console, bot: gr.Dropdown) -> SettingsTab:
     services = console.services
 
@@ -89,12 +95,21 @@ def bot_settings_tab(console: Console, bot: gr.Dropdown) -> SettingsTab:
         return [DEPLOYMENT_MODEL, "embedded", *ollama_models(services.settings.model)]
 
     def fill(bot: str, request: gr.Request) -> dict[Any, Any]:
+        # An editor sees the owner's settings but cannot change them (change_bot refuses it
+        # too, for a request made without this page).
+        owner = console.staff(request).role is Role.OWNER
         profile = services.profile(bot) if bot else BotProfile()
         dumped = profile.model_dump(mode="json")
-        values = {fields[k]: _shown(k, _value_of(dumped, k)) for k in fields if k != "model"}
+        values = {
+            fields[k]: gr.update(
+                value=_shown(k, _value_of(dumped, k)), interactive=owner or not _owners(k)
+            )
+            for k in fields
+            if k != "model"
+        }
         chosen = profile.model or DEPLOYMENT_MODEL
         values[fields["model"]] = gr.update(
-            choices=sorted({*model_choices(), chosen}), value=chosen
+            choices=sorted({*model_choices(), chosen}), value=chosen, interactive=owner
         )
         snippet = ""
         if bot:
@@ -126,7 +141,7 @@ def bot_settings_tab(console: Console, bot: gr.Dropdown) -> SettingsTab:
         if not changed:
             return "Nothing changed."
         with told_to_staff():
-            change_bot(services, chosen, changed, account.username)
+            change_bot(services, chosen, changed, account.username, account.role)
         return f"Saved: {', '.join(changed)}. The chat uses it from the next message."
 
     with gr.Tab("Bot settings"):
@@ -147,7 +162,8 @@ def bot_settings_tab(console: Console, bot: gr.Dropdown) -> SettingsTab:
         fields["colour"] = gr.ColorPicker(label="Colour")
         fields["suggestions"] = gr.Textbox(label="Suggested questions, one a line", lines=3)
         fields["allowed_origins"] = gr.Textbox(
-            label="Sites allowed to embed the bot, one a line (https://shop.example)", lines=2
+            label="Sites allowed to embed the bot, one a line (https://shop.example) · owner only",
+            lines=2,
         )
         with gr.Row():
             fields["limits.visitor_messages_per_minute"] = gr.Number(
@@ -167,19 +183,20 @@ def bot_settings_tab(console: Console, bot: gr.Dropdown) -> SettingsTab:
         )
         with gr.Row():
             fields["model"] = gr.Dropdown(
-                label="Chat model (Ollama's models, or the embedded one)",
+                label="Chat model (Ollama's models, or the embedded one) · owner only",
                 choices=[DEPLOYMENT_MODEL],
                 allow_custom_value=True,
             )
             fields["answer_mode"] = gr.Radio(
                 list(typing.get_args(_field_type("answer_mode"))),
                 value=BotProfile().answer_mode,
-                label="Answer mode (auto: checked against the sources; extract: quotes only)",
+                label="Answer mode (auto: checked against the sources; extract: quotes only)"
+                " · owner only",
             )
         with gr.Accordion("Privacy", open=False):
             fields["retention_days"] = gr.Number(
                 label="Keep conversations for (days); then they are deleted. 0: deleted at"
-                " the next hourly purge.",
+                " the next hourly purge. · owner only",
                 precision=0,
             )
             gr.Markdown(
@@ -189,7 +206,7 @@ def bot_settings_tab(console: Console, bot: gr.Dropdown) -> SettingsTab:
             )
             for lang in NOTICE_LANGUAGES:
                 fields[f"privacy_notice.{lang}"] = gr.Textbox(
-                    label=f"Privacy notice ({_NOTICE_NAMES[lang]})",
+                    label=f"Privacy notice ({_NOTICE_NAMES[lang]}) · owner only",
                     lines=3,
                     placeholder=_default_notice(lang),
                 )

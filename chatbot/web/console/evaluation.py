@@ -175,7 +175,7 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
             raise gr.Error("Run an evaluation, then choose the candidate to use.")
         changes = _profile_change(candidate)
         with told_to_staff():
-            change_bot(services, bot, changes, account.username)
+            change_bot(services, bot, changes, account.username, account.role)
         return f"{md_text(bot)} now answers with {md_text(candidate)}, from the next message."
 
     with gr.Tab("Which model?"):
