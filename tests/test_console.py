@@ -55,11 +55,15 @@ def console_server(  # type: ignore[no-untyped-def]
     server.stop()
 
 
-def log_in(server: Server, username: str, password: str, address: str) -> httpx.Response:
+def log_in(
+    server: Server, username: str, password: str, address: str, device: str | None = None
+) -> httpx.Response:
+    """The login form sent from `address`, by a browser holding the `device` cookie if given."""
     return httpx.post(
         f"{server.url}/admin/login",
         data={"username": username, "password": password, "next": "/admin/"},
         headers={"X-Forwarded-For": address},
+        cookies={"chatbot_device": device} if device else None,
     )
 
 
@@ -78,6 +82,40 @@ def test_nothing_under_admin_answers_without_a_session(console_server: Server) -
         cookies={"chatbot_session": "made-up"},
     )
     assert forged.status_code == 401
+
+
+def test_someone_failing_on_purpose_cannot_keep_the_owner_out_of_their_own_browser(
+    console_server: Server, run_cli
+) -> None:
+    made = run_cli(
+        "admin",
+        "create",
+        "mariam",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+        data_dir=console_server.log.parent,
+    )
+    assert made.code == 0, made.err
+    usual = log_in(console_server, "mariam", PASSWORD, "198.51.100.20")  # her own browser
+    assert usual.status_code == 303
+    device = usual.cookies["chatbot_device"]
+    for _ in range(6):  # someone who knows her user name, elsewhere
+        log_in(console_server, "mariam", "guessing", "203.0.113.66")
+    stranger = log_in(console_server, "mariam", PASSWORD, "198.51.100.21")  # a new browser
+    assert stranger.status_code == 429
+    other_account = log_in(console_server, EDITOR, PASSWORD, "198.51.100.22")
+    borrowed = log_in(  # a device cookie of another account opens nothing for her
+        console_server,
+        "mariam",
+        PASSWORD,
+        "198.51.100.22",
+        device=other_account.cookies["chatbot_device"],
+    )
+    assert borrowed.status_code == 429
+    again = log_in(console_server, "mariam", PASSWORD, "198.51.100.20", device=device)
+    assert again.status_code == 303, again.text
+    wrong = log_in(console_server, "mariam", "guessing", "198.51.100.20", device=device)
+    assert wrong.status_code == 401  # her browser still needs her password
 
 
 def test_a_wrong_password_is_refused_and_repeated_failures_must_wait(

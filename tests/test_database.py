@@ -19,7 +19,7 @@ def test_the_migrations_build_the_schema_the_code_uses(tmp_path: Path) -> None:
     assert differences == []
     again = open_database(f"sqlite:///{tmp_path / 'chatbot.db'}")  # a second start: nothing to do
     with again.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0011"
+        assert MigrationContext.configure(connection).get_current_revision() == "0012"
 
 
 def test_upgrading_masks_what_was_stored_before_and_chains_the_audit_log(tmp_path: Path) -> None:

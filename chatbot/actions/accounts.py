@@ -27,15 +27,18 @@ def remove_account(services: Services, username: str, actor: str) -> None:
     services.audit.record(actor, "account.remove", username.strip())
 
 
-def log_in(services: Services, username: str, password: str, address: str) -> tuple[Account, str]:
-    """The account and its new session's token; LoginRefused (audited) otherwise."""
+def log_in(
+    services: Services, username: str, password: str, address: str, device: str | None = None
+) -> tuple[Account, str, str]:
+    """The account, its new session's token and the browser's device token; LoginRefused
+    (audited) otherwise. `device`: the device token the browser sent, if any."""
     try:
-        account, token = services.accounts.log_in(username, password, address)
+        account, token, device = services.accounts.log_in(username, password, address, device)
     except LoginRefused as refused:
         services.audit.record(username[:64] or "-", "login.failed", "", str(refused))
         raise
     services.audit.record(account.username, "login", "", f"from {address}")
-    return account, token
+    return account, token, device
 
 
 def log_out(services: Services, token: str | None) -> None:

@@ -6,7 +6,9 @@ A session is a random token in a cookie; the database keeps only its SHA-256, so
 database lets no one in. Failed logins are counted per account and per address (which may fail
 four times as often): past the allowance in 15 minutes, further attempts are refused until the
 window has room again, which slows password guessing to a crawl without locking the real user
-out for good.
+out for good. A browser where the account has logged in before (a known device: a cookie of
+its own, kept as a hash) is not held by the account's count, only by its own address's: so
+someone who knows an owner's user name cannot keep the owner out by failing on purpose.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from enum import StrEnum
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
-from chatbot.store.schema import accounts, login_failures, sessions
+from chatbot.store.schema import accounts, known_devices, login_failures, sessions
 from knowledge.errors import KnowledgeError
 
 USERNAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._@-]{0,63}$")
 MIN_PASSWORD = 10
 FAILURE_WINDOW_S = 15 * 60
+DEVICE_S = 365 * 24 * 3600  # how long a browser stays known without a login from it
 # scrypt cost: 2^15 x 8 x 128 bytes = 32 MiB and about 0.1 s a check on one core.
 _SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 
@@ -147,6 +150,8 @@ class Accounts:
                 .values(password_hash=hash_password(password))
             )
             db.execute(delete(sessions).where(sessions.c.account_id == account.id))
+            # A new password, perhaps because the old one leaked: no browser stays trusted.
+            db.execute(delete(known_devices).where(known_devices.c.account_id == account.id))
 
     def remove(self, username: str) -> None:
         account = self._find(username)
@@ -157,6 +162,7 @@ class Accounts:
             if account.role is Role.OWNER and owners <= 1:
                 raise AccountError("the last owner cannot be removed; make another owner first")
             db.execute(delete(sessions).where(sessions.c.account_id == account.id))
+            db.execute(delete(known_devices).where(known_devices.c.account_id == account.id))
             db.execute(delete(accounts).where(accounts.c.id == account.id))
 
     def _find(self, username: str) -> Account:
@@ -168,12 +174,19 @@ class Accounts:
         return Account(row[0], row[1], Role(row[2]))
 
     # -- logging in -------------------------------------------------------------------
-    def log_in(self, username: str, password: str, address: str) -> tuple[Account, str]:
-        """The account and a new session token; LoginRefused otherwise."""
+    def log_in(
+        self, username: str, password: str, address: str, device: str | None = None
+    ) -> tuple[Account, str, str]:
+        """The account, a new session token and the browser's device token (the one it gave,
+        if known for this account, else a new one); LoginRefused otherwise. `device`: the
+        device token the browser holds, if any."""
         now = time.time()
         keys = [f"user:{username.lower()}"[:128], f"addr:{address}"[:128]]
         # An address may fail more often than one account: a shop's staff share one address.
         allowances = {keys[0]: self._failures_allowed, keys[1]: 4 * self._failures_allowed}
+        known = device is not None and self._known_device(username, device)
+        if known:  # the account's own browser: others' failures do not hold it
+            del allowances[keys[0]]
         wait = self._wait_needed(allowances, now)
         if wait:
             raise LoginRefused(
@@ -195,6 +208,9 @@ class Accounts:
             raise LoginRefused("wrong user name or password")
         assert row is not None
         token = secrets.token_urlsafe(32)
+        if not known:
+            device = secrets.token_urlsafe(32)
+        assert device is not None
         with self._engine.begin() as db:
             db.execute(
                 insert(sessions).values(
@@ -204,9 +220,39 @@ class Accounts:
                     expires_at=now + self._session_s,
                 )
             )
+            if known:
+                db.execute(
+                    update(known_devices)
+                    .where(known_devices.c.token_hash == _token_hash(device))
+                    .values(last_used_at=now)
+                )
+            else:
+                db.execute(
+                    insert(known_devices).values(
+                        token_hash=_token_hash(device),
+                        account_id=row[0],
+                        created_at=now,
+                        last_used_at=now,
+                    )
+                )
             db.execute(delete(login_failures).where(login_failures.c.key == keys[0]))
             db.execute(delete(sessions).where(sessions.c.expires_at < now))
-        return Account(row[0], row[1], Role(row[2])), token
+            # A device not used for a year is forgotten (its cookie lasts as long).
+            db.execute(delete(known_devices).where(known_devices.c.last_used_at < now - DEVICE_S))
+        return Account(row[0], row[1], Role(row[2])), token, device
+
+    def _known_device(self, username: str, device: str) -> bool:
+        query = (
+            select(known_devices.c.token_hash)
+            .join(accounts, accounts.c.id == known_devices.c.account_id)
+            .where(
+                accounts.c.username == username,
+                known_devices.c.token_hash == _token_hash(device),
+                known_devices.c.last_used_at >= time.time() - DEVICE_S,
+            )
+        )
+        with self._engine.connect() as db:
+            return db.execute(query).first() is not None
 
     def _wait_needed(self, allowances: dict[str, int], now: float) -> float:
         since = now - FAILURE_WINDOW_S

@@ -45,6 +45,18 @@ sessions = Table(
     Column("expires_at", Float, nullable=False),
 )
 
+known_devices = Table(
+    "known_devices",
+    metadata,
+    # A browser where an account has logged in: its cookie's random token, kept as a SHA-256.
+    # Failed logins by others do not lock the account out on it (store/accounts.py).
+    Column("token_hash", String(64), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float, nullable=False),
+    Index("known_devices_by_account", "account_id"),
+)
+
 login_failures = Table(
     "login_failures",
     metadata,
