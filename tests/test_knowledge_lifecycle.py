@@ -164,3 +164,28 @@ def test_other_processes_opening_a_bot_during_an_ingest_leave_every_passage_its_
         assert again.unchanged == [document]
     finally:
         services.close()
+
+
+def test_names_from_documents_are_shown_on_the_command_line_not_obeyed(
+    tmp_path: Path, run_cli
+) -> None:
+    """A file named with terminal escape sequences (retitle the window, turn text red) is
+    listed with them written out, by every command that prints names."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    name = "evil\x1b]0;pwned\x07\x1b[31mred\u202etxt.exe.md"
+    (folder / name).write_text("We open at 9am every day.\n", encoding="utf-8")
+    data = tmp_path / "data"
+    ingested = run_cli("ingest", "--bot", "shop", str(folder), data_dir=data)
+    listed = run_cli("docs", "--bot", "shop", data_dir=data)
+    forgotten = run_cli("forget", "--bot", "shop", "missing\x1b[2J.md", data_dir=data)
+    for result in (ingested, listed, forgotten):
+        for stream in (result.out, result.err):
+            assert "\x1b" not in stream and "\x07" not in stream and "\u202e" not in stream
+    assert "evil\\u001b]0;pwned\\u0007\\u001b[31mred\\u202etxt.exe.md" in listed.out
+    assert listed.code == 0 and ingested.code == 0
+    assert json_sources(run_cli("docs", "--bot", "shop", "--json", data_dir=data)) == [name]
+
+
+def json_sources(result) -> list[str]:  # type: ignore[no-untyped-def]
+    return [d["source"] for d in result.json_lines()[0]]

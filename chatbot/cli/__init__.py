@@ -15,7 +15,7 @@ from chatbot.cli import (  # noqa: F401
     serving,
     websites,
 )
-from chatbot.cli.common import _print_error, _state, app
+from chatbot.cli.common import ShownOutput, _print_error, _state, app
 from knowledge.errors import KnowledgeError
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,7 @@ __all__ = ["app", "main"]
 
 def main() -> None:
     """Entry point: usage errors exit 2 (typer), known failures 1 with a one-line message."""
+    sys.stdout = ShownOutput(sys.stdout)  # names from documents and websites shown, not obeyed
     try:
         app()
     except KnowledgeError as exc:

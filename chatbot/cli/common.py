@@ -3,10 +3,12 @@ one-line errors, and the progress bars of long jobs."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TextIO
 
 import typer
 from rich.console import Console
@@ -52,9 +54,47 @@ def _services() -> Services:
     return _state.services
 
 
+# Characters a terminal obeys rather than shows: C0 and C1 controls (an escape sequence in a
+# file name recoloured, moved or retitled the terminal) and the bidirectional overrides that
+# make a name read differently from what it is. Newlines and tabs are the output's own.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> str:
+    """`text` with every control character written as its \\u escape: visible, inert, and
+    still valid inside a JSON string."""
+    return _CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class ShownOutput(io.TextIOBase):
+    """The command line's standard output: everything printed goes through `shown`, so no
+    name, title, URL or passage from a document or a website reaches the terminal as control
+    codes, whichever command prints it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(shown(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._stream.encoding
+
+
 def _print_error(message: str) -> None:
     # Plain print, not rich: an error is one line however narrow the terminal.
-    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    print(f"error: {shown(' '.join(message.split()))}", file=sys.stderr)
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
@@ -94,7 +134,7 @@ class _RichProgress(ProgressSink):
         self._progress.update(self._files, total=total)
 
     def file_started(self, path: Path) -> None:
-        self._progress.update(self._files, description=f"{path.name[:40]}")
+        self._progress.update(self._files, description=shown(path.name[:40]))
 
     def pages(self, read: int, total: int) -> None:
         if self._pages is None:

@@ -19,6 +19,7 @@ from chatbot.cli.common import (
     _services,
     app,
     err,
+    shown,
 )
 from knowledge.errors import KnowledgeError
 
@@ -99,7 +100,7 @@ def _read_site(services: Services, bot: str, address: str, mask: bool, as_json: 
 
             def page_read(self, url: str, outcome: str) -> None:
                 self.read += 1
-                status.update(f"reading {address}: {self.read} pages, last {url}")
+                status.update(shown(f"reading {address}: {self.read} pages, last {url}"))
 
         try:
             report = read_website(
