@@ -47,6 +47,7 @@ from knowledge.colloquial import standard_spelling
 from knowledge.documents import Hit
 from knowledge.errors import StoreUnavailable
 from knowledge.glossary import other_words
+from knowledge.instructions import without_instructions
 from knowledge.language import QueryLanguage, query_language
 from knowledge.relevance import RelevanceSettings, is_relevant
 
@@ -355,10 +356,11 @@ class Answerer:
         assert self.model is not None
         budget = context_window(self.model) - self.settings.max_answer_tokens
         kept = list(hits)
+        # Sentences planted for a chatbot ("ignore previous instructions...") are not read.
         while True:
             context = "\n\n".join(
                 f"[{i}] ({h.source}{f', page {h.page}' if h.page else ''}) "
-                f"{h.section + chr(10) if h.section else ''}{h.text}"
+                f"{h.section + chr(10) if h.section else ''}{without_instructions(h.text)}"
                 for i, h in enumerate(kept, 1)
             )
             system, user = self.prompts.answer.render(

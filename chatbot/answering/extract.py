@@ -25,6 +25,7 @@ from chatbot.answering.gate import RULES, Judge
 from chatbot.answering.language import language_group
 from knowledge.documents import Hit
 from knowledge.glossary import concepts
+from knowledge.instructions import addressed_to_assistant
 from knowledge.keywords import query_terms, without_question_words
 from knowledge.language import QueryLanguage, query_language
 from knowledge.levels import LEVEL_TERMS, levels, without_levels
@@ -189,8 +190,8 @@ def _units(hits: Sequence[Hit]) -> list[_Unit]:
                 position = 0
                 continue
             piece = _ANSWER_LEAD.sub("", piece)
-            if not piece:
-                continue
+            if not piece or addressed_to_assistant(piece):
+                continue  # nothing, or words planted for a chatbot to repeat: no answer
             units.append(
                 _Unit(
                     piece,
