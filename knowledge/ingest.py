@@ -90,10 +90,14 @@ def ingest_paths(
                 raise
             except KnowledgeError as exc:
                 report.rejected.append((path, str(exc)))
-            except Exception as exc:  # the traceback goes to the log, not the user
+            except Exception:  # the traceback goes to the log, not the user
                 log.exception("unexpected failure ingesting %s", path)
                 report.rejected.append(
-                    (path, f"unexpected error ({type(exc).__name__}); see the log")
+                    (
+                        path,
+                        "the file could not be read because of a fault in this program"
+                        " (the details are in the log)",
+                    )
                 )
             else:
                 if outcome is None:

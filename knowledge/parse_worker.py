@@ -90,6 +90,10 @@ class ParseWorker:
             ],
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL,
+            # Whatever a parser prints as it fails is not for the person ingesting: the reason
+            # comes back over the socket in words, the details go to the log.
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         theirs.close()
         self._conn = Connection(ours.detach())
@@ -116,7 +120,10 @@ class ParseWorker:
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as exc:
             # The worker died mid-file: the kernel killed it, or a C extension crashed.
             self._kill()
-            raise RejectedFile("the file crashed the document reader") from exc
+            raise RejectedFile(
+                "reading the file stopped the document reader (it may be damaged); save it"
+                " again from the program that made it and upload that"
+            ) from exc
         except BaseException:
             # `on_part` failed (or we were interrupted) with parts still on the way: this
             # worker's replies are out of step with its requests, so it must not serve another.
@@ -127,7 +134,10 @@ class ParseWorker:
         if reply[0] == "rejected":
             raise RejectedFile(reply[1])
         log.error("parser failed: %s\n%s", reply[1], reply[2])
-        raise RejectedFile(f"the file could not be read ({reply[1][:160]})")
+        raise RejectedFile(
+            "the file could not be read: it may be damaged, or made in a way this reader does"
+            " not know (the details are in the log)"
+        )
 
     def _next(self, conn: Connection, deadline: float) -> Any:
         if not conn.poll(max(0.0, deadline - time.monotonic())):

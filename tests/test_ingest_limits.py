@@ -94,3 +94,54 @@ def test_a_bad_bot_name_or_setting_is_a_one_line_error(tmp_path: Path, run_cli) 
     assert bad_setting.code == 1
     assert bad_setting.err.startswith("error: setting retrieval.k:")
     assert bad_setting.err.count("\n") == 1
+
+
+def test_every_refusal_is_a_plain_sentence(tmp_path: Path, run_cli) -> None:
+    """A shop owner reads why a file was refused: no Python exception names, no library's
+    own wording, no traceback."""
+    import re
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    def png_header(width: int, height: int) -> bytes:
+        """A PNG's signature, its header chunk and the start of its pixels: what is read
+        before any pixel is decoded."""
+        ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+        pixels = chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + pixels
+
+    files = {
+        "huge-photo.png": png_header(20_000, 20_000),  # 400 megapixels, said in its header
+        "cut-off.png": png_header(800, 600),
+        "prices.xlsx": _zip_with("hello.txt", "not a workbook"),
+        "menu.ods": _zip_with("hello.txt", "not a spreadsheet"),
+        "brochure.pdf": b"%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage trailer",
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    result = run_cli(
+        "ingest", *(str(tmp_path / name) for name in files), data_dir=tmp_path / "data"
+    )
+    assert result.code == 1
+    technical = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z]+)+\b|Error\b|Exception\b|\(\w+\)$")
+    reasons = {name: _reason(result, tmp_path / name) for name in files}
+    for name, reason in reasons.items():
+        assert not technical.search(reason), f"{name}: {reason}"
+    assert "Traceback" not in result.out + result.err
+    assert reasons["huge-photo.png"] == "the image is over 60 megapixels, the limit"
+    assert reasons["prices.xlsx"].startswith("the workbook cannot be read: it is damaged")
+    assert reasons["brochure.pdf"].startswith("the PDF is damaged beyond repair")
+
+
+def _zip_with(name: str, text: str) -> bytes:
+    import io
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(name, text)
+    return out.getvalue()

@@ -108,6 +108,17 @@ def _same_site(url: str, root: str) -> bool:
     return (root_scheme, root_port, scheme, port) == ("http", 80, "https", 443)
 
 
+def _unreachable(exc: httpx.HTTPError) -> str:
+    """Why a request got no answer, in words (httpx's own messages are for programmers)."""
+    if isinstance(exc, httpx.ConnectError):
+        return "the server could not be reached (no such site, or it refused the connection)"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the server broke off its answer"
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return "the address is not a web page (http:// or https://)"
+    return "the server could not be reached"
+
+
 def _clean(url: str) -> str:
     return urldefrag(url)[0]
 
@@ -205,7 +216,7 @@ class SiteCrawl:
         except httpx.TimeoutException as exc:
             raise SiteError(f"{self.root} timed out after {self.limits.timeout_s:g} s") from exc
         except httpx.HTTPError as exc:
-            raise SiteError(f"{self.root} is unreachable ({exc})") from exc
+            raise SiteError(f"{self.root}: {_unreachable(exc)}") from exc
         if response.status_code >= 500:
             # RFC 9309: a server error on robots.txt means the whole site is off limits for now.
             raise SiteError(
@@ -269,7 +280,7 @@ class SiteCrawl:
             except httpx.TimeoutException:
                 return Page(url, "skipped", f"timed out after {self.limits.timeout_s:g} s"), at
             except httpx.HTTPError as exc:
-                return Page(url, "skipped", f"unreachable ({type(exc).__name__})"), at
+                return Page(url, "skipped", _unreachable(exc)), at
             # (Not `response.is_redirect`: httpx counts a 304 Not Modified among redirects.)
             if response.status_code in _REDIRECTS and "location" in response.headers:
                 target = _clean(urljoin(at, response.headers.get("location", "")))

@@ -32,8 +32,15 @@ def load_csv(data: bytes) -> LoadedDocument:
             [cell.strip() for cell in row]
             for row in csv.reader(io.StringIO(text), _dialect(text[:20_000]))
         ]
-    except csv.Error as exc:
-        raise RejectedFile(f"the CSV cannot be read ({exc})") from exc
+    except csv.Error as exc:  # its messages are the csv module's: said here in plain words
+        said = str(exc)
+        if "NUL" in said:
+            why = "it holds binary data, so it is probably not a CSV file"
+        elif "field limit" in said:
+            why = "one of its cells is longer than 10 MB"
+        else:
+            why = "its quotation marks do not pair up"
+        raise RejectedFile(f"the CSV cannot be read: {why}") from exc
     rows = [row for row in rows if any(row)]
     if not rows:
         raise RejectedFile("no text found in the CSV")

@@ -38,7 +38,10 @@ def _open(data: bytes) -> Any:
     except DependencyError as exc:  # pragma: no cover - cryptography is a dependency
         raise RejectedFile(f"the PDF uses encryption this install cannot read ({exc})") from exc
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-        raise RejectedFile(f"the PDF is damaged beyond repair ({_short(exc)})") from exc
+        log.info("PDF unreadable: %s", _short(exc))
+        raise RejectedFile(
+            "the PDF is damaged beyond repair; open it and save or print it as a PDF again"
+        ) from exc
     return reader
 
 

@@ -111,7 +111,10 @@ def load_xlsx(data: bytes) -> LoadedDocument:
         values = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         formulas = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook
-        raise RejectedFile(f"the workbook cannot be read ({type(exc).__name__})") from exc
+        raise RejectedFile(
+            "the workbook cannot be read: it is damaged or not an .xlsx workbook;"
+            " open it and save it again"
+        ) from exc
     notes: list[str] = []
     sheets: list[tuple[str, list[list[str]]]] = []
     cells = unsaved = 0
@@ -160,7 +163,10 @@ def load_ods(data: bytes) -> LoadedDocument:
     try:
         document = opendocument.load(io.BytesIO(data))
     except Exception as exc:  # odfpy raises many kinds for a broken file
-        raise RejectedFile(f"the spreadsheet cannot be read ({type(exc).__name__})") from exc
+        raise RejectedFile(
+            "the spreadsheet cannot be read: it is damaged or not an .ods spreadsheet;"
+            " open it and save it again"
+        ) from exc
     # A hidden sheet is a table whose style's table properties say display="false".
     hidden_styles = {
         s.getAttribute("name")
