@@ -187,6 +187,16 @@ def test_no_request_the_api_describes_makes_it_fail(api: TestClient) -> None:
             response = case.call()
             if response.status_code >= 500:
                 failures.append(f"{case.method} {case.formatted_path}: {response.status_code}")
+            # Every answer the API gives is one its document describes, refusals included.
+            documented = case.operation.definition.raw["responses"]
+            if str(response.status_code) not in documented:
+                failures.append(
+                    f"{case.method} {case.formatted_path}: {response.status_code} undocumented"
+                )
+            elif 400 <= response.status_code < 600 and case.path.startswith("/api/"):
+                body = response.json()
+                if set(body) < {"error", "message"}:
+                    failures.append(f"{case.method} {case.formatted_path}: refusal body {body}")
 
         answers_with_a_reason()
     assert not failures, failures

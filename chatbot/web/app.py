@@ -70,7 +70,11 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"])
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        responses={503: {"description": "Not ready: the body's `problems` says what is wrong."}},
+    )
     def readyz() -> Any:
         # A bot without documents does not make the server unready: it is how every bot starts,
         # and the console, where documents are added, must stay reachable. It is reported.

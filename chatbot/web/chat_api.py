@@ -110,6 +110,39 @@ class RatingBody(BaseModel):
 Body = TypeVar("Body", bound=BaseModel)
 
 
+class RefusalBody(BaseModel):
+    """Why the request was refused: every 4xx and 503 of the chat API has this body, with a
+    Retry-After header on 429 and 503."""
+
+    error: str = Field(
+        description="What was refused, as a code: bad_request, empty, not_allowed, unknown_bot,"
+        " gone, notice_changed, conversation_full, too_long, consent_required, too_fast,"
+        " bot_busy, disk_full, storage_failed."
+    )
+    message: str = Field(description="The same in plain words, in the visitor's language.")
+
+
+_WHY = {
+    400: "The body, a path parameter or the message could not be read, or the message is empty.",
+    403: "Sent by a browser page of a site this bot does not allow (its Origin).",
+    404: "No such bot, conversation or answer (erased, past its retention, or never one).",
+    409: "The privacy notice changed since it was agreed to, or the conversation is full.",
+    413: "The body or the message is longer than this bot allows.",
+    415: "The body is not JSON (Content-Type: application/json).",
+    428: "No consent: the customer must agree to the privacy notice first (POST .../consent).",
+    429: "Too many requests from this visitor or to this bot: try again after Retry-After.",
+    503: "The bot is answering as many as it can, or the server cannot store or read now:"
+    " try again after Retry-After.",
+}
+
+
+def _refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The refusals a route gives, for the OpenAPI document; 400, 403, 404 and 503 any route
+    may give (a path it cannot read, a page of another site, a bot unknown, a store down)."""
+    every = sorted({400, 403, 404, 503, *codes})
+    return {code: {"model": RefusalBody, "description": _WHY[code]} for code in every}
+
+
 def _documented(model: type[BaseModel]) -> dict[str, Any]:
     # The body is read by `_body` (bounded, before it is parsed), not by FastAPI: this puts
     # its schema in the OpenAPI document all the same.
@@ -237,6 +270,19 @@ def install_refusals(app: FastAPI) -> None:
 
     app.add_exception_handler(Refusal, refused)
     app.add_exception_handler(RequestValidationError, invalid)
+    described = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        # FastAPI lists a 422 for every route with parameters; the chat API answers those
+        # requests with 400 (`invalid` above), which each route documents.
+        document = described()
+        for path, operations in document.get("paths", {}).items():
+            if path.startswith("/api/"):
+                for operation in operations.values():
+                    operation.get("responses", {}).pop("422", None)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _sse(event: str, data: dict[str, Any]) -> bytes:
@@ -283,7 +329,7 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
     for path in _PREFLIGHT_PATHS:
         router.add_api_route(path, preflight, methods=["OPTIONS"], include_in_schema=False)
 
-    @router.get("/api/bots/{bot}/profile")
+    @router.get("/api/bots/{bot}/profile", responses=_refusals())
     def profile(bot: str, settings: Profile, origin: Origin, language: Language) -> Response:
         """What a visitor's page may know of a bot (its looks, greeting and privacy notice; no
         contact details or persona)."""
@@ -292,7 +338,12 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
             headers={**cors_headers(origin), "Cache-Control": "no-store"},
         )
 
-    @router.post("/api/bots/{bot}/consent", status_code=201, openapi_extra=_documented(ConsentBody))
+    @router.post(
+        "/api/bots/{bot}/consent",
+        status_code=201,
+        openapi_extra=_documented(ConsentBody),
+        responses=_refusals(409, 413, 415, 429),
+    )
     async def consent(request: Request, bot: str, settings: Profile, origin: Origin) -> Response:
         """The customer agreed to the privacy notice: a conversation starts."""
         body = await _body(request, ConsentBody, _SMALL_BODY_CHARS)
@@ -307,7 +358,11 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
             headers={**cors_headers(origin), "Cache-Control": "no-store"},
         )
 
-    @router.post("/api/bots/{bot}/chat", openapi_extra=_documented(ChatBody))
+    @router.post(
+        "/api/bots/{bot}/chat",
+        openapi_extra=_documented(ChatBody),
+        responses=_refusals(409, 413, 415, 428, 429),
+    )
     async def chat(request: Request, bot: str, settings: Profile, origin: Origin) -> Response:
         """The answer to a customer's message, as server-sent events (text/event-stream)."""
         limits = settings.limits
@@ -354,6 +409,7 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
         "/api/bots/{bot}/answers/{answer_id}/rating",
         status_code=204,
         openapi_extra=_documented(RatingBody),
+        responses=_refusals(413, 415, 429),
     )
     async def rate(request: Request, bot: str, answer_id: int, origin: Origin) -> Response:
         """A customer's thumbs up or down (or none) on an answer of their own conversation."""
@@ -367,7 +423,7 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
             raise Refusal(404, "bad_request")
         return Response(status_code=204, headers=cors_headers(origin))
 
-    @router.get("/api/bots/{bot}/conversations/{conversation_id}")
+    @router.get("/api/bots/{bot}/conversations/{conversation_id}", responses=_refusals())
     def transcript(bot: str, conversation_id: str, origin: Origin) -> Response:
         """The turns of a kept conversation, so that a page opened later can show it again."""
         agreed = agreed_conversation(bot, conversation_id)
@@ -378,7 +434,11 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
             headers={**cors_headers(origin), "Cache-Control": "no-store"},
         )
 
-    @router.delete("/api/bots/{bot}/conversations/{conversation_id}", status_code=204)
+    @router.delete(
+        "/api/bots/{bot}/conversations/{conversation_id}",
+        status_code=204,
+        responses=_refusals(),
+    )
     def erase(bot: str, conversation_id: str, origin: Origin) -> Response:
         """The customer deletes their own conversation: knowing its id is the proof."""
         agreed = agreed_conversation(bot, conversation_id)
