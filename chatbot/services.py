@@ -94,6 +94,8 @@ class Services:
         cfg = self.settings.ingest
         return IngestLimits(
             max_file_mb=cfg.max_file_mb,
+            max_passages=cfg.max_passages,
+            max_embed_s=cfg.max_embed_s,
             parse=ParseLimits(
                 timeout_s=cfg.parse_timeout_s,
                 memory_mb=cfg.parse_memory_mb,

@@ -26,6 +26,7 @@ from chatbot.bots.origins import normalise_origin
 from knowledge.crawl.site import CrawlLimits
 from knowledge.embeddings import Precision
 from knowledge.errors import KnowledgeError
+from knowledge.ingest import IngestLimits
 from knowledge.parse_worker import ParseLimits
 from knowledge.relevance import RelevanceSettings
 from knowledge.retrieval import FusionSettings
@@ -33,6 +34,7 @@ from knowledge.splitting import SplitSettings
 
 # The core's own defaults, so that each default lives in one place.
 _FUSION, _SPLIT, _PARSE, _CRAWL = FusionSettings(), SplitSettings(), ParseLimits(), CrawlLimits()
+_INGEST = IngestLimits()
 _RELEVANCE = RelevanceSettings()
 
 # The YAML file of the settings being loaded; a context variable because pydantic-settings
@@ -66,6 +68,18 @@ class IngestSettings(BaseModel):
     max_file_mb: float = Field(50.0, gt=0, description="Larger files are rejected.")
     max_pages: int = Field(
         _PARSE.max_pages, ge=1, description="Documents with more pages are rejected."
+    )
+    max_passages: int = Field(
+        _INGEST.max_passages,
+        ge=1,
+        description="A document that makes more passages is rejected (a huge one-line CSV made"
+        " 41,899), nothing of it kept.",
+    )
+    max_embed_s: float = Field(
+        _INGEST.max_embed_s,
+        gt=0,
+        description="A document whose passages take longer to embed is rejected, nothing of it"
+        " kept.",
     )
     parse_timeout_s: float = Field(
         _PARSE.timeout_s,

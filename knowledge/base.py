@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -107,22 +108,38 @@ class KnowledgeBase:
         loaded: LoadedDocument,
         on_progress: Callable[[int, int], None] | None = None,
         early: EarlyVectors | None = None,
+        max_passages: int | None = None,
+        max_embed_s: float | None = None,
     ) -> int:
         """Index a parsed document, replacing any older version of the same source.
 
         Search sees either the old version or the new one, never a mix: the new vectors are
         written first under a new version id, then the catalog switches in one transaction.
-        `early` holds vectors already embedded while the document was being read.
+        `early` holds vectors already embedded while the document was being read. A document
+        of more than `max_passages` passages, or whose embedding takes longer than
+        `max_embed_s`, is refused (KnowledgeError), nothing of it kept.
         """
         title = title_of(loaded, source)
         chunks = split_blocks(loaded.blocks, self.split, title)
         if not chunks:
             raise KnowledgeError("no text found")
+        if max_passages is not None and len(chunks) > max_passages:
+            raise KnowledgeError(
+                f"the document makes {len(chunks):,} passages, over the limit of"
+                f" {max_passages:,}; split it into smaller files"
+            )
         version = hashlib.sha256(f"{source}\0{sha256}".encode()).hexdigest()[:20]
         identified = [(f"{version}-{chunk.ordinal}", chunk) for chunk in chunks]
         with self._catalog.writing():
             self._catalog.begin_version(version)
-            self._embed(identified, version, on_progress, early or self.early_vectors())
+            try:
+                self._embed(
+                    identified, version, on_progress, early or self.early_vectors(), max_embed_s
+                )
+            except KnowledgeError:
+                self._vectors.delete_version(version)  # nothing of it stays
+                self._catalog.end_version(version)
+                raise
             old = self._catalog.publish(
                 source=source,
                 path=path,
@@ -188,9 +205,17 @@ class KnowledgeBase:
         version: str,
         on_progress: Callable[[int, int], None] | None,
         vectors: EarlyVectors,
+        max_s: float | None = None,
     ) -> None:
-        """Write the vectors of `chunks`: one per passage, plus one per FAQ question."""
+        """Write the vectors of `chunks`: one per passage, plus one per FAQ question; past
+        `max_s` seconds, KnowledgeError."""
+        began = time.monotonic()
         for start in range(0, len(chunks), _EMBED_BATCH):
+            if max_s is not None and start and time.monotonic() - began > max_s:
+                raise KnowledgeError(
+                    f"embedding its passages took longer than {max_s:g} s, the limit; split it"
+                    " into smaller files"
+                )
             batch = chunks[start : start + _EMBED_BATCH]
             ids, texts = [], []
             for chunk_id, chunk in batch:  # the passage's vector, then its question's if any

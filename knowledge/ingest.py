@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 class IngestLimits:
     max_file_mb: float = 50.0
     parse: ParseLimits = field(default_factory=ParseLimits)
+    # A 50 MB one-line CSV made 41,899 passages and half an hour of embedding in the server;
+    # the 872-page handbook of the tests makes a few thousand.
+    max_passages: int = 20_000
+    max_embed_s: float = 1800.0
 
 
 @dataclass(slots=True)
@@ -175,6 +179,8 @@ def _ingest_one(
         loaded=loaded,
         on_progress=sink.chunks,
         early=early,
+        max_passages=limits.max_passages,
+        max_embed_s=limits.max_embed_s,
     )
     # What the loader skipped or could not read whole (a hidden sheet), for staff to see.
     report.notes += [(path, note) for note in loaded.notes]

@@ -145,3 +145,34 @@ def _zip_with(name: str, text: str) -> bytes:
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr(name, text)
     return out.getvalue()
+
+
+def test_a_document_of_too_many_passages_or_too_long_to_embed_is_refused_whole(
+    tmp_path: Path, run_cli
+) -> None:
+    """A spreadsheet export of 600 rows against a limit of 100 passages; then one that takes
+    longer to embed than allowed: each refused with its reason, nothing of it searchable,
+    the other files ingested."""
+    rows = "question,answer\n" + "".join(
+        f"What is the price of part {n}?,Part {n} costs RM{n}.\n" for n in range(600)
+    )
+    parts = tmp_path / "parts.csv"
+    parts.write_text(rows, encoding="utf-8")
+    small = corpus("md/msia-sg-travel-faq-pca.md")
+    data = tmp_path / "data"
+    env = {"CHATBOT_INGEST__MAX_PASSAGES": "100"}
+    result = run_cli("ingest", str(parts), str(small), data_dir=data, env=env)
+    reason = _reason(result, parts)
+    assert reason.startswith("the document makes ") and reason.endswith(
+        "passages, over the limit of 100; split it into smaller files"
+    ), reason
+    assert result.out.startswith("ingested: 1 ")
+    slow = {"CHATBOT_INGEST__MAX_EMBED_S": "0.001"}
+    result = run_cli("ingest", str(parts), data_dir=data, env=slow)
+    assert _reason(result, parts) == (
+        "embedding its passages took longer than 0.001 s, the limit; split it into smaller files"
+    )
+    listed = run_cli("docs", "--json", data_dir=data).json_lines()[0]
+    assert [d["source"] for d in listed] == [small.name]
+    found = run_cli("search", "--json", "price of part 7", data_dir=data)
+    assert "RM7" not in found.out
