@@ -7,11 +7,16 @@ so the cost of starting it is paid once per batch, not per file.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import resource
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from dataclasses import dataclass
@@ -77,9 +82,13 @@ class ParseWorker:
         self._limits = limits
         self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
+        self._scratch: str | None = None
 
     def _start(self) -> Connection:
         ours, theirs = socket.socketpair()
+        # A temporary folder of its own (TMPDIR): what a parser leaves there (pytesseract's
+        # images, when the worker is killed mid-page) goes with the worker.
+        self._scratch = tempfile.mkdtemp(prefix="chatbot-parse-")
         self._process = subprocess.Popen(
             [
                 sys.executable,
@@ -94,6 +103,10 @@ class ParseWorker:
             # comes back over the socket in words, the details go to the log.
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env={**os.environ, "TMPDIR": self._scratch},
+            # Its own process group: killed at its time limit, the programs it started
+            # (Tesseract) go with it rather than run on.
+            start_new_session=True,
         )
         theirs.close()
         self._conn = Connection(ours.detach())
@@ -148,13 +161,21 @@ class ParseWorker:
         return conn.recv()
 
     def _kill(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
+        if self._process is not None:
+            if self._process.returncode is None:  # not reaped: its group id is still its own
+                with contextlib.suppress(ProcessLookupError, PermissionError):  # gone already
+                    os.killpg(self._process.pid, signal.SIGKILL)
             self._process.wait(5)
         self._process = None
         if self._conn is not None:
             self._conn.close()
         self._conn = None
+        self._clear_scratch()
+
+    def _clear_scratch(self) -> None:
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def close(self) -> None:
         if self._conn is not None:
@@ -164,9 +185,9 @@ class ParseWorker:
             try:
                 self._process.wait(5)
             except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(5)
+                self._kill()
         self._process = None
+        self._clear_scratch()
 
     def __enter__(self) -> ParseWorker:
         return self

@@ -296,6 +296,25 @@ class Beacon:
         self.httpd.server_close()
 
 
+def test_uploads_left_unused_are_cleared_without_a_restart(console_server: Server) -> None:
+    """What an upload broken off, or chosen and never used, leaves in the upload folder is
+    deleted once it is an hour old; a fresh upload is kept for its session."""
+    import os
+    import time
+
+    folder = console_server.log.parent / "console-uploads"
+    stale = folder / "0123abcd" / "half-sent-price-list.pdf"
+    stale.parent.mkdir()
+    stale.write_bytes(b"%PDF-1.4 and then the connection dropped")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    os.utime(stale.parent, (two_hours_ago, two_hours_ago))
+    editor = session(console_server, EDITOR, "198.51.100.51")
+    [fresh] = uploaded(editor, [("hours.csv", (DEMO / "documents" / "faq.csv").read_bytes())])
+    assert not stale.exists() and not stale.parent.exists()
+    assert Path(fresh).is_file()
+
+
 def test_customers_words_are_shown_to_the_owner_as_text_and_fetch_nothing(
     browser: Any, console_server: Server
 ) -> None:

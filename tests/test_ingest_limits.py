@@ -5,6 +5,8 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import corpus
 
 
@@ -176,3 +178,31 @@ def test_a_document_of_too_many_passages_or_too_long_to_embed_is_refused_whole(
     assert [d["source"] for d in listed] == [small.name]
     found = run_cli("search", "--json", "price of part 7", data_dir=data)
     assert "RM7" not in found.out
+
+
+def test_a_reader_stopped_at_its_time_limit_leaves_no_files_and_no_programs_behind(
+    tmp_path: Path, run_cli
+) -> None:
+    """A scan whose OCR runs past the time limit: the reader is stopped with Tesseract, and
+    nothing it wrote stays in the temporary folder."""
+    import os
+    import shutil
+    import subprocess
+
+    if shutil.which("tesseract") is None:
+        pytest.skip("Tesseract is not installed (make test installs it)")
+    from bench.rendered_pages import page_image, scanned_pdf
+
+    text = "Aircon chemical wash RM150. General service RM80. Gas top-up RM90. " * 12
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(scanned_pdf([page_image(text, "en") for _ in range(16)]))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {"CHATBOT_INGEST__PARSE_TIMEOUT_S": "1", "TMPDIR": str(scratch)}
+    result = run_cli("ingest", str(scan), data_dir=tmp_path / "data", env=env)
+    assert _reason(result, scan) == "reading the file took longer than 1 seconds"
+    left = [str(p.relative_to(scratch)) for p in scratch.rglob("*")]
+    assert not left, f"left in the temporary folder: {left}"
+    running = subprocess.run(["pgrep", "-f", f"tesseract.*{scratch}"], capture_output=True)
+    assert running.stdout == b"", "Tesseract still running after its reader was stopped"
+    assert os.listdir(scratch) == []

@@ -20,16 +20,21 @@ import json
 import logging
 import shutil
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 log = logging.getLogger(__name__)
 
 NOT_UPLOADED = "this file did not arrive through your upload; upload it again"
+# An upload not used within this long is deleted (one broken off, or one staff chose and left):
+# the folder does not fill up between restarts.
+STALE_S = 3600.0
 
 
 def _key(token: str | None) -> str:
@@ -118,8 +123,28 @@ class ConsoleUploads:
             return _refusal(400, f"{Path(strange[0]).name}: {NOT_UPLOADED}")
         return await call_next(request)
 
+    def sweep(self, now: float | None = None) -> None:
+        """Delete what has lain in the upload folder longer than STALE_S, and forget it."""
+        cutoff = (time.time() if now is None else now) - STALE_S
+        for entry in self.folder.iterdir():
+            try:
+                if entry.lstat().st_mtime >= cutoff:
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+            except OSError:
+                continue  # gone meanwhile
+        with self._lock:
+            for session, paths in self._by_session.items():
+                self._by_session[session] = {p for p in paths if Path(p).exists()}
+
     async def watch(self, request: Request, call_next: Any) -> Any:
-        """HTTP middleware: note the paths that the upload endpoint gives a session."""
+        """HTTP middleware: note the paths that the upload endpoint gives a session (and,
+        on each upload, clear what earlier ones left)."""
+        if request.method == "POST" and request.url.path == self._upload_path:
+            await run_in_threadpool(self.sweep)
         response = await call_next(request)
         if request.method != "POST" or request.url.path != self._upload_path:
             return response
