@@ -61,3 +61,17 @@ def postgres_server() -> Iterator[str]:
             capture_output=True,
         )
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def head_revision() -> str:
+    """The newest migration: what a database the application opened is at."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from chatbot.store.database import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head

@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from chatbot.store.database import open_database
 from chatbot.store.personal_data import conversation_key
 from chatbot.store.schema import metadata
+from tests.postgres import head_revision
 
 
 def test_the_migrations_build_the_schema_the_code_uses(tmp_path: Path) -> None:
@@ -19,7 +20,7 @@ def test_the_migrations_build_the_schema_the_code_uses(tmp_path: Path) -> None:
     assert differences == []
     again = open_database(f"sqlite:///{tmp_path / 'chatbot.db'}")  # a second start: nothing to do
     with again.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0012"
+        assert MigrationContext.configure(connection).get_current_revision() == head_revision()
 
 
 def test_upgrading_masks_what_was_stored_before_and_chains_the_audit_log(tmp_path: Path) -> None:
