@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from knowledge.crawl.guard import RefusedAddress, guarded_client
+from knowledge.crawl.site import CrawlLimits, Page, SiteCrawl
 from tests.website import ABOUT, Website, page
 
 # The site is on loopback, so it is read as an intranet site; fast, for the tests.
@@ -201,39 +203,47 @@ def test_the_server_reads_each_site_again_when_it_is_due(
         services.close()
 
 
+def crawled(site: Website, sleep: Any = None, **limits: Any) -> tuple[dict[str, Page], SiteCrawl]:
+    """Every page of a read of `site` by the crawler itself (in this process), by path, and
+    the crawl (what stopped it); limits beyond the loopback site's own given by name."""
+    from urllib.parse import urlsplit
+
+    chosen = {"pace_s": 0, "timeout_s": 10, "allow_private": True, **limits}
+    crawl = SiteCrawl(site.url, CrawlLimits(**chosen), **({"sleep": sleep} if sleep else {}))
+    try:
+        return {urlsplit(p.url).path: p for p in crawl.pages()}, crawl
+    finally:
+        crawl.close()
+
+
 def test_a_compressed_page_is_stopped_at_the_size_limit_not_inflated_whole(site: Website) -> None:
     """A few kilobytes sent compressed can stand for a gigabyte; the crawler decodes no more
     than its page limit of any of them, whatever the coding or how many times it is applied."""
     import gzip
     import tracemalloc
-    from urllib.parse import urlsplit
+    import zlib
 
     import brotli
     import zstandard
-
-    from knowledge.crawl.site import CrawlLimits, SiteCrawl
 
     inflated = b"<html><body><p>" + b"a" * (64 * 1024 * 1024) + b"</p></body></html>"
     site.state.encoded = {
         "/br": (brotli.compress(inflated, quality=1), "br"),
         "/zstd": (zstandard.ZstdCompressor(level=1).compress(inflated), "zstd"),
         "/gzip-twice": (gzip.compress(gzip.compress(inflated, 1)), "gzip, gzip"),
-        "/deflate": (zlib_deflate(inflated), "deflate"),
+        "/deflate": (zlib.compress(inflated, 1), "deflate"),
         "/old-unix": (b"\x1f\x9d not really", "compress"),
         "/damaged": (b"\x1f\x8b\x08\x00 damaged", "gzip"),
         "/fine": (gzip.compress(ABOUT.encode()), "gzip"),
     }
     del inflated
     site.state.sitemap = list(site.state.encoded)
-    limits = CrawlLimits(max_page_bytes=100_000, pace_s=0, timeout_s=10, allow_private=True)
-    crawl = SiteCrawl(site.url, limits)
     tracemalloc.start()
     try:
-        read = {urlsplit(p.url).path: p for p in crawl.pages()}
+        read, _ = crawled(site, max_page_bytes=100_000)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-        crawl.close()
     for path in ("/br", "/zstd", "/gzip-twice", "/deflate"):
         assert (read[path].outcome, read[path].reason) == ("skipped", "too big (over 0.1 MB)")
     assert peak < 16 * 1024 * 1024, f"{peak / 1e6:.0f} MB held while reading the site"
@@ -244,19 +254,9 @@ def test_a_compressed_page_is_stopped_at_the_size_limit_not_inflated_whole(site:
     assert read["/fine"].outcome == "fetched" and b"two brothers" in read["/fine"].html
 
 
-def zlib_deflate(data: bytes) -> bytes:
-    import zlib
-
-    return zlib.compress(data, 1)
-
-
 def test_a_site_is_its_scheme_host_and_port_and_nothing_off_it_is_fetched(site: Website) -> None:
     """With private addresses allowed (an intranet site), another port of the same host is
     another server: neither a redirect nor robots.txt's Sitemap line reaches it."""
-    from urllib.parse import urlsplit
-
-    from knowledge.crawl.site import CrawlLimits, SiteCrawl
-
     with Website() as internal:
         internal.state.pages["/internal-secret"] = page("Admin", "<p>Root password hunter2</p>")
         internal.state.sitemap = ["/internal-secret"]
@@ -266,12 +266,7 @@ def test_a_site_is_its_scheme_host_and_port_and_nothing_off_it_is_fetched(site: 
         site.state.pages["/"] = page(
             "Home", '<a href="/moved">Moved</a> <a href="/about">About</a>'
         )
-        limits = CrawlLimits(pace_s=0, timeout_s=10, allow_private=True)
-        crawl = SiteCrawl(site.url, limits)
-        try:
-            read = {urlsplit(p.url).path: p for p in crawl.pages()}
-        finally:
-            crawl.close()
+        read, _ = crawled(site)
         assert internal.state.requests == [], "the other port was asked"
     assert read["/moved"].outcome == "skipped"
     assert read["/moved"].reason == f"redirected off the site, to {elsewhere}/internal-secret"
@@ -282,17 +277,8 @@ def test_a_read_keeps_to_its_time_limits_whatever_the_site_sends(site: Website) 
     """A page that sends a byte now and then is given up at the page timeout, not kept open by
     each byte; robots.txt asking for an absurd delay between requests gets a capped one, and
     the read's own time limit ends the read."""
-    from urllib.parse import urlsplit
-
-    from knowledge.crawl.site import CrawlLimits, SiteCrawl
-
     site.state.pages["/"] = page("Home", '<a href="/trickle">Slow</a> <a href="/about">About</a>')
-    limits = CrawlLimits(pace_s=0, timeout_s=1, allow_private=True)
-    crawl = SiteCrawl(site.url, limits)
-    try:
-        read = {urlsplit(p.url).path: p for p in crawl.pages()}
-    finally:
-        crawl.close()
+    read, _ = crawled(site, timeout_s=1)
     assert (read["/trickle"].outcome, read["/trickle"].reason) == (
         "skipped",
         "timed out after 1 s",
@@ -302,31 +288,15 @@ def test_a_read_keeps_to_its_time_limits_whatever_the_site_sends(site: Website) 
     site.state.pages["/"] = page("Home", '<a href="/about">About</a>')
     site.state.robots = "User-agent: *\nCrawl-delay: 99999999999999999999\n"
     waits: list[float] = []
-    limits = CrawlLimits(pace_s=0, timeout_s=5, max_total_s=60, allow_private=True)
-    crawl = SiteCrawl(site.url, limits, sleep=waits.append)  # waits noted, not slept
-    try:
-        read = {urlsplit(p.url).path: p for p in crawl.pages()}
-    finally:
-        crawl.close()
+    read, _ = crawled(site, sleep=waits.append, timeout_s=5, max_total_s=60)  # noted, not slept
     assert read["/"].outcome == "fetched"
     assert waits and max(waits) <= 10, waits
-    short = CrawlLimits(pace_s=0, timeout_s=5, max_total_s=5, allow_private=True)
-    crawl = SiteCrawl(site.url, short, sleep=waits.append)
-    try:
-        pages = list(crawl.pages())
-    finally:
-        crawl.close()
-    assert crawl.stopped_by == "the time limit of 5 s", (crawl.stopped_by, pages)
+    read, crawl = crawled(site, sleep=waits.append, timeout_s=5, max_total_s=5)
+    assert crawl.stopped_by == "the time limit of 5 s", (crawl.stopped_by, read)
 
 
 def test_robots_txt_behind_a_redirect_is_followed(site: Website) -> None:
-    from knowledge.crawl.site import CrawlLimits, SiteCrawl
-
     site.state.redirects = {"/robots.txt": "/robots-2026.txt"}
     site.state.pages["/robots-2026.txt"] = "User-agent: *\nDisallow: /about\n"
-    crawl = SiteCrawl(site.url, CrawlLimits(pace_s=0, timeout_s=10, allow_private=True))
-    try:
-        reasons = {p.url.rsplit("/", 1)[-1]: p.reason for p in crawl.pages()}
-    finally:
-        crawl.close()
-    assert reasons["about"] == "disallowed by robots.txt"
+    read, _ = crawled(site)
+    assert read["/about"].reason == "disallowed by robots.txt"
