@@ -157,8 +157,9 @@ class SiteCrawl:
     # -- requests --------------------------------------------------------------------------
 
     def _wait_turn(self) -> None:
-        wait = self._last_request + self._pace - time.monotonic()
-        if time.monotonic() + max(wait, 0) > self._deadline:
+        now = time.monotonic()
+        wait = self._last_request + self._pace - now
+        if now + max(wait, 0) > self._deadline:
             raise _OutOfTime
         if wait > 0:
             self._sleep(wait)
@@ -186,8 +187,9 @@ class SiteCrawl:
                     body += decoder.feed(piece)
                     if len(body) > limit:
                         return response, bytes(body[:limit]), False
-                    if time.monotonic() > min(page_deadline, self._deadline):
-                        if time.monotonic() > self._deadline:
+                    now = time.monotonic()
+                    if now > min(page_deadline, self._deadline):
+                        if now > self._deadline:
                             raise _OutOfTime
                         raise httpx.ReadTimeout(f"no whole answer in {self.limits.timeout_s:g} s")
             except TooBig:
@@ -337,7 +339,6 @@ class SiteCrawl:
             self.stopped_by = f"the time limit of {self.limits.max_total_s:g} s"
 
     def _pages(self) -> Iterator[Page]:
-        began = time.monotonic()
         robots = self._robots()
         listed = self._sitemap_pages(robots)
         self.used_sitemap = bool(listed)
@@ -356,7 +357,7 @@ class SiteCrawl:
             if read >= self.limits.max_pages:
                 self.stopped_by = f"the limit of {self.limits.max_pages} pages"
                 return
-            if time.monotonic() - began > self.limits.max_total_s:
+            if time.monotonic() > self._deadline:
                 self.stopped_by = f"the time limit of {self.limits.max_total_s:g} s"
                 return
             if not robots.can_fetch(self.user_agent, url):
