@@ -42,6 +42,9 @@ WORKDIR /app
 RUN useradd --create-home --uid 10001 chatbot && mkdir /data && chown chatbot /data \
     && chmod 700 /data
 USER chatbot
+# The embedding model exported for ONNX Runtime once, here, so the container starts without
+# torch (knowledge/onnx_embedding.py); it lands in /home/chatbot/.cache/chatbot.
+RUN python -c "from knowledge.embeddings import SentenceEmbedder as E; E(runtime='onnx').embed_query('ok')"
 VOLUME ["/data"]
 EXPOSE 7860
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s \

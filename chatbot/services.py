@@ -65,7 +65,13 @@ class Services:
     @cached_property
     def embedder(self) -> SentenceEmbedder:
         cfg = self.settings.embedding
-        return SentenceEmbedder(cfg.model, batch_size=cfg.batch_size, precision=cfg.precision)
+        return SentenceEmbedder(
+            cfg.model,
+            batch_size=cfg.batch_size,
+            precision=cfg.precision,
+            runtime=cfg.runtime,
+            cache_dir=cfg.cache_dir,
+        )
 
     @cached_property
     def chroma(self) -> Any:
