@@ -67,7 +67,14 @@ def resolve_model_path(name: str) -> Path:
 
 def default_cache_dir() -> Path:
     """Where models exported for ONNX Runtime are kept: the user's cache, as other tools' are."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # a service account with no home: the export is redone per boot
+            import tempfile
+
+            base = tempfile.gettempdir()
     return Path(base) / "chatbot"
 
 
