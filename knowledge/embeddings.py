@@ -161,7 +161,8 @@ class SentenceEmbedder(Embeddings):
                 return onnx_embedding.OnnxSentenceModel(self._path, target, _cores())
             except Exception as exc:
                 # A file left damaged (a full disk, a killed export) is made again, once.
-                target.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    target.unlink(missing_ok=True)
                 if attempt == 2:
                     if self.runtime == "onnx":
                         raise KnowledgeError(

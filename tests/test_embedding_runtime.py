@@ -72,6 +72,19 @@ def test_a_damaged_exported_model_is_exported_again(
     assert exported.stat().st_size == size
 
 
+def test_a_cache_folder_that_cannot_be_written_still_embeds_by_sentence_transformers(
+    tmp_path: Path, torch_vectors: list[list[float]]
+) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be")
+    embedder = SentenceEmbedder(runtime="auto", cache_dir=blocked)
+    got = embedder.embed_documents(TEXTS)
+    assert embedder.onnx is None
+    assert min(_cosines(got, torch_vectors)) > 0.9999
+    with pytest.raises(KnowledgeError, match="could not be run on ONNX Runtime"):
+        SentenceEmbedder(runtime="onnx", cache_dir=blocked).embed_query("hi")
+
+
 def test_a_model_onnx_cannot_stand_in_for_is_run_by_sentence_transformers(
     tmp_path: Path,
 ) -> None:
