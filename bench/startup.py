@@ -37,9 +37,9 @@ def _run(data: Path, runtime: str, cache: Path, *args: str) -> tuple[float, floa
     )
     _, status, usage = os.wait4(child.pid, 0)  # this child's own peak, not the largest so far
     seconds = time.perf_counter() - began
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode:
-        raise SystemExit(f"chatbot {' '.join(args)} failed ({child.returncode})")
+    code = os.waitstatus_to_exitcode(status)
+    if code:
+        raise SystemExit(f"chatbot {' '.join(args)} failed ({code})")
     return seconds, usage.ru_maxrss / 1024
 
 

@@ -217,6 +217,10 @@ class SentenceEmbedder(Embeddings):
         finally:
             self._sharing = False
 
+    def _threads(self, cores: int) -> int:
+        """Threads to embed on: one fewer while the reader works beside us (sharing_cpu)."""
+        return max(1, cores - 1) if self._sharing else cores
+
     def _bulk(self, count: int) -> bool:
         """Whether `count` passages go to torch in bfloat16 (see BULK)."""
         return self.runtime == "auto" and count >= BULK and self.uses_bfloat16
@@ -231,8 +235,8 @@ class SentenceEmbedder(Embeddings):
                 self._onnx, self._onnx_tried = None, True
         onnx = self.onnx
         if onnx is not None:
-            threads = max(1, onnx.threads - 1) if self._sharing else onnx.threads
-            return onnx.encode(texts, self.batch_size, threads).tolist()  # type: ignore[no-any-return]
+            vectors = onnx.encode(texts, self.batch_size, self._threads(onnx.threads))
+            return vectors.tolist()  # type: ignore[no-any-return]
         return self._embed_torch(texts)
 
     def _embed_torch(self, texts: list[str]) -> list[list[float]]:
@@ -240,7 +244,7 @@ class SentenceEmbedder(Embeddings):
 
         model = self.model
         threads = _torch_threads()
-        torch.set_num_threads(max(1, threads - 1) if self._sharing else threads)
+        torch.set_num_threads(self._threads(threads))
         try:
             with self._precision():
                 vectors = model.encode(
