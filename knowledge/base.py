@@ -16,8 +16,9 @@ from knowledge.documents import Chunk, DocumentRecord, Hit, LoadedDocument, titl
 from knowledge.early_vectors import EarlyVectors
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.errors import KnowledgeError, ModelMismatch
-from knowledge.language import QueryLanguage, query_language
+from knowledge.language import QueryLanguage
 from knowledge.layout import CATALOG_FILE
+from knowledge.query import Query
 from knowledge.retrieval import Candidates, FusionSettings, fuse
 from knowledge.splitting import SplitSettings, split_blocks
 from knowledge.vectors import VectorStore
@@ -257,28 +258,33 @@ class KnowledgeBase:
             return [name]
         return [d.source for d in self.documents() if d.path == name or Path(d.path).name == name]
 
-    def candidates(self, query: str) -> Candidates:
+    def candidates(self, query: Query | str) -> Candidates:
         """Each retriever's ranking of chunk ids for `query`, before fusion."""
+        query = query if isinstance(query, Query) else Query.of(query)
         limit = self.fusion.candidates
         passages, questions = [], []
-        for vector_id, similarity in self._vectors.query(self.embedder.embed_query(query), limit):
+        vector = self.embedder.embed_query(query.text)
+        for vector_id, similarity in self._vectors.query(vector, limit):
             if vector_id.endswith(_QUESTION_SUFFIX):  # an FAQ question stands for its entry
                 questions.append((vector_id.removesuffix(_QUESTION_SUFFIX), similarity))
             else:
                 passages.append((vector_id, similarity))
-        return Candidates(passages, questions, self._catalog.keyword_search(query, limit))
+        return Candidates(passages, questions, self._catalog.keyword_search(query.terms, limit))
 
-    def search(self, query: str, k: int = 5) -> list[Hit]:
-        query = query.strip()
-        if not query:
+    def search(self, query: Query | str, k: int = 5) -> list[Hit]:
+        """The `k` passages that best answer `query`, best first. A question the answering
+        chain has read is passed as its `Query`; a plain string is read here."""
+        query = query if isinstance(query, Query) else Query.of(query)
+        if not query.text:
             return []
-        language = query_language(query)
         candidates = self.candidates(query)
         # How close the question is to a chunk: its passage's or, nearer, its FAQ question's.
         similarity = dict(candidates.passages)
         for chunk_id, closeness in candidates.faq_questions:
             similarity[chunk_id] = max(closeness, similarity.get(chunk_id, closeness))
-        fused = fuse(language, candidates, self.fusion)[: k * 4]
+        # The dense ranking weighs by what the embedding model can read of the text; the
+        # customer's own language wins a near tie.
+        fused = fuse(query.language, candidates, self.fusion)[: k * 4]
         # Only chunks in the catalog are visible: vectors of unfinished ingests are skipped.
         stored = self._catalog.chunks_by_id(chunk_id for chunk_id, _ in fused)
         boost = 1.0 + self.fusion.same_language_boost
@@ -290,7 +296,7 @@ class KnowledgeBase:
                 c.page,
                 c.section,
                 c.text,
-                score * boost if c.lang == language.value else score,
+                score * boost if c.lang == query.customer.value else score,
                 similarity.get(chunk_id),
                 c.title or c.source,
             )

@@ -70,10 +70,11 @@ def index_terms(text: str, language: str) -> list[str]:
     return malay_roots(tokens) if language == QueryLanguage.OTHER else tokens
 
 
-def query_terms(query: str, limit: int = 64) -> list[str]:
-    """The distinct tokens of a question worth searching for, in order."""
+def query_terms(query: str, limit: int = 64, language: QueryLanguage | None = None) -> list[str]:
+    """The distinct tokens of a question worth searching for, in order; `language` is the
+    question's where the caller knows it (knowledge.query)."""
     words = [t for t in tokenize(query) if t not in QUESTION_WORDS]
-    if query_language(query) is QueryLanguage.OTHER:
+    if (language or query_language(query)) is QueryLanguage.OTHER:
         # The roots find Malay passages; the words as written find the rest (an English
         # passage holds "berlin", which Sastrawi would cut to "lin").
         words = [term for word in words for term in (malay_root(word), word)]

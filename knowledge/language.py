@@ -47,6 +47,9 @@ MALAY_WORDS = frozenset((
     "pembayaran", "pesanan", "tempahan", "barang", "waktu", "masa", "pukul", "alamat",
     "percuma", "terima", "kasih", "cara", "wang", "pulangan", "baiki", "pembaikan", "jaminan",
     "cawangan", "hubungi",
+    # what a follow-up names alone: "Sabtu pula?", "Tingkatan 4 pula?", "Isnin?"
+    "pula", "pulak", "isnin", "selasa", "rabu", "khamis", "jumaat", "sabtu", "ahad",
+    "tingkatan", "darjah",
 ))
 # fmt: on
 

@@ -100,13 +100,15 @@ def test_a_follow_up_that_only_says_what_changed_gets_the_new_row(
     assert after.kind == "extract" and "RM180" in after.text, after.text
 
 
-def test_a_follow_up_keeps_the_subject_it_does_not_change(services: Any) -> None:
+@pytest.mark.parametrize("then", ["and for Samsung?", "kalau Samsung?", "Samsung pula?"])
+def test_a_follow_up_keeps_the_subject_it_does_not_change(services: Any, then: str) -> None:
     # The price list has no Samsung battery row: its Samsung *screen* row was shown as the
-    # answer (the issue's own example); declined, the customer gets the shop's contact.
+    # answer (the issue's own example); declined, the customer gets the shop's contact. So
+    # too when the follow-up is in Malay: customers switch between English and Malay.
     answerer = services.answerer("demo-shop")
     battery = answerer.answer("How much is an iPhone battery replacement?")
     assert "RM150" in battery.text
-    samsung = answerer.answer("and for Samsung?", [Turn(battery.question, battery.text)])
+    samsung = answerer.answer(then, [Turn(battery.question, battery.text)])
     assert "Galaxy" not in samsung.text, samsung.text
     assert not samsung.answered
 

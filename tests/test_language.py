@@ -67,5 +67,14 @@ def test_names_quoted_in_a_question_do_not_decide_its_language(
     assert detect_language(question) == language
 
 
+@pytest.mark.parametrize(
+    "follow_up", ["Sabtu pula?", "Tingkatan 4 pula?", "2.5 HP pula?", "Isnin?", "Jumaat buka?"]
+)
+def test_a_short_malay_follow_up_is_answered_in_malay(follow_up: str) -> None:
+    # A follow-up names only what changed: a day, a level, a size, and the "pula" that says
+    # "and then". Read as English, its answer and the contact came in English.
+    assert detect_language(follow_up) == "ms"
+
+
 # In one process, no server or browser: part of the fast tier.
 pytestmark = pytest.mark.contract

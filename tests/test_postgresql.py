@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from knowledge.errors import KnowledgeError
+from knowledge.query import Query
 from tests.conftest import DEMO, ROOT, SHARED
 from tests.postgres import head_revision, postgres_server
 from tests.servers import Server, chat, chroma_server
@@ -134,7 +135,8 @@ def _publish(homes: list[Any], doc: dict, text: str) -> None:
 
 def _rank_alike(homes: list[Any], questions: list[str]) -> None:
     for question in questions:
-        sqlite, postgres = (home.keyword_search(question, 20) for home in homes)
+        terms = Query.of(question).terms
+        sqlite, postgres = (home.keyword_search(terms, 20) for home in homes)
         assert [c for c, _ in postgres] == [c for c, _ in sqlite], question
         assert [s for _, s in postgres] == pytest.approx([s for _, s in sqlite], rel=1e-9)
 
@@ -156,7 +158,8 @@ def test_keyword_search_ranks_alike_on_postgresql_and_sqlite(database: str, tmp_
         ]
         for doc in docs:
             _publish(homes, doc, doc["text"])
-        assert sum(bool(homes[1].keyword_search(q, 20)) for q in questions) > len(questions) / 2
+        found = [homes[1].keyword_search(Query.of(q).terms, 20) for q in questions]
+        assert sum(map(bool, found)) > len(questions) / 2
         _rank_alike(homes, questions)
         for doc in docs[:10]:
             _publish(homes, doc, doc["text"][: len(doc["text"]) // 2])  # a new, shorter version

@@ -31,6 +31,7 @@ from chatbot.answering.language import LANGUAGE_NAMES, detect_language
 from chatbot.answering.parts import question_parts
 from chatbot.answering.pinned import pinned_answer
 from chatbot.answering.prompts import PromptSet
+from chatbot.answering.question import Question
 from chatbot.answering.result import Answer, Delta, Done, Event, Fallback, Replace, Source
 from chatbot.answering.smalltalk import SmallTalk, small_talk
 from chatbot.llm.base import (
@@ -49,6 +50,7 @@ from knowledge.errors import StoreUnavailable
 from knowledge.glossary import other_words
 from knowledge.instructions import without_instructions
 from knowledge.language import QueryLanguage, query_language
+from knowledge.query import Query
 from knowledge.relevance import RelevanceSettings, is_relevant
 
 log = logging.getLogger(__name__)
@@ -162,57 +164,76 @@ class Answerer:
         )
 
     # -- the chain ---------------------------------------------------------------------
-    def stream(
-        self, question: str, history: Sequence[Turn] = (), stop: Stop = _never
-    ) -> Generator[Event, None, None]:
-        """The answer as events, ending with Done; `stop` (checked between the model's tokens)
-        ends it early, without Done, when the customer has gone: the model is free at once."""
-        started = time.perf_counter()
-        patience = _Patience(stop, started + self.settings.max_generation_s)
-        question = question.strip()
+    def read(self, message: str, history: Sequence[Turn] = ()) -> Question:
+        """`message` as every step of its answer reads it (its language, terms, figures,
+        whether it follows up on `history`), worked out once."""
+        text = message.strip()
         # Searched and matched in the documents' spellings: "brp harga utk saga?" as "berapa
         # harga untuk saga?"; the customer's own words are what is kept and shown.
-        asked = standard_spelling(question)
-        answer = Answer(question=question, language=self._language(asked), asked=asked)
+        asked = standard_spelling(text)
+        group = query_language(asked)
+        language = detect_language(asked, group)
+        allowed = self.profile.languages
+        language = language if not allowed or language in allowed else allowed[0]
+        if not text or len(text) > self.settings.max_question_chars:
+            return Question(text, Query.of(asked, group), language, None, None)
+        talk = small_talk(text)
+        follows = self._follows(asked, history)
+        # Misspellings of the documents' own words made those words: "radiatr" as "radiator".
+        vocabulary = self.knowledge.vocabulary(self.knowledge.documents())
+        query = Query.of(vocabulary.corrected(asked), group)
+        # The earlier question is read as the customer's too: what it shares with the answer
+        # is weighed in the same terms.
+        earlier = query.searching(vocabulary.corrected(follows)) if follows else None
+        return Question(text, query, language, earlier, talk)
+
+    def stream(
+        self, message: Question | str, history: Sequence[Turn] = (), stop: Stop = _never
+    ) -> Generator[Event, None, None]:
+        """The answer as events, ending with Done; `stop` (checked between the model's tokens)
+        ends it early, without Done, when the customer has gone: the model is free at once.
+        `message` is what `read` made of it (the chat API reads it first), or the text."""
+        started = time.perf_counter()
+        patience = _Patience(stop, started + self.settings.max_generation_s)
+        question = message if isinstance(message, Question) else self.read(message, history)
+        answer = Answer(question=question.text, language=question.language, asked=question.asked)
         messages = self.prompts.messages
-        if not question:
+        if not question.text:
             yield from self._finish(
                 answer, messages.get(answer.language, "empty"), "empty", started
             )
             return
-        if len(question) > self.settings.max_question_chars:
+        if len(question.text) > self.settings.max_question_chars:
             text = messages.get(answer.language, "too_long")
             yield from self._finish(answer, text, "too_long", started)
             return
 
-        if (talk := small_talk(question)) is not None:
+        if question.talk is not None:
             # "hi", "thanks!", "can I talk to a person?": a reply, not a search that fails.
             answer.kind = "smalltalk"
-            yield from self._finish(answer, self._small_talk(talk, answer.language), None, started)
+            text = self._small_talk(question.talk, answer.language)
+            yield from self._finish(answer, text, None, started)
             return
-        documents = self.knowledge.documents()
-        if not documents:  # a bot made in the console, no documents yet
+        if not self.knowledge.documents():  # a bot made in the console, no documents yet
             text = self._say(answer.language, "not_ready")
             yield from self._finish(answer, text, "not_ready", started)
             return
-        # Misspellings of the documents' own words made those words: "radiatr" as "radiator".
-        vocabulary = self.knowledge.vocabulary(documents)
-        answer.asked = vocabulary.corrected(answer.asked)
-        follows = vocabulary.corrected(self._follows(answer.asked, history))
-        answer.search_query = self._standalone(answer.asked, follows, history, patience)
+        follows = question.follows
+        search = self._standalone(question, history, patience)
+        answer.search_query = search.text
         try:
-            found, relevant = self._search(answer.search_query, answer.asked, follows, patience)
+            found, relevant = self._search(search, question.query, follows, patience)
         except StoreUnavailable as exc:  # the Chroma server is down: nothing can be looked up
             log.warning("search failed: %s", exc)
             text = self._offline(answer.language)
             yield from self._finish(answer, text, "store_error", started)
             return
         answer.timings_ms["retrieve"] = _ms(started)
-        if not self.writes and len(parts := question_parts(answer.asked)) > 1:
+        if not self.writes and len(parts := question_parts(question.asked)) > 1:
             # "How far is it from the airport and how long does it take by car?": each part
             # from the sentence that answers it, when every part has one.
             try:
-                whole = self._each_part(answer, parts, follows, patience)
+                whole = self._each_part(answer, question, parts, patience)
             except StoreUnavailable:
                 whole = None  # the whole message's search worked: it is answered as one
             if whole is not None:
@@ -237,11 +258,11 @@ class Answerer:
         if self.model is None or not self.writes or not relevant:
             # Extract mode, a model too small to write from sources, or nothing the model
             # should read: the sentence or row that answers, if the gate finds one does.
-            yield from self._instead(answer, found, "no_match", started, follows)
+            yield from self._instead(answer, question, found, "no_match", started)
             return
         if stop():
             return
-        yield from self._generate(answer, relevant, found, started, patience, follows)
+        yield from self._generate(answer, question, relevant, found, started, patience)
 
     def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         for event in self.stream(question, history):
@@ -251,45 +272,45 @@ class Answerer:
 
     # -- steps -------------------------------------------------------------------------
     def _search(
-        self, query: str, question: str, follows: str, patience: _Patience
+        self, query: Query, question: Query, follows: Query | None, patience: _Patience
     ) -> tuple[list[Hit], list[Hit]]:
         """The passages found for the (standalone) question, best first, for the extract; and
         the relevant ones among the first `passages` of each search, for the model to read."""
         passages, rrf_k = self.settings.passages, self.knowledge.fusion.rrf_k
         found, relevant = self._hits(query)
-        if follows:
+        if follows is not None:
             # The message alone as well: "and on Saturday?" after a Chinese question is
             # answered from the English opening hours, which the two together do not find.
             alone, also = self._hits(question)
             found = _merged(found, alone, rrf_k)[: self.found_k]
             relevant = _merged(relevant, also, rrf_k)[:passages]
         if self._searches_in_english(query):
-            english = self._in_english(query, patience)
+            english = self._in_english(query.text, patience)
             if english is not None:
-                translated, also = self._hits(english)
+                translated, also = self._hits(query.searching(english, QueryLanguage.ENGLISH))
                 found = _merged(found, translated, rrf_k)[: self.found_k]
                 relevant = _merged(relevant, also, rrf_k)[:passages]
-        if also_words := other_words(question):
+        if also_words := other_words(question.text):
             # The same concepts in the documents' other languages, for the extract:
             # "星期六几点关门？" also searched as "saturday sabtu close tutup ...".
-            glossed, _ = self._hits(" ".join([question, *also_words]))
+            glossed, _ = self._hits(question.searching(" ".join([question.text, *also_words])))
             found = _merged(found, glossed, rrf_k)[: self.found_k]
         return found, relevant
 
-    def _hits(self, query: str) -> tuple[list[Hit], list[Hit]]:
+    def _hits(self, query: Query) -> tuple[list[Hit], list[Hit]]:
         """The first `found_k` passages for `query`, and the relevant ones among the first
         `passages` (what the model reads: passages about something else distract it)."""
         hits = self.knowledge.search(query, self.found_k)
         first = hits[: self.settings.passages]
         return hits, [h for h in first if is_relevant(query, h, self.relevance)]
 
-    def _searches_in_english(self, query: str) -> bool:
+    def _searches_in_english(self, query: Query) -> bool:
         """Whether a question in another language is also searched in English: the embedding
         model reads English well and little else, and keywords cannot cross languages, so a
         Malay or Chinese question otherwise never finds a shop's English-only FAQ entry."""
         return (
             self.translates
-            and query_language(query) is not QueryLanguage.ENGLISH
+            and query.language is not QueryLanguage.ENGLISH
             and self.knowledge.holds_language(QueryLanguage.ENGLISH)
         )
 
@@ -330,25 +351,28 @@ class Answerer:
         return standard_spelling(history[-1].question) if is_follow_up(question) else ""
 
     def _standalone(
-        self, question: str, follows: str, history: Sequence[Turn], patience: _Patience
-    ) -> str:
+        self, question: Question, history: Sequence[Turn], patience: _Patience
+    ) -> Query:
         """The question made standalone with the conversation, for the search."""
-        if not follows:
-            return question
+        query, follows = question.query, question.follows
+        if follows is None:
+            return query
+        both = query.searching(f"{follows.text} {query.text}")
         if self.model is None or not self.translates:
             # Extract mode, or a model too small to rewrite (the embedded one answers the
             # rewrite prompt with chatter): both questions together find the earlier subject.
-            return f"{follows} {question}"
+            return both
         recent = list(history)[-self.settings.history_turns :]
         lines = "\n".join(f"Customer: {t.question}\nAssistant: {t.answer[:300]}" for t in recent)
-        system, user = self.prompts.rewrite.render(history=lines, question=question)
+        system, user = self.prompts.rewrite.render(history=lines, question=query.text)
         rewritten = _model_line(
-            self._complete(system, user, "follow-up rewrite", patience), question
+            self._complete(system, user, "follow-up rewrite", patience), query.text
         )
         # A small model may ramble or switch language: then search with both questions instead.
-        if not rewritten or detect_language(rewritten) != detect_language(question):
-            return f"{follows} {question}"
-        return rewritten
+        asked_in = detect_language(query.text, query.language)
+        if not rewritten or detect_language(rewritten) != asked_in:
+            return both
+        return query.searching(rewritten)
 
     def _prompt(self, answer: Answer, hits: list[Hit]) -> tuple[str, str, list[Hit], int]:
         """System and user messages that fit the context window: weakest passages dropped first,
@@ -386,11 +410,11 @@ class Answerer:
     def _generate(
         self,
         answer: Answer,
+        question: Question,
         hits: list[Hit],
         found: list[Hit],
         started: float,
         patience: _Patience,
-        follows: str,
     ) -> Iterator[Event]:
         assert self.model is not None
         system, user, used, _ = self._prompt(answer, hits)
@@ -432,12 +456,12 @@ class Answerer:
         except ModelUnavailable as exc:
             log.warning("model failed, extracting instead: %s", exc)
             answer.guard_reason = "model unavailable"
-            yield from self._instead(answer, found, "model_error", started, follows, shown)
+            yield from self._instead(answer, question, found, "model_error", started, shown)
             return
         if timed_out:
             log.warning("the model took over %ss; extracting", self.settings.max_generation_s)
             answer.guard_reason = "past max_generation_s"
-            yield from self._instead(answer, found, "timeout", started, follows, shown)
+            yield from self._instead(answer, question, found, "timeout", started, shown)
             return
         if guarded:
             began = time.perf_counter()
@@ -446,13 +470,13 @@ class Answerer:
             if not verdict.ok:
                 log.info("guard withheld an answer: %s", verdict.reason)
                 answer.guard_reason = verdict.reason
-                yield from self._instead(answer, found, "guard", started, follows)
+                yield from self._instead(answer, question, found, "guard", started)
                 return
             shown = guard.text.strip()
             answer.timings_ms["shown"] = _ms(started)
             yield Delta(shown)
         elif not shown.strip():
-            yield from self._instead(answer, found, "guard", started, follows, shown)
+            yield from self._instead(answer, question, found, "guard", started, shown)
             return
         answer.text = shown.strip()
         answer.answered = True
@@ -468,10 +492,10 @@ class Answerer:
     def _instead(
         self,
         answer: Answer,
+        question: Question,
         hits: list[Hit],
         reason: Fallback,
         started: float,
-        follows: str,
         shown: str = "",
     ) -> Iterator[Event]:
         """The extract that answers the question, when the model's answer is not given (extract
@@ -479,10 +503,10 @@ class Answerer:
         sentence or row answers it confidently."""
         began = time.perf_counter()
         found = extract(
-            answer.asked,
+            question.query,
             hits,
             answer.language,
-            also=follows,
+            also=question.follows,
             closeness=self._closeness,
             gate=self.gate,
         )
@@ -503,22 +527,24 @@ class Answerer:
         yield from self._finish(answer, f"{intro}\n{found.text}", None, started, shown)
 
     def _each_part(
-        self, answer: Answer, parts: list[str], follows: str, patience: _Patience
+        self, answer: Answer, question: Question, parts: list[str], patience: _Patience
     ) -> str | None:
         """The extracts that answer each part of a message that asks several questions, under
         their documents' names; None unless every part is answered confidently (then the
         message is answered as one question: half an answer shown as the answer misleads)."""
         # By passage: two parts answered by one row show it once, the longer of the two.
         answered: dict[str, tuple[Source, str]] = {}
-        leans_on = follows
-        for number, part in enumerate(parts):
+        # Each part in the customer's language, read as the whole message was.
+        asked = [question.query.searching(part) for part in parts]
+        leans_on = question.follows
+        for number, part in enumerate(asked):
             # A later part that names no subject of its own ("... and do I get it back?",
             # "how long does it take?") is read with the first, as a follow-up is; the extract
             # then wants its answer to keep the first part's subject ("free ke?" is not
             # answered by "A 5th lesson in the month is free").
             if number:
-                leans_on = parts[0] if is_follow_up(part) else ""
-            query = f"{leans_on} {part}" if leans_on else part
+                leans_on = asked[0] if is_follow_up(part.text) else None
+            query = part.searching(f"{leans_on.text} {part.text}") if leans_on else part
             found, relevant = self._search(query, part, leans_on, patience)
             hits = found if self.gate.judges_all_found else relevant
             if not hits:
@@ -542,17 +568,6 @@ class Answerer:
         answer.kind = "extract"
         answer.sources = [source for source, _ in answered.values()]
         return "\n\n".join(text for _, text in answered.values())
-
-    def language_for(self, question: str) -> str:
-        """The language the answer to `question` is in: the customer's, if the bot answers in
-        it, else the bot's first language. The page's own words follow it (chat API)."""
-        return self._language(standard_spelling(question))
-
-    def _language(self, asked: str) -> str:
-        """language_for, of a question already in the documents' spellings."""
-        language = detect_language(asked)
-        allowed = self.profile.languages
-        return language if not allowed or language in allowed else allowed[0]
 
     # -- fallbacks ---------------------------------------------------------------------
     def _contact(self, language: str) -> str:

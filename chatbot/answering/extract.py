@@ -22,21 +22,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from chatbot.answering.gate import RULES, Judge
-from chatbot.answering.language import language_group
 from knowledge.documents import Hit
 from knowledge.glossary import concepts
 from knowledge.instructions import addressed_to_assistant
 from knowledge.keywords import query_terms, without_question_words
 from knowledge.language import QueryLanguage, query_language
-from knowledge.levels import LEVEL_TERMS, levels, without_levels
+from knowledge.levels import LEVEL_TERMS, levels
 from knowledge.malay import malay_roots
-from knowledge.relevance import coverage
+from knowledge.query import LONG_NUMBER, Query, asking_part, figures_in
 from knowledge.scripts import CJK_CHAR
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])|\n+")
-# Figures and model names in a question are what its answer must be about: "iPhone 14",
-# "2.5 HP", "1.0", "12V". Their digits, as written, decide between rows that share every word.
-_FIGURE = re.compile(r"\d+(?:[.,]\d+)?")
 _SHORT_UNIT = 40  # characters: "Yes." or "Tidak." says too little alone
 # The least share of the earlier question a follow-up's answer must hold (weighed as the
 # question's terms are). sme-dev: 81 right and 16 wrong without it, 81 and 14 at 0.2, 80 and 14
@@ -120,7 +116,7 @@ def _terms(text: str) -> frozenset[str]:
     # Figures are weighed on their own (_figures); a phone number is no term at all.
     words = [
         w
-        for w in query_terms(without_question_words(_LONG_NUMBER.sub(" ", text)), limit=512)
+        for w in query_terms(without_question_words(LONG_NUMBER.sub(" ", text)), limit=512)
         if not w.isdigit()
     ]
     roots = malay_roots([w for w in words if w.isalpha()])
@@ -151,16 +147,6 @@ class _Weights:
             idf = 1.0 + math.log((self.count + 1) / (found + 1))
             total += idf * (0.5 if term in _GENERIC else 1.0)
         return total
-
-
-# A phone or account number in a question ("My phone is 012-345 6789") is not what it asks
-# about: its digits are left out of the question's figures.
-_LONG_NUMBER = re.compile(r"\+?\d[\d\s\-]{5,}\d")
-
-
-def _figures(text: str) -> frozenset[str]:
-    text = without_levels(_LONG_NUMBER.sub(" ", text))
-    return frozenset(match.group(0).replace(",", ".") for match in _FIGURE.finditer(text))
 
 
 _ASKING = re.compile(r"^(?:问|問|Q|S|Soalan)\s*[:：]\s*|[?？]$", re.IGNORECASE)
@@ -200,7 +186,7 @@ def _units(hits: Sequence[Hit]) -> list[_Unit]:
                     position,
                     heads,
                     _terms(piece) | _kinds_stated(piece),
-                    _figures(piece),
+                    figures_in(piece),
                     asks,
                     entry=entry,
                 )
@@ -226,14 +212,6 @@ def _rank(unit: _Unit, asked: frozenset[str], weight: _Weights) -> float:
     """How much of the question the unit states itself, beyond what heads it: of two rows under
     "Battery replacement", the one that says "iPhone"."""
     return weight(asked & unit.terms) / max(weight(asked), 1.0)
-
-
-def _asking_part(message: str) -> str:
-    """The sentences of a message that ask, when it also tells ("Is the shop open on Sunday?
-    My phone is 012-345 6789."): what the customer tells is not what the answer must hold."""
-    sentences = [s.strip() for s in _SENTENCE.split(message) if s and s.strip()]
-    asking = [s for s in sentences if s.endswith(("?", "？"))]
-    return " ".join(asking) if asking and len(asking) < len(sentences) else message
 
 
 def _joined(first: str, second: str) -> str:
@@ -348,11 +326,11 @@ Closeness = Callable[[str, list[str]], list[float]]
 
 
 def extract(
-    question: str,
+    query: Query,
     hits: Sequence[Hit],
     language: str,
     *,
-    also: str = "",
+    also: Query | None = None,
     closeness: Closeness | None = None,
     gate: Judge | None = None,
 ) -> Extract | None:
@@ -365,14 +343,14 @@ def extract(
     units = _units(hits)
     if not units:
         return None
-    question = _asking_part(question)
-    if closeness is not None and query_language(question) is QueryLanguage.ENGLISH:
+    question = asking_part(query.text)
+    group = query.customer  # ties go to units in the customer's language
+    if closeness is not None and query.language is QueryLanguage.ENGLISH:
         meaning = closeness(question, [unit.text for unit in units])
         units = [replace(u, closeness=m) for u, m in zip(units, meaning, strict=True)]
     asked = _terms(_ASKING_PHRASE.sub(" ", question))
-    figures = _figures(question)
-    earlier = _terms(_ASKING_PHRASE.sub(" ", also)) - asked if also else frozenset()
-    group = language_group(language)
+    figures = query.figures
+    earlier = _terms(_ASKING_PHRASE.sub(" ", also.text)) - asked if also else frozenset()
     weight = _Weights(units)
     wanted = _wanted(question)
 
@@ -396,7 +374,7 @@ def extract(
     chosen = _described(
         best,
         siblings,
-        question,
+        query,
         scores,
         asked,
         figures,
@@ -409,12 +387,14 @@ def extract(
     confidence = max(chosen["unit"], (chosen["unit"] + chosen["passage"]) / 2)
     text = _shown(best, siblings, asked, figures, weight, follow_up=bool(earlier))
     confident = (gate or RULES).passes(chosen)
-    same_language = bool(also) and query_language(also) is query_language(question)
-    if earlier and same_language and chosen["earlier"] < _KEEPS_SUBJECT:
-        # A follow-up changes one thing and keeps the rest: "and for Samsung?" after the
-        # iPhone battery's price is not answered by the Samsung *screen* row, which holds the
-        # new word and little of the battery. (Only within one language: "and on Saturday?"
-        # after "你们的营业时间是什么？" shares concepts with the English answer, not words.)
+    cjk = QueryLanguage.CJK
+    same_script = also is not None and (also.language is cjk) == (query.language is cjk)
+    if earlier and same_script and chosen["earlier"] < _KEEPS_SUBJECT:
+        # A follow-up changes one thing and keeps the rest: "and for Samsung?" (or "kalau
+        # Samsung?") after the iPhone battery's price is not answered by the Samsung *screen*
+        # row, which holds the new word and little of the battery. (Only within one script:
+        # "and on Saturday?" after "你们的营业时间是什么？" shares concepts with the English
+        # answer, not words; English and Malay share names, models and borrowed words.)
         confident = False
     return Extract(text, best.hit, confidence, confident, chosen)
 
@@ -422,7 +402,7 @@ def extract(
 def _described(
     best: _Unit,
     siblings: list[_Unit],
-    question: str,
+    query: Query,
     scores: dict[int, float],
     asked: frozenset[str],
     figures: frozenset[str],
@@ -468,7 +448,7 @@ def _described(
         ),
         "rank": 1 / (1 + best.rank),
         "similarity": max(best.hit.similarity or 0.0, 0.0),
-        "coverage": coverage(question, f"{best.hit.section}\n{best.hit.text}"),
+        "coverage": query.coverage(f"{best.hit.section}\n{best.hit.text}"),
         "lead": max(-1.0, min(1.0, own_score - rival)),
         "wants": 1.0 if wanted else 0.0,
         "fits": _fits(best, wanted),
@@ -548,7 +528,7 @@ def _row_asked(row: str, asked: frozenset[str], figures: frozenset[str]) -> str:
             # "Form 5" of "Form 1-3 · Form 4 · Form 5": the level, not the word "form".
             return bool(column_levels & asked_levels)
         # "Set of 4 (RM)" for "4 tyres".
-        return bool(_terms(label(cell)) & asked or _figures(cell) & figures)
+        return bool(_terms(label(cell)) & asked or figures_in(cell) & figures)
 
     wanted = [c for c in labelled if named(c)]
     amounts = [c for c in labelled if _AMOUNT.match(value(c).strip())]

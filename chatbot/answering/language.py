@@ -19,9 +19,10 @@ LANGUAGE_NAMES = {
 }
 
 
-def detect_language(text: str) -> str:
-    """en, ms, zh, ja or ko. Malay is told from English by its function words (apa, boleh...)."""
-    group = query_language(text)
+def detect_language(text: str, group: QueryLanguage | None = None) -> str:
+    """en, ms, zh, ja or ko. Malay is told from English by its function words (apa, boleh...).
+    `group` is the text's script group where the caller has read it already (a `Query`'s)."""
+    group = group or query_language(text)
     if group is QueryLanguage.CJK:
         if _KANA.search(text):
             return "ja"

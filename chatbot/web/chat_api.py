@@ -252,7 +252,15 @@ def install_refusals(app: FastAPI) -> None:
 
     async def refused(request: Request, refusal: Exception) -> Response:
         assert isinstance(refusal, Refusal)
-        language = getattr(request.state, "language", None) or browser_language_of(request)
+        # A refused message is read for its language only here, when it is refused: an
+        # answered one is read once, by the answering chain.
+        message = getattr(request.state, "message", None)
+        accept = request.headers.get("accept-language")
+        language = (
+            visitor_language(message, accept)
+            if message
+            else getattr(request.state, "language", None) or browser_language_of(request)
+        )
         origin = getattr(request.state, "origin", None)
         headers = cors_headers(origin)
         if refusal.retry_after is not None:
@@ -373,7 +381,7 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
         if not agreed:
             raise Refusal(428, "consent_required")
         message = body.message
-        request.state.language = visitor_language(message, request.headers.get("accept-language"))
+        request.state.message = message  # a refusal from here on is in the message's language
         if not message.strip():
             raise Refusal(400, "empty")
         if len(message) > limits.max_message_chars:
@@ -462,11 +470,18 @@ def _answer_events(
     wire); everything kept is kept under the conversation's key."""
     conversation_id = consent.conversation_id
     answerer = services.answerer(bot)
-    # The answer's language, known before the answer: the page's waiting text, sources and
-    # buttons are in it from the start (not in the previous message's).
-    language = answerer.language_for(message)
-    yield _sse("start", {"conversation_id": token, "language": language})
-    answering = answerer.stream(message, history, stop)
+    # The message read once (its language, terms, figures, whether it follows up), carried to
+    # every step. Its language is known before the answer: the page's waiting text, sources
+    # and buttons are in it from the start (not in the previous message's).
+    try:
+        question = answerer.read(message, history)
+    except Exception:  # as below: a bug, or the catalog's database gone
+        log.exception("reading a message failed for bot %s", bot)
+        language = visitor_language(message, None)
+        yield _sse("error", {"error": "failed", "message": text(language, "failed")})
+        return
+    yield _sse("start", {"conversation_id": token, "language": question.language})
+    answering = answerer.stream(question, history, stop)
     try:
         with closing(answering):  # our stream closed early closes the chain's, and the model's
             for event in answering:
@@ -500,5 +515,4 @@ def _answer_events(
                     )
     except Exception:  # the chain turns model failures into answers; this is a bug
         log.exception("answering failed for bot %s", bot)
-        language = visitor_language(message, None)
-        yield _sse("error", {"error": "failed", "message": text(language, "failed")})
+        yield _sse("error", {"error": "failed", "message": text(question.language, "failed")})

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import weakref
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,7 +23,6 @@ from sqlalchemy import Connection, Engine, text
 from knowledge.catalog import KEYWORD_INDEX_VERSION, StoredChunk, keywords_of, now_iso
 from knowledge.catalog.fts_tokens import final_tokens
 from knowledge.documents import Chunk, DocumentRecord
-from knowledge.keywords import query_terms
 
 _SCHEMA = [
     "CREATE SCHEMA IF NOT EXISTS knowledge",
@@ -397,11 +396,11 @@ class PostgresCatalog:
         )
         return [Chunk(t, p, s, o, bool(f)) for t, p, s, o, f in rows]
 
-    def keyword_search(self, query: str, limit: int) -> list[tuple[str, float]]:
-        """(chunk_id, BM25 score, higher is better) for chunks sharing words with the query.
-        A query term FTS5 would search as a phrase of several tokens ("wi-fi") is searched
-        here as those tokens, each scored alone."""
-        terms = [t for term in final_tokens(query_terms(query)) for t in term if _fits(t)]
+    def keyword_search(self, terms: Sequence[str], limit: int) -> list[tuple[str, float]]:
+        """(chunk_id, BM25 score, higher is better) for chunks holding any of `terms` (a
+        `Query`'s). A term FTS5 would search as a phrase of several tokens ("wi-fi") is
+        searched here as those tokens, each scored alone."""
+        terms = [t for term in final_tokens(list(terms)) for t in term if _fits(t)]
         if not terms:
             return []
         rows = self._read(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import fcntl
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from knowledge.catalog import KEYWORD_INDEX_VERSION, StoredChunk, keywords_of, now_iso
 from knowledge.catalog.fts_tokens import TOKENIZER
 from knowledge.documents import Chunk, DocumentRecord
-from knowledge.keywords import query_terms
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -284,9 +283,9 @@ class SqliteCatalog:
         )
         return [Chunk(t, p, s, o, bool(f)) for t, p, s, o, f in rows]
 
-    def keyword_search(self, query: str, limit: int) -> list[tuple[str, float]]:
-        """(chunk_id, BM25 score, higher is better) for chunks sharing words with the query."""
-        terms = query_terms(query)
+    def keyword_search(self, terms: Sequence[str], limit: int) -> list[tuple[str, float]]:
+        """(chunk_id, BM25 score, higher is better) for chunks holding any of `terms` (a
+        `Query`'s)."""
         if not terms:
             return []
         expression = " OR ".join(f'"{term}"' for term in terms)
