@@ -211,6 +211,7 @@ class KnowledgeBase:
         """Write the vectors of `chunks`: one per passage, plus one per FAQ question; past
         `max_s` seconds, KnowledgeError."""
         began = time.monotonic()
+        vectors.expect(text for _, chunk in chunks for text in chunk.embedded_texts())
         for start in range(0, len(chunks), _EMBED_BATCH):
             if max_s is not None and start and time.monotonic() - began > max_s:
                 raise KnowledgeError(

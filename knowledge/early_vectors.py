@@ -12,9 +12,20 @@ end (say, text the privacy review masked) simply finds no vector here and is emb
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Iterable
+
 from knowledge.documents import Block
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.splitting import SplitSettings, split_blocks
+
+# Passages embedded between two looks at the reader: enough for torch's bfloat16 path on CPUs
+# that have it (embeddings.BULK), a few seconds' work on one thread.
+SLICE = 256
+
+
+def _always() -> bool:
+    return True
 
 
 class EarlyVectors:
@@ -25,22 +36,46 @@ class EarlyVectors:
         self._split = split
         self._blocks: list[Block] = []
         self._vectors: dict[str, list[float]] = {}
+        self._uses: Counter[str] = Counter()  # texts still to be asked for, and how often
 
-    def add_blocks(self, blocks: list[Block]) -> None:
+    def add_blocks(self, blocks: list[Block], reading: Callable[[], bool] = _always) -> None:
         """Take the next blocks in reading order and embed the passages they complete, leaving
-        a core to the reader, which is still at work on the rest."""
+        a core to the reader, for as long as `reading` says it is still at work.
+
+        Embedding runs on one thread beside the reader, and the reader is the faster of the
+        two: all that was settled embedded on one thread kept going long after the reader had
+        finished (bench/ingest.py's two documents: 103 s of the 141 in this call, the PDF read
+        in 30). So it goes slice by slice, and stops as soon as the reader has handed over more
+        or is done: the rest is embedded on every core when the document is indexed."""
         self._blocks += blocks
         settled = split_blocks(self._blocks, self._split)[:-1]
+        texts = [text for chunk in settled for text in chunk.embedded_texts()]
+        texts = [text for text in dict.fromkeys(texts) if text not in self._vectors]
         with self._embedder.sharing_cpu():
-            self._embed([text for chunk in settled for text in chunk.embedded_texts()])
+            for start in range(0, len(texts), SLICE):
+                if not reading():
+                    return
+                self._embed(texts[start : start + SLICE])
+
+    def expect(self, texts: Iterable[str]) -> None:
+        """Every text the document will ask `embed` for, in order. A text it asks for more
+        than once (a disclaimer under every table, a form repeated in each chapter: 630 of the
+        872-page handbook's 1,250 passages repeat another) is embedded once and kept until its
+        last use."""
+        self._uses = Counter(texts)
 
     def embed(self, texts: list[str]) -> list[list[float]]:
-        """The vectors of `texts`: the ones embedded early, the rest now. Each is handed out
-        once and then let go: a long document's vectors are not all held at once."""
+        """The vectors of `texts`: the ones embedded early, the rest now. Each is let go after
+        its last use: a long document's vectors are not all held at once."""
         self._embed(texts)
         vectors = [self._vectors[text] for text in texts]
         for text in texts:
-            self._vectors.pop(text, None)
+            left = self._uses.get(text, 1) - 1
+            if left > 0:
+                self._uses[text] = left
+            else:
+                self._uses.pop(text, None)
+                self._vectors.pop(text, None)
         return vectors
 
     def _embed(self, texts: list[str]) -> None:

@@ -152,6 +152,12 @@ class ParseWorker:
             " not know (the details are in the log)"
         )
 
+    def reading(self) -> bool:
+        """Whether the worker is still at work on the file `parse` handed it, with nothing new
+        to hand over: called from `on_part`, it says whether to go on with work of our own."""
+        conn = self._conn
+        return conn is not None and not conn.poll(0)
+
     def _next(self, conn: Connection, deadline: float) -> Any:
         if not conn.poll(max(0.0, deadline - time.monotonic())):
             self._kill()

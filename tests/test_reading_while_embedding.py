@@ -64,3 +64,30 @@ def test_passages_embedded_while_reading_have_their_own_vectors(tmp_path: Path) 
         best = next(h for h in hits if h.text == passage.text)
         assert best.similarity is not None and best.similarity > 0.995, passage.text[:80]
     kb.close()
+
+
+def test_a_passage_repeated_through_a_long_document_has_a_vector_for_every_copy(
+    tmp_path: Path,
+) -> None:
+    # A disclaimer under every section, hundreds of passages apart: embedded once (it is
+    # asked for again long after the batch that first embedded it), and still every copy of
+    # it is indexed with its own section.
+    sections = [
+        f"## Model {n} washing machine\n\nThe Model {n} takes {n % 9 + 5} kg of laundry and"
+        f" spins at {800 + n} rpm.\n\n## Terms\n\nPrices include SST. Delivery within Penang"
+        " island only."
+        for n in range(400)
+    ]
+    path = tmp_path / "catalogue.md"
+    path.write_text("# Catalogue\n\n" + "\n\n".join(sections), encoding="utf-8")
+    kb = KnowledgeBase(
+        "shop", tmp_path / "kb", open_chroma(path=str(tmp_path / "chroma")), SentenceEmbedder()
+    )
+    report = ingest_paths(kb, [path], IngestLimits())
+    assert not report.rejected
+    passages = kb.chunks_of("catalogue.md")
+    repeated = [p for p in passages if "Prices include SST" in p.text]
+    assert len(repeated) == 400 and len({p.indexed_text() for p in repeated}) == 1
+    hits = kb.search("Do prices include SST? Delivery within Penang island only?", 50)
+    assert len({h.chunk_id for h in hits if "Prices include SST" in h.text}) == 50
+    kb.close()
