@@ -298,11 +298,14 @@ def test_a_bots_test_questions_are_kept_imported_and_exported(
 
 
 def test_each_in_process_model_is_measured_with_its_own_memory(
-    run_cli, demo_shop: Path, questions_file: Path
+    run_cli, demo_shop: Path, tmp_path: Path
 ) -> None:
     # Measured as what the process grew by while that model answered: the second run of the
     # same model is measured alike, not as the first one's memory still held, and a candidate
-    # with no model takes none.
+    # with no model takes none. (Two questions: the model is loaded and answers either way,
+    # and each question it writes for costs seconds.)
+    questions_file = tmp_path / "questions.jsonl"
+    questions_file.write_text("\n".join(json.dumps(q) for q in QUESTIONS[:2]) + "\n")
     result = evaluate(
         run_cli, demo_shop, "-q", str(questions_file),
         "-m", "embedded@generate", "-m", "extract", "-m", "embedded@generate", "--json", env={},

@@ -12,7 +12,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from chatbot.cli.common import BotOption, JsonOption, _fail, _services, app, err
-from chatbot.llm.base import label
 from chatbot.services import Services
 
 SHIPPED = Path(__file__).resolve().parents[1] / "demo" / "questions.jsonl"
@@ -30,6 +29,8 @@ def _own_model(services: Services, bot: str) -> str:
     model = services.chat_model
     if model is None:
         return "extract"
+    from chatbot.llm.base import label  # LangChain's models: not for every command
+
     kind, _, name = label(model).partition(":")
     if kind == "llamacpp":
         gguf = services.settings.model.gguf_path

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from chatbot.cli.common import BotOption, _fail, _print_report, _services, app, err
-from chatbot.llm.base import label
 from chatbot.services import Services
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "demo"  # shipped inside the package
@@ -42,6 +41,8 @@ def _serve(services: Services, bots: list[str] | None, host: str | None, port: i
     # are read again when due (daily by default).
     PurgeSchedule(services, services.settings.privacy.purge_every_minutes * 60).start()
     WebsiteSchedule(services, services.settings.crawl.schedule_check_s).start()
+    from chatbot.llm.base import label  # LangChain's models: not for every command
+
     model = label(chat_model) if chat_model else "none (extract mode)"
     if names:
         where = f"serving {', '.join(names)} on http://{host}:{port}/chat/{names[0]}/"
