@@ -151,7 +151,7 @@ class Services:
             self._knowledge[bot] = KnowledgeBase(
                 bot,
                 self.bot_dir(bot),
-                self.chroma,
+                lambda: self.chroma,  # opened when its vectors are first needed
                 self.embedder,
                 split=SplitSettings(ingest.chunk_target_tokens, ingest.chunk_max_tokens),
                 # The retrieval settings are the fusion settings plus k, which callers pass.

@@ -53,7 +53,8 @@ class KnowledgeBase:
         check_model: bool = True,
         catalog: Catalog | None = None,
     ) -> None:
-        """`catalog`: where its documents and keyword index are kept; by default a SQLite file
+        """`chroma`: the Chroma client, or what makes it when the vectors are first needed.
+        `catalog`: where its documents and keyword index are kept; by default a SQLite file
         in `directory`."""
         self.bot = check_bot_name(bot)
         self.embedder = embedder
@@ -61,7 +62,7 @@ class KnowledgeBase:
         self.fusion = fusion or FusionSettings()
         self._catalog = catalog or SqliteCatalog(directory / CATALOG_FILE)
         self._chroma = chroma
-        self._vectors = VectorStore(chroma, f"kb-{bot}")
+        self._store: VectorStore | None = None
         # The documents' words, built on first use and again when the documents change.
         self._vocabulary: tuple[tuple[tuple[str, str, str, str], ...], Vocabulary] | None = None
         if check_model:
@@ -70,6 +71,16 @@ class KnowledgeBase:
 
     def close(self) -> None:
         self._catalog.close()
+
+    @property
+    def _vectors(self) -> VectorStore:
+        """The vector store, opened on first use: listing documents, reading the catalog or
+        retitling needs none, and opening Chroma's client took about a second of every such
+        command (`chatbot docs`)."""
+        if self._store is None:
+            client = self._chroma() if callable(self._chroma) else self._chroma
+            self._store = VectorStore(client, f"kb-{self.bot}")
+        return self._store
 
     # -- integrity ----------------------------------------------------------------------
     def _check_model(self) -> None:
@@ -181,7 +192,7 @@ class KnowledgeBase:
     def reindex(self, on_progress: Callable[[int, int], None] | None = None) -> int:
         """Re-embed every chunk with the configured model, e.g. after changing models."""
         self._vectors.drop()
-        self._vectors = VectorStore(self._chroma, f"kb-{self.bot}")
+        self._store = None  # made anew on first use
         by_version: dict[str, list[tuple[str, Chunk]]] = {}
         for chunk_id, version, chunk in self._catalog.all_chunks():
             by_version.setdefault(version, []).append((chunk_id, chunk))
