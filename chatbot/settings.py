@@ -59,7 +59,8 @@ class EmbeddingSettings(BaseModel):
         description="What runs the embedding model: `onnx` (ONNX Runtime: a process starts "
         "in 0.2 s instead of 6.5 s and needs 400 MB less; the model is exported once into "
         "`cache_dir`), `torch` (sentence-transformers), or `auto`: ONNX Runtime, except for "
-        "batches of a long document on a CPU with native bfloat16, where torch is faster.",
+        "a document of a million characters or more on a CPU with native bfloat16, where "
+        "torch is faster by more than it costs to load.",
     )
     cache_dir: Path | None = Field(
         None,

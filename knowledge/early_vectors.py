@@ -19,8 +19,8 @@ from knowledge.documents import Block
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.splitting import SplitSettings, split_blocks
 
-# Passages embedded between two looks at the reader: enough for torch's bfloat16 path on CPUs
-# that have it (embeddings.BULK), a few seconds' work on one thread.
+# Passages embedded between two looks at the reader: a few seconds' work on one thread, so the
+# cores are handed back soon after the reader is done.
 SLICE = 256
 
 

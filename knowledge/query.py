@@ -28,7 +28,8 @@ _FIGURE = re.compile(r"\d+(?:[.,]\d+)?")
 # A phone or account number in a question ("My phone is 012-345 6789") is not what it asks
 # about: its digits are left out of the question's figures.
 LONG_NUMBER = re.compile(r"\+?\d[\d\s\-]{5,}\d")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])|\n+")
+# Where a sentence ends, in Latin and Chinese script (the extract cuts passages by it too).
+SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])|\n+")
 
 
 def figures_in(text: str) -> frozenset[str]:
@@ -41,7 +42,7 @@ def figures_in(text: str) -> frozenset[str]:
 def asking_part(message: str) -> str:
     """The sentences of a message that ask, when it also tells ("Is the shop open on Sunday?
     My phone is 012-345 6789."): what the customer tells is not what the answer must hold."""
-    sentences = [s.strip() for s in _SENTENCE.split(message) if s and s.strip()]
+    sentences = [s.strip() for s in SENTENCE.split(message) if s and s.strip()]
     asking = [s for s in sentences if s.endswith(("?", "？"))]
     return " ".join(asking) if asking and len(asking) < len(sentences) else message
 

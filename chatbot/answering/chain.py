@@ -177,7 +177,8 @@ class Answerer:
         language = language if not allowed or language in allowed else allowed[0]
         if not text or len(text) > self.settings.max_question_chars:
             return Question(text, Query.of(asked, group), language, None, None)
-        talk = small_talk(text)
+        if (talk := small_talk(text)) is not None:  # a reply, not a search: nothing to match
+            return Question(text, Query.of(asked, group), language, None, talk)
         follows = self._follows(asked, history)
         # Misspellings of the documents' own words made those words: "radiatr" as "radiator".
         vocabulary = self.knowledge.vocabulary(self.knowledge.documents())
@@ -185,7 +186,7 @@ class Answerer:
         # The earlier question is read as the customer's too: what it shares with the answer
         # is weighed in the same terms.
         earlier = query.searching(vocabulary.corrected(follows)) if follows else None
-        return Question(text, query, language, earlier, talk)
+        return Question(text, query, language, earlier, None)
 
     def stream(
         self, message: Question | str, history: Sequence[Turn] = (), stop: Stop = _never

@@ -475,14 +475,8 @@ def _answer_events(
     # and buttons are in it from the start (not in the previous message's).
     try:
         question = answerer.read(message, history)
-    except Exception:  # as below: a bug, or the catalog's database gone
-        log.exception("reading a message failed for bot %s", bot)
-        language = visitor_language(message, None)
-        yield _sse("error", {"error": "failed", "message": text(language, "failed")})
-        return
-    yield _sse("start", {"conversation_id": token, "language": question.language})
-    answering = answerer.stream(question, history, stop)
-    try:
+        yield _sse("start", {"conversation_id": token, "language": question.language})
+        answering = answerer.stream(question, history, stop)
         with closing(answering):  # our stream closed early closes the chain's, and the model's
             for event in answering:
                 if isinstance(event, Delta):
@@ -515,4 +509,5 @@ def _answer_events(
                     )
     except Exception:  # the chain turns model failures into answers; this is a bug
         log.exception("answering failed for bot %s", bot)
-        yield _sse("error", {"error": "failed", "message": text(question.language, "failed")})
+        language = visitor_language(message, None)  # the message may not have been read
+        yield _sse("error", {"error": "failed", "message": text(language, "failed")})
