@@ -49,6 +49,9 @@ def chroma_server(folder: Path, port: int | None = None) -> Iterator[str]:
             pass
         assert server.poll() is None, "chroma run exited"
         assert time.monotonic() < deadline, "chroma run did not become ready"
+        # Polling for start-up, not timing anything: a loop that never yields takes a core
+        # from the server it waits for and from the other tests.
+        time.sleep(0.1)
     try:
         yield url
     finally:
