@@ -7,7 +7,8 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from chatbot.store.database import open_database
+from chatbot.store.database import MIGRATIONS, open_database
+from chatbot.store.database import head_revision as newest_file
 from chatbot.store.personal_data import conversation_key
 from chatbot.store.schema import metadata
 from tests.postgres import head_revision
@@ -21,6 +22,24 @@ def test_the_migrations_build_the_schema_the_code_uses(tmp_path: Path) -> None:
     again = open_database(f"sqlite:///{tmp_path / 'chatbot.db'}")  # a second start: nothing to do
     with again.connect() as connection:
         assert MigrationContext.configure(connection).get_current_revision() == head_revision()
+
+
+def test_each_migration_is_named_by_its_number_and_follows_the_one_before() -> None:
+    # A start that finds the database at the newest file's number skips alembic: that number
+    # must be alembic's head, or a new migration would never be applied.
+    import re
+
+    files = sorted((MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+    previous = None
+    for path in files:
+        source = path.read_text(encoding="utf-8")
+        revision = re.search(r'^revision = "([^"]+)"', source, re.M)
+        down = re.search(r'^down_revision = (?:"([^"]+)"|None)', source, re.M)
+        assert revision and down, path.name
+        assert revision.group(1) == path.name.split("_", 1)[0], path.name
+        assert down.group(1) == previous, path.name
+        previous = revision.group(1)
+    assert newest_file() == previous == head_revision()
 
 
 def test_upgrading_masks_what_was_stored_before_and_chains_the_audit_log(tmp_path: Path) -> None:
