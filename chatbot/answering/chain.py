@@ -126,6 +126,25 @@ def _texts(
                 yield chunk.content
 
 
+def model_calls(model: BaseChatModel | None, settings: AnsweringSettings) -> tuple[bool, bool]:
+    """Whether answers made with `settings` ask `model` to write them, and to translate
+    questions and rewrite follow-ups: all a model is asked for. One asked for neither is not
+    loaded (chatbot.services.Services.models_asked)."""
+    # The embedded 135M model cannot translate, nor write from sources: asked to, it echoes
+    # the question or rambles (checked on the demo shop's Malay and Chinese questions).
+    capable = model is not None and writes_from_sources(model)
+    writes = model is not None and (
+        settings.mode == "generate"
+        or settings.model_answers == "yes"
+        or (settings.model_answers == "auto" and capable)
+    )
+    translates = model is not None and (
+        settings.translate_questions == "yes"
+        or (settings.translate_questions == "auto" and capable)
+    )
+    return writes, translates
+
+
 class Answerer:
     """Answers one bot's customers. Thread-safe: it keeps no per-conversation state."""
 
@@ -150,18 +169,7 @@ class Answerer:
         self.found_k = max(settings.passages, settings.extract_passages)
         # What decides whether the extract is shown: given (bench.sme), else the setting's.
         self.gate = gate or (shipped() if settings.gate == "learned" else RULES)
-        # The embedded 135M model cannot translate, nor write from sources: asked to, it echoes
-        # the question or rambles (checked on the demo shop's Malay and Chinese questions).
-        capable = model is not None and writes_from_sources(model)
-        self.writes = model is not None and (
-            settings.mode == "generate"
-            or settings.model_answers == "yes"
-            or (settings.model_answers == "auto" and capable)
-        )
-        self.translates = model is not None and (
-            settings.translate_questions == "yes"
-            or (settings.translate_questions == "auto" and capable)
-        )
+        self.writes, self.translates = model_calls(model, settings)
 
     # -- the chain ---------------------------------------------------------------------
     def read(self, message: str, history: Sequence[Turn] = ()) -> Question:

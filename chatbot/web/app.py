@@ -90,9 +90,9 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
             except KnowledgeError as exc:
                 problems[bot] = str(exc)
         model = services.chat_model
-        if model is not None:
+        for asked in services.models_asked(served):  # one never asked is not loaded for this
             try:
-                check(model)
+                check(asked)
             except ModelUnavailable as exc:
                 problems["model"] = str(exc)
         if services.shared_state is not None:
