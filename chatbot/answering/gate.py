@@ -107,7 +107,9 @@ class Rules:
     """The hand rule (the default, `answering.gate: rules`): at least 0.6 of the question found
     in the unit, what heads it, or for half in the rest of its passage (0.5 when also close in
     meaning), with a word of the question that is not generic, or one of its figures, among
-    them. Chosen on the two regression packs; the learned gate is measured beside it."""
+    them. Chosen on the two regression packs; chosen instead on two sme-dev businesses and
+    scored on the third, the pairs picked do no better (docs/ANSWERS.md). The learned gate is
+    measured beside it."""
 
     share: float = 0.6
     share_close: float = 0.5
