@@ -52,7 +52,7 @@ demo: $(VENV)/.installed-dev
 test: $(VENV)/.installed-dev chromium ocr postgresql redis
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## test-fast: the contract tier only (in one process, a few minutes), what to run while working
 test-fast: $(VENV)/.installed-dev

@@ -227,24 +227,3 @@ def shop_knowledge(tmp_path_factory: pytest.TempPathFactory, shop_documents: Pat
     assert not report.rejected, report.rejected
     yield kb
     kb.close()
-
-
-# The files that take longest, in worker-seconds (`pytest --durations=0`, 2026-12-07), start
-# first: with `--dist loadfile` a file is one worker's, and xdist's default order (by number of
-# tests) started the corpus ingest (8 tests, about 300 s) late, leaving the other worker idle at
-# the end. `make test` passes --no-loadscope-reorder so that this order is the one kept.
-SLOWEST_FIRST = (
-    "test_ingest_corpus.py",
-    "test_knowledge_lifecycle.py",
-    "test_eval.py",
-    "test_console.py",
-    "test_jobs.py",
-    "test_shared_state.py",
-    "test_websites.py",
-    "test_answers_with_ollama.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {name: place for place, name in enumerate(SLOWEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(SLOWEST_FIRST)))  # stable
