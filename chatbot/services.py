@@ -15,7 +15,7 @@ from chatbot.bots.registry import BotRegistry
 from chatbot.limits.rates import Limiter, RateLimiter, SharedRateLimiter
 from chatbot.limits.slots import AnswerSlots, SharedAnswerSlots, Slots
 from chatbot.offline import switch_off_phoning_home
-from chatbot.settings import BotProfile, Settings
+from chatbot.settings import AnsweringSettings, BotProfile, Settings
 from chatbot.shared_state import SharedStore
 from chatbot.store.accounts import Accounts
 from chatbot.store.audit import AuditLog
@@ -345,25 +345,27 @@ class Services:
         against 466 MB)."""
         from chatbot.answering.chain import model_calls
 
+        used = [(self.settings.answering, self.chat_model)]
+        used += [self._answering(self.profile(bot)) for bot in bots]
         models: dict[int, BaseChatModel] = {}
-        if (model := self.chat_model) is not None and any(
-            model_calls(model, self.settings.answering)
-        ):
-            models[id(model)] = model
-        for bot in bots:
-            answerer = self.answerer(bot)
-            if answerer.model is not None and (answerer.writes or answerer.translates):
-                models[id(answerer.model)] = answerer.model
+        for settings, model in used:
+            if model is not None and any(model_calls(model, settings)):
+                models[id(model)] = model
         return list(models.values())
+
+    def _answering(self, profile: BotProfile) -> tuple[AnsweringSettings, BaseChatModel | None]:
+        """A bot's answering settings (its own answer mode over the deployment's) and model."""
+        settings = self.settings.answering
+        if profile.answer_mode != "default":
+            settings = settings.model_copy(update={"mode": profile.answer_mode})
+        model = None if settings.mode == "extract" else self.model_for(profile.model)
+        return settings, model
 
     def answerer(self, bot: str) -> Answerer:
         from chatbot.answering.chain import Answerer
 
         profile = self.profile(bot)
-        settings = self.settings.answering
-        if profile.answer_mode != "default":
-            settings = settings.model_copy(update={"mode": profile.answer_mode})
-        model = None if settings.mode == "extract" else self.model_for(profile.model)
+        settings, model = self._answering(profile)
         return Answerer(
             knowledge=self.knowledge(bot),
             model=model,

@@ -7,8 +7,7 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from chatbot.store.database import MIGRATIONS, open_database
-from chatbot.store.database import head_revision as newest_file
+from chatbot.store.database import MIGRATIONS, newest_revision, open_database
 from chatbot.store.personal_data import conversation_key
 from chatbot.store.schema import metadata
 from tests.postgres import head_revision
@@ -39,7 +38,7 @@ def test_each_migration_is_named_by_its_number_and_follows_the_one_before() -> N
         assert revision.group(1) == path.name.split("_", 1)[0], path.name
         assert down.group(1) == previous, path.name
         previous = revision.group(1)
-    assert newest_file() == previous == head_revision()
+    assert newest_revision() == previous == head_revision()
 
 
 def test_upgrading_masks_what_was_stored_before_and_chains_the_audit_log(tmp_path: Path) -> None:

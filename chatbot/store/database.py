@@ -42,7 +42,7 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def head_revision() -> str:
+def newest_revision() -> str:
     """The newest migration's revision: each is named by its file's number ("0012" is
     `0012_known_devices.py`; tests/test_database.py holds every file and alembic to that)."""
     return max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
@@ -61,7 +61,7 @@ def migrate(engine: Engine) -> None:
     # A database already at the newest revision (every start but the first after an upgrade)
     # is left as it is without loading alembic and its scripts: a quarter of a second of every
     # command's and server's start. Anything else goes through alembic, under the lock.
-    if _applied(engine) == head_revision():
+    if _applied(engine) == newest_revision():
         return
     from alembic import command
     from alembic.config import Config
