@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from chatbot.answering.chain import Answerer
+    from chatbot.inbox.desk import SupportDesk
     from chatbot.jobs.queue import JobQueue
     from chatbot.llm.watch import GenerationWatch
 
@@ -211,6 +212,17 @@ class Services:
 
             return DatabaseStore(self.database)
         return None
+
+    @cached_property
+    def desk(self) -> SupportDesk:
+        """Handoff to a person: the inbox's store, who of the staff is there, what is said."""
+        from chatbot.inbox.desk import SupportDesk
+        from chatbot.inbox.presence import StaffPresence
+        from chatbot.store.inbox import InboxStore
+
+        return SupportDesk(
+            InboxStore(self.database), StaffPresence(self.shared_state), self.prompts.messages
+        )
 
     @cached_property
     def live(self) -> LiveConversations | SharedLiveConversations:

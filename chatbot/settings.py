@@ -348,6 +348,30 @@ class BotLimits(BaseModel):
     )
 
 
+class BotHandoff(BaseModel):
+    """When the bot passes a conversation to a person, and how that person is shown."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        True,
+        description="Whether a customer can be passed to a person in the console's Inbox; off:"
+        " asking for one gets the bot's contact details instead.",
+    )
+    after_misses: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description="Questions the bot could not answer in a row before it asks a person to"
+        " join; 0: only when the customer asks for one.",
+    )
+    show_staff_as: Literal["name", "team"] = Field(
+        "name",
+        description="How a person who joins is shown to the customer: their account's name, or"
+        " only as someone from the team.",
+    )
+
+
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -389,6 +413,7 @@ class BotProfile(BaseModel):
         " https://shop.example; none: embedding is off.",
     )
     limits: BotLimits = BotLimits()
+    handoff: BotHandoff = BotHandoff()
     languages: list[Literal["en", "ms", "zh", "ja", "ko"]] = Field(
         default_factory=list,
         description="Languages the bot answers in; a customer writing in another gets the first"

@@ -42,6 +42,8 @@ class StubState:
     # Set when a client went away in the middle of a streamed answer.
     client_left: threading.Event = field(default_factory=threading.Event)
     chats: list[dict[str, Any]] = field(default_factory=list)
+    # Notified as each chat request arrives: a test waits on it, not on the clock.
+    arrived: threading.Condition = field(default_factory=threading.Condition)
 
 
 def _set(event: threading.Event) -> threading.Event:
@@ -116,7 +118,9 @@ class _Handler(BaseHTTPRequestHandler):
                 404, {"error": f'model "{body.get("model")}" not found, try pulling it first'}
             )
             return
-        state.chats.append(body)
+        with state.arrived:
+            state.chats.append(body)
+            state.arrived.notify_all()
         state.loaded.add(model)
         pause = state.chunk_pause_by_model.get(model, state.chunk_pause_s)
         self.send_response(200)

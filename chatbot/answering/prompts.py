@@ -25,6 +25,10 @@ _ADDED_KEYS = (
     "bot_reply",
     "person_reply",
     "person_unavailable",
+    "handoff_asked",
+    "handoff_missed",
+    "handoff_later",
+    "handoff_waiting",
 )
 
 

@@ -10,6 +10,7 @@ from chatbot.cli import (  # noqa: F401
     accounts,
     bots,
     evaluation,
+    inbox,
     knowledge,
     privacy,
     serving,

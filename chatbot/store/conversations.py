@@ -86,6 +86,7 @@ class ConversationLog:
                 answers.c.language,
                 answers.c.sources,
                 answers.c.rating,
+                answers.c.created_at.label("at"),
             )
             .where(answers.c.bot == bot, answers.c.conversation_id == conversation_id)
             .order_by(answers.c.id)

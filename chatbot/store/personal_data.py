@@ -1,6 +1,6 @@
 """Customers' personal data in the application database: consents, the contacts they gave, and
-their conversations (the answers table) found, exported, erased, and purged when the bot's
-retention period is over.
+their conversations (the answers table, and what they and staff said in the inbox) found,
+exported, erased, and purged when the bot's retention period is over.
 
 Deleting is not enough on disk: SQLite keeps deleted rows in free pages and the write-ahead log
 until they are overwritten. The database runs with secure_delete (store/database.py), which
@@ -20,13 +20,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Engine, Select, delete, insert, select, text
+from sqlalchemy import CompoundSelect, Engine, Select, and_, delete, insert, select, text
 
 from chatbot.privacy.masking import contact_keys, normalise_contact
-from chatbot.store.schema import answers, consents
+from chatbot.store.schema import answers, consents, conversation_states, inbox_messages
 from chatbot.store.schema import contact_keys as contacts
 
 log = logging.getLogger(__name__)
+
+# Every table that holds something of one conversation, by (bot, conversation_id).
+_PER_CONVERSATION = (answers, consents, contacts, inbox_messages, conversation_states)
+_NOT_KEPT_IDLE_S = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +178,22 @@ class PersonalData:
                             "kept": consent.keep,
                         },
                         "turns": [_turn(row) for row in rows],
+                        "messages": [
+                            {
+                                "at": iso(m["at"]),
+                                "author": m["author"],
+                                "name": m["name"],
+                                "text": m["text"],
+                            }
+                            for m in db.execute(
+                                select(inbox_messages)
+                                .where(
+                                    inbox_messages.c.bot == ref.bot,
+                                    inbox_messages.c.conversation_id == ref.conversation_id,
+                                )
+                                .order_by(inbox_messages.c.id)
+                            ).mappings()
+                        ],
                     }
                 )
         return out
@@ -184,7 +204,7 @@ class PersonalData:
         removed = 0
         with self._engine.begin() as db:
             for ref in refs:
-                for table in (answers, consents, contacts):
+                for table in _PER_CONVERSATION:
                     removed += db.execute(
                         delete(table).where(
                             table.c.bot == ref.bot, table.c.conversation_id == ref.conversation_id
@@ -203,6 +223,8 @@ class PersonalData:
                 (answers, answers.c.created_at),
                 (consents, consents.c.at),
                 (contacts, contacts.c.at),
+                (inbox_messages, inbox_messages.c.at),
+                (conversation_states, conversation_states.c.updated_at),
             )
             for table, at in dated:
                 for bot, days in retention_days.items():
@@ -213,12 +235,24 @@ class PersonalData:
                     table.c.bot.not_in(bots), at < now - default_days * 86400
                 )
                 removed += db.execute(others).rowcount
+            # A conversation not kept was stored only for the person helping; idle a day, it
+            # is over.
+            idle = select(conversation_states.c.conversation_id).where(
+                and_(
+                    conversation_states.c.keep.is_(False),
+                    conversation_states.c.updated_at < now - _NOT_KEPT_IDLE_S,
+                )
+            )
+            for table in (inbox_messages, conversation_states):
+                removed += db.execute(
+                    delete(table).where(table.c.conversation_id.in_(idle))
+                ).rowcount
         self.scrub()
         return removed
 
     def delete_bot(self, bot: str) -> None:
         with self._engine.begin() as db:
-            for table in (consents, contacts):
+            for table in (consents, contacts, inbox_messages, conversation_states):
                 db.execute(delete(table).where(table.c.bot == bot))
         self.scrub()
 

@@ -113,6 +113,38 @@ answers = Table(
     Index("answers_by_bot_time", "bot", "created_at"),
 )
 
+conversation_states = Table(
+    "conversation_states",
+    metadata,
+    # Only conversations that left the bot's hands, or missed an answer, have a row: one with
+    # none is with the bot (chatbot/inbox).
+    Column("conversation_id", String(32), primary_key=True),
+    Column("bot", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # bot | waiting | staff | closed
+    Column("reason", String(16), nullable=False, default=""),  # asked | missed | staff
+    Column("staff", String(64)),  # the account that has it (state staff)
+    Column("misses", Integer, nullable=False, default=0),  # unanswered questions running
+    Column("keep", Boolean, nullable=False),  # the customer's choice: see store/inbox.py
+    Column("since", Float, nullable=False),  # in this state since
+    Column("updated_at", Float, nullable=False),  # the last message either way
+    Index("conversation_states_by_bot", "bot", "state"),
+)
+
+inbox_messages = Table(
+    "inbox_messages",
+    metadata,
+    # What the customer and staff said to each other (the bot's answers are in `answers`), and
+    # what happened (a person joined, the bot took over again), masked as answers are.
+    Column("id", Integer, primary_key=True),
+    Column("bot", String(64), nullable=False),
+    Column("conversation_id", String(32), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("author", String(16), nullable=False),  # customer | staff | event
+    Column("name", String(64), nullable=False, default=""),  # staff as the customer sees them
+    Column("text", Text, nullable=False),
+    Index("inbox_messages_by_conversation", "conversation_id", "id"),
+)
+
 uploads = Table(
     "uploads",
     metadata,

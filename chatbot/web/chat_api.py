@@ -23,22 +23,32 @@ runs. `DELETE /api/bots/<bot>/conversations/<id>` erases it (the customer's own 
 Stream: `start` {"conversation_id", "language"}, then `delta` {"text"} pieces, `replace` {"text"}
 when what was shown must be taken back (mode `generate` only), and `done` {"answer", "answered",
 "fallback", "kind", "language", "sources", "conversation_id", "answer_id", "kept"}. The customer
-may then rate the answer: `POST /api/bots/<bot>/answers/<answer_id>/rating`.
+may then rate the answer: `POST /api/bots/<bot>/answers/<answer_id>/rating`. `done` also says
+where the conversation stands (`state`: bot, waiting for a person, staff: a person has it).
+
+A person (chatbot/inbox): while staff have the conversation, a message is kept for them and
+answered `done` with kind `relayed` and no text; a bot answer that a person's take-over
+overtook is withdrawn (`replace` with no text, then `done` with kind `withheld`). What staff
+say reaches the page through `GET /api/bots/<bot>/conversations/<id>/events` (server-sent
+events `message` and `state`, each `message` with its id, so that a page reconnecting with
+Last-Event-ID misses nothing), and is in the transcript when the page comes back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
-from collections.abc import Generator
+import time
+from collections.abc import AsyncIterator, Generator
 from contextlib import closing
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import (
     BaseModel,
     Field,
@@ -51,12 +61,13 @@ from starlette.concurrency import run_in_threadpool
 
 from chatbot.actions.privacy import erase_own_conversation
 from chatbot.answering.chain import Stop, Turn
-from chatbot.answering.result import Delta, Done, Replace
+from chatbot.answering.result import Answer, Delta, Done, Replace
 from chatbot.limits.rates import Limiter
 from chatbot.privacy.masking import contact_keys
 from chatbot.privacy.notice import notice_texts, notice_version
 from chatbot.services import Services
 from chatbot.settings import BotProfile
+from chatbot.store.inbox import Reply
 from chatbot.store.personal_data import Consent, ConversationRef, conversation_key
 from chatbot.web.answer_stream import AnswerStream
 from chatbot.web.origins import ForeignOrigin, allowed_caller
@@ -69,6 +80,9 @@ _CONVERSATION_ID = re.compile(r"^[0-9a-f]{32}$")
 _RATINGS_PER_MINUTE = 30  # per visitor: a rating costs nothing but a row
 _CONSENTS_PER_MINUTE = 30  # per visitor: each starts a conversation, a row
 _SMALL_BODY_CHARS = 200  # consent and rating bodies hold no text of the customer's
+_EVENT_STREAMS_PER_MINUTE = 20  # per visitor: a page reconnects about once a minute
+_EVENTS_POLL_S = 1.0  # a staff reply reaches the page within this and a round trip
+_EVENTS_STREAM_S = 55.0  # then the stream ends and the page reconnects (proxies cut idle ones)
 
 
 class Refusal(Exception):
@@ -302,6 +316,7 @@ _PREFLIGHT_PATHS = (
     "/api/bots/{bot}/consent",
     "/api/bots/{bot}/conversations/{conversation_id}",
     "/api/bots/{bot}/answers/{answer_id}/rating",
+    "/api/bots/{bot}/conversations/{conversation_id}/events",
 )
 
 
@@ -309,6 +324,7 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
     router = APIRouter(tags=["chat"])
     visitors, whole_bots = services.rate_limiter("visitor"), services.rate_limiter("bot")
     raters, consenting = services.rate_limiter("rating"), services.rate_limiter("consent")
+    listening = services.rate_limiter("events")
 
     async def limited(limiter: Limiter, key: str, per_minute: int, refusal: str) -> None:
         # In a thread: a shared limit is a round trip to Redis or the database.
@@ -393,17 +409,23 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
             raise Refusal(409, "conversation_full")
         visitor = addresses.of(request)
         await limited(visitors, f"{bot}\0{visitor}", limits.visitor_messages_per_minute, "too_fast")
+        headers = {
+            **cors_headers(origin),
+            "Cache-Control": "no-store",
+            "X-Accel-Buffering": "no",  # nginx: pass each event on at once
+        }
+        spare = frozenset(_business_contacts(settings))
+        if await run_in_threadpool(
+            services.desk.relay, bot, agreed.conversation_id, message, spare
+        ):  # a person has the conversation: the bot is silent
+            relayed = _relayed_events(token, agreed.keep, visitor_language(message, None))
+            return StreamingResponse(relayed, media_type="text/event-stream", headers=headers)
         await limited(whole_bots, bot, limits.bot_messages_per_minute, "bot_busy")
         release = await services.answer_slots(bot).acquire()
         if release is None:
             raise Refusal(503, "bot_busy", retry_after=30)
 
         history = [Turn(q, a) for q, a in turns]  # the chain keeps answering.history_turns
-        headers = {
-            **cors_headers(origin),
-            "Cache-Control": "no-store",
-            "X-Accel-Buffering": "no",  # nginx: pass each event on at once
-        }
         # The slot is given back when the generation has ended, not when the visitor left.
         return AnswerStream(
             lambda stop: _answer_events(
@@ -437,10 +459,40 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
         agreed = agreed_conversation(bot, conversation_id)
         turns = services.conversations.transcript(bot, agreed.conversation_id)
         consent = {"notice_version": agreed.notice_version, "keep": agreed.keep}
+        desk = services.desk.store
+        standing = desk.standing(bot, agreed.conversation_id)
+        messages = [m.as_json() for m in desk.messages(bot, agreed.conversation_id)]
         return JSONResponse(
-            {"conversation_id": conversation_id, "consent": consent, "turns": turns},
+            {
+                "conversation_id": conversation_id,
+                "consent": consent,
+                "turns": turns,
+                "state": standing.state if standing else "bot",
+                "messages": messages,
+            },
             headers={**cors_headers(origin), "Cache-Control": "no-store"},
         )
+
+    @router.get(
+        "/api/bots/{bot}/conversations/{conversation_id}/events",
+        responses={
+            **_refusals(429),
+            200: {"content": {"text/event-stream": {}}, "description": "The events."},
+        },
+    )
+    async def events(request: Request, bot: str, conversation_id: str, origin: Origin) -> Response:
+        """What staff say to the customer and where the conversation stands, as server-sent
+        events (`message` {"id", "at", "author": staff | event, "name", "text"}; `state`
+        {"state"}) for about a minute; the page then reconnects, with Last-Event-ID."""
+        agreed = await run_in_threadpool(agreed_conversation, bot, conversation_id)
+        visitor = addresses.of(request)
+        await limited(listening, f"{bot}\0{visitor}", _EVENT_STREAMS_PER_MINUTE, "too_fast")
+        after = request.headers.get("last-event-id", "") or request.query_params.get("after", "")
+        headers = {**cors_headers(origin), "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        stream = _desk_events(
+            services, request, bot, agreed.conversation_id, int(after) if after.isdigit() else 0
+        )
+        return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
 
     @router.delete(
         "/api/bots/{bot}/conversations/{conversation_id}",
@@ -485,10 +537,20 @@ def _answer_events(
                     yield _sse("replace", {"text": event.text})
                 elif isinstance(event, Done):
                     answer = event.answer
+                    # Decided now, as it would be sent: a person who took the conversation
+                    # over while the bot answered has it, and the bot's answer is withdrawn.
+                    settled = services.desk.settle(
+                        bot, profile, conversation_id, consent.keep, question, answer
+                    )
+                    if not settled.shown:
+                        yield _sse("replace", {"text": ""})
+                        yield _sse("done", _silent_done(token, consent.keep, "withheld", answer))
+                        return
+                    answer.text = settled.text
                     services.live.add(conversation_id, message, answer.text)
                     answer_id = None  # a conversation not kept has nothing to rate
                     if consent.keep:
-                        business = contact_keys(f"{profile.contact_text()} {profile.whatsapp}")
+                        business = _business_contacts(profile)
                         answer_id = services.conversations.record(
                             bot, conversation_id, answer, spare=business
                         )
@@ -505,9 +567,64 @@ def _answer_events(
                             "conversation_id": token,
                             "answer_id": answer_id,
                             "kept": consent.keep,
+                            "state": _state_after(settled.reply),
                         },
                     )
     except Exception:  # the chain turns model failures into answers; this is a bug
         log.exception("answering failed for bot %s", bot)
         language = visitor_language(message, None)  # the message may not have been read
         yield _sse("error", {"error": "failed", "message": text(language, "failed")})
+
+
+def _business_contacts(profile: BotProfile) -> set[str]:
+    """The business's own phone numbers and addresses: never masked in what is kept."""
+    return contact_keys(f"{profile.contact_text()} {profile.whatsapp}")
+
+
+def _state_after(reply: Reply) -> str:
+    return "waiting" if reply in (Reply.HANDED_OFF, Reply.STILL_WAITING) else "bot"
+
+
+def _silent_done(token: str, kept: bool, kind: str, answer: Answer | None = None) -> dict[str, Any]:
+    """`done` for a message the bot does not answer: kept for the person who has it (relayed),
+    or an answer a person's take-over overtook (withheld)."""
+    return {
+        "answer": "",
+        "answered": False,
+        "fallback": None,
+        "kind": kind,
+        "language": answer.language if answer else None,
+        "sources": [],
+        "conversation_id": token,
+        "answer_id": None,
+        "kept": kept,
+        "state": "staff",
+    }
+
+
+async def _relayed_events(token: str, kept: bool, language: str) -> AsyncIterator[bytes]:
+    yield _sse("start", {"conversation_id": token, "language": language})
+    done = _silent_done(token, kept, "relayed")
+    yield _sse("done", {**done, "language": language})
+
+
+async def _desk_events(
+    services: Services, request: Request, bot: str, conversation_id: str, after: int
+) -> AsyncIterator[bytes]:
+    """Staff's messages and the conversation's state as they change, read from the database
+    every server shares, for one stream's time."""
+    store = services.desk.store
+    ends = time.monotonic() + _EVENTS_STREAM_S
+    shown_state = None
+    yield b"retry: 2000\n\n"
+    while time.monotonic() < ends and not await request.is_disconnected():
+        standing = await run_in_threadpool(store.standing, bot, conversation_id)
+        state = standing.state.value if standing else "bot"
+        if state != shown_state:
+            shown_state = state
+            yield _sse("state", {"state": state})
+        for message in await run_in_threadpool(store.messages, bot, conversation_id, after):
+            after = message.id
+            if message.author != "customer":  # the page shows the customer's own already
+                yield f"id: {message.id}\n".encode() + _sse("message", message.as_json())
+        await asyncio.sleep(_EVENTS_POLL_S)

@@ -1,0 +1,73 @@
+"""The bot as a support desk's front: what becomes of each reply once the conversation's
+standing is known, and what the customer is told when a person is asked to join."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chatbot.answering.prompts import Messages
+from chatbot.answering.question import Question
+from chatbot.answering.result import Answer
+from chatbot.answering.smalltalk import SmallTalk
+from chatbot.inbox.presence import StaffPresence
+from chatbot.settings import BotProfile
+from chatbot.store.inbox import InboxStore, Reply
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    reply: Reply
+    text: str  # what the customer is shown: the answer, or what a handoff adds to it
+
+    @property
+    def shown(self) -> bool:
+        return self.reply is not Reply.WITHHELD
+
+
+class SupportDesk:
+    def __init__(self, store: InboxStore, presence: StaffPresence, messages: Messages) -> None:
+        self.store, self.presence, self._messages = store, presence, messages
+
+    def relay(self, bot: str, conversation_id: str, message: str, spare: frozenset[str]) -> bool:
+        """The customer's message kept for the person who has the conversation; False when no
+        person has it and the bot is to answer."""
+        return self.store.relay(bot, conversation_id, message, spare)
+
+    def settle(
+        self,
+        bot: str,
+        profile: BotProfile,
+        conversation_id: str,
+        keep: bool,
+        question: Question,
+        answer: Answer,
+    ) -> Settled:
+        """Decide, as the reply would be sent, whether it is shown and whether a person is
+        asked to join: when the customer asks for one, or the bot has not answered
+        `handoff.after_misses` questions running. Greetings and thanks are no misses."""
+        handoff = profile.handoff
+        asked = handoff.enabled and question.talk is SmallTalk.PERSON
+        reply = self.store.settle(
+            bot,
+            conversation_id,
+            keep,
+            answered=answer.answered or answer.kind == "smalltalk",
+            asked_for_person=asked,
+            hand_off_after_misses=handoff.after_misses if handoff.enabled else 0,
+        )
+        language, say = answer.language, self._messages.get
+        if reply is Reply.STILL_WAITING:
+            return Settled(reply, say(language, "handoff_waiting"))
+        if reply is not Reply.HANDED_OFF:
+            return Settled(reply, answer.text)
+        if not self.presence.online(bot):
+            contact = profile.contact_text()
+            later = say(
+                language,
+                "handoff_later",
+                contact=f"{say(language, 'contact_prefix')} {contact}" if contact and asked else "",
+            )
+            return Settled(reply, later if asked else f"{answer.text}\n\n{later}")
+        if asked:
+            return Settled(reply, say(language, "handoff_asked"))
+        return Settled(reply, f"{answer.text}\n\n{say(language, 'handoff_missed')}")

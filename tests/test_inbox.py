@@ -1,0 +1,282 @@
+"""Handoff to a person (#30), over the chat API as a page uses it and with staff's commands
+(`chatbot inbox ...`, which the console's Inbox tab shares): a customer who asks for a person,
+or whom the bot could not help twice running, waits for one; staff see them first, reply, and
+the reply reaches the customer's open page; while a person has the conversation the bot is
+silent, even where its answer was already on its way."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import DEMO
+from tests.ollama_stub import OllamaStub
+from tests.servers import Event, Server, chat, start_conversation
+
+BOT = "shop"
+CONTACT = "04-261 8833"
+
+
+@pytest.fixture(scope="module")
+def stub() -> Iterator[OllamaStub]:
+    with OllamaStub() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory, run_cli, cli_env, stub: OllamaStub):  # type: ignore[no-untyped-def]
+    """A shop bot with its FAQ, answering through a (stub) Ollama model, so that a test can
+    hold an answer back while staff act."""
+    data = tmp_path_factory.mktemp("inbox")
+    made = run_cli("bots", "create", BOT, "title=Gadget Care", f"phone={CONTACT}", data_dir=data)
+    assert made.code == 0, made.err
+    faq = str(DEMO / "documents" / "faq.csv")
+    assert run_cli("ingest", "--bot", BOT, faq, data_dir=data).code == 0
+    env = {
+        "CHATBOT_MODEL__BACKEND": "ollama",
+        "CHATBOT_MODEL__OLLAMA_HOST": stub.url,
+        "CHATBOT_ANSWERING__MODE": "generate",
+        "CHATBOT_SERVER__TRUSTED_PROXIES": '["127.0.0.1/32"]',
+    }
+    server = Server(data, env, cli_env)
+    yield server, data
+    server.stop()
+
+
+@pytest.fixture
+def staff(run_cli, shop):  # type: ignore[no-untyped-def]
+    """`chatbot inbox VERB --bot shop ARGS` as a staff member runs it; stdout (JSON with
+    --json), failing the test on an error."""
+    _, data = shop
+
+    def run(verb: str, *args: str) -> Any:
+        done = run_cli("inbox", verb, "--bot", BOT, *args, data_dir=data)
+        assert done.code == 0, done.err
+        return json.loads(done.out) if "--json" in args else done.out
+
+    return run
+
+
+_visitors = iter(range(1, 250))
+
+
+def begin(server: Server) -> str:
+    """A new customer (from an address of their own: the visitor limits are not under test)
+    agrees to the privacy notice; their conversation's token."""
+    visitor = f"10.0.{next(_visitors)}.1"
+    token = start_conversation(server, bot=BOT, headers={"X-Forwarded-For": visitor})
+    _address[token] = visitor
+    return token
+
+
+_address: dict[str, str] = {}
+
+
+def said(server: Server, message: str, conversation: str) -> dict[str, Any]:
+    """The customer's message sent; its `done` event."""
+    visitor = _address[conversation]
+    response, events = chat(server, message, bot=BOT, conversation_id=conversation, visitor=visitor)
+    assert response.status_code == 200, response.text
+    return dict(events[-1][1])
+
+
+def key_of(server: Server, token: str) -> str:
+    """The conversation's id as staff see it (the customer holds a token to it)."""
+    from chatbot.store.personal_data import conversation_key
+
+    return conversation_key(token)
+
+
+class Listener:
+    """A customer's page listening for what staff say (GET .../events), in a thread, until
+    closed (the page goes away)."""
+
+    def __init__(self, server: Server, token: str, last_id: int | None = None) -> None:
+        self.events: list[Event] = []
+        self._changed = threading.Condition()
+        self._closed = threading.Event()
+        url = f"{server.url}/api/bots/{BOT}/conversations/{token}/events"
+        headers = {"Last-Event-ID": str(last_id)} if last_id is not None else {}
+        self._response = httpx.Client(timeout=120).send(
+            httpx.Request("GET", url, headers=headers), stream=True
+        )
+        assert self._response.status_code == 200, self._response.read()
+        self._thread = threading.Thread(target=self._listen, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._response.close()
+        self._thread.join(10)
+
+    def __enter__(self) -> Listener:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _listen(self) -> None:
+        block: dict[str, str] = {}
+        try:
+            for line in self._response.iter_lines():
+                if line:
+                    name, _, value = line.partition(": ")
+                    block[name] = value
+                    continue
+                if "event" in block:
+                    with self._changed:
+                        self.events.append((block["event"], json.loads(block["data"])))
+                        self._changed.notify_all()
+                block = {}
+        except httpx.HTTPError:
+            if not self._closed.is_set():
+                raise
+
+    def wait_for(self, name: str, timeout: float = 10, **fields: Any) -> dict[str, Any]:
+        """The first event `name` with these fields, waiting for it to come."""
+
+        def found() -> dict[str, Any] | None:
+            for event, data in self.events:
+                if event == name and all(data.get(k) == v for k, v in fields.items()):
+                    return data
+            return None
+
+        with self._changed:
+            assert self._changed.wait_for(lambda: found() is not None, timeout), self.events
+            return found() or {}
+
+
+def test_a_customer_who_asks_for_a_person_waits_first_in_the_inbox(shop, staff) -> None:
+    server, _ = shop
+    earlier = begin(server)
+    said(server, "What are your opening hours?", earlier)  # live with the bot
+    token = begin(server)
+    assert said(server, "hi", token)["state"] == "bot"  # a greeting is no miss
+
+    done = said(server, "can I talk to a real person?", token)
+
+    assert done["state"] == "waiting" and done["kind"] == "smalltalk"
+    # Nobody from the shop has the inbox open: the customer is told so, and how to reach them.
+    assert "No one from our team is online" in done["answer"] and CONTACT in done["answer"]
+    listed = staff("list", "--json")
+    assert listed[0]["conversation_id"] == key_of(server, token)
+    assert listed[0]["state"] == "waiting" and listed[0]["waiting_s"] is not None
+    assert key_of(server, earlier) in [row["conversation_id"] for row in listed[1:]]
+    # Asking again while waiting is answered as such, in the customer's language.
+    again = said(server, "boleh saya cakap dengan staf?", token)
+    assert again["state"] == "waiting"
+    assert "Kakitangan kami telah diminta" in again["answer"]
+
+
+def test_two_questions_the_bot_cannot_answer_running_bring_a_person(shop) -> None:
+    server, _ = shop
+    token = begin(server)
+    first = said(server, "Do you sell durian cakes?", token)
+    assert first["answered"] is False and first["state"] == "bot"
+    second = said(server, "Is there a car wash nearby?", token)
+    assert second["answered"] is False and second["state"] == "waiting"
+    assert "Sorry" in second["answer"] and "No one from our team is online" in second["answer"]
+
+
+def test_a_staff_reply_reaches_the_customers_open_page_and_the_bot_stays_silent(
+    shop, staff, run_cli
+) -> None:
+    server, data = shop
+    token = begin(server)
+    said(server, "can I talk to a person?", token)
+    with Listener(server, token) as page:
+        page.wait_for("state", state="waiting")
+
+        staff("reply", key_of(server, token), "Hi, this is Mei from Gadget Care. How can I help?")
+
+        page.wait_for("state", state="staff")
+        joined = page.wait_for("message", author="event", text="joined")
+        reply = page.wait_for("message", author="staff")
+    assert reply["text"] == "Hi, this is Mei from Gadget Care. How can I help?"
+    assert joined["name"] == reply["name"] == ""  # the command line speaks for the team
+    # The customer's next message is for the person, not the bot.
+    relayed = said(server, "My screen is cracked, my number is 012-345 6789", token)
+    assert relayed["kind"] == "relayed" and relayed["answer"] == "" and relayed["state"] == "staff"
+    shown = staff("show", key_of(server, token), "--json")
+    assert shown["state"] == "staff"
+    whole = [(e["who"], e["text"]) for e in shown["entries"]]
+    assert ("staff", "Hi, this is Mei from Gadget Care. How can I help?") in whole
+    assert ("customer", "My screen is cracked, my number is [PHONE]") in whole  # masked as kept
+
+    # A page opened again later misses nothing: the transcript holds what staff said, and a
+    # stream resumed from the last message it saw sends only what came after.
+    transcript = httpx.get(f"{server.url}/api/bots/{BOT}/conversations/{token}").json()
+    assert transcript["state"] == "staff"
+    assert [m["text"] for m in transcript["messages"] if m["author"] == "staff"] == [reply["text"]]
+    staff("hand-back", key_of(server, token))
+    with Listener(server, token, last_id=reply["id"]) as resumed:
+        resumed.wait_for("message", author="event", text="handed_back")
+        seen = [data for name, data in resumed.events if name == "message"]
+    assert all(data["author"] != "staff" for data in seen)
+    back = said(server, "What are your opening hours?", token)
+    assert back["kind"] != "relayed" and back["answer"] and back["state"] == "bot"
+    # What staff and the customer said is the customer's data like the rest: in their export.
+    exported = run_cli("privacy", "export", "--conversation", key_of(server, token), data_dir=data)
+    messages = json.loads(exported.out)["conversations"][0]["messages"]
+    assert [m["author"] for m in messages] == ["event", "staff", "customer", "event"]
+
+
+def test_a_bot_answer_overtaken_by_a_take_over_never_reaches_the_customer(
+    shop, staff, stub: OllamaStub
+) -> None:
+    server, _ = shop
+    token = begin(server)
+    said(server, "hello", token)
+    model = stub.state
+    model.flowing.clear()  # the model is slow to answer the next question
+    asked = len(model.chats)
+    try:
+        answering: dict[str, Any] = {}
+        customer = threading.Thread(
+            target=lambda: answering.update(said(server, "Do you offer a warranty?", token))
+        )
+        customer.start()
+        with model.arrived:
+            assert model.arrived.wait_for(lambda: len(model.chats) > asked, 60)
+        staff("take", key_of(server, token))
+    finally:
+        model.flowing.set()
+    customer.join(60)
+
+    assert answering["kind"] == "withheld" and answering["answer"] == ""
+    assert answering["state"] == "staff"
+    shown = staff("show", key_of(server, token), "--json")
+    assert not any(e["who"] == "bot" and "warranty" in e["text"] for e in shown["entries"])
+
+
+def test_closing_a_conversation_not_kept_forgets_what_was_said(shop, staff) -> None:
+    server, data = shop
+    visitor = f"10.0.{next(_visitors)}.1"
+    _, events = chat(server, "I want to speak to a human", bot=BOT, keep=False, visitor=visitor)
+    token = events[-1][1]["conversation_id"]
+    assert events[-1][1]["state"] == "waiting"
+    key = key_of(server, token)
+    staff("reply", key, "Hello! What can I do for you?")
+    assert "Hello! What can I do for you?" in staff("show", key)
+    staff("close", key)
+    assert key not in [row["conversation_id"] for row in staff("list", "--json")]
+    database = b"".join(f.read_bytes() for f in Path(data).glob("chatbot.db*"))
+    assert b"Hello! What can I do for you?" not in database
+
+
+def test_an_event_stream_is_only_for_the_conversations_own_page(shop) -> None:
+    server, _ = shop
+    unknown = "0" * 32
+    refused = httpx.get(f"{server.url}/api/bots/{BOT}/conversations/{unknown}/events")
+    assert refused.status_code == 404 and refused.json()["error"] == "gone"
+    foreign = httpx.get(
+        f"{server.url}/api/bots/{BOT}/conversations/{unknown}/events",
+        headers={"Origin": "https://evil.example"},
+    )
+    assert foreign.status_code == 403
