@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from chatbot.settings import BotLimits, BotProfile, Settings
+from chatbot.settings import BotHandoff, BotLimits, BotProfile, Settings
 
 _HEAD = """# Configuration reference
 
@@ -121,6 +121,12 @@ def render() -> str:
     lines += ["", "| setting | type | default | what it does |", "|---|---|---|---|"]
     lines += _rows(BotProfile, "")
     lines += _table("Bot limits (`bots.NAME.limits`)", BotLimits, "limits.")
+    lines += _table(
+        "Handoff to a person (`bots.NAME.handoff`)",
+        BotHandoff,
+        "handoff.",
+        BotHandoff.__doc__ or "",
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -534,3 +534,56 @@ def test_staff_add_the_shops_website_and_see_what_each_read_changed(
         page.get_by_text("0 new, 1 changed, 3 unchanged, 0 gone").first.wait_for(timeout=120_000)
         assert page.get_by_text(f"changed: {site.url}about").count() >= 1
         page.close()
+
+
+def test_a_customer_asking_for_a_person_gets_the_staff_member_who_answers_in_the_inbox(
+    browser: Any, console_server: Server
+) -> None:
+    """The whole handoff in two browsers: the customer's chat page and the owner's console."""
+    customer_browser = browser.new_context(
+        viewport={"width": 420, "height": 760},
+        extra_http_headers={"X-Forwarded-For": "198.51.100.77"},  # a customer of their own
+    )
+    customer = customer_browser.new_page()
+    customer.goto(f"{console_server.url}/chat/shop/")
+    customer.locator("#agree").click()
+    customer.locator("#message").fill("can I talk to a real person?")
+    customer.locator("#send").click()
+    customer.get_by_text("No one from our team is online").wait_for(timeout=60_000)
+
+    staff = open_console(browser, console_server, OWNER)
+    choose_bot(staff, "shop")
+    staff.get_by_role("tab", name="Inbox").click()
+    staff.get_by_text("1 waiting for a person").wait_for(timeout=30_000)
+    staff.get_by_role("combobox", name="Conversation").click()
+    staff.get_by_role("option", name="waiting for a person").first.click()
+    staff.get_by_text("can I talk to a real person?").filter(visible=True).first.wait_for()
+    staff.get_by_label("Your reply").fill("Hi, I'm Ana. How can I help?")
+    staff.get_by_role("button", name="Send").click()
+    staff.get_by_text("With a person: ana").wait_for(timeout=30_000)
+
+    # On the customer's page, without a reload: who joined, then what they said.
+    customer.get_by_text("ana joined the chat.").wait_for(timeout=10_000)
+    said = customer.locator(".msg.staff").filter(has_text="Hi, I'm Ana. How can I help?")
+    said.wait_for(timeout=10_000)
+    assert said.locator(".who").inner_text() == "ana"
+    customer.locator("#message").fill("My phone screen is cracked, can fix today?")
+    customer.locator("#send").click()
+    # The bot keeps quiet: the message is for Ana, and reaches her console by itself.
+    staff.get_by_text("My phone screen is cracked, can fix today?").filter(
+        visible=True
+    ).first.wait_for(timeout=30_000)
+    assert customer.locator(".msg.bot:not(.staff)").count() == 2  # the greeting, the handoff
+    customer.screenshot(path=ARTIFACTS / "handoff-customer.png", full_page=True)
+    staff.screenshot(path=ARTIFACTS / "handoff-inbox.png", full_page=True)
+
+    # Back later: everything said is there again, and the bot answers once handed back.
+    customer.reload()
+    customer.locator(".msg.staff").filter(has_text="How can I help?").wait_for(timeout=30_000)
+    staff.get_by_role("button", name="Hand back to the bot").click()
+    customer.get_by_text("You're chatting with our assistant again.").wait_for(timeout=10_000)
+    customer.locator("#message").fill("What are your opening hours?")
+    customer.locator("#send").click()
+    customer.get_by_text("Monday to Saturday").wait_for(timeout=60_000)
+    customer_browser.close()
+    staff.close()

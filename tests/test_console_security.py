@@ -237,8 +237,8 @@ def settings_form(client: httpx.Client, bot: str) -> tuple[dict[str, Any], list[
 
 
 def test_an_editor_cannot_change_what_only_an_owner_may(console_server: Server) -> None:
-    """Retention (customers' data kept), the privacy notice, unchecked answers, the model and
-    the sites that may show the chat are the owner's: an editor asking the console's API to
+    """Retention (customers' data kept), the privacy notice, unchecked answers, the model, the
+    sites that may show the chat and how customers are handed to a person are the owner's: an editor asking the console's API to
     change them without the page is refused, and nothing is saved."""
     editor = session(console_server, EDITOR, "198.51.100.49")
     by_label, data = settings_form(editor, "shop")
@@ -248,6 +248,9 @@ def test_an_editor_cannot_change_what_only_an_owner_may(console_server: Server) 
         "Privacy notice (English)": "We sell your data.",
         "Answer mode": "generate",
         "Sites allowed to embed": "https://phish.example",
+        # A section's own settings too (handoff.enabled), not only whole top-level fields.
+        "Pass customers to a person": False,
+        "Show the person who joins": "team",
     }
     for start, value in owners.items():
         changed = list(data)

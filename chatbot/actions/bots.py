@@ -19,6 +19,7 @@ OWNER_ONLY = {
     "answer_mode": "the answer mode",
     "model": "the chat model",
     "allowed_origins": "the websites that may show the chat",
+    "handoff": "when and how customers are passed to a person",
 }
 
 
@@ -27,7 +28,12 @@ class OwnersOnly(KnowledgeError):
 
 
 def owner_only_fields(changes: dict[str, Any]) -> list[str]:
-    return [key for key in OWNER_ONLY if key in changes]
+    """The owner's settings among `changes`, a section's keys included ("handoff.enabled")."""
+    return [
+        key
+        for key in OWNER_ONLY
+        if any(change == key or change.startswith(f"{key}.") for change in changes)
+    ]
 
 
 def _check_role(changes: dict[str, Any], role: Role) -> None:

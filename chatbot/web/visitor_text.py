@@ -14,6 +14,11 @@ LANGUAGES = ("en", "ms", "zh")
 # fmt: off
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
+        "staff": "Staff",
+        "joined": "{name} joined the chat.",
+        "team_joined": "A person from our team joined the chat.",
+        "handed_back": "You're chatting with our assistant again.",
+        "closed": "Our team closed this chat. Write again any time.",
         "placeholder": "Type your question…",
         "send": "Send",
         "open": "Chat with us",
@@ -49,6 +54,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "reference": "Conversation reference: {id}",
     },
     "ms": {
+        "staff": "Kakitangan",
+        "joined": "{name} menyertai perbualan.",
+        "team_joined": "Kakitangan kami menyertai perbualan.",
+        "handed_back": "Anda kini berbual dengan pembantu kami semula.",
+        "closed": "Pasukan kami telah menutup perbualan ini. Tulis lagi bila-bila masa.",
         "placeholder": "Taip soalan anda…",
         "send": "Hantar",
         "open": "Sembang dengan kami",
@@ -84,6 +94,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "reference": "Rujukan perbualan: {id}",
     },
     "zh": {
+        "staff": "工作人员",
+        "joined": "{name} 加入了对话。",
+        "team_joined": "我们的工作人员加入了对话。",
+        "handed_back": "您现在再次与智能助手对话。",
+        "closed": "工作人员已结束此对话。欢迎随时再留言。",
         "placeholder": "请输入您的问题…",
         "send": "发送",
         "open": "在线咨询",

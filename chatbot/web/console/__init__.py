@@ -3,8 +3,9 @@ tab. This module lays out the page (who is logged in, the chosen bot, the tabs i
 fills what belongs to a newly chosen bot; each tab's module holds its own parts and handlers.
 
 Every handler first asks `Console.staff` whose session it serves and whether their role may act
-(editors: knowledge and bot settings; owners: also conversations, accounts, customers' data and
-the audit log). What changes data goes through chatbot.actions, which writes the audit log.
+(editors: knowledge, bot settings and the inbox; owners: also conversations, accounts,
+customers' data and the audit log). What changes data goes through chatbot.actions, which
+writes the audit log.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from chatbot.web.console.customers import customers_tab
 from chatbot.web.console.doing import doing_tab
 from chatbot.web.console.evaluation import evaluation_tab
 from chatbot.web.console.gaps import gaps_tab
+from chatbot.web.console.inbox import inbox_tab
 from chatbot.web.console.knowledge import knowledge_tab
 from chatbot.web.console.try_bot import try_bot_tab
 from chatbot.web.console_uploads import ConsoleUploads
@@ -91,6 +93,7 @@ def build_console(
             sure = gr.Checkbox(label="Delete this bot with its documents and conversations")
             drop = gr.Button("Delete bot", variant="stop")
         knowledge = knowledge_tab(console, bot)
+        inbox_tab(console, bot)
         try_bot_tab(console, bot)
         settings = bot_settings_tab(console, bot)
         gaps_tab(console, bot)

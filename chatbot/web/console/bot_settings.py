@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from chatbot.actions.bots import OWNER_ONLY, change_bot
 from chatbot.llm.select import ollama_models
 from chatbot.privacy.notice import DEFAULT_NOTICES
-from chatbot.settings import BotLimits, BotProfile
+from chatbot.settings import BotHandoff, BotLimits, BotProfile
 from chatbot.store.accounts import Role
 from chatbot.web.console.common import Console, told_to_staff
 from chatbot.web.snippets import embed_snippets
@@ -29,20 +29,23 @@ def _default_notice(language: Literal["en", "ms", "zh"]) -> str:
     return DEFAULT_NOTICES[language].format(business="<business name>", days="<days>")
 
 
-def _field_type(key: str) -> Any:
-    """The type BotProfile (or BotLimits) declares for a form key."""
-    model: type[BaseModel] = BotProfile
+_SECTIONS: dict[str, type[BaseModel]] = {"limits": BotLimits, "handoff": BotHandoff}
+
+
+def _field(key: str) -> Any:
+    """BotProfile's field for a form key ("limits.max_turns": BotLimits' own)."""
     head, _, rest = key.partition(".")
-    if head == "limits":
-        model, head = BotLimits, rest
-    return model.model_fields[head].annotation
+    if head in _SECTIONS:
+        return _SECTIONS[head].model_fields[rest]
+    return BotProfile.model_fields[head]
+
+
+def _field_type(key: str) -> Any:
+    return _field(key).annotation
 
 
 def _default(key: str) -> Any:
-    head, _, rest = key.partition(".")
-    if head == "limits":
-        return BotLimits.model_fields[rest].default
-    return BotProfile.model_fields[head].default
+    return _field(key).default
 
 
 def _value_of(profile: dict[str, Any], key: str) -> Any:
@@ -192,6 +195,19 @@ def bot_settings_tab(console: Console, bot: gr.Dropdown) -> SettingsTab:
                 value=BotProfile().answer_mode,
                 label="Answer mode (auto: checked against the sources; extract: quotes only)"
                 " · owner only",
+            )
+        with gr.Accordion("Handoff to a person · owner only", open=False), gr.Row():
+            fields["handoff.enabled"] = gr.Checkbox(
+                label="Pass customers to a person (the Inbox tab) when they ask for one"
+            )
+            fields["handoff.after_misses"] = gr.Number(
+                label="…or after this many questions the bot could not answer in a row"
+                " (0: only when asked)",
+                precision=0,
+            )
+            fields["handoff.show_staff_as"] = gr.Radio(
+                list(typing.get_args(_field_type("handoff.show_staff_as"))),
+                label="Show the person who joins by their name, or as the team",
             )
         with gr.Accordion("Privacy", open=False):
             fields["retention_days"] = gr.Number(

@@ -1,6 +1,8 @@
 // The chat page inside a business's website. Talks to POST /api/bots/<bot>/chat (server-sent
 // events) and, when opened by widget.js, to the page around it through postMessage.
 // Everything the visitor or the bot wrote is put in the page as text, never as HTML.
+// When a person from the business has the conversation (or is asked to join), what they say
+// comes over GET .../conversations/<id>/events (server-sent events, resumed by Last-Event-ID).
 // Privacy: nothing the visitor types leaves the page before they agreed to the bot's privacy
 // notice (POST .../consent starts the conversation); the composer is disabled until then.
 (function () {
@@ -17,6 +19,8 @@
   // around the frame, or a link could put a visitor into a conversation its author can read.
   var conversationId = load(storageKey);
   var busy = false;
+  var listening = null;  // the EventSource of what staff say, while a person is involved
+  var lastMessage = 0;  // the id of the last staff message or event shown
   var consent = readConsent();  // {version, keep} once agreed to this version of the notice
 
   var el = function (id) { return document.getElementById(id); };
@@ -103,6 +107,44 @@
     reportSize();
     return node;
   }
+  // What a person from the business said, under their name (or as staff), and what happened.
+  function showStaff(message) {
+    if (message.id <= lastMessage) return;  // shown already (restored, or sent again)
+    lastMessage = message.id;
+    if (message.author === "staff") {
+      var node = bubble("bot staff", "");
+      var who = document.createElement("div");
+      who.className = "who";
+      who.textContent = message.name || t("staff");
+      var said = document.createElement("div");
+      fill(said, message.text);
+      node.appendChild(who);
+      node.appendChild(said);
+      reportSize();
+    } else if (message.author === "event") {
+      var text = message.text === "joined"
+        ? (message.name ? t("joined", { name: message.name }) : t("team_joined"))
+        : message.text === "handed_back" ? t("handed_back")
+        : message.text === "closed" ? t("closed") : "";
+      if (text) bubble("notice", text);
+      if (message.text !== "joined") stopListening();
+    }
+  }
+  function listen() {
+    if (listening || !conversationId || !window.EventSource) return;
+    var url = api + "/conversations/" + encodeURIComponent(conversationId) + "/events";
+    listening = new EventSource(url + (lastMessage ? "?after=" + lastMessage : ""));
+    listening.addEventListener("message", function (e) { showStaff(JSON.parse(e.data)); });
+    listening.addEventListener("error", function () {
+      // Gone for good (erased, past retention) rather than a network blip: stop asking.
+      if (listening && listening.readyState === EventSource.CLOSED) stopListening();
+    });
+  }
+  function stopListening() {
+    if (listening) listening.close();
+    listening = null;
+  }
+
   // Under an answer, in that answer's language (a restored conversation may mix them).
   function showSources(node, sources, lang) {
     if (!sources || !sources.length) return;
@@ -261,6 +303,8 @@
   }
 
   function start() {
+    stopListening();
+    lastMessage = 0;
     log.textContent = "";
     bubble("bot", config.greeting);
     showSuggestions(true);
@@ -280,16 +324,28 @@
         consent.keep = data.consent.keep;  // what the server recorded is what counts
         showConsent(false);
         setConversation(id);
-        if (!data.turns.length) { showSuggestions(true); return; }
+        var messages = data.messages || [];
+        if (!data.turns.length && !messages.length) { showSuggestions(true); return; }
         showSuggestions(false);
-        data.turns.forEach(function (turn) {
+        // The bot's turns and what the customer and staff said, in the order they were said.
+        var said = data.turns.map(function (turn) { return { at: turn.at, turn: turn }; })
+          .concat(messages.map(function (m) { return { at: m.at, message: m }; }));
+        said.sort(function (a, b) { return a.at - b.at; });
+        said.forEach(function (item) {
+          if (item.message) {
+            if (item.message.author === "customer") bubble("user", item.message.text);
+            else showStaff(item.message);
+            return;
+          }
+          var turn = item.turn;
           bubble("user", turn.question);
           var node = bubble("bot", turn.answer);
           showSources(node, turn.sources, turn.language);
           showRating(node, turn.id, turn.rating === 1 ? "up" : turn.rating === -1 ? "down" : null, turn.language);
         });
         var last = data.turns[data.turns.length - 1];  // speak on as the visitor last wrote
-        if (config.texts[last.language]) { language = last.language; applyTexts(); }
+        if (last && config.texts[last.language]) { language = last.language; applyTexts(); }
+        if (data.state === "waiting" || data.state === "staff") listen();
       })
       .catch(function () { showConsent(!consent); });
   }
@@ -360,12 +416,17 @@
           }
           else if (name === "delta") { text += data.text; reply.className = "msg bot"; fill(reply, text); }
           else if (name === "replace") { text = data.text; reply.className = "msg bot"; fill(reply, text); }
+          else if (name === "done" && (data.kind === "relayed" || data.kind === "withheld")) {
+            reply.remove();  // for the person who has the conversation: they answer
+            listen();
+          }
           else if (name === "done") {
             reply.className = "msg bot";
             fill(reply, data.answer);
             if (config.texts[data.language]) { language = data.language; applyTexts(); }
             showSources(reply, data.sources, data.language);
             showRating(reply, data.answer_id, null, data.language);
+            if (data.state === "waiting" || data.state === "staff") listen();
           } else if (name === "error") { reply.className = "msg notice"; fill(reply, data.message); }
           log.scrollTop = log.scrollHeight;
           reportSize();
