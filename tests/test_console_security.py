@@ -238,8 +238,9 @@ def settings_form(client: httpx.Client, bot: str) -> tuple[dict[str, Any], list[
 
 def test_an_editor_cannot_change_what_only_an_owner_may(console_server: Server) -> None:
     """Retention (customers' data kept), the privacy notice, unchecked answers, the model, the
-    sites that may show the chat and how customers are handed to a person are the owner's: an editor asking the console's API to
-    change them without the page is refused, and nothing is saved."""
+    sites that may show the chat and how customers are handed to a person are the owner's: an
+    editor asking the console's API to change them without the page is refused, and nothing is
+    saved."""
     editor = session(console_server, EDITOR, "198.51.100.49")
     by_label, data = settings_form(editor, "shop")
     labels = list(by_label)

@@ -97,11 +97,13 @@ class Listener:
     """A customer's page listening for what staff say (GET .../events), in a thread, until
     closed (the page goes away)."""
 
-    def __init__(self, server: Server, token: str, last_id: int | None = None) -> None:
+    def __init__(
+        self, server: Server, token: str, last_id: int | None = None, bot: str = BOT
+    ) -> None:
         self.events: list[Event] = []
         self._changed = threading.Condition()
         self._closed = threading.Event()
-        url = f"{server.url}/api/bots/{BOT}/conversations/{token}/events"
+        url = f"{server.url}/api/bots/{bot}/conversations/{token}/events"
         headers = {"Last-Event-ID": str(last_id)} if last_id is not None else {}
         self._response = httpx.Client(timeout=120).send(
             httpx.Request("GET", url, headers=headers), stream=True

@@ -345,3 +345,63 @@ def test_a_website_due_is_read_by_one_server_not_by_each(redis_url: str, tmp_pat
         assert len(site.requested("/about")) == before + 1
     one.close()
     other.close()
+
+
+def test_a_person_helps_a_customer_whichever_server_each_of_them_reaches(two_servers: Any) -> None:
+    """#30 across servers: staff present on one console are seen by every server; a staff reply
+    reaches the customer's page on the other server; a bot answer one server was giving when
+    staff took the conversation over never reaches the customer."""
+    from chatbot.actions.inbox import hand_back, reply, take_over
+    from chatbot.services import Services
+    from chatbot.settings import Settings
+    from chatbot.store.personal_data import ConversationRef, conversation_key
+    from tests.test_inbox import Listener
+
+    first, second, ollama = two_servers
+    env = first.env
+    console = Services(
+        Settings(
+            data_dir=first.data,
+            database={"url": env["CHATBOT_DATABASE__URL"]},
+            vector_store={"chroma_url": env["CHATBOT_VECTOR_STORE__CHROMA_URL"]},
+            shared_state={"redis_url": env["CHATBOT_SHARED_STATE__REDIS_URL"]},
+        )
+    )
+    try:
+        console.desk.presence.seen("kedai")  # the Inbox tab is open on the staff's screen
+        visitor = {"X-Forwarded-For": "203.0.113.60"}
+        token = start_conversation(first, bot="kedai", headers=visitor)
+        ref = ConversationRef("kedai", conversation_key(token))
+        _, events = chat(first, "I want to talk to a person", bot="kedai",
+                         conversation_id=token, headers=visitor)  # fmt: skip
+        done = events[-1][1]
+        assert done["state"] == "waiting" and "join this chat" in done["answer"]
+        with Listener(second, token, bot="kedai") as page:
+            reply(console, "mei", ref, "Hello, Mei here.")
+            assert page.wait_for("message", author="staff")["text"] == "Hello, Mei here."
+        _, events = chat(second, "Can you fix it today?", bot="kedai", conversation_id=token,
+                         headers=visitor)  # fmt: skip
+        assert events[-1][1]["kind"] == "relayed"
+
+        hand_back(console, "mei", ref)
+        ollama.state.flowing.clear()
+        asked = len(ollama.state.chats)
+        answering: dict[str, Any] = {}
+
+        def ask() -> None:
+            _, said = chat(first, "What are your opening hours?", bot="kedai",
+                           conversation_id=token, headers=visitor)  # fmt: skip
+            answering.update(said[-1][1])
+
+        customer = threading.Thread(target=ask)
+        customer.start()
+        try:
+            with ollama.state.arrived:
+                assert ollama.state.arrived.wait_for(lambda: len(ollama.state.chats) > asked, 60)
+            take_over(console, "mei", ref)
+        finally:
+            ollama.state.flowing.set()
+        customer.join(60)
+        assert answering["kind"] == "withheld" and answering["answer"] == ""
+    finally:
+        console.close()
