@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from chatbot.settings import BotHandoff, BotLimits, BotProfile, Settings
+from chatbot.settings import BotHandoff, BotLimits, BotProfile, BusinessHours, Settings
 
 _HEAD = """# Configuration reference
 
@@ -126,6 +126,12 @@ def render() -> str:
         BotHandoff,
         "handoff.",
         BotHandoff.__doc__ or "",
+    )
+    lines += _table(
+        "Business hours (`bots.NAME.business_hours`)",
+        BusinessHours,
+        "business_hours.",
+        " ".join((BusinessHours.__doc__ or "").split()),
     )
     return "\n".join(lines) + "\n"
 

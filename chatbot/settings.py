@@ -7,6 +7,7 @@ Sources, later ones winning: defaults here, a YAML file (`--config`, `CHATBOT_CO
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from contextvars import ContextVar
@@ -372,6 +373,94 @@ class BotHandoff(BaseModel):
     )
 
 
+_CLOCK = r"(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?"
+_HOURS = re.compile(rf"^{_CLOCK}\s*(?:-|–|to)\s*{_CLOCK}$", re.IGNORECASE)
+
+
+def _minutes(hour: str, minute: str | None, half: str | None) -> int:
+    h = int(hour)
+    if half:
+        if not 1 <= h <= 12:
+            raise ValueError(f"{hour}{half} is not a time")
+        h = h % 12 + (12 if half.lower() == "pm" else 0)
+    return h * 60 + int(minute or 0)
+
+
+def _day_hours(value: str) -> str:
+    """`10:00-13:00, 14:00-20:00` (also written `10-13`, `10am-8pm`, `10.00 to 20.00`),
+    normalised to the first form; empty: closed that day."""
+    spans = []
+    for part in (p.strip() for p in value.replace(";", ",").split(",")):
+        if not part:
+            continue
+        found = _HOURS.match(part)
+        if not found:
+            raise ValueError(f"{part!r} is not a time span like 10:00-20:00")
+        start, end = _minutes(*found.group(1, 2, 3)), _minutes(*found.group(4, 5, 6))
+        if not start < end <= 24 * 60 or int(found[2] or 0) > 59 or int(found[5] or 0) > 59:
+            raise ValueError(f"{part!r} is not a time span like 10:00-20:00")
+        spans.append(f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}")
+    return ", ".join(spans)
+
+
+class BusinessHours(BaseModel):
+    """When a person is there to answer customers (chatbot/inbox/hours.py): outside these hours a
+    customer asking for one is told when the team is back. No day set: not known, the staff
+    online in the console are all that counts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mon: str = Field("", description="Monday, e.g. `10:00-13:00, 14:00-20:00`; empty: closed.")
+    tue: str = Field("", description="Tuesday; empty: closed.")
+    wed: str = Field("", description="Wednesday; empty: closed.")
+    thu: str = Field("", description="Thursday; empty: closed.")
+    fri: str = Field("", description="Friday; empty: closed.")
+    sat: str = Field("", description="Saturday; empty: closed.")
+    sun: str = Field("", description="Sunday; empty: closed.")
+    closed_on: list[dt.date] = Field(
+        default_factory=list, description="Other days closed (YYYY-MM-DD): leave, renovation."
+    )
+    public_holidays: str = Field(
+        "",
+        description="Closed on the public holidays of this Malaysian state, by the `holidays`"
+        " package's codes: `07` or `PNG` Penang, `10` or `SGR` Selangor, `14` or `KUL` Kuala"
+        " Lumpur (`chatbot bots set NAME business_hours.public_holidays=PNG`); empty: open on"
+        " them.",
+    )
+    timezone: str = Field("Asia/Kuala_Lumpur", description="The business's time zone.")
+
+    @field_validator("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    @classmethod
+    def _spans(cls, value: str) -> str:
+        return _day_hours(value)
+
+    @field_validator("public_holidays")
+    @classmethod
+    def _state(cls, value: str) -> str:
+        """Kept as the state's three-letter code (PNG), however it was named."""
+        value = value.strip()
+        if not value:
+            return value
+        from holidays.countries.malaysia import Malaysia
+
+        aliases = Malaysia.subdivisions_aliases
+        code = {k.casefold(): c for k, c in aliases.items()}.get(value.casefold(), value)
+        if code not in Malaysia.subdivisions:
+            raise ValueError(f"{value!r} is not a Malaysian state like PNG, Selangor or 07")
+        return next(k for k, c in aliases.items() if c == code and len(k) == 3 and k.isupper())
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not a time zone like Asia/Kuala_Lumpur") from exc
+        return value
+
+
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -414,6 +503,7 @@ class BotProfile(BaseModel):
     )
     limits: BotLimits = BotLimits()
     handoff: BotHandoff = BotHandoff()
+    business_hours: BusinessHours = BusinessHours()
     languages: list[Literal["en", "ms", "zh", "ja", "ko"]] = Field(
         default_factory=list,
         description="Languages the bot answers in; a customer writing in another gets the first"

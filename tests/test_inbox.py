@@ -6,6 +6,7 @@ silent, even where its answer was already on its way."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from collections.abc import Iterator
@@ -282,3 +283,75 @@ def test_an_event_stream_is_only_for_the_conversations_own_page(shop) -> None:
         headers={"Origin": "https://evil.example"},
     )
     assert foreign.status_code == 403
+
+
+def test_outside_business_hours_a_customer_is_told_when_a_person_will_be_back(
+    shop, run_cli
+) -> None:
+    """A bakery open only on one day, two days from now (in Malaysia): asking for a person
+    today, in Malay, gets that day and hour in Malay, and the bakery's contact."""
+    server, data = shop
+    kl = dt.timezone(dt.timedelta(hours=8))
+    opens = dt.datetime.now(kl).date() + dt.timedelta(days=2)
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[opens.weekday()]
+    malay_day = ("Isnin", "Selasa", "Rabu", "Khamis", "Jumaat", "Sabtu", "Ahad")[opens.weekday()]
+    made = run_cli(
+        "bots", "create", "bakery", "phone=+60 4-555 0101", f"business_hours.{day}=9am-5pm",
+        data_dir=data,
+    )  # fmt: skip
+    assert made.code == 0, made.err
+    visitor = f"10.0.{next(_visitors)}.1"
+    token = start_conversation(server, bot="bakery", headers={"X-Forwarded-For": visitor})
+    _, events = chat(server, "boleh saya cakap dengan staf?", bot="bakery",
+                     conversation_id=token, visitor=visitor)  # fmt: skip
+    done = events[-1][1]
+    assert done["state"] == "waiting"
+    assert done["answer"].startswith("Kami tutup sekarang.")
+    assert f"{malay_day} {opens.day}/{opens.month}, 09:00" in done["answer"]
+    assert "+60 4-555 0101" in done["answer"]
+
+
+@pytest.mark.parametrize(
+    ("at", "is_open_then", "next_open"),
+    [
+        # Penang, 2026: Christmas Day (Friday) is a public holiday; Saturday opens at 10:00.
+        ("2026-12-24T19:59+08:00", True, "2026-12-26T10:00+08:00"),
+        ("2026-12-24T20:00+08:00", False, "2026-12-26T10:00+08:00"),
+        ("2026-12-25T12:00+08:00", False, "2026-12-26T10:00+08:00"),
+        # Lunch break on a Monday; then the afternoon span.
+        ("2026-12-28T13:30+08:00", False, "2026-12-28T14:00+08:00"),
+        # George Town Heritage Day (7 July) is Penang's own: Selangor's shop opens that day.
+        ("2026-07-07T12:00+08:00", False, "2026-07-08T10:00+08:00"),
+        # A closure staff added (31 December), then the new year's holiday: 2 January.
+        ("2026-12-30T21:00+08:00", False, "2027-01-02T10:00+08:00"),
+        # Told in UTC, read in the shop's time: 02:30 UTC is 10:30 in Penang.
+        ("2026-12-28T02:30+00:00", True, "2026-12-28T14:00+08:00"),
+    ],
+)
+def test_business_hours_know_breaks_closures_and_each_states_public_holidays(
+    at: str, is_open_then: bool, next_open: str
+) -> None:
+    from chatbot.inbox.hours import is_open, next_opening
+    from chatbot.settings import BusinessHours
+
+    weekdays = {day: "10:00-20:00" for day in ("tue", "wed", "thu", "fri", "sat")}
+    penang = BusinessHours(
+        **weekdays, mon="10:00-13:00, 14:00-20:00", public_holidays="Pulau Pinang",
+        closed_on=[dt.date(2026, 12, 31)],
+    )  # fmt: skip
+    now = dt.datetime.fromisoformat(at)
+    assert is_open(penang, now) is is_open_then
+    assert next_opening(penang, now) == dt.datetime.fromisoformat(next_open)
+    selangor = penang.model_copy(update={"public_holidays": "SGR"})
+    assert is_open(selangor, dt.datetime.fromisoformat("2026-07-07T12:00+08:00"))
+
+
+def test_business_hours_refuse_what_is_no_time_or_state() -> None:
+    from pydantic import ValidationError
+
+    from chatbot.settings import BusinessHours
+
+    assert BusinessHours(mon="10am-8pm", tue="9-12.30").model_dump()["tue"] == "09:00-12:30"
+    for wrong in ({"mon": "20:00-10:00"}, {"tue": "10-25"}, {"public_holidays": "Bali"}):
+        with pytest.raises(ValidationError):
+            BusinessHours(**wrong)

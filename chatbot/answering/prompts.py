@@ -28,6 +28,7 @@ _ADDED_KEYS = (
     "handoff_asked",
     "handoff_missed",
     "handoff_later",
+    "handoff_closed",
     "handoff_waiting",
 )
 
@@ -124,7 +125,8 @@ class Messages:
     def get(self, language: str, key: str, **values: str) -> str:
         table = self.by_language.get(language, self.by_language["en"])
         # safe_substitute: a message may use fewer variables than the file declares.
-        return table[key].safe_substitute({"contact": "", "source": "", **values}).strip()
+        given = {"contact": "", "source": "", "when": "", **values}
+        return table[key].safe_substitute(given).strip()
 
 
 def _own_or_shipped(folder: Path, name: str) -> Path:

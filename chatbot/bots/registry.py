@@ -26,7 +26,7 @@ from knowledge.errors import KnowledgeError
 from knowledge.layout import bots_folder
 
 # Fields a list can be edited in by `name+=value` / `name-=value`.
-_LIST_FIELDS = {"suggestions", "allowed_origins", "languages"}
+_LIST_FIELDS = {"suggestions", "allowed_origins", "languages", "business_hours.closed_on"}
 
 
 class UnknownBot(KnowledgeError):
@@ -198,7 +198,7 @@ def parse_assignments(pairs: list[str], current: BotProfile) -> dict[str, Any]:
         op = key[-1] if key[-1] in "+-" else ""
         key = key.rstrip("+-")
         if key in _LIST_FIELDS:
-            items = list(changes.get(key, data.get(key, [])))
+            items = list(changes.get(key, _dotted(data, key)))
             if op == "+":
                 items.append(value)
             elif op == "-":
@@ -213,6 +213,13 @@ def parse_assignments(pairs: list[str], current: BotProfile) -> dict[str, Any]:
         else:
             changes[key] = value
     return changes
+
+
+def _dotted(data: dict[str, Any], key: str) -> Any:
+    """The value at `key` ("business_hours.closed_on") of a dumped profile."""
+    for part in key.split("."):
+        data = data[part]
+    return data
 
 
 def _list_value(value: str) -> list[str]:

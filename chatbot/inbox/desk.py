@@ -3,12 +3,14 @@ standing is known, and what the customer is told when a person is asked to join.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from chatbot.answering.prompts import Messages
 from chatbot.answering.question import Question
 from chatbot.answering.result import Answer
 from chatbot.answering.smalltalk import SmallTalk
+from chatbot.inbox.hours import is_open, next_opening, opening_words
 from chatbot.inbox.presence import StaffPresence
 from chatbot.settings import BotProfile
 from chatbot.store.inbox import InboxStore, Reply
@@ -61,13 +63,22 @@ class SupportDesk:
         if reply is not Reply.HANDED_OFF:
             return Settled(reply, answer.text)
         if not self.presence.online(bot):
-            contact = profile.contact_text()
-            later = say(
-                language,
-                "handoff_later",
-                contact=f"{say(language, 'contact_prefix')} {contact}" if contact and asked else "",
-            )
+            later = self._later(profile, language, with_contact=asked)
             return Settled(reply, later if asked else f"{answer.text}\n\n{later}")
         if asked:
             return Settled(reply, say(language, "handoff_asked"))
         return Settled(reply, f"{answer.text}\n\n{say(language, 'handoff_missed')}")
+
+    def _later(self, profile: BotProfile, language: str, with_contact: bool) -> str:
+        """No one is in the inbox: when someone will be, by the business's hours where it has
+        them ("when we open, tomorrow at 10:00"), and how else to reach the business."""
+        say = self._messages.get
+        contact = profile.contact_text()
+        reach = f"{say(language, 'contact_prefix')} {contact}" if contact and with_contact else ""
+        now = dt.datetime.now(dt.UTC)
+        hours = profile.business_hours
+        opening = None if is_open(hours, now) else next_opening(hours, now)
+        if opening is None:
+            return say(language, "handoff_later", contact=reach)
+        when = opening_words(opening, now, language)
+        return say(language, "handoff_closed", contact=reach, when=when)

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from chatbot.actions.bots import OWNER_ONLY, change_bot
 from chatbot.llm.select import ollama_models
 from chatbot.privacy.notice import DEFAULT_NOTICES
-from chatbot.settings import BotHandoff, BotLimits, BotProfile
+from chatbot.settings import BotHandoff, BotLimits, BotProfile, BusinessHours
 from chatbot.store.accounts import Role
 from chatbot.web.console.common import Console, told_to_staff
 from chatbot.web.snippets import embed_snippets
@@ -22,14 +22,42 @@ from chatbot.web.snippets import embed_snippets
 DEPLOYMENT_MODEL = "(the deployment's model)"
 NOTICE_LANGUAGES: tuple[Literal["en", "ms", "zh"], ...] = ("en", "ms", "zh")
 _NOTICE_NAMES = {"en": "English", "ms": "Malay", "zh": "Chinese"}
-_LINES = ("suggestions", "allowed_origins")  # lists written one item a line
+# Lists written one item a line.
+_LINES = ("suggestions", "allowed_origins", "business_hours.closed_on")
 
 
 def _default_notice(language: Literal["en", "ms", "zh"]) -> str:
     return DEFAULT_NOTICES[language].format(business="<business name>", days="<days>")
 
 
-_SECTIONS: dict[str, type[BaseModel]] = {"limits": BotLimits, "handoff": BotHandoff}
+_SECTIONS: dict[str, type[BaseModel]] = {
+    "limits": BotLimits,
+    "handoff": BotHandoff,
+    "business_hours": BusinessHours,
+}
+_DAY_NAMES = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
+
+
+def _states() -> list[tuple[str, str]]:
+    """Malaysia's states as the `holidays` package names them, by their three-letter codes."""
+    from holidays.countries.malaysia import Malaysia
+
+    names: dict[str, str] = {}
+    codes: dict[str, str] = {}
+    for alias, code in Malaysia.subdivisions_aliases.items():
+        if len(alias) == 3 and alias.isupper():
+            codes[code] = alias
+        else:
+            names[code] = alias
+    return sorted((names[code], codes[code]) for code in codes)
 
 
 def _field(key: str) -> Any:
@@ -196,6 +224,24 @@ def bot_settings_tab(console: Console, bot: gr.Dropdown) -> SettingsTab:
                 label="Answer mode (auto: checked against the sources; extract: quotes only)"
                 " · owner only",
             )
+        with gr.Accordion("Business hours (when a person is there to answer)", open=False):
+            gr.Markdown(
+                "Each day's hours as `10:00-13:00, 14:00-20:00`; empty: closed. Outside them a"
+                " customer asking for a person is told when you open. None set: only whether"
+                " someone has the Inbox open counts."
+            )
+            with gr.Row():
+                for day, name in _DAY_NAMES.items():
+                    fields[f"business_hours.{day}"] = gr.Textbox(label=name, min_width=120)
+            with gr.Row():
+                fields["business_hours.public_holidays"] = gr.Dropdown(
+                    [("Open on public holidays", ""), *_states()],
+                    label="Closed on the public holidays of",
+                )
+                fields["business_hours.closed_on"] = gr.Textbox(
+                    label="Other days closed, one a line (YYYY-MM-DD)", lines=2
+                )
+                fields["business_hours.timezone"] = gr.Textbox(label="Time zone")
         with gr.Accordion("Handoff to a person · owner only", open=False), gr.Row():
             fields["handoff.enabled"] = gr.Checkbox(
                 label="Pass customers to a person (the Inbox tab) when they ask for one"
