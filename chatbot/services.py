@@ -21,6 +21,7 @@ from chatbot.store.accounts import Accounts
 from chatbot.store.audit import AuditLog
 from chatbot.store.conversations import ConversationLog
 from chatbot.store.ingest_jobs import IngestJobs
+from chatbot.store.leads import Leads
 from chatbot.store.live import LiveConversations, SharedLiveConversations
 from chatbot.store.personal_data import PersonalData
 from chatbot.store.pins import PinnedAnswers
@@ -212,6 +213,13 @@ class Services:
 
             return DatabaseStore(self.database)
         return None
+
+    @cached_property
+    def leads(self) -> Leads:
+        """What customers left for a call back, sealed with the data directory's key."""
+        from chatbot.privacy.keys import local_secret
+
+        return Leads(self.database, local_secret(self.settings.data_dir, "leads"))
 
     @cached_property
     def desk(self) -> SupportDesk:

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import DEMO
+from tests.conftest import ARTIFACTS, DEMO
 from tests.ollama_stub import OllamaStub
 from tests.servers import Event, Server, chat, start_conversation
 
@@ -355,3 +355,91 @@ def test_business_hours_refuse_what_is_no_time_or_state() -> None:
     for wrong in ({"mon": "20:00-10:00"}, {"tue": "10-25"}, {"public_holidays": "Bali"}):
         with pytest.raises(ValidationError):
             BusinessHours(**wrong)
+
+
+def test_a_customer_no_one_can_answer_now_leaves_a_contact_for_a_call_back(shop, run_cli) -> None:
+    """Told what for and for how long, the customer leaves a phone number; staff see it partly
+    hidden in the list and whole when they open it (audited); it is sealed in the database, in
+    the customer's export, and gone with their erasure."""
+    server, data = shop
+    token = begin(server)
+    done = said(server, "boleh saya cakap dengan orang?", token)
+    assert done["state"] == "waiting" and done["lead"] is True
+    profile = httpx.get(f"{server.url}/api/bots/{BOT}/profile").json()
+    assert "{days}" in profile["texts"]["ms"]["lead_purpose"] and profile["retention_days"] == 30
+    url = f"{server.url}/api/bots/{BOT}/conversations/{token}/lead"
+    malay = {"X-Forwarded-For": _address[token], "Accept-Language": "ms"}
+    for body, error in (
+        ({"name": "Siti", "message": "Kek harijadi"}, "lead_contact_missing"),
+        ({"name": "Siti", "phone": "call me"}, "lead_bad_phone"),
+        ({"name": "Siti", "email": "siti@"}, "lead_bad_email"),
+        ({"name": "Siti", "phone": "0123456789", "message": "x" * 1001}, "too_long_lead"),
+    ):
+        refused = httpx.post(url, json=body, headers=malay)
+        assert refused.status_code == 400 and refused.json()["error"] == error
+        assert refused.json()["message"].startswith(("Sila", "Nombor", "Alamat", "Terlalu"))
+    taken = httpx.post(
+        url,
+        json={"name": "Siti Aminah", "phone": "012-345 6789", "message": "Kek harijadi Sabtu"},
+        headers=malay,
+    )
+    assert taken.status_code == 201 and taken.json()["message"].startswith("Terima kasih")
+
+    def cli(*args: str) -> Any:
+        done = run_cli(*args, data_dir=data)
+        assert done.code == 0, done.err
+        return json.loads(done.out) if "--json" in args else done.out
+
+    [listed] = [row for row in cli("leads", "list", "--bot", BOT, "--json")
+                if row["conversation_id"] == key_of(server, token)]  # fmt: skip
+    assert listed["name"] == "S•••" and listed["contact"] == "•••• 6789"
+    assert listed["status"] == "new"
+    opened = cli("leads", "show", "--bot", BOT, str(listed["id"]), "--json")
+    assert opened["phone"] == "012-345 6789" and opened["name"] == "Siti Aminah"
+    assert opened["language"] == "ms"
+    report = cli("audit", "report", "--json")
+    assert any(e["action"] == "lead.open" for e in report)
+    cli("leads", "status", "--bot", BOT, str(listed["id"]), "contacted")
+    database = b"".join(f.read_bytes() for f in Path(data).glob("chatbot.db*"))
+    assert b"Siti Aminah" not in database and b"345 6789" not in database
+
+    exported = cli("privacy", "export", "--contact", "+60123456789")
+    [conversation] = json.loads(exported)["conversations"]
+    assert conversation["leads"][0]["phone"] == "012-345 6789"
+    assert conversation["leads"][0]["status"] == "contacted"
+    cli("privacy", "erase", "--contact", "0123456789", "--yes")
+    assert all(
+        row["conversation_id"] != key_of(server, token)
+        for row in cli("leads", "list", "--bot", BOT, "--json")
+    )
+
+
+def test_the_chat_page_offers_a_call_back_when_no_one_can_answer(browser: Any, shop) -> None:
+    """In the browser: asking for a person with no one in the inbox shows the call-back form,
+    saying what the details are for and for how long; a wrong number is refused in plain
+    words, a right one thanked."""
+    server, _ = shop
+    context = browser.new_context(
+        viewport={"width": 400, "height": 760},
+        extra_http_headers={"X-Forwarded-For": f"10.0.{next(_visitors)}.1"},
+    )
+    page = context.new_page()
+    page.goto(f"{server.url}/chat/{BOT}/")
+    page.locator("#agree").click()
+    page.locator("#message").fill("I need to talk to a real person")
+    page.locator("#send").click()
+    form = page.locator("form.lead")
+    form.wait_for(timeout=60_000)
+    assert "keep them for 30 days" in form.inner_text()
+    assert form.get_by_placeholder("What is it about?").input_value() == (
+        "I need to talk to a real person"
+    )
+    form.get_by_placeholder("Your name").fill("Ahmad")
+    form.get_by_placeholder("Phone").fill("not a number")
+    form.get_by_role("button", name="Ask us to contact me").click()
+    form.get_by_text("That phone number doesn't look right").wait_for()
+    form.get_by_placeholder("Phone").fill("+60 12-987 6543")
+    form.get_by_role("button", name="Ask us to contact me").click()
+    page.get_by_text("Thank you! We'll contact you as soon as we can.").wait_for()
+    page.screenshot(path=ARTIFACTS / "lead-form.png", full_page=True)
+    context.close()

@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import asdict
 from typing import Any
 
 from chatbot.services import Services
 from chatbot.settings import BotProfile
-from chatbot.store.personal_data import ConversationRef, NotAContact, conversation_key
+from chatbot.store.personal_data import ConversationRef, NotAContact, conversation_key, iso
 from knowledge.errors import KnowledgeError
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,17 @@ def find_customer(
 def export_customer(services: Services, actor: str, refs: list[ConversationRef]) -> dict[str, Any]:
     """Everything held of these conversations, as one JSON document (access, portability)."""
     conversations = services.personal_data.export(refs)
+    for conversation in conversations:  # what they left for a call back, readable: it is theirs
+        conversation["leads"] = [
+            {
+                "at": iso(lead.created_at),
+                "status": lead.status.value,
+                **(asdict(lead.details) if lead.details else {}),
+            }
+            for lead in services.leads.of_conversation(
+                conversation["bot"], conversation["conversation_id"]
+            )
+        ]
     services.audit.record(actor, "privacy.export", _described(refs), f"{len(refs)} conversations")
     return {
         "format": "chatbot-personal-data/1",

@@ -12,6 +12,7 @@ from chatbot.cli import (  # noqa: F401
     evaluation,
     inbox,
     knowledge,
+    leads,
     privacy,
     serving,
     websites,

@@ -20,6 +20,7 @@ from chatbot.store.inbox import InboxStore, Reply
 class Settled:
     reply: Reply
     text: str  # what the customer is shown: the answer, or what a handoff adds to it
+    offer_lead: bool = False  # no one can answer now: the page offers to take their contact
 
     @property
     def shown(self) -> bool:
@@ -64,7 +65,7 @@ class SupportDesk:
             return Settled(reply, answer.text)
         if not self.presence.online(bot):
             later = self._later(profile, language, with_contact=asked)
-            return Settled(reply, later if asked else f"{answer.text}\n\n{later}")
+            return Settled(reply, later if asked else f"{answer.text}\n\n{later}", True)
         if asked:
             return Settled(reply, say(language, "handoff_asked"))
         return Settled(reply, f"{answer.text}\n\n{say(language, 'handoff_missed')}")

@@ -36,6 +36,7 @@ PERSONAL_DATA_ACTIONS = (
     "privacy.erase",
     "privacy.purge",
     "conversation.erase",
+    "lead.open",
 )
 
 

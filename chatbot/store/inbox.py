@@ -185,6 +185,12 @@ class InboxStore:
             _put(db, bot, conversation_id, keep, values, now)
         return Reply.HANDED_OFF if to_person else Reply.SHOWN
 
+    def note(self, bot: str, conversation_id: str, event: str) -> None:
+        """Something that happened, for staff reading the conversation ("lead": the customer
+        left contact details for a call back)."""
+        with self._engine.begin() as db:
+            _add(db, bot, conversation_id, "event", "", event)
+
     # -- staff's side -----------------------------------------------------------------------
     def take_over(self, bot: str, conversation_id: str, staff: str, shown_as: str) -> bool:
         """A person has the conversation from now; False if they already had it."""

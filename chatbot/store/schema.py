@@ -145,6 +145,24 @@ inbox_messages = Table(
     Index("inbox_messages_by_conversation", "conversation_id", "id"),
 )
 
+leads = Table(
+    "leads",
+    metadata,
+    # A customer's name and contact details left for a call back, with the purpose stated
+    # (store/leads.py): sealed (AES-GCM, a key of the data directory's) so that a copy of the
+    # database alone names nobody; staff read them in the console, each opening audited.
+    Column("id", Integer, primary_key=True),
+    Column("bot", String(64), nullable=False),
+    Column("conversation_id", String(32), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("status", String(16), nullable=False),  # new | contacted | done
+    Column("sealed", LargeBinary, nullable=False),  # nonce + JSON of name, phone, e-mail, message
+    Column("language", String(8), nullable=False),  # the customer's, to call back in
+    Column("updated_at", Float, nullable=False),
+    Column("updated_by", String(64), nullable=False, default=""),
+    Index("leads_by_bot", "bot", "id"),
+)
+
 uploads = Table(
     "uploads",
     metadata,

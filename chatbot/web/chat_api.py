@@ -59,6 +59,7 @@ from pydantic import (
 )
 from starlette.concurrency import run_in_threadpool
 
+from chatbot.actions.leads import LeadRefused, take_lead
 from chatbot.actions.privacy import erase_own_conversation
 from chatbot.answering.chain import Stop, Turn
 from chatbot.answering.result import Answer, Delta, Done, Replace
@@ -68,6 +69,7 @@ from chatbot.privacy.notice import notice_texts, notice_version
 from chatbot.services import Services
 from chatbot.settings import BotProfile
 from chatbot.store.inbox import Reply
+from chatbot.store.leads import LeadDetails
 from chatbot.store.personal_data import Consent, ConversationRef, conversation_key
 from chatbot.web.answer_stream import AnswerStream
 from chatbot.web.origins import ForeignOrigin, allowed_caller
@@ -80,6 +82,8 @@ _CONVERSATION_ID = re.compile(r"^[0-9a-f]{32}$")
 _RATINGS_PER_MINUTE = 30  # per visitor: a rating costs nothing but a row
 _CONSENTS_PER_MINUTE = 30  # per visitor: each starts a conversation, a row
 _SMALL_BODY_CHARS = 200  # consent and rating bodies hold no text of the customer's
+_LEADS_PER_MINUTE = 5  # per visitor: each is a row staff act on
+_LEAD_BODY_CHARS = 2600
 _EVENT_STREAMS_PER_MINUTE = 20  # per visitor: a page reconnects about once a minute
 _EVENTS_POLL_S = 1.0  # a staff reply reaches the page within this and a round trip
 _EVENTS_STREAM_S = 55.0  # then the stream ends and the page reconnects (proxies cut idle ones)
@@ -116,6 +120,16 @@ class ChatBody(BaseModel):
         return value if isinstance(value, str) and _CONVERSATION_ID.match(value) else None
 
 
+class LeadBody(BaseModel):
+    """What a customer leaves for a call back, having been told what for (the page shows
+    `texts.lead_purpose` with the bot's retention period)."""
+
+    name: StrictStr = Field("", max_length=200)
+    phone: StrictStr = Field("", max_length=60)
+    email: StrictStr = Field("", max_length=320)
+    message: StrictStr = Field("", max_length=2000)
+
+
 class RatingBody(BaseModel):
     conversation_id: StrictStr
     rating: Literal["up", "down"] | None
@@ -131,7 +145,8 @@ class RefusalBody(BaseModel):
     error: str = Field(
         description="What was refused, as a code: bad_request, empty, not_allowed, unknown_bot,"
         " gone, notice_changed, conversation_full, too_long, consent_required, too_fast,"
-        " bot_busy, disk_full, storage_failed."
+        " bot_busy, disk_full, storage_failed, lead_contact_missing, lead_bad_phone,"
+        " lead_bad_email, too_long_lead."
     )
     message: str = Field(description="The same in plain words, in the visitor's language.")
 
@@ -248,6 +263,7 @@ def public_profile(bot: str, profile: BotProfile, language: str) -> dict[str, An
         "colour": profile.colour,
         "avatar": profile.avatar,
         "max_chars": profile.limits.max_message_chars,
+        "retention_days": profile.retention_days,  # said where the customer leaves a contact
         "language": language,
         "texts": TEXTS,
         # Shown, and agreed to, before the customer's first message.
@@ -317,6 +333,7 @@ _PREFLIGHT_PATHS = (
     "/api/bots/{bot}/conversations/{conversation_id}",
     "/api/bots/{bot}/answers/{answer_id}/rating",
     "/api/bots/{bot}/conversations/{conversation_id}/events",
+    "/api/bots/{bot}/conversations/{conversation_id}/lead",
 )
 
 
@@ -325,6 +342,7 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
     visitors, whole_bots = services.rate_limiter("visitor"), services.rate_limiter("bot")
     raters, consenting = services.rate_limiter("rating"), services.rate_limiter("consent")
     listening = services.rate_limiter("events")
+    leaving = services.rate_limiter("lead")
 
     async def limited(limiter: Limiter, key: str, per_minute: int, refusal: str) -> None:
         # In a thread: a shared limit is a round trip to Redis or the database.
@@ -494,6 +512,34 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
         )
         return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
 
+    @router.post(
+        "/api/bots/{bot}/conversations/{conversation_id}/lead",
+        status_code=201,
+        openapi_extra=_documented(LeadBody),
+        responses=_refusals(413, 415, 429),
+    )
+    async def lead(request: Request, bot: str, conversation_id: str, origin: Origin) -> Response:
+        """The customer's name and phone number or e-mail address, for a call back."""
+        agreed = await run_in_threadpool(agreed_conversation, bot, conversation_id)
+        body = await _body(request, LeadBody, _LEAD_BODY_CHARS)
+        await limited(leaving, f"{bot}\0{addresses.of(request)}", _LEADS_PER_MINUTE, "too_fast")
+        # The page's language (it sends it), which refusals use too: a name and a phone
+        # number say nothing of it.
+        language = visitor_language(None, request.headers.get("accept-language"))
+        details = LeadDetails(body.name, body.phone, body.email, body.message)
+        try:
+            await run_in_threadpool(
+                take_lead, services, bot, agreed.conversation_id, details, language
+            )
+        except LeadRefused as exc:
+            raise Refusal(400, exc.key) from exc
+        said = text(language, "lead_taken")
+        return JSONResponse(
+            {"message": said},
+            status_code=201,
+            headers={**cors_headers(origin), "Cache-Control": "no-store"},
+        )
+
     @router.delete(
         "/api/bots/{bot}/conversations/{conversation_id}",
         status_code=204,
@@ -568,6 +614,8 @@ def _answer_events(
                             "answer_id": answer_id,
                             "kept": consent.keep,
                             "state": _state_after(settled.reply),
+                            # No one can answer now: the page offers to take their contact.
+                            "lead": settled.offer_lead,
                         },
                     )
     except Exception:  # the chain turns model failures into answers; this is a bug

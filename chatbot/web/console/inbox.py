@@ -1,8 +1,10 @@
 """The Inbox tab (every staff member: they are who answers customers): the conversations
 waiting for a person first, with how long each has waited, then those a person has, then those
 live with the bot; one opened to read whole (audited), reply, take over, hand back or close,
-a pinned answer reused as a quick reply. It reads itself again every few seconds, and while it
-is open the bot tells customers asking for a person that someone will answer now."""
+a pinned answer reused as a quick reply; the leads customers left for a call back, each opened
+for its contact details (audited) and marked contacted or done. It reads itself again every few
+seconds, and while it is open the bot tells customers asking for a person that someone will
+answer now."""
 
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ from chatbot.actions.inbox import (
     reply,
     take_over,
 )
+from chatbot.actions.leads import leads_of, open_lead, set_lead_status
 from chatbot.store.inbox import Standing, State
+from chatbot.store.leads import LeadStatus
 from chatbot.store.personal_data import ConversationRef
 from chatbot.web.console.common import Console, told_to_staff, when
 
@@ -32,7 +36,9 @@ _STATE_LABELS = {
     State.BOT: "with the bot",
 }
 _WHO = {"customer": "Customer", "bot": "Bot", "staff": "Staff"}
+LEAD_COLUMNS = ["#", "when", "status", "name", "contact", "about", "conversation"]
 _EVENTS = {
+    "lead": "The customer left their contact details for a call back (see Leads).",
     "joined": "joined the conversation",
     "handed_back": "The bot answers again.",
     "closed": "Closed.",
@@ -150,6 +156,49 @@ def inbox_tab(console: Console, bot: gr.Dropdown) -> Any:
         pins = services.pins.all(bot) if bot else []
         return gr.update(choices=[(p.question, p.answer) for p in pins], value=None)
 
+    def lead_rows(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        console.staff(request)
+        rows = [
+            [
+                lead.id,
+                when(lead.created_at),
+                lead.status.value,
+                lead.details.name if lead.details else "",
+                lead.details.phone if lead.details else "",  # partly hidden: see leads_of
+                lead.details.message if lead.details else "",
+                lead.conversation_id[:8],
+            ]
+            for lead in (leads_of(services, bot) if bot else [])
+        ]
+        return rows, gr.update(choices=[(f"#{r[0]} {r[3]} · {r[1]}", r[0]) for r in rows])
+
+    def lead_opened(bot: str, lead_id: int | None, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = console.staff(request)
+        if lead_id is None:
+            raise gr.Error("Choose a lead first.")
+        with told_to_staff():
+            lead = open_lead(services, account.username, bot, int(lead_id))
+        if lead.details is None:
+            return "Its details cannot be read with this data directory's key.", lead.status.value
+        d = lead.details
+        lines = [
+            f"**{html.escape(d.name) or '(no name)'}** · {when(lead.created_at)}"
+            f" · in {lead.language}",
+            f"Phone: {html.escape(d.phone)}" if d.phone else "",
+            f"E-mail: {html.escape(d.email)}" if d.email else "",
+            f"About: {html.escape(d.message)}" if d.message else "",
+            f"Conversation: `{lead.conversation_id}`",
+        ]
+        return "\n\n".join(line for line in lines if line), lead.status.value
+
+    def lead_status(bot: str, lead_id: int | None, status: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = console.staff(request)
+        if lead_id is None:
+            raise gr.Error("Choose a lead first.")
+        with told_to_staff():
+            set_lead_status(services, account.username, bot, int(lead_id), LeadStatus(status))
+        return lead_rows(bot, request)
+
     with gr.Tab("Inbox") as tab:
         summary = gr.Markdown()
         conversation = gr.Dropdown(label="Conversation", choices=[], interactive=True)
@@ -164,6 +213,15 @@ def inbox_tab(console: Console, bot: gr.Dropdown) -> Any:
             take = gr.Button("Take over")
             back = gr.Button("Hand back to the bot")
             done = gr.Button("Close")
+        with gr.Accordion("Leads: customers who asked to be contacted", open=False) as leads:
+            lead_table = gr.Dataframe(headers=LEAD_COLUMNS, interactive=False)
+            with gr.Row():
+                lead_chosen = gr.Dropdown(label="Lead", choices=[], scale=3)
+                open_it = gr.Button("Show contact details", scale=1)
+            lead_details = gr.Markdown()
+            with gr.Row():
+                status = gr.Radio([s.value for s in LeadStatus], label="Status", scale=3)
+                save_status = gr.Button("Save status", scale=1)
     # While the console is open, it keeps the list and the open conversation current.
     timer = gr.Timer(REFRESH_S)
 
@@ -173,6 +231,9 @@ def inbox_tab(console: Console, bot: gr.Dropdown) -> Any:
     tab.select(listed, chosen, [summary, conversation]).then(quick, chosen, quick_reply)
     conversation.input(opened, [bot, conversation], [state, body])
     quick_reply.input(lambda answer: answer or "", quick_reply, text)
+    leads.expand(lead_rows, bot, [lead_table, lead_chosen])
+    open_it.click(lead_opened, [bot, lead_chosen], [lead_details, status])
+    save_status.click(lead_status, [bot, lead_chosen, status], [lead_table, lead_chosen])
     send.click(act("reply"), parts, [state, body, text])
     text.submit(act("reply"), parts, [state, body, text])
     take.click(act("take"), parts, [state, body, text])

@@ -127,8 +127,65 @@
         : message.text === "handed_back" ? t("handed_back")
         : message.text === "closed" ? t("closed") : "";
       if (text) bubble("notice", text);
-      if (message.text !== "joined") stopListening();
+      if (message.text === "handed_back" || message.text === "closed") stopListening();
     }
+  }
+  // No one can answer now: the customer may leave a contact for a call back, told what for
+  // and for how long (the bot's retention period) before they send it.
+  function offerLead(after, question) {
+    if (log.querySelector(".lead")) return;
+    var form = document.createElement("form");
+    form.className = "lead";
+    var intro = document.createElement("p");
+    intro.textContent = t("lead_intro");
+    form.appendChild(intro);
+    var inputs = {};
+    [["name", "text", "name"], ["phone", "tel", "tel"], ["email", "email", "email"],
+     ["message", "text", "off"]].forEach(function (f) {
+      var input = document.createElement("input");
+      input.type = f[1];
+      input.name = f[0];
+      input.autocomplete = f[2];
+      input.placeholder = t("lead_" + f[0]);
+      input.setAttribute("aria-label", t("lead_" + f[0]));
+      input.maxLength = f[0] === "message" ? 1000 : f[0] === "email" ? 254 : 100;
+      if (f[0] === "message") input.value = question || "";
+      inputs[f[0]] = input;
+      form.appendChild(input);
+    });
+    var purpose = document.createElement("p");
+    purpose.className = "purpose";
+    purpose.textContent = t("lead_purpose", { days: config.retention_days });
+    form.appendChild(purpose);
+    var said = document.createElement("p");
+    said.className = "said";
+    said.setAttribute("role", "status");
+    var go = document.createElement("button");
+    go.type = "submit";
+    go.textContent = t("lead_send");
+    form.appendChild(go);
+    form.appendChild(said);
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      go.disabled = true;
+      var body = {};
+      Object.keys(inputs).forEach(function (k) { body[k] = inputs[k].value.trim(); });
+      fetch(api + "/conversations/" + encodeURIComponent(conversationId) + "/lead", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Accept-Language": language },
+        body: JSON.stringify(body),
+      }).then(function (r) {
+        return r.json().then(function (data) {
+          if (r.ok) { form.textContent = ""; form.appendChild(said); }
+          said.textContent = data.message || t("failed");
+          go.disabled = false;
+          reportSize();
+        });
+      }).catch(function () { said.textContent = t("offline"); go.disabled = false; });
+    });
+    after.parentNode.insertBefore(form, after.nextSibling);
+    log.scrollTop = log.scrollHeight;
+    reportSize();
   }
   function listen() {
     if (listening || !conversationId || !window.EventSource) return;
@@ -427,6 +484,7 @@
             showSources(reply, data.sources, data.language);
             showRating(reply, data.answer_id, null, data.language);
             if (data.state === "waiting" || data.state === "staff") listen();
+            if (data.lead) offerLead(reply, question);
           } else if (name === "error") { reply.className = "msg notice"; fill(reply, data.message); }
           log.scrollTop = log.scrollHeight;
           reportSize();

@@ -1,0 +1,123 @@
+"""Leads as stored: what a customer left for a call back, sealed with the data directory's
+`leads` key and bound to its row's bot and conversation (one lead's details cannot be passed
+off as another's), and the status staff give it."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Engine, insert, select, update
+
+from chatbot.store.schema import leads
+
+
+class LeadStatus(StrEnum):
+    NEW = "new"
+    CONTACTED = "contacted"
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class LeadDetails:
+    name: str
+    phone: str
+    email: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    id: int
+    bot: str
+    conversation_id: str
+    created_at: float
+    status: LeadStatus
+    language: str
+    updated_by: str
+    details: LeadDetails | None  # None: sealed with another key (a data directory restored
+    # without its secrets): the row is shown, its details cannot be read
+
+
+class Leads:
+    def __init__(self, engine: Engine, key: bytes) -> None:
+        self._engine, self._aead = engine, AESGCM(key)
+
+    def _seal(self, bot: str, conversation_id: str, details: LeadDetails) -> bytes:
+        nonce = os.urandom(12)
+        plain = json.dumps(asdict(details), ensure_ascii=False).encode()
+        return nonce + self._aead.encrypt(nonce, plain, f"{bot}\0{conversation_id}".encode())
+
+    def _open(self, row: Any) -> LeadDetails | None:
+        sealed, bound = row["sealed"], f"{row['bot']}\0{row['conversation_id']}".encode()
+        try:
+            return LeadDetails(**json.loads(self._aead.decrypt(sealed[:12], sealed[12:], bound)))
+        except InvalidTag:
+            return None
+
+    def add(self, bot: str, conversation_id: str, details: LeadDetails, language: str) -> int:
+        now = time.time()
+        with self._engine.begin() as db:
+            result = db.execute(
+                insert(leads).values(
+                    bot=bot,
+                    conversation_id=conversation_id,
+                    created_at=now,
+                    status=LeadStatus.NEW,
+                    sealed=self._seal(bot, conversation_id, details),
+                    language=language,
+                    updated_at=now,
+                    updated_by="",
+                )
+            )
+        key = result.inserted_primary_key
+        return int(key[0]) if key else 0
+
+    def of_bot(self, bot: str, limit: int = 200) -> list[Lead]:
+        """The bot's leads, newest first, their details opened (the caller decides what of
+        them is shown)."""
+        query = select(leads).where(leads.c.bot == bot).order_by(leads.c.id.desc()).limit(limit)
+        with self._engine.connect() as db:
+            return [self._lead(row) for row in db.execute(query).mappings()]
+
+    def of_conversation(self, bot: str, conversation_id: str) -> list[Lead]:
+        query = (
+            select(leads)
+            .where(leads.c.bot == bot, leads.c.conversation_id == conversation_id)
+            .order_by(leads.c.id)
+        )
+        with self._engine.connect() as db:
+            return [self._lead(row) for row in db.execute(query).mappings()]
+
+    def get(self, bot: str, lead_id: int) -> Lead | None:
+        query = select(leads).where(leads.c.bot == bot, leads.c.id == lead_id)
+        with self._engine.connect() as db:
+            row = db.execute(query).mappings().first()
+        return None if row is None else self._lead(row)
+
+    def set_status(self, bot: str, lead_id: int, status: LeadStatus, actor: str) -> bool:
+        query = (
+            update(leads)
+            .where(leads.c.bot == bot, leads.c.id == lead_id)
+            .values(status=status, updated_at=time.time(), updated_by=actor)
+        )
+        with self._engine.begin() as db:
+            return bool(db.execute(query).rowcount)
+
+    def _lead(self, row: Any) -> Lead:
+        return Lead(
+            row["id"],
+            row["bot"],
+            row["conversation_id"],
+            row["created_at"],
+            LeadStatus(row["status"]),
+            row["language"],
+            row["updated_by"],
+            self._open(row),
+        )
