@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from chatbot.answering.chain import Answerer
+    from chatbot.inbox.alerts import Alerts
     from chatbot.inbox.desk import SupportDesk
     from chatbot.jobs.queue import JobQueue
     from chatbot.llm.watch import GenerationWatch
@@ -138,6 +139,7 @@ class Services:
         self.ingest_jobs.forget_bot(bot)
         self.pins.forget_bot(bot)
         self.test_questions.forget_bot(bot)
+        self.alerts.store.forget_bot(bot)
         self.knowledge(bot).drop()
         self._knowledge.pop(bot).close()
         self.bots.delete(bot)
@@ -229,8 +231,22 @@ class Services:
         from chatbot.store.inbox import InboxStore
 
         return SupportDesk(
-            InboxStore(self.database), StaffPresence(self.shared_state), self.prompts.messages
+            InboxStore(self.database),
+            StaffPresence(self.shared_state),
+            self.prompts.messages,
+            self.alerts,
         )
+
+    @cached_property
+    def alerts(self) -> Alerts:
+        """E-mail and webhooks telling staff what needs them, through an outbox every server
+        drains (started by `chatbot serve`)."""
+        from chatbot.inbox.alerts import Alerts
+        from chatbot.privacy.keys import local_secret
+        from chatbot.store.alerts import AlertStore
+
+        store = AlertStore(self.database, local_secret(self.settings.data_dir, "webhooks"))
+        return Alerts(store, self.settings.alerts)
 
     @cached_property
     def live(self) -> LiveConversations | SharedLiveConversations:

@@ -354,6 +354,15 @@ class BotHandoff(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    @field_validator("email_to")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        cleaned = [v.strip() for v in value if v.strip()]
+        for address in cleaned:
+            if not re.fullmatch(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+", address):
+                raise ValueError(f"{address!r} is not an e-mail address")
+        return cleaned
+
     enabled: bool = Field(
         True,
         description="Whether a customer can be passed to a person in the console's Inbox; off:"
@@ -365,6 +374,11 @@ class BotHandoff(BaseModel):
         le=10,
         description="Questions the bot could not answer in a row before it asks a person to"
         " join; 0: only when the customer asks for one.",
+    )
+    email_to: list[str] = Field(
+        default_factory=list,
+        description="Staff e-mailed when a customer waits for a person or leaves a contact"
+        " (needs alerts.smtp_host).",
     )
     show_staff_as: Literal["name", "team"] = Field(
         "name",
@@ -642,6 +656,32 @@ class PrivacySettings(BaseModel):
     )
 
 
+class AlertSettings(BaseModel):
+    """How staff are told of a customer waiting for a person or a new lead: e-mail through the
+    business's own SMTP server, and signed webhooks (chatbot/inbox/alerts.py), each delivery
+    retried with backoff until it succeeds or `max_attempts` is spent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    smtp_host: str = Field("", description="The SMTP server e-mail goes out through; empty: none.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="Its port (587 submission, 25, 465).")
+    smtp_starttls: bool = Field(True, description="Upgrade the connection with STARTTLS.")
+    smtp_ssl: bool = Field(False, description="Connect over TLS from the start (port 465).")
+    smtp_username: str = Field("", description="Login name on the SMTP server; empty: none.")
+    smtp_password: str = Field(
+        "", description="Its password (better in CHATBOT_ALERTS__SMTP_PASSWORD than in a file)."
+    )
+    sender: str = Field("", description="The From address, e.g. chatbot@shop.example.")
+    console_url: str = Field(
+        "", description="The console's address as staff reach it, linked from each e-mail."
+    )
+    retry_base_s: float = Field(
+        30.0, gt=0, description="Wait before the first retry; doubled after each failure."
+    )
+    max_attempts: int = Field(8, ge=1, le=30, description="Tries before a delivery is failed.")
+    check_s: float = Field(2.0, gt=0, description="How often each server sends what is due.")
+
+
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address to listen on; loopback by default.")
     port: int = Field(7860, ge=1, le=65535, description="Port to listen on.")
@@ -683,6 +723,7 @@ class Settings(BaseSettings):
     jobs: JobSettings = JobSettings()
     admin: AdminSettings = AdminSettings()
     privacy: PrivacySettings = PrivacySettings()
+    alerts: AlertSettings = AlertSettings()
     bots: dict[str, BotProfile] = Field(
         default_factory=dict, description="Per-bot profile, by bot name; others get defaults."
     )

@@ -18,7 +18,8 @@ import pytest
 
 from tests.conftest import ARTIFACTS, DEMO
 from tests.ollama_stub import OllamaStub
-from tests.servers import Event, Server, chat, start_conversation
+from tests.servers import Event, Server, chat, free_port, start_conversation
+from tests.test_jobs import _until
 
 BOT = "shop"
 CONTACT = "04-261 8833"
@@ -30,10 +31,56 @@ def stub() -> Iterator[OllamaStub]:
         yield server
 
 
+class Mailbox:
+    """A real SMTP server on loopback (aiosmtpd), keeping what it is sent."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.received: list[Any] = []
+        self.arrived = threading.Condition()
+        mailbox = self
+
+        class Handler:
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                from email import message_from_bytes
+                from email.policy import default
+
+                with mailbox.arrived:
+                    mailbox.received.append(message_from_bytes(envelope.content, policy=default))
+                    mailbox.arrived.notify_all()
+                return "250 OK"
+
+        self.port = free_port()
+        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def wait_for(self, subject: str, timeout: float = 30) -> Any:
+        def found() -> Any:
+            return next((m for m in self.received if subject in m["Subject"]), None)
+
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: found() is not None, timeout), [
+                m["Subject"] for m in self.received
+            ]
+            return found()
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory, run_cli, cli_env, stub: OllamaStub):  # type: ignore[no-untyped-def]
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    yield box
+    box.stop()
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory, run_cli, cli_env, stub: OllamaStub, mailbox):  # type: ignore[no-untyped-def]
     """A shop bot with its FAQ, answering through a (stub) Ollama model, so that a test can
-    hold an answer back while staff act."""
+    hold an answer back while staff act; its alerts go to a loopback SMTP server, and failed
+    deliveries are retried within moments (not the half minute a deployment waits)."""
     data = tmp_path_factory.mktemp("inbox")
     made = run_cli("bots", "create", BOT, "title=Gadget Care", f"phone={CONTACT}", data_dir=data)
     assert made.code == 0, made.err
@@ -44,6 +91,13 @@ def shop(tmp_path_factory: pytest.TempPathFactory, run_cli, cli_env, stub: Ollam
         "CHATBOT_MODEL__OLLAMA_HOST": stub.url,
         "CHATBOT_ANSWERING__MODE": "generate",
         "CHATBOT_SERVER__TRUSTED_PROXIES": '["127.0.0.1/32"]',
+        "CHATBOT_ALERTS__SMTP_HOST": "127.0.0.1",
+        "CHATBOT_ALERTS__SMTP_PORT": str(mailbox.port),
+        "CHATBOT_ALERTS__SENDER": "chatbot@gadgetcare.example",
+        "CHATBOT_ALERTS__CONSOLE_URL": "https://chat.gadgetcare.example",
+        "CHATBOT_ALERTS__RETRY_BASE_S": "0.2",
+        "CHATBOT_ALERTS__MAX_ATTEMPTS": "3",
+        "CHATBOT_ALERTS__CHECK_S": "0.2",
     }
     server = Server(data, env, cli_env)
     yield server, data
@@ -443,3 +497,118 @@ def test_the_chat_page_offers_a_call_back_when_no_one_can_answer(browser: Any, s
     page.get_by_text("Thank you! We'll contact you as soon as we can.").wait_for()
     page.screenshot(path=ARTIFACTS / "lead-form.png", full_page=True)
     context.close()
+
+
+class Receiver:
+    """A shop's own tool receiving webhooks on loopback: it checks each post's signature as
+    the docs tell a receiver to, answers 500 to the first `fail_first` posts, and keeps the
+    ones it accepted."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.secret = ""
+        self.accepted: list[tuple[dict[str, str], dict[str, Any]]] = []
+        self.refused = 0
+        self.arrived = threading.Condition()
+        receiver, failing = self, [fail_first]
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                import hashlib
+                import hmac
+                import time
+
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                stamp = self.headers["X-Chatbot-Timestamp"]
+                mac = hmac.new(receiver.secret.encode(), stamp.encode() + b"." + body,
+                               hashlib.sha256).hexdigest()  # fmt: skip
+                genuine = hmac.compare_digest(f"sha256={mac}", self.headers["X-Chatbot-Signature"])
+                fresh = abs(time.time() - int(stamp)) < 300
+                with receiver.arrived:
+                    if not (genuine and fresh) or failing[0] > 0:
+                        failing[0] -= 1
+                        receiver.refused += 1
+                        self.send_response(500 if genuine else 401)
+                    else:
+                        receiver.accepted.append((dict(self.headers), json.loads(body)))
+                        self.send_response(204)
+                    receiver.arrived.notify_all()
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hooks/chatbot"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def wait_for(self, event: str, timeout: float = 30) -> tuple[dict[str, str], dict[str, Any]]:
+        def found() -> Any:
+            return next((p for p in self.accepted if p[1]["event"] == event), None)
+
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: found() is not None, timeout), self.accepted
+            return found()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def test_staff_are_told_by_email_and_signed_webhook_and_a_failed_post_is_retried(
+    shop, run_cli, mailbox: Mailbox
+) -> None:
+    """A customer waiting for a person e-mails the bot's staff (a real SMTP server on
+    loopback) and posts a signed webhook; the receiver fails the first post, and the retry
+    gets through; a receiver that is down fails each attempt, and the deliveries say so."""
+    server, data = shop
+
+    def cli(*args: str) -> Any:
+        done = run_cli(*args, data_dir=data)
+        assert done.code == 0, done.err
+        return json.loads(done.out) if "--json" in args else done.out
+
+    staff_addresses = "handoff.email_to=mak.teh@kek.example,adik@kek.example"
+    made = run_cli("bots", "create", "cakes", "title=Kek Mak Teh", staff_addresses, data_dir=data)
+    assert made.code == 0, made.err
+    receiver, down = Receiver(fail_first=1), Receiver()
+    try:
+        added = cli("webhooks", "add", "--bot", "cakes", receiver.url)
+        receiver.secret = added.split("shown once; keep it in the receiver): ")[1].strip()
+        down.stop()  # a receiver that is down
+        cli("webhooks", "add", "--bot", "cakes", down.url, "--event", "handoff.requested")
+        visitor = f"10.0.{next(_visitors)}.1"
+        token = start_conversation(server, bot="cakes", headers={"X-Forwarded-For": visitor})
+        _, events = chat(server, "can I speak to someone? my no 012-777 8888", bot="cakes",
+                         conversation_id=token, visitor=visitor)  # fmt: skip
+        assert events[-1][1]["state"] == "waiting"
+
+        mail = mailbox.wait_for("A customer is waiting for a person")
+        assert mail["To"] == "mak.teh@kek.example, adik@kek.example"
+        assert mail["Subject"] == "[cakes] A customer is waiting for a person"
+        text = mail.get_content()
+        assert "https://chat.gadgetcare.example/admin/" in text and key_of(server, token) in text
+        assert "777 8888" not in text  # the customer's number stays in the console
+
+        headers, posted = receiver.wait_for("handoff.requested")
+        assert receiver.refused == 1  # the first post failed; the retry got through
+        assert headers["X-Chatbot-Event"] == "handoff.requested"
+        assert posted["data"]["conversation"] == key_of(server, token)
+        assert posted["data"]["reason"] == "asked" and "[PHONE]" in posted["data"]["question"]
+
+        def settled() -> list[dict[str, Any]] | None:
+            rows = cli("webhooks", "deliveries", "--bot", "cakes", "--json")
+            done = [r for r in rows if r["state"] in ("delivered", "failed")]
+            return done if len(done) == 3 else None
+
+        # The retries run on the server: ask until each delivery has settled.
+        deliveries = _until(settled, "the deliveries never settled", limit_s=60)
+        by_to = {row["to"]: row for row in deliveries}
+        assert by_to[receiver.url]["state"] == "delivered"
+        assert by_to[receiver.url]["attempts"] == 2
+        assert by_to[down.url]["state"] == "failed" and by_to[down.url]["attempts"] == 3
+        assert by_to[down.url]["outcome"] == "could not connect"
+        assert by_to["mak.teh@kek.example, adik@kek.example"]["state"] == "delivered"
+    finally:
+        receiver.stop()

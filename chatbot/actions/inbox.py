@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from chatbot.privacy.masking import mask
 from chatbot.services import Services
 from chatbot.store.inbox import NotInInbox, Standing, State
 from chatbot.store.personal_data import ConversationRef
@@ -93,6 +94,13 @@ def reply(services: Services, actor: str, ref: ConversationRef, text: str) -> No
     except NotInInbox as exc:
         raise NoSuchConversation(f"there is no conversation {exc} of {ref.bot!r}") from exc
     services.audit.record(actor, "inbox.reply", f"{ref.bot}: {ref.conversation_id}")
+    said = {
+        "conversation": ref.conversation_id,
+        "author": "staff",
+        "staff": actor,
+        "text": mask(text),
+    }
+    services.alerts.raise_(ref.bot, "message.created", said)
 
 
 def hand_back(services: Services, actor: str, ref: ConversationRef) -> None:
@@ -115,6 +123,9 @@ def _move(services: Services, actor: str, ref: ConversationRef, state: State) ->
         raise NoSuchConversation(f"there is no conversation {exc} of {ref.bot!r}") from exc
     action = "inbox.hand_back" if state is State.BOT else "inbox.close"
     services.audit.record(actor, action, f"{ref.bot}: {ref.conversation_id}")
+    if state is State.CLOSED:
+        closed = {"conversation": ref.conversation_id, "by": actor}
+        services.alerts.raise_(ref.bot, "conversation.closed", closed)
 
 
 def standing_json(standing: Standing, now: float) -> dict[str, Any]:

@@ -54,6 +54,14 @@ def take_lead(
     services.personal_data.remember_contacts(bot, conversation_id, f"{phone} {email}")
     services.desk.store.note(bot, conversation_id, "lead")
     services.audit.record("customer", "lead.create", f"{bot}: {conversation_id}")
+    left = {
+        "conversation": conversation_id,
+        "lead": lead_id,
+        "contact": partly(kept),
+        "about": mask(message),
+        "language": language,
+    }
+    services.alerts.raise_(bot, "lead.created", left, services.profile(bot).handoff.email_to)
     return lead_id
 
 

@@ -26,7 +26,13 @@ from knowledge.errors import KnowledgeError
 from knowledge.layout import bots_folder
 
 # Fields a list can be edited in by `name+=value` / `name-=value`.
-_LIST_FIELDS = {"suggestions", "allowed_origins", "languages", "business_hours.closed_on"}
+_LIST_FIELDS = {
+    "suggestions",
+    "allowed_origins",
+    "languages",
+    "business_hours.closed_on",
+    "handoff.email_to",
+}
 
 
 class UnknownBot(KnowledgeError):

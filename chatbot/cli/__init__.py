@@ -8,6 +8,7 @@ import sys
 
 from chatbot.cli import (  # noqa: F401
     accounts,
+    alerts,
     bots,
     evaluation,
     inbox,

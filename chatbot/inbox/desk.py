@@ -10,8 +10,10 @@ from chatbot.answering.prompts import Messages
 from chatbot.answering.question import Question
 from chatbot.answering.result import Answer
 from chatbot.answering.smalltalk import SmallTalk
+from chatbot.inbox.alerts import Alerts
 from chatbot.inbox.hours import is_open, next_opening, opening_words
 from chatbot.inbox.presence import StaffPresence
+from chatbot.privacy.masking import mask
 from chatbot.settings import BotProfile
 from chatbot.store.inbox import InboxStore, Reply
 
@@ -28,13 +30,20 @@ class Settled:
 
 
 class SupportDesk:
-    def __init__(self, store: InboxStore, presence: StaffPresence, messages: Messages) -> None:
+    def __init__(
+        self, store: InboxStore, presence: StaffPresence, messages: Messages, alerts: Alerts
+    ) -> None:
         self.store, self.presence, self._messages = store, presence, messages
+        self.alerts = alerts
 
     def relay(self, bot: str, conversation_id: str, message: str, spare: frozenset[str]) -> bool:
         """The customer's message kept for the person who has the conversation; False when no
         person has it and the bot is to answer."""
-        return self.store.relay(bot, conversation_id, message, spare)
+        if not self.store.relay(bot, conversation_id, message, spare):
+            return False
+        said = {"conversation": conversation_id, "author": "customer", "text": mask(message, spare)}
+        self.alerts.raise_(bot, "message.created", said)
+        return True
 
     def settle(
         self,
@@ -59,6 +68,14 @@ class SupportDesk:
             hand_off_after_misses=handoff.after_misses if handoff.enabled else 0,
         )
         language, say = answer.language, self._messages.get
+        if reply is Reply.HANDED_OFF:
+            waiting = {
+                "conversation": conversation_id,
+                "reason": "asked" if asked else "missed",
+                "question": mask(answer.question),
+                "language": language,
+            }
+            self.alerts.raise_(bot, "handoff.requested", waiting, handoff.email_to)
         if reply is Reply.STILL_WAITING:
             return Settled(reply, say(language, "handoff_waiting"))
         if reply is not Reply.HANDED_OFF:

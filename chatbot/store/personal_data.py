@@ -23,13 +23,28 @@ from typing import Any
 from sqlalchemy import CompoundSelect, Engine, Select, and_, delete, insert, select, text
 
 from chatbot.privacy.masking import contact_keys, normalise_contact
-from chatbot.store.schema import answers, consents, conversation_states, inbox_messages, leads
+from chatbot.store.schema import (
+    answers,
+    consents,
+    conversation_states,
+    deliveries,
+    inbox_messages,
+    leads,
+)
 from chatbot.store.schema import contact_keys as contacts
 
 log = logging.getLogger(__name__)
 
 # Every table that holds something of one conversation, by (bot, conversation_id).
-_PER_CONVERSATION = (answers, consents, contacts, inbox_messages, conversation_states, leads)
+_PER_CONVERSATION = (
+    answers,
+    consents,
+    contacts,
+    inbox_messages,
+    conversation_states,
+    leads,
+    deliveries,
+)
 _NOT_KEPT_IDLE_S = 86400.0
 
 
@@ -226,6 +241,7 @@ class PersonalData:
                 (inbox_messages, inbox_messages.c.at),
                 (conversation_states, conversation_states.c.updated_at),
                 (leads, leads.c.created_at),
+                (deliveries, deliveries.c.created_at),
             )
             for table, at in dated:
                 for bot, days in retention_days.items():

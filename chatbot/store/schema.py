@@ -163,6 +163,45 @@ leads = Table(
     Index("leads_by_bot", "bot", "id"),
 )
 
+webhooks = Table(
+    "webhooks",
+    metadata,
+    # Where a bot's events are posted, signed with the webhook's own secret (sealed with a key
+    # of the data directory's; shown to the owner once, when made).
+    Column("id", Integer, primary_key=True),
+    Column("bot", String(64), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("events", Text, nullable=False),  # JSON list of event names
+    Column("secret", LargeBinary, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Index("webhooks_by_bot", "bot", "id"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    # Every e-mail and webhook post owed, an outbox every server drains (chatbot/inbox/alerts.py):
+    # claimed one at a time, retried with backoff, its last outcome kept for the console.
+    Column("id", Integer, primary_key=True),
+    Column("bot", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),  # webhook | email
+    Column("target", String(2048), nullable=False),  # the URL, or the addresses
+    Column("webhook_id", Integer),
+    Column("event", String(32), nullable=False),
+    Column("conversation_id", String(32), nullable=False, default=""),  # erased with it
+    Column("payload", Text, nullable=False),  # JSON; customers' words masked
+    Column("state", String(16), nullable=False),  # pending | sending | delivered | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_at", Float, nullable=False),
+    Column("claimed_until", Float, nullable=False, default=0.0),
+    Column("outcome", Text, nullable=False, default=""),  # "HTTP 500", "connection refused"
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("deliveries_due", "state", "next_at"),
+    Index("deliveries_by_bot", "bot", "id"),
+)
+
 uploads = Table(
     "uploads",
     metadata,
