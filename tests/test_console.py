@@ -4,7 +4,6 @@ what staff do (log in, upload, read what was rejected and why, review a conversa
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -148,7 +147,11 @@ def test_a_login_form_posted_from_another_site_is_refused(console_server: Server
 
 
 def open_console(browser: Any, server: Server, username: str) -> Any:
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    """`browser`: a browser, or a context of one (a page of its own size is made in it)."""
+    if hasattr(browser, "new_context"):
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    else:
+        page = browser.new_page()
     page.goto(f"{server.url}/admin/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
@@ -540,7 +543,24 @@ def test_staff_add_the_shops_website_and_see_what_each_read_changed(
 def test_a_customer_asking_for_a_person_gets_the_staff_member_who_answers_in_the_inbox(
     browser: Any, console_server: Server
 ) -> None:
-    """The whole handoff in two browsers: the customer's chat page and the owner's console."""
+    """The whole handoff in two browsers: the owner's console, open on another tab, tells her
+    (on every tab, and as a browser notification) that a customer waits; she answers in the
+    Inbox, and the customer's chat page shows it."""
+    staff_browser = browser.new_context(viewport={"width": 1280, "height": 1000})
+    # The operating system's notification is outside the page: the page's calls are counted.
+    staff_browser.add_init_script(
+        "window.__notified = [];"
+        "window.Notification = class { constructor(title, options) {"
+        " window.__notified.push([title, options.body]); }"
+        " static get permission() { return 'granted'; }"
+        " static requestPermission() { return Promise.resolve('granted'); } };"
+    )
+    staff = open_console(staff_browser, console_server, OWNER)
+    choose_bot(staff, "shop")
+    staff.get_by_role("tab", name="Inbox").click()
+    staff.get_by_text("No one is waiting for a person.").wait_for(timeout=30_000)
+    staff.get_by_role("tab", name="Knowledge").click()  # busy elsewhere in the console
+
     customer_browser = browser.new_context(
         viewport={"width": 420, "height": 760},
         extra_http_headers={"X-Forwarded-For": "198.51.100.77"},  # a customer of their own
@@ -550,15 +570,15 @@ def test_a_customer_asking_for_a_person_gets_the_staff_member_who_answers_in_the
     customer.locator("#agree").click()
     customer.locator("#message").fill("can I talk to a real person?")
     customer.locator("#send").click()
-    # Told a person will answer now, or, if no console is open on the bot, when they are back
-    # (the other tests' consoles may still be open on it).
-    told = re.compile("join this chat|No one from our team is online")
-    customer.get_by_text(told).wait_for(timeout=60_000)
+    # The owner has the console open on this bot: someone will answer now.
+    customer.get_by_text("I've asked a person from our team to join this chat.").wait_for(
+        timeout=60_000
+    )
 
-    staff = open_console(browser, console_server, OWNER)
-    choose_bot(staff, "shop")
+    staff.get_by_text("1 waiting for a person (Inbox)").wait_for(timeout=30_000)
+    staff.wait_for_function("window.__notified.length === 1")
+    assert staff.evaluate("window.__notified[0][0]") == "A customer is waiting for a person"
     staff.get_by_role("tab", name="Inbox").click()
-    staff.get_by_text("1 waiting for a person").wait_for(timeout=30_000)
     staff.get_by_role("combobox", name="Conversation").click()
     staff.get_by_role("option", name="waiting for a person").first.click()
     staff.get_by_text("can I talk to a real person?").filter(visible=True).first.wait_for()
@@ -590,4 +610,25 @@ def test_a_customer_asking_for_a_person_gets_the_staff_member_who_answers_in_the
     customer.locator("#send").click()
     customer.get_by_text("Monday to Saturday").wait_for(timeout=60_000)
     customer_browser.close()
-    staff.close()
+    staff_browser.close()
+
+
+def test_an_owner_adds_a_webhook_and_sees_its_secret_once_and_an_editor_cannot(
+    browser: Any, console_server: Server
+) -> None:
+    for who, allowed in ((EDITOR, False), (OWNER, True)):
+        page = open_console(browser, console_server, who)
+        choose_bot(page, "shop")
+        page.get_by_role("tab", name="Inbox").click()
+        page.get_by_text("Alerts: e-mail and webhooks").click()
+        page.get_by_label("Webhook address (https://…)").fill("https://tools.shop.example/hook")
+        page.get_by_role("button", name="Add webhook").click()
+        if allowed:
+            page.get_by_text("signing secret, shown this once").wait_for(timeout=30_000)
+            assert page.get_by_text("whsec_").count() == 1
+            page.get_by_text("https://tools.shop.example/hook").filter(
+                visible=True
+            ).first.wait_for()
+        else:
+            page.get_by_text("only an owner may add a webhook").first.wait_for(timeout=30_000)
+        page.close()

@@ -81,6 +81,7 @@ def build_console(
     with gr.Blocks(title="Chatbot console", analytics_enabled=False) as page:
         with gr.Row():
             who_md = gr.Markdown()
+            waiting = gr.Markdown()  # how many customers wait for a person, on every tab
             gr.HTML(
                 '<form method="post" action="/admin/logout" style="text-align:right">'
                 '<button type="submit" class="lg secondary">Log out</button></form>'
@@ -93,7 +94,7 @@ def build_console(
             sure = gr.Checkbox(label="Delete this bot with its documents and conversations")
             drop = gr.Button("Delete bot", variant="stop")
         knowledge = knowledge_tab(console, bot)
-        inbox_tab(console, bot)
+        inbox_tab(console, bot, waiting)
         try_bot_tab(console, bot)
         settings = bot_settings_tab(console, bot)
         gaps_tab(console, bot)

@@ -14,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 
+from chatbot.actions.alerts import add_webhook, deliveries_of, remove_webhook, webhooks_of
 from chatbot.actions.inbox import (
     Entry,
     close,
@@ -24,6 +25,7 @@ from chatbot.actions.inbox import (
     take_over,
 )
 from chatbot.actions.leads import leads_of, open_lead, set_lead_status
+from chatbot.inbox.alerts import EVENTS
 from chatbot.store.inbox import Standing, State
 from chatbot.store.leads import LeadStatus
 from chatbot.store.personal_data import ConversationRef
@@ -36,6 +38,24 @@ _STATE_LABELS = {
     State.BOT: "with the bot",
 }
 _WHO = {"customer": "Customer", "bot": "Bot", "staff": "Staff"}
+DELIVERY_COLUMNS = ["#", "when", "event", "by", "to", "state", "tries", "outcome"]
+WEBHOOK_COLUMNS = ["#", "address", "events", "added by"]
+# Each browser tells its staff member when more customers wait than it last showed (with the
+# permission they gave it): the count arrives with the list, every few seconds.
+_NOTIFY_JS = """(text) => {
+  const found = (text || "").match(/(\\d+) waiting/);
+  const waiting = found ? parseInt(found[1], 10) : 0;
+  const before = window.__chatbotWaiting || 0;
+  window.__chatbotWaiting = waiting;
+  if (waiting > before && "Notification" in window && Notification.permission === "granted") {
+    new Notification("A customer is waiting for a person", {body: waiting + " in the Inbox"});
+  }
+  return [];
+}"""
+_ASK_JS = """() => {
+  if ("Notification" in window) Notification.requestPermission();
+  return [];
+}"""
 LEAD_COLUMNS = ["#", "when", "status", "name", "contact", "about", "conversation"]
 _EVENTS = {
     "lead": "The customer left their contact details for a call back (see Leads).",
@@ -89,7 +109,8 @@ def conversation_html(entries: list[Entry]) -> str:
     return "".join(parts) or "<p>Nothing said yet.</p>"
 
 
-def inbox_tab(console: Console, bot: gr.Dropdown) -> Any:
+def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
+    """The tab; `badge`, above every tab, says how many wait for a person."""
     services = console.services
 
     def listed(bot: str, _open: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
@@ -97,7 +118,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown) -> Any:
         # them looks like the one that loads the bot's settings (what tests hold back by it).
         console.staff(request)
         if not bot:
-            return "", gr.update(choices=[])
+            return "", "", gr.update(choices=[])
         services.desk.presence.seen(bot)  # someone is here to answer
         now = time.time()
         queue = inbox(services, bot)
@@ -108,7 +129,8 @@ def inbox_tab(console: Console, bot: gr.Dropdown) -> Any:
             else "No one is waiting for a person."
         )
         choices = [(_label(s, now), s.conversation_id) for s in queue]
-        return summary, gr.update(choices=choices)
+        shown = f"**🔔 {waiting} waiting for a person** (Inbox)" if waiting else ""
+        return summary, shown, gr.update(choices=choices)
 
     def shown(
         bot: str, conversation: str | None, audit: bool, request: gr.Request
@@ -199,8 +221,48 @@ def inbox_tab(console: Console, bot: gr.Dropdown) -> Any:
             set_lead_status(services, account.username, bot, int(lead_id), LeadStatus(status))
         return lead_rows(bot, request)
 
+    def hook_rows(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        console.staff(request)
+        hooks = webhooks_of(services, bot) if bot else []
+        sent = deliveries_of(services, bot, 20) if bot else []
+        return (
+            [[h.id, h.url, ", ".join(h.events), h.created_by] for h in hooks],
+            [
+                [
+                    d.id,
+                    when(d.created_at),
+                    d.event,
+                    d.channel,
+                    d.target,
+                    d.state,
+                    d.attempts,
+                    d.outcome,
+                ]
+                for d in sent
+            ],
+        )
+
+    def hook_added(bot: str, url: str, events: list[str], request: gr.Request):  # type: ignore[no-untyped-def]
+        account = console.staff(request)
+        with told_to_staff():
+            hook_id, secret = add_webhook(
+                services, account.username, account.role, bot, url or "", list(events or [])
+            )
+        said = (
+            f"Webhook {hook_id} added. Its signing secret, shown this once (put it in the"
+            f" receiver to check each post's X-Chatbot-Signature):\n\n`{secret}`"
+        )
+        return (said, *hook_rows(bot, request))
+
+    def hook_removed(bot: str, hook_id: float | None, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = console.staff(request)
+        with told_to_staff():
+            remove_webhook(services, account.username, account.role, bot, int(hook_id or 0))
+        return (f"Webhook {int(hook_id or 0)} removed.", *hook_rows(bot, request))
+
     with gr.Tab("Inbox") as tab:
         summary = gr.Markdown()
+        notify = gr.Button("Notify me in this browser when a customer waits", size="sm")
         conversation = gr.Dropdown(label="Conversation", choices=[], interactive=True)
         state = gr.Markdown()
         body = gr.HTML()  # built by conversation_html: every word escaped
@@ -222,13 +284,41 @@ def inbox_tab(console: Console, bot: gr.Dropdown) -> Any:
             with gr.Row():
                 status = gr.Radio([s.value for s in LeadStatus], label="Status", scale=3)
                 save_status = gr.Button("Save status", scale=1)
+        with gr.Accordion("Alerts: e-mail and webhooks", open=False) as alerts:
+            gr.Markdown(
+                "Staff in the bot's *Handoff to a person* e-mail list are e-mailed when a"
+                " customer waits and when one leaves a contact. Webhooks post the bot's events,"
+                " signed, to your own tools (see docs/INBOX.md). Adding or removing one is an"
+                " owner's."
+            )
+            hook_table = gr.Dataframe(headers=WEBHOOK_COLUMNS, interactive=False)
+            with gr.Row():
+                hook_url = gr.Textbox(label="Webhook address (https://…)", scale=3)
+                hook_events = gr.CheckboxGroup(list(EVENTS), value=list(EVENTS), label="Events")
+            with gr.Row():
+                add_hook = gr.Button("Add webhook")
+                hook_number = gr.Number(label="Webhook #", precision=0)
+                drop_hook = gr.Button("Remove webhook")
+            hook_said = gr.Markdown()
+            delivery_table = gr.Dataframe(
+                headers=DELIVERY_COLUMNS, label="Latest deliveries", interactive=False
+            )
     # While the console is open, it keeps the list and the open conversation current.
     timer = gr.Timer(REFRESH_S)
 
     parts = [bot, conversation, text]
     chosen = [bot, conversation]
-    timer.tick(listed, chosen, [summary, conversation]).then(again, chosen, [state, body])
-    tab.select(listed, chosen, [summary, conversation]).then(quick, chosen, quick_reply)
+    listing = [summary, badge, conversation]
+    timer.tick(listed, chosen, listing).then(again, chosen, [state, body])
+    tab.select(listed, chosen, listing).then(quick, chosen, quick_reply)
+    bot.change(listed, chosen, listing)
+    badge.change(None, badge, None, js=_NOTIFY_JS)
+    notify.click(None, None, None, js=_ASK_JS)
+    alerts.expand(hook_rows, bot, [hook_table, delivery_table])
+    add_hook.click(
+        hook_added, [bot, hook_url, hook_events], [hook_said, hook_table, delivery_table]
+    )
+    drop_hook.click(hook_removed, [bot, hook_number], [hook_said, hook_table, delivery_table])
     conversation.input(opened, [bot, conversation], [state, body])
     quick_reply.input(lambda answer: answer or "", quick_reply, text)
     leads.expand(lead_rows, bot, [lead_table, lead_chosen])
