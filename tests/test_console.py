@@ -610,6 +610,11 @@ def test_a_customer_asking_for_a_person_gets_the_staff_member_who_answers_in_the
     customer.locator("#send").click()
     customer.get_by_text("Monday to Saturday").wait_for(timeout=60_000)
     customer_browser.close()
+    # Measured: the handoff, and how soon a person replied, in How it is doing.
+    staff.get_by_role("tab", name="How it is doing").click()
+    staff.get_by_role("button", name="Refresh").filter(visible=True).first.click()
+    staff.get_by_text("1 conversation handed to a person").wait_for(timeout=30_000)
+    assert staff.get_by_text("a person first replied within a minute (median of 1)").count() == 1
     staff_browser.close()
 
 

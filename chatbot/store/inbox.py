@@ -69,6 +69,12 @@ class Message:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class HandoffFigures:
+    handoffs: list[float]  # when each began waiting for a person
+    first_reply_s: list[float]  # for those a person answered: how long after
+
+
 class NotInInbox(LookupError):
     """No such conversation of this bot."""
 
@@ -139,6 +145,26 @@ class InboxStore:
         with self._engine.connect() as db:
             return int(db.execute(query).scalar_one())
 
+    def handoff_figures(self, bot: str, since: float) -> HandoffFigures:
+        """Handoffs since a time, and how long each waited for a person's first reply."""
+        m = inbox_messages.c
+        query = (
+            select(m.conversation_id, m.at, m.author, m.text)
+            .where(m.bot == bot, m.at >= since, m.author.in_(["event", "staff"]))
+            .order_by(m.conversation_id, m.id)
+        )
+        handoffs: list[float] = []
+        waits: list[float] = []
+        waiting_since: dict[str, float] = {}
+        with self._engine.connect() as db:
+            for conversation_id, at, author, text in db.execute(query):
+                if author == "event" and text == "waiting":
+                    handoffs.append(at)
+                    waiting_since[conversation_id] = at
+                elif author == "staff" and conversation_id in waiting_since:
+                    waits.append(at - waiting_since.pop(conversation_id))
+        return HandoffFigures(handoffs, waits)
+
     # -- the customer's side ----------------------------------------------------------------
     def relay(self, bot: str, conversation_id: str, text: str, spare: frozenset[str]) -> bool:
         """Keep the customer's message for the person who has the conversation; False (nothing
@@ -183,6 +209,8 @@ class InboxStore:
             if standing is None and not (to_person or misses):
                 return Reply.SHOWN  # a conversation with the bot, as most are: no row
             _put(db, bot, conversation_id, keep, values, now)
+            if to_person:  # when it began waiting: the time to a person's reply runs from here
+                _add(db, bot, conversation_id, "event", "", "waiting")
         return Reply.HANDED_OFF if to_person else Reply.SHOWN
 
     def note(self, bot: str, conversation_id: str, event: str) -> None:

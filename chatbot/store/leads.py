@@ -79,6 +79,12 @@ class Leads:
         key = result.inserted_primary_key
         return int(key[0]) if key else 0
 
+    def created_since(self, bot: str, since: float) -> list[float]:
+        """When each of the bot's leads since a time was left (nothing opened)."""
+        query = select(leads.c.created_at).where(leads.c.bot == bot, leads.c.created_at >= since)
+        with self._engine.connect() as db:
+            return list(db.execute(query).scalars())
+
     def of_bot(self, bot: str, limit: int = 200) -> list[Lead]:
         """The bot's leads, newest first, their details opened (the caller decides what of
         them is shown)."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Engine, Select, and_, delete, insert, select, text
+from sqlalchemy import CompoundSelect, Engine, Select, and_, delete, func, insert, select, text
 
 from chatbot.privacy.masking import contact_keys, normalise_contact
 from chatbot.store.schema import (
@@ -101,6 +101,12 @@ class PersonalData:
                 )
             )
         return record, token
+
+    def conversations_started(self, bot: str, since: float) -> int:
+        """Conversations begun since a time (each begins with the customer's consent)."""
+        query = select(func.count()).where(consents.c.bot == bot, consents.c.at >= since)
+        with self._engine.connect() as db:
+            return int(db.execute(query).scalar_one())
 
     def consent_of(self, bot: str, conversation_id: str) -> Consent | None:
         query = select(consents).where(

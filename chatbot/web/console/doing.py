@@ -1,5 +1,6 @@
 """The "How it is doing" tab: questions a day, the share answered (by the model, an extract, a
-pinned answer) and rated down, the most asked questions; the last 30 days."""
+pinned answer) and rated down, the most asked questions; the last 30 days. And the support
+desk's part: conversations handed to a person, how soon a person first replied, leads a week."""
 
 from __future__ import annotations
 
@@ -68,7 +69,8 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
         top_frame = pd.DataFrame(
             [{"question": q[:60], "asked": n} for q, n in top], columns=["question", "asked"]
         )
-        return summary, per_day, per_day, top_frame
+        desk_summary, weekly = _desk_figures(services, bot, since, pd)
+        return summary + "\n\n" + desk_summary, per_day, per_day, top_frame, weekly
 
     with gr.Tab("How it is doing"):
         show_stats = gr.Button("Refresh")
@@ -82,4 +84,53 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
         top_plot = gr.BarPlot(
             x="question", y="asked", title="Most asked", sort="-y", y_lim=[0, None]
         )
-    show_stats.click(stats, bot, [summary, questions_plot, answered_plot, top_plot])
+        desk_plot = gr.BarPlot(
+            x="week",
+            y="count",
+            color="what",
+            title="Handed to a person, and leads, a week",
+            y_lim=[0, None],
+        )
+    shown = [summary, questions_plot, answered_plot, top_plot, desk_plot]
+    show_stats.click(stats, bot, shown)
+
+
+def _desk_figures(services: Any, bot: str, since: float, pd: Any) -> tuple[str, Any]:
+    """The summary's support-desk sentence and the weekly frame of handoffs and leads."""
+    figures = services.desk.store.handoff_figures(bot, since)
+    leads = services.leads.created_since(bot, since)
+    started = services.personal_data.conversations_started(bot, since)
+    handed = len(figures.handoffs)
+    rate = f"{round(100 * handed / started)}%" if started else "none"
+    waits = sorted(figures.first_reply_s)
+    if waits:
+        median = waits[len(waits) // 2] / 60
+        replied = (
+            f"a person first replied after {median:.0f} min (median of {len(waits)})"
+            if median >= 1
+            else f"a person first replied within a minute (median of {len(waits)})"
+        )
+    else:
+        replied = "no reply from a person yet"
+    sentence = (
+        f"**{handed} conversation{'' if handed == 1 else 's'} handed to a person** of"
+        f" {started} begun ({rate});"
+        f" {replied}; **{len(leads)} lead{'' if len(leads) == 1 else 's'}**."
+    )
+    weeks: dict[str, dict[str, int]] = {}
+    today = dt.date.today()
+    for back in range(4, -1, -1):  # the last five weeks, quiet ones at zero
+        monday = today - dt.timedelta(days=today.weekday() + 7 * back)
+        weeks[monday.isoformat()[5:]] = {"handed to a person": 0, "leads": 0}
+    for what, times in (("handed to a person", figures.handoffs), ("leads", leads)):
+        for at in times:
+            day = dt.date.fromtimestamp(at)
+            week = (day - dt.timedelta(days=day.weekday())).isoformat()[5:]
+            if week in weeks:
+                weeks[week][what] += 1
+    rows = [
+        {"week": f"from {week}", "count": n, "what": what}
+        for week, counts in weeks.items()
+        for what, n in counts.items()
+    ]
+    return sentence, pd.DataFrame(rows, columns=["week", "count", "what"])

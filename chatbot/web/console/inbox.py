@@ -59,6 +59,7 @@ _ASK_JS = """() => {
 LEAD_COLUMNS = ["#", "when", "status", "name", "contact", "about", "conversation"]
 _EVENTS = {
     "lead": "The customer left their contact details for a call back (see Leads).",
+    "waiting": "Waiting for a person.",
     "joined": "joined the conversation",
     "handed_back": "The bot answers again.",
     "closed": "Closed.",
