@@ -104,6 +104,19 @@ def shop(tmp_path_factory: pytest.TempPathFactory, run_cli, cli_env, stub: Ollam
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def console(shop) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """The services a console beside the server works with (its data directory): what staff
+    do in the Inbox tab, done in the test's process (the command line's start-up spared)."""
+    from chatbot.services import Services
+    from chatbot.settings import load_settings
+
+    _, data = shop
+    services = Services(load_settings(None, data))
+    yield services
+    services.close()
+
+
 @pytest.fixture
 def staff(run_cli, shop):  # type: ignore[no-untyped-def]
     """`chatbot inbox VERB --bot shop ARGS` as a staff member runs it; stdout (JSON with
@@ -281,12 +294,21 @@ def test_a_staff_reply_reaches_the_customers_open_page_and_the_bot_stays_silent(
     # What staff and the customer said is the customer's data like the rest: in their export.
     exported = run_cli("privacy", "export", "--conversation", key_of(server, token), data_dir=data)
     messages = json.loads(exported.out)["conversations"][0]["messages"]
-    assert [m["author"] for m in messages] == ["event", "staff", "customer", "event"]
+    assert [(m["author"], m["text"][:8]) for m in messages] == [
+        ("event", "waiting"),
+        ("event", "joined"),
+        ("staff", "Hi, this"),
+        ("customer", "My scree"),
+        ("event", "handed_b"),
+    ]
 
 
 def test_a_bot_answer_overtaken_by_a_take_over_never_reaches_the_customer(
-    shop, staff, stub: OllamaStub
+    shop, console, stub: OllamaStub
 ) -> None:
+    from chatbot.actions.inbox import read_conversation, take_over
+    from chatbot.store.personal_data import ConversationRef
+
     server, _ = shop
     token = begin(server)
     said(server, "hello", token)
@@ -301,28 +323,32 @@ def test_a_bot_answer_overtaken_by_a_take_over_never_reaches_the_customer(
         customer.start()
         with model.arrived:
             assert model.arrived.wait_for(lambda: len(model.chats) > asked, 60)
-        staff("take", key_of(server, token))
+        take_over(console, "mei", ConversationRef(BOT, key_of(server, token)))
     finally:
         model.flowing.set()
     customer.join(60)
 
     assert answering["kind"] == "withheld" and answering["answer"] == ""
     assert answering["state"] == "staff"
-    shown = staff("show", key_of(server, token), "--json")
-    assert not any(e["who"] == "bot" and "warranty" in e["text"] for e in shown["entries"])
+    _, said_then = read_conversation(console, "mei", ConversationRef(BOT, key_of(server, token)))
+    assert not any(e.who == "bot" and "warranty" in e.text for e in said_then)
 
 
-def test_closing_a_conversation_not_kept_forgets_what_was_said(shop, staff) -> None:
+def test_closing_a_conversation_not_kept_forgets_what_was_said(shop, console) -> None:
+    from chatbot.actions.inbox import close, inbox, read_conversation, reply
+    from chatbot.store.personal_data import ConversationRef
+
     server, data = shop
     visitor = f"10.0.{next(_visitors)}.1"
     _, events = chat(server, "I want to speak to a human", bot=BOT, keep=False, visitor=visitor)
     token = events[-1][1]["conversation_id"]
     assert events[-1][1]["state"] == "waiting"
-    key = key_of(server, token)
-    staff("reply", key, "Hello! What can I do for you?")
-    assert "Hello! What can I do for you?" in staff("show", key)
-    staff("close", key)
-    assert key not in [row["conversation_id"] for row in staff("list", "--json")]
+    ref = ConversationRef(BOT, key_of(server, token))
+    reply(console, "mei", ref, "Hello! What can I do for you?")
+    _, entries = read_conversation(console, "mei", ref)
+    assert "Hello! What can I do for you?" in [e.text for e in entries]
+    close(console, "mei", ref)
+    assert ref.conversation_id not in [s.conversation_id for s in inbox(console, BOT)]
     database = b"".join(f.read_bytes() for f in Path(data).glob("chatbot.db*"))
     assert b"Hello! What can I do for you?" not in database
 
@@ -557,8 +583,10 @@ class Receiver:
 
 
 def test_staff_are_told_by_email_and_signed_webhook_and_a_failed_post_is_retried(
-    shop, run_cli, mailbox: Mailbox
+    shop, run_cli, mailbox: Mailbox, console
 ) -> None:
+    from chatbot.actions.alerts import deliveries_of
+
     """A customer waiting for a person e-mails the bot's staff (a real SMTP server on
     loopback) and posts a signed webhook; the receiver fails the first post, and the retry
     gets through; a receiver that is down fails each attempt, and the deliveries say so."""
@@ -597,13 +625,15 @@ def test_staff_are_told_by_email_and_signed_webhook_and_a_failed_post_is_retried
         assert posted["data"]["conversation"] == key_of(server, token)
         assert posted["data"]["reason"] == "asked" and "[PHONE]" in posted["data"]["question"]
 
-        def settled() -> list[dict[str, Any]] | None:
-            rows = cli("webhooks", "deliveries", "--bot", "cakes", "--json")
-            done = [r for r in rows if r["state"] in ("delivered", "failed")]
-            return done if len(done) == 3 else None
+        def settled() -> bool:
+            done = [
+                d for d in deliveries_of(console, "cakes") if d.state in ("delivered", "failed")
+            ]
+            return len(done) == 3
 
         # The retries run on the server: ask until each delivery has settled.
-        deliveries = _until(settled, "the deliveries never settled", limit_s=60)
+        _until(settled, "the deliveries never settled", limit_s=60)
+        deliveries = cli("webhooks", "deliveries", "--bot", "cakes", "--json")
         by_to = {row["to"]: row for row in deliveries}
         assert by_to[receiver.url]["state"] == "delivered"
         assert by_to[receiver.url]["attempts"] == 2

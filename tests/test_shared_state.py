@@ -186,25 +186,32 @@ def two_servers(
             second.stop()
 
 
+def _console_of(server: Server) -> Any:
+    """The services a console beside `server` works with: its data directory, database,
+    vectors and shared state (what staff do in the console, done in the test's process)."""
+    from chatbot.services import Services
+    from chatbot.settings import Settings
+
+    env = server.env  # type: ignore[attr-defined]
+    return Services(
+        Settings(
+            data_dir=server.data,  # type: ignore[attr-defined]
+            database={"url": env["CHATBOT_DATABASE__URL"]},
+            vector_store={"chroma_url": env["CHATBOT_VECTOR_STORE__CHROMA_URL"]},
+            shared_state={"redis_url": env["CHATBOT_SHARED_STATE__REDIS_URL"]},
+        )
+    )
+
+
 def test_a_document_uploaded_through_one_server_is_found_through_the_other(
     two_servers: Any, tmp_path: Path
 ) -> None:
     """Staff upload on the first server (as its console does: queued for the worker); the
     second server's customers get answers from it."""
     from chatbot.actions.knowledge import queue_upload
-    from chatbot.services import Services
-    from chatbot.settings import Settings
 
     first, second, _ = two_servers
-    env = first.env
-    console = Services(
-        Settings(
-            data_dir=first.data,
-            database={"url": env["CHATBOT_DATABASE__URL"]},
-            vector_store={"chroma_url": env["CHATBOT_VECTOR_STORE__CHROMA_URL"]},
-            shared_state={"redis_url": env["CHATBOT_SHARED_STATE__REDIS_URL"]},
-        )
-    )
+    console = _console_of(first)
     notice = tmp_path / "cuti-raya.md"
     notice.write_text(
         "# Cuti Hari Raya\n\nThe shop is closed from 30 March to 2 April for Hari Raya.\n",
@@ -352,21 +359,11 @@ def test_a_person_helps_a_customer_whichever_server_each_of_them_reaches(two_ser
     reaches the customer's page on the other server; a bot answer one server was giving when
     staff took the conversation over never reaches the customer."""
     from chatbot.actions.inbox import hand_back, reply, take_over
-    from chatbot.services import Services
-    from chatbot.settings import Settings
     from chatbot.store.personal_data import ConversationRef, conversation_key
     from tests.test_inbox import Listener
 
     first, second, ollama = two_servers
-    env = first.env
-    console = Services(
-        Settings(
-            data_dir=first.data,
-            database={"url": env["CHATBOT_DATABASE__URL"]},
-            vector_store={"chroma_url": env["CHATBOT_VECTOR_STORE__CHROMA_URL"]},
-            shared_state={"redis_url": env["CHATBOT_SHARED_STATE__REDIS_URL"]},
-        )
-    )
+    console = _console_of(first)
     try:
         console.desk.presence.seen("kedai")  # the Inbox tab is open on the staff's screen
         visitor = {"X-Forwarded-For": "203.0.113.60"}

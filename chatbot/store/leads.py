@@ -13,7 +13,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from chatbot.store.schema import leads
 
@@ -78,6 +78,12 @@ class Leads:
             )
         key = result.inserted_primary_key
         return int(key[0]) if key else 0
+
+    def count_new(self, bot: str) -> int:
+        """Leads no one has marked contacted or done yet."""
+        query = select(func.count()).where(leads.c.bot == bot, leads.c.status == LeadStatus.NEW)
+        with self._engine.connect() as db:
+            return int(db.execute(query).scalar_one())
 
     def created_since(self, bot: str, since: float) -> list[float]:
         """When each of the bot's leads since a time was left (nothing opened)."""

@@ -43,12 +43,19 @@ WEBHOOK_COLUMNS = ["#", "address", "events", "added by"]
 # Each browser tells its staff member when more customers wait than it last showed (with the
 # permission they gave it): the count arrives with the list, every few seconds.
 _NOTIFY_JS = """(text) => {
-  const found = (text || "").match(/(\\d+) waiting/);
-  const waiting = found ? parseInt(found[1], 10) : 0;
-  const before = window.__chatbotWaiting || 0;
-  window.__chatbotWaiting = waiting;
-  if (waiting > before && "Notification" in window && Notification.permission === "granted") {
-    new Notification("A customer is waiting for a person", {body: waiting + " in the Inbox"});
+  const count = (what) => {
+    const found = (text || "").match(new RegExp("(\\\\d+) " + what));
+    return found ? parseInt(found[1], 10) : 0;
+  };
+  const now = {waiting: count("waiting"), leads: count("new lead")};
+  const before = window.__chatbotInbox || {waiting: 0, leads: 0};
+  window.__chatbotInbox = now;
+  const granted = "Notification" in window && Notification.permission === "granted";
+  if (granted && now.waiting > before.waiting) {
+    new Notification("A customer is waiting for a person", {body: now.waiting + " in the Inbox"});
+  }
+  if (granted && now.leads > before.leads) {
+    new Notification("A customer asked to be contacted", {body: now.leads + " new in Leads"});
   }
   return [];
 }"""
@@ -130,7 +137,10 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
             else "No one is waiting for a person."
         )
         choices = [(_label(s, now), s.conversation_id) for s in queue]
-        shown = f"**🔔 {waiting} waiting for a person** (Inbox)" if waiting else ""
+        fresh = services.leads.count_new(bot)
+        told = [f"{waiting} waiting for a person"] if waiting else []
+        told += [f"{fresh} new lead{'' if fresh == 1 else 's'}"] if fresh else []
+        shown = f"**🔔 {' · '.join(told)}** (Inbox)" if told else ""
         return summary, shown, gr.update(choices=choices)
 
     def shown(
