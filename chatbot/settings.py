@@ -381,7 +381,7 @@ class BotHandoff(BaseModel):
         " (needs alerts.smtp_host).",
     )
     show_staff_as: Literal["name", "team"] = Field(
-        "name",
+        "team",
         description="How a person who joins is shown to the customer: their account's name, or"
         " only as someone from the team.",
     )
@@ -476,6 +476,12 @@ class BusinessHours(BaseModel):
 
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# The contact's labels in the customer's languages (BotProfile.contact_text).
+_CONTACT_LABELS = {
+    "en": {"phone": "phone", "email": "e-mail"},
+    "ms": {"phone": "telefon", "email": "e-mel"},
+    "zh": {"phone": "电话", "email": "电邮"},
+}
 
 
 class BotProfile(BaseModel):
@@ -561,15 +567,17 @@ class BotProfile(BaseModel):
             raise ValueError(f"{value!r} is not an e-mail address")
         return value
 
-    def contact_text(self) -> str:
-        """How a customer reaches a person: the free text, then each way set."""
+    def contact_text(self, language: str = "en") -> str:
+        """How a customer reaches a person: the free text, then each way set, labelled in the
+        customer's language ("telefon", "电话")."""
+        label = _CONTACT_LABELS.get(language, _CONTACT_LABELS["en"])
         ways = [self.contact.strip()]
         if self.phone:
-            ways.append(f"phone {self.phone}")
+            ways.append(f"{label['phone']} {self.phone}")
         if self.whatsapp:
             ways.append(f"WhatsApp https://wa.me/{self.whatsapp.lstrip('+')}")
         if self.email:
-            ways.append(f"e-mail {self.email}")
+            ways.append(f"{label['email']} {self.email}")
         text = ", ".join(w for w in ways if w)
         return f"{text} ({self.hours})" if self.hours and text else text or self.hours
 

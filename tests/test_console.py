@@ -28,7 +28,10 @@ def console_server(  # type: ignore[no-untyped-def]
     """A shop bot with its FAQ, an owner and an editor made with `chatbot admin create`; served
     in extract mode (the console is under test here, not the model)."""
     data = tmp_path_factory.mktemp("console")
-    assert run_cli("bots", "create", "shop", "title=Gadget Care", data_dir=data).code == 0
+    made = run_cli(
+        "bots", "create", "shop", "title=Gadget Care", "handoff.show_staff_as=name", data_dir=data
+    )
+    assert made.code == 0, made.err
     assert (
         run_cli("ingest", "--bot", "shop", str(DEMO / "documents" / "faq.csv"), data_dir=data).code
         == 0

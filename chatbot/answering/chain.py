@@ -580,7 +580,7 @@ class Answerer:
 
     # -- fallbacks ---------------------------------------------------------------------
     def _contact(self, language: str) -> str:
-        contact = self.profile.contact_text()
+        contact = self.profile.contact_text(language)
         if not contact:
             return ""
         return f"{self.prompts.messages.get(language, 'contact_prefix')} {contact}"
@@ -591,7 +591,7 @@ class Answerer:
     def _small_talk(self, talk: SmallTalk, language: str) -> str:
         messages = self.prompts.messages
         if talk is SmallTalk.PERSON:
-            contact = self.profile.contact_text()
+            contact = self.profile.contact_text(language)
             if not contact:
                 return messages.get(language, "person_unavailable")
             return messages.get(language, "person_reply", contact=contact)

@@ -91,7 +91,7 @@ class SupportDesk:
         """No one is in the inbox: when someone will be, by the business's hours where it has
         them ("when we open, tomorrow at 10:00"), and how else to reach the business."""
         say = self._messages.get
-        contact = profile.contact_text()
+        contact = profile.contact_text(language)
         reach = f"{say(language, 'contact_prefix')} {contact}" if contact and with_contact else ""
         now = dt.datetime.now(dt.UTC)
         hours = profile.business_hours

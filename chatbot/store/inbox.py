@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, update
 
 from chatbot.privacy.masking import mask
 from chatbot.store.schema import answers, conversation_states, inbox_messages
@@ -118,7 +118,7 @@ class InboxStore:
                     states.bot == bot,
                     or_(
                         states.state.in_([State.WAITING, State.STAFF]),
-                        and_(states.state == State.BOT, states.updated_at >= now - live_s),
+                        states.updated_at >= now - live_s,  # closed ones too: not re-listed
                     ),
                 )
             ).mappings()
@@ -137,6 +137,31 @@ class InboxStore:
             (s for s in held if s.state in order),
             key=lambda s: (order[s.state], s.since if s.state is State.WAITING else -s.updated_at),
         )
+
+    def last_words(self, bot: str, conversation_ids: list[str]) -> dict[str, str]:
+        """The customer's latest message in each conversation (as kept: masked), to tell
+        conversations apart in a list."""
+        words: dict[str, tuple[float, str]] = {}
+        a, m = answers.c, inbox_messages.c
+        latest_turns = (
+            select(func.max(a.id))
+            .where(a.bot == bot, a.conversation_id.in_(conversation_ids), a.kind != "smalltalk")
+            .group_by(a.conversation_id)
+        )
+        latest_said = (
+            select(func.max(m.id))
+            .where(m.bot == bot, m.conversation_id.in_(conversation_ids), m.author == "customer")
+            .group_by(m.conversation_id)
+        )
+        with self._engine.connect() as db:
+            turns = select(a.conversation_id, a.created_at, a.question).where(
+                a.id.in_(latest_turns)
+            )
+            said = select(m.conversation_id, m.at, m.text).where(m.id.in_(latest_said))
+            for conversation_id, at, text in [*db.execute(turns), *db.execute(said)]:
+                if conversation_id not in words or words[conversation_id][0] < at:
+                    words[conversation_id] = (at, text)
+        return {conversation_id: text for conversation_id, (_, text) in words.items()}
 
     def waiting_count(self, bot: str) -> int:
         query = select(func.count()).where(

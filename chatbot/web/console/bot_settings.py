@@ -16,14 +16,15 @@ from chatbot.llm.select import ollama_models
 from chatbot.privacy.notice import DEFAULT_NOTICES
 from chatbot.settings import BotHandoff, BotLimits, BotProfile, BusinessHours
 from chatbot.store.accounts import Role
-from chatbot.web.console.common import Console, told_to_staff
+from chatbot.web.console.common import Console
 from chatbot.web.snippets import embed_snippets
+from knowledge.errors import KnowledgeError
 
 DEPLOYMENT_MODEL = "(the deployment's model)"
 NOTICE_LANGUAGES: tuple[Literal["en", "ms", "zh"], ...] = ("en", "ms", "zh")
 _NOTICE_NAMES = {"en": "English", "ms": "Malay", "zh": "Chinese"}
 # Lists written one item a line.
-_LINES = ("suggestions", "allowed_origins", "business_hours.closed_on")
+_LINES = ("suggestions", "allowed_origins", "business_hours.closed_on", "handoff.email_to")
 
 
 def _default_notice(language: Literal["en", "ms", "zh"]) -> str:
@@ -171,8 +172,15 @@ def bot_settings_tab(console: Console, bot: gr.Dropdown) -> SettingsTab:
         }
         if not changed:
             return "Nothing changed."
-        with told_to_staff():
+        try:
             change_bot(services, chosen, changed, account.username, account.role)
+        except KnowledgeError as exc:
+            # "business_hours.mon: '25-26' is not a time span…" as "Monday: …": the field as
+            # the form names it.
+            said = str(exc)
+            for key in sorted(fields, key=len, reverse=True):
+                said = said.replace(f"{key}: ", f"{fields[key].label}: ")
+            raise gr.Error(said, duration=None) from exc
         return f"Saved: {', '.join(changed)}. The chat uses it from the next message."
 
     with gr.Tab("Bot settings"):
@@ -242,18 +250,24 @@ def bot_settings_tab(console: Console, bot: gr.Dropdown) -> SettingsTab:
                     label="Other days closed, one a line (YYYY-MM-DD)", lines=2
                 )
                 fields["business_hours.timezone"] = gr.Textbox(label="Time zone")
-        with gr.Accordion("Handoff to a person · owner only", open=False), gr.Row():
-            fields["handoff.enabled"] = gr.Checkbox(
-                label="Pass customers to a person (the Inbox tab) when they ask for one"
-            )
-            fields["handoff.after_misses"] = gr.Number(
-                label="…or after this many questions the bot could not answer in a row"
-                " (0: only when asked)",
-                precision=0,
-            )
-            fields["handoff.show_staff_as"] = gr.Radio(
-                list(typing.get_args(_field_type("handoff.show_staff_as"))),
-                label="Show the person who joins by their name, or as the team",
+        with gr.Accordion("Handoff to a person · owner only", open=False):
+            with gr.Row():
+                fields["handoff.enabled"] = gr.Checkbox(
+                    label="Pass customers to a person (the Inbox tab) when they ask for one"
+                )
+                fields["handoff.after_misses"] = gr.Number(
+                    label="…or after this many questions the bot could not answer in a row"
+                    " (0: only when asked)",
+                    precision=0,
+                )
+                fields["handoff.show_staff_as"] = gr.Radio(
+                    [("as someone from the team", "team"), ("by their account's name", "name")],
+                    label="Show the person who joins the chat",
+                )
+            fields["handoff.email_to"] = gr.Textbox(
+                label="E-mail these staff when a customer waits or leaves a contact, one"
+                " address a line (needs the server's SMTP settings)",
+                lines=2,
             )
         with gr.Accordion("Privacy", open=False):
             fields["retention_days"] = gr.Number(

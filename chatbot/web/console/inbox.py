@@ -29,9 +29,11 @@ from chatbot.inbox.alerts import EVENTS
 from chatbot.store.inbox import Standing, State
 from chatbot.store.leads import LeadStatus
 from chatbot.store.personal_data import ConversationRef
-from chatbot.web.console.common import Console, told_to_staff, when
+from chatbot.web.console.common import Console, md_text, told_to_staff, when
+from knowledge.errors import KnowledgeError
 
 REFRESH_S = 5.0
+_LANGUAGE_NAMES = {"en": "English", "ms": "Malay", "zh": "Chinese"}
 _STATE_LABELS = {
     State.WAITING: "waiting for a person",
     State.STAFF: "with a person",
@@ -80,16 +82,18 @@ def _ago(seconds: float) -> str:
     return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
 
 
-def _label(standing: Standing, now: float) -> str:
-    """How a conversation is listed: its state, and its reference's start to tell it apart."""
+def _label(standing: Standing, now: float, words: str) -> str:
+    """How a conversation is listed: its state, the customer's latest words (masked as kept),
+    and its reference's start."""
     state = _STATE_LABELS.get(standing.state, standing.state.value)
     reference = standing.conversation_id[:8]
+    said = f" · “{words[:60]}{'…' if len(words) > 60 else ''}”" if words else ""
     if standing.state is State.WAITING:
         why = "asked for a person" if standing.reason == "asked" else "the bot could not help"
-        return f"{state} {_ago(now - standing.since)} ({why}) · {reference}"
+        return f"{state} {_ago(now - standing.since)} ({why}){said} · {reference}"
     if standing.state is State.STAFF:
-        return f"{state}: {standing.staff} · {reference}"
-    return f"{state}, last active {when(standing.updated_at)} · {reference}"
+        return f"{state}: {standing.staff}{said} · {reference}"
+    return f"{state}, last active {when(standing.updated_at)}{said} · {reference}"
 
 
 def conversation_html(entries: list[Entry]) -> str:
@@ -136,7 +140,10 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
             if waiting
             else "No one is waiting for a person."
         )
-        choices = [(_label(s, now), s.conversation_id) for s in queue]
+        words = services.desk.store.last_words(bot, [s.conversation_id for s in queue])
+        choices = [
+            (_label(s, now, words.get(s.conversation_id, "")), s.conversation_id) for s in queue
+        ]
         fresh = services.leads.count_new(bot)
         told = [f"{waiting} waiting for a person"] if waiting else []
         told += [f"{fresh} new lead{'' if fresh == 1 else 's'}"] if fresh else []
@@ -216,7 +223,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
         d = lead.details
         lines = [
             f"**{html.escape(d.name) or '(no name)'}** · {when(lead.created_at)}"
-            f" · in {lead.language}",
+            f" · call back in {_LANGUAGE_NAMES.get(lead.language, lead.language)}",
             f"Phone: {html.escape(d.phone)}" if d.phone else "",
             f"E-mail: {html.escape(d.email)}" if d.email else "",
             f"About: {html.escape(d.message)}" if d.message else "",
@@ -255,10 +262,12 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
 
     def hook_added(bot: str, url: str, events: list[str], request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request)
-        with told_to_staff():
+        try:
             hook_id, secret = add_webhook(
                 services, account.username, account.role, bot, url or "", list(events or [])
             )
+        except KnowledgeError as exc:  # said beside the form; the tables stay as they were
+            return f"⚠️ {md_text(str(exc).capitalize())}.", gr.update(), gr.update()
         said = (
             f"Webhook {hook_id} added. Its signing secret, shown this once (put it in the"
             f" receiver to check each post's X-Chatbot-Signature):\n\n`{secret}`"
@@ -267,9 +276,13 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
 
     def hook_removed(bot: str, hook_id: float | None, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request)
-        with told_to_staff():
-            remove_webhook(services, account.username, account.role, bot, int(hook_id or 0))
-        return (f"Webhook {int(hook_id or 0)} removed.", *hook_rows(bot, request))
+        if not hook_id:
+            return "⚠️ Type the number of the webhook to remove (the # column).", *[gr.update()] * 2
+        try:
+            remove_webhook(services, account.username, account.role, bot, int(hook_id))
+        except KnowledgeError as exc:
+            return f"⚠️ {md_text(str(exc).capitalize())}.", gr.update(), gr.update()
+        return (f"Webhook {int(hook_id)} removed.", *hook_rows(bot, request))
 
     with gr.Tab("Inbox") as tab:
         summary = gr.Markdown()
@@ -299,8 +312,8 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
             gr.Markdown(
                 "Staff in the bot's *Handoff to a person* e-mail list are e-mailed when a"
                 " customer waits and when one leaves a contact. Webhooks post the bot's events,"
-                " signed, to your own tools (see docs/INBOX.md). Adding or removing one is an"
-                " owner's."
+                " signed, to your own tools; each post's signature and what it holds are described"
+                " in the product's INBOX guide. Adding or removing one is an owner's."
             )
             hook_table = gr.Dataframe(headers=WEBHOOK_COLUMNS, interactive=False)
             with gr.Row():

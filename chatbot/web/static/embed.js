@@ -21,6 +21,7 @@
   var busy = false;
   var listening = null;  // the EventSource of what staff say, while a person is involved
   var lastMessage = 0;  // the id of the last staff message or event shown
+  var lastQuestion = "";  // the customer's last question (not "hi", not "a person please")
   var consent = readConsent();  // {version, keep} once agreed to this version of the notice
 
   var el = function (id) { return document.getElementById(id); };
@@ -120,6 +121,7 @@
       fill(said, message.text);
       node.appendChild(who);
       node.appendChild(said);
+      log.scrollTop = log.scrollHeight;  // the reply whole in view, not only its name
       reportSize();
     } else if (message.author === "event") {
       var text = message.text === "joined"
@@ -127,6 +129,8 @@
         : message.text === "handed_back" ? t("handed_back")
         : message.text === "closed" ? t("closed") : "";
       if (text) bubble("notice", text);
+      // A person is here: the call-back form is no longer needed.
+      if (message.text === "joined") log.querySelectorAll("form.lead").forEach(function (f) { f.remove(); });
       if (message.text === "handed_back" || message.text === "closed") stopListening();
     }
   }
@@ -168,6 +172,7 @@
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       go.disabled = true;
+      said.textContent = "";  // an earlier refusal does not stand for this try
       var body = {};
       Object.keys(inputs).forEach(function (k) { body[k] = inputs[k].value.trim(); });
       fetch(api + "/conversations/" + encodeURIComponent(conversationId) + "/lead", {
@@ -179,6 +184,7 @@
           if (r.ok) { form.textContent = ""; form.appendChild(said); }
           said.textContent = data.message || t("failed");
           go.disabled = false;
+          said.scrollIntoView({ block: "nearest" });
           reportSize();
         });
       }).catch(function () { said.textContent = t("offline"); go.disabled = false; });
@@ -482,9 +488,11 @@
             fill(reply, data.answer);
             if (config.texts[data.language]) { language = data.language; applyTexts(); }
             showSources(reply, data.sources, data.language);
-            showRating(reply, data.answer_id, null, data.language);
+            // A greeting's reply or "a person will join" is nothing to rate.
+            if (data.kind !== "smalltalk") showRating(reply, data.answer_id, null, data.language);
             if (data.state === "waiting" || data.state === "staff") listen();
-            if (data.lead) offerLead(reply, question);
+            if (data.kind !== "smalltalk") lastQuestion = question;
+            if (data.lead) offerLead(reply, lastQuestion);
           } else if (name === "error") { reply.className = "msg notice"; fill(reply, data.message); }
           log.scrollTop = log.scrollHeight;
           reportSize();
