@@ -644,5 +644,18 @@ def test_staff_are_told_by_email_and_signed_webhook_and_a_failed_post_is_retried
         assert by_to[down.url]["state"] == "failed" and by_to[down.url]["attempts"] == 3
         assert by_to[down.url]["outcome"] == "could not connect"
         assert by_to["mak.teh@kek.example, adik@kek.example"]["state"] == "delivered"
+
+        # After hours, the customer leaves a contact: staff are e-mailed and the tool is told,
+        # with the contact partly hidden (whole only in the console, audited).
+        left = httpx.post(
+            f"{server.url}/api/bots/cakes/conversations/{token}/lead",
+            json={"name": "Mei Ling", "phone": "012-777 8888", "message": "Kek 2 tingkat"},
+            headers={"X-Forwarded-For": visitor},
+        )
+        assert left.status_code == 201, left.text
+        mail = mailbox.wait_for("A customer asked to be contacted")
+        assert "Kek 2 tingkat" in mail.get_content() and "777 8888" not in mail.get_content()
+        _, posted = receiver.wait_for("lead.created")
+        assert posted["data"]["contact"] == "•••• 8888" and "Mei" not in json.dumps(posted)
     finally:
         receiver.stop()
