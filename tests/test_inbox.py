@@ -242,6 +242,9 @@ def test_a_customer_who_asks_for_a_person_waits_first_in_the_inbox(shop, staff) 
     again = said(server, "boleh saya cakap dengan staf?", token)
     assert again["state"] == "waiting"
     assert "Kakitangan kami telah diminta" in again["answer"]
+    # Meanwhile the bot answers what it can, and the conversation still waits.
+    meanwhile = said(server, "What are your opening hours?", token)
+    assert meanwhile["state"] == "waiting" and "Monday" in meanwhile["answer"]
 
 
 def test_two_questions_the_bot_cannot_answer_running_bring_a_person(shop) -> None:

@@ -36,6 +36,7 @@ class Reply(StrEnum):
     SHOWN = "shown"
     HANDED_OFF = "handed_off"  # shown, and the conversation now waits for a person
     STILL_WAITING = "still_waiting"  # shown; the customer asked again for the person awaited
+    WHILE_WAITING = "while_waiting"  # shown: the bot helps while a person is awaited
     WITHHELD = "withheld"  # a person took the conversation over while the bot was answering
 
 
@@ -236,7 +237,9 @@ class InboxStore:
             _put(db, bot, conversation_id, keep, values, now)
             if to_person:  # when it began waiting: the time to a person's reply runs from here
                 _add(db, bot, conversation_id, "event", "", "waiting")
-        return Reply.HANDED_OFF if to_person else Reply.SHOWN
+        if to_person:
+            return Reply.HANDED_OFF
+        return Reply.WHILE_WAITING if state is State.WAITING else Reply.SHOWN
 
     def note(self, bot: str, conversation_id: str, event: str) -> None:
         """Something that happened, for staff reading the conversation ("lead": the customer

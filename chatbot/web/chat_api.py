@@ -630,7 +630,8 @@ def _business_contacts(profile: BotProfile) -> set[str]:
 
 
 def _state_after(reply: Reply) -> str:
-    return "waiting" if reply in (Reply.HANDED_OFF, Reply.STILL_WAITING) else "bot"
+    waiting = (Reply.HANDED_OFF, Reply.STILL_WAITING, Reply.WHILE_WAITING)
+    return "waiting" if reply in waiting else "bot"
 
 
 def _silent_done(token: str, kept: bool, kind: str, answer: Answer | None = None) -> dict[str, Any]:
