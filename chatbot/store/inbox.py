@@ -164,13 +164,6 @@ class InboxStore:
                     words[conversation_id] = (at, text)
         return {conversation_id: text for conversation_id, (_, text) in words.items()}
 
-    def waiting_count(self, bot: str) -> int:
-        query = select(func.count()).where(
-            conversation_states.c.bot == bot, conversation_states.c.state == State.WAITING
-        )
-        with self._engine.connect() as db:
-            return int(db.execute(query).scalar_one())
-
     def handoff_figures(self, bot: str, since: float) -> HandoffFigures:
         """Handoffs since a time, and how long each waited for a person's first reply."""
         m = inbox_messages.c
