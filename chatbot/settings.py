@@ -349,6 +349,14 @@ class BotLimits(BaseModel):
     )
 
 
+def _email(value: str) -> str:
+    """An e-mail address a profile names (the business's, its staff's), checked."""
+    value = value.strip()
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value
+
+
 class BotHandoff(BaseModel):
     """When the bot passes a conversation to a person, and how that person is shown."""
 
@@ -357,11 +365,7 @@ class BotHandoff(BaseModel):
     @field_validator("email_to")
     @classmethod
     def _addresses(cls, value: list[str]) -> list[str]:
-        cleaned = [v.strip() for v in value if v.strip()]
-        for address in cleaned:
-            if not re.fullmatch(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+", address):
-                raise ValueError(f"{address!r} is not an e-mail address")
-        return cleaned
+        return [_email(v) for v in value if v.strip()]
 
     enabled: bool = Field(
         True,
@@ -562,10 +566,7 @@ class BotProfile(BaseModel):
     @field_validator("email")
     @classmethod
     def _email_address(cls, value: str) -> str:
-        value = value.strip()
-        if value and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
-            raise ValueError(f"{value!r} is not an e-mail address")
-        return value
+        return _email(value) if value.strip() else ""
 
     def contact_text(self, language: str = "en") -> str:
         """How a customer reaches a person: the free text, then each way set, labelled in the

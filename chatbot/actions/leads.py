@@ -5,16 +5,13 @@ the customer's data like the rest: exported, erased and purged with the conversa
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
-from chatbot.privacy.masking import mask, normalise_phone
+from chatbot.privacy.masking import mask, normalise_contact, normalise_phone
 from chatbot.services import Services
 from chatbot.store.leads import Lead, LeadDetails, LeadStatus
 from knowledge.errors import KnowledgeError
 
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}")
-_PHONE = re.compile(r"\+?[\d\s().-]{8,24}")
 MAX_NAME, MAX_MESSAGE = 100, 1000
 
 
@@ -42,9 +39,11 @@ def take_lead(
     message = details.message.strip()
     if not phone and not email:
         raise LeadRefused("lead_contact_missing")
-    if phone and not (_PHONE.fullmatch(phone) and 8 <= len(re.sub(r"\D", "", phone)) <= 15):
+    # Read as the privacy tools read contacts: what is kept here is what `privacy find
+    # --contact` finds the customer by.
+    if phone and not _reads_as(phone, "phone"):
         raise LeadRefused("lead_bad_phone")
-    if email and not _EMAIL.fullmatch(email):
+    if email and not _reads_as(email, "email"):
         raise LeadRefused("lead_bad_email")
     if len(name) > MAX_NAME or len(message) > MAX_MESSAGE:
         raise LeadRefused("too_long_lead")
@@ -63,6 +62,11 @@ def take_lead(
     }
     services.alerts.raise_(bot, "lead.created", left, services.profile(bot).handoff.email_to)
     return lead_id
+
+
+def _reads_as(text: str, kind: str) -> bool:
+    contact = normalise_contact(text)
+    return contact is not None and ("@" in contact) == (kind == "email")
 
 
 def partly(details: LeadDetails | None) -> str:

@@ -580,10 +580,7 @@ class Answerer:
 
     # -- fallbacks ---------------------------------------------------------------------
     def _contact(self, language: str) -> str:
-        contact = self.profile.contact_text(language)
-        if not contact:
-            return ""
-        return f"{self.prompts.messages.get(language, 'contact_prefix')} {contact}"
+        return self.prompts.messages.contact(language, self.profile.contact_text(language))
 
     def _offline(self, language: str) -> str:
         return self.prompts.messages.get(language, "offline", contact=self._contact(language))

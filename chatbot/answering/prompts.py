@@ -122,6 +122,10 @@ class Messages:
             }
         return cls(int(data["version"]), by_language)
 
+    def contact(self, language: str, contact: str) -> str:
+        """ "Please contact us: phone 04-261 8833", in `language`; nothing without a contact."""
+        return f"{self.get(language, 'contact_prefix')} {contact}" if contact else ""
+
     def get(self, language: str, key: str, **values: str) -> str:
         table = self.by_language.get(language, self.by_language["en"])
         # safe_substitute: a message may use fewer variables than the file declares.

@@ -39,9 +39,10 @@ class SupportDesk:
     def relay(self, bot: str, conversation_id: str, message: str, spare: frozenset[str]) -> bool:
         """The customer's message kept for the person who has the conversation; False when no
         person has it and the bot is to answer."""
-        if not self.store.relay(bot, conversation_id, message, spare):
+        kept = self.store.relay(bot, conversation_id, message, spare)
+        if kept is None:
             return False
-        said = {"conversation": conversation_id, "author": "customer", "text": mask(message, spare)}
+        said = {"conversation": conversation_id, "author": "customer", "text": kept}
         self.alerts.raise_(bot, "message.created", said)
         return True
 
@@ -91,8 +92,8 @@ class SupportDesk:
         """No one is in the inbox: when someone will be, by the business's hours where it has
         them ("when we open, tomorrow at 10:00"), and how else to reach the business."""
         say = self._messages.get
-        contact = profile.contact_text(language)
-        reach = f"{say(language, 'contact_prefix')} {contact}" if contact and with_contact else ""
+        contact = profile.contact_text(language) if with_contact else ""
+        reach = self._messages.contact(language, contact)
         now = dt.datetime.now(dt.UTC)
         hours = profile.business_hours
         opening = None if is_open(hours, now) else next_opening(hours, now)

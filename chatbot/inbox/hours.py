@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 from chatbot.settings import BusinessHours
 
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_LOOK_AHEAD_DAYS = 31  # a closure longer than a month: "when we are back" without a date
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # BusinessHours' fields, Monday first
+_LOOK_AHEADDAYS = 31  # a closure longer than a month: "when we are back" without a date
 
 
 def is_set(hours: BusinessHours) -> bool:
-    return any(getattr(hours, day) for day in _DAYS)
+    return any(getattr(hours, day) for day in DAYS)
 
 
 @lru_cache(maxsize=64)
@@ -32,7 +32,7 @@ def _spans(hours: BusinessHours, day: dt.date) -> list[tuple[dt.time, dt.time]]:
     if hours.public_holidays and day in _holidays(hours.public_holidays, day.year):
         return []
     spans = []
-    for span in filter(None, getattr(hours, _DAYS[day.weekday()]).split(", ")):
+    for span in filter(None, getattr(hours, DAYS[day.weekday()]).split(", ")):
         start, end = span.split("-")
         spans.append((_time(start), _time(end)))
     return spans
@@ -58,7 +58,7 @@ def next_opening(hours: BusinessHours, now: dt.datetime) -> dt.datetime | None:
         return None
     zone = ZoneInfo(hours.timezone)
     local = now.astimezone(zone)
-    for ahead in range(_LOOK_AHEAD_DAYS + 1):
+    for ahead in range(_LOOK_AHEADDAYS + 1):
         day = local.date() + dt.timedelta(days=ahead)
         for start, _ in _spans(hours, day):
             opening = dt.datetime.combine(day, start, zone)
@@ -67,7 +67,7 @@ def next_opening(hours: BusinessHours, now: dt.datetime) -> dt.datetime | None:
     return None
 
 
-_WEEKDAYS = {
+WEEKDAYS = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
     "ms": ("Isnin", "Selasa", "Rabu", "Khamis", "Jumaat", "Sabtu", "Ahad"),
     "zh": ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"),
@@ -78,7 +78,7 @@ _TOMORROW = {"en": "tomorrow", "ms": "esok", "zh": "明天"}
 
 def opening_words(opening: dt.datetime, now: dt.datetime, language: str) -> str:
     """`tomorrow at 10:00`, `esok, 10:00`, `明天 10:00`, `Monday 2 March at 10:00`."""
-    language = language if language in _WEEKDAYS else "en"
+    language = language if language in WEEKDAYS else "en"
     local_now = now.astimezone(opening.tzinfo)
     days = (opening.date() - local_now.date()).days
     clock = opening.strftime("%H:%M")
@@ -87,7 +87,7 @@ def opening_words(opening: dt.datetime, now: dt.datetime, language: str) -> str:
     elif days == 1:
         day = _TOMORROW[language]
     else:
-        weekday = _WEEKDAYS[language][opening.weekday()]
+        weekday = WEEKDAYS[language][opening.weekday()]
         if language == "zh":
             day = f"{opening.month}月{opening.day}日{weekday}"
         elif language == "ms":

@@ -41,3 +41,27 @@ def protect_data_dir(data_dir: Path) -> None:
                 path.chmod(mode & 0o7700)
         except OSError:  # not ours (a mounted volume's files): the operator's to set
             continue
+
+
+class Sealer:
+    """AES-GCM with one of those secrets: a value sealed bound to what it belongs to (a
+    conversation, a lead's bot and conversation, a webhook's address), so that one row's sealed
+    value moved to another does not open."""
+
+    def __init__(self, key: bytes) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self._aead = AESGCM(key)
+
+    def seal(self, plain: bytes, bound: str) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._aead.encrypt(nonce, plain, bound.encode())
+
+    def open(self, sealed: bytes, bound: str) -> bytes | None:
+        """The plain value; None when sealed with another key or bound elsewhere."""
+        from cryptography.exceptions import InvalidTag
+
+        try:
+            return self._aead.decrypt(sealed[:12], sealed[12:], bound.encode())
+        except InvalidTag:
+            return None

@@ -25,6 +25,7 @@ from enum import StrEnum
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
+from chatbot.store.database import inserted_id
 from chatbot.store.schema import accounts, known_devices, login_failures, sessions
 from knowledge.errors import KnowledgeError
 
@@ -125,8 +126,7 @@ class Accounts:
                     disabled=False,
                 )
             )
-            new_id = result.inserted_primary_key[0] if result.inserted_primary_key else 0
-        return Account(int(new_id), username, role)
+        return Account(inserted_id(result), username, role)
 
     def all(self) -> list[tuple[Account, bool]]:
         """Every account, with whether it is disabled."""

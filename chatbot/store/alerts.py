@@ -8,14 +8,14 @@ by the delivery id it is given)."""
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Engine, delete, insert, or_, select, update
 
+from chatbot.privacy.keys import Sealer
+from chatbot.store.database import inserted_id
 from chatbot.store.schema import deliveries, webhooks
 
 CLAIM_S = 60.0  # longest a send may take before another server may try it
@@ -50,12 +50,11 @@ class Delivery:
 
 class AlertStore:
     def __init__(self, engine: Engine, key: bytes) -> None:
-        self._engine, self._aead = engine, AESGCM(key)
+        self._engine, self._sealer = engine, Sealer(key)
 
     # -- webhooks ---------------------------------------------------------------------------
     def add_webhook(self, bot: str, url: str, events: list[str], secret: str, actor: str) -> int:
-        nonce = os.urandom(12)
-        sealed = nonce + self._aead.encrypt(nonce, secret.encode(), f"{bot}\0{url}".encode())
+        sealed = self._sealer.seal(secret.encode(), f"{bot}\0{url}")
         with self._engine.begin() as db:
             result = db.execute(
                 insert(webhooks).values(
@@ -67,8 +66,7 @@ class AlertStore:
                     created_by=actor,
                 )
             )
-        key = result.inserted_primary_key
-        return int(key[0]) if key else 0
+        return inserted_id(result)
 
     def webhooks(self, bot: str) -> list[Webhook]:
         query = select(webhooks).where(webhooks.c.bot == bot).order_by(webhooks.c.id)
@@ -94,7 +92,8 @@ class AlertStore:
         if row is None:
             return None
         bot, url, sealed = row
-        return self._aead.decrypt(sealed[:12], sealed[12:], f"{bot}\0{url}".encode()).decode()
+        opened = self._sealer.open(sealed, f"{bot}\0{url}")
+        return None if opened is None else opened.decode()
 
     def remove_webhook(self, bot: str, webhook_id: int) -> bool:
         with self._engine.begin() as db:
@@ -140,8 +139,7 @@ class AlertStore:
                     updated_at=now,
                 )
             )
-        key = result.inserted_primary_key
-        return int(key[0]) if key else 0
+        return inserted_id(result)
 
     def claim_due(self, now: float, limit: int = 20) -> list[Delivery]:
         """Deliveries due now that this server alone will send (each claimed for CLAIM_S)."""

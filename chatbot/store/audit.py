@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from chatbot.privacy.masking import mask
+from chatbot.store.database import inserted_id
 from chatbot.store.schema import audit_chain, audit_log
 
 GENESIS = "0" * 64
@@ -84,8 +85,7 @@ class AuditLog:
             )
             previous = db.execute(select(audit_chain.c.last_hash)).scalar_one()
             row = {"at": at, "actor": actor, "action": action, "target": target, "detail": detail}
-            key = db.execute(insert(audit_log).values(**row, hash="")).inserted_primary_key
-            new_id = int(key[0]) if key else 0
+            new_id = inserted_id(db.execute(insert(audit_log).values(**row, hash="")))
             digest = entry_hash(previous, new_id, at, actor, action, target, detail)
             db.execute(update(audit_log).where(audit_log.c.id == new_id).values(hash=digest))
             db.execute(update(audit_chain).values(last_id=new_id, last_hash=digest))

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 
 from chatbot.answering.result import Answer
 from chatbot.privacy.masking import mask
+from chatbot.store.database import inserted_id
 from chatbot.store.schema import answers
 
 
@@ -48,8 +49,7 @@ class ConversationLog:
                     timings=json.dumps(answer.timings_ms),
                 )
             )
-        key = result.inserted_primary_key
-        return int(key[0]) if key else 0
+        return inserted_id(result)
 
     def rate(self, bot: str, conversation_id: str, answer_id: int, rating: int | None) -> bool:
         """Record a customer's rating of one answer of their own conversation."""

@@ -19,6 +19,12 @@ def database_url(configured: str | None, data_dir: Path) -> str:
     return configured or f"sqlite:///{(data_dir / 'chatbot.db').resolve()}"
 
 
+def inserted_id(result: Any) -> int:
+    """The primary key an INSERT's result gave the new row (0 where the driver tells none)."""
+    key = result.inserted_primary_key
+    return int(key[0]) if key else 0
+
+
 def open_database(url: str) -> Engine:
     """Connect and apply any migration not yet applied (each in its own transaction)."""
     if url.startswith("sqlite:///"):

@@ -50,6 +50,7 @@ class Standing:
     since: float
     updated_at: float
     keep: bool
+    misses: int = 0  # the bot's unanswered questions running
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,15 +186,16 @@ class InboxStore:
         return HandoffFigures(handoffs, waits)
 
     # -- the customer's side ----------------------------------------------------------------
-    def relay(self, bot: str, conversation_id: str, text: str, spare: frozenset[str]) -> bool:
-        """Keep the customer's message for the person who has the conversation; False (nothing
-        kept) when no person has it and the bot answers."""
+    def relay(self, bot: str, conversation_id: str, text: str, spare: frozenset[str]) -> str | None:
+        """Keep the customer's message for the person who has the conversation, masked; what
+        was kept, or None (nothing kept) when no person has it and the bot answers."""
         with self._engine.begin() as db:
             standing = _standing(db, bot, conversation_id, lock=True)
             if standing is None or standing.state is not State.STAFF:
-                return False
-            _add(db, bot, conversation_id, "customer", "", mask(text, spare))
-        return True
+                return None
+            kept = mask(text, spare)
+            _add(db, bot, conversation_id, "customer", "", kept)
+        return kept
 
     def settle(
         self,
@@ -214,7 +216,8 @@ class InboxStore:
             state = standing.state if standing else State.BOT
             if state is State.STAFF:
                 return Reply.WITHHELD
-            misses = 0 if answered or asked_for_person else _misses(db, conversation_id) + 1
+            running = standing.misses if standing else 0
+            misses = 0 if answered or asked_for_person else running + 1
             missed_enough = hand_off_after_misses > 0 and misses >= hand_off_after_misses
             if state is State.WAITING and asked_for_person:
                 return Reply.STILL_WAITING
@@ -274,18 +277,18 @@ class InboxStore:
 
     def close(self, bot: str, conversation_id: str) -> None:
         """Done with; what was said stays (a kept conversation) or goes (one not kept)."""
-        self._move(bot, conversation_id, State.CLOSED, "closed")
-        standing = self.standing(bot, conversation_id)
-        if standing is not None and not standing.keep:
+        if not self._move(bot, conversation_id, State.CLOSED, "closed"):
             self.erase(bot, conversation_id)
 
-    def _move(self, bot: str, conversation_id: str, state: State, event: str) -> None:
+    def _move(self, bot: str, conversation_id: str, state: State, event: str) -> bool:
+        """Put the conversation in `state`, noted as `event`; whether the customer keeps it."""
         now = time.time()
         with self._engine.begin() as db:
             standing = self._known(db, bot, conversation_id)
             values = {"state": state, "staff": None, "since": now, "updated_at": now, "misses": 0}
             _put(db, bot, conversation_id, standing.keep, values, now)
             _add(db, bot, conversation_id, "event", "", event)
+        return standing.keep
 
     def _known(self, db: Connection, bot: str, conversation_id: str) -> Standing:
         """The conversation's standing; one with the bot that has no row yet is given one
@@ -339,14 +342,8 @@ def _as_standing(row: Any) -> Standing:
         row["since"],
         row["updated_at"],
         bool(row["keep"]),
+        row["misses"],
     )
-
-
-def _misses(db: Connection, conversation_id: str) -> int:
-    query = select(conversation_states.c.misses).where(
-        conversation_states.c.conversation_id == conversation_id
-    )
-    return int(db.execute(query).scalar() or 0)
 
 
 def _put(

@@ -5,16 +5,15 @@ off as another's), and the status staff give it."""
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Engine, func, insert, select, update
 
+from chatbot.privacy.keys import Sealer
+from chatbot.store.database import inserted_id
 from chatbot.store.schema import leads
 
 
@@ -47,19 +46,15 @@ class Lead:
 
 class Leads:
     def __init__(self, engine: Engine, key: bytes) -> None:
-        self._engine, self._aead = engine, AESGCM(key)
+        self._engine, self._sealer = engine, Sealer(key)
 
     def _seal(self, bot: str, conversation_id: str, details: LeadDetails) -> bytes:
-        nonce = os.urandom(12)
         plain = json.dumps(asdict(details), ensure_ascii=False).encode()
-        return nonce + self._aead.encrypt(nonce, plain, f"{bot}\0{conversation_id}".encode())
+        return self._sealer.seal(plain, f"{bot}\0{conversation_id}")
 
     def _open(self, row: Any) -> LeadDetails | None:
-        sealed, bound = row["sealed"], f"{row['bot']}\0{row['conversation_id']}".encode()
-        try:
-            return LeadDetails(**json.loads(self._aead.decrypt(sealed[:12], sealed[12:], bound)))
-        except InvalidTag:
-            return None
+        opened = self._sealer.open(row["sealed"], f"{row['bot']}\0{row['conversation_id']}")
+        return None if opened is None else LeadDetails(**json.loads(opened))
 
     def add(self, bot: str, conversation_id: str, details: LeadDetails, language: str) -> int:
         now = time.time()
@@ -76,8 +71,7 @@ class Leads:
                     updated_by="",
                 )
             )
-        key = result.inserted_primary_key
-        return int(key[0]) if key else 0
+        return inserted_id(result)
 
     def count_new(self, bot: str) -> int:
         """Leads no one has marked contacted or done yet."""

@@ -11,14 +11,11 @@ files never hold them readable) and expiring as the memory's do.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections import OrderedDict
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
+from chatbot.privacy.keys import Sealer
 from chatbot.shared_state import SharedStore
 
 
@@ -61,7 +58,7 @@ class SharedLiveConversations:
     at each answer (a customer waits for one answer before sending the next)."""
 
     def __init__(self, store: SharedStore, key: bytes, idle_s: float = 3600.0) -> None:
-        self._store, self._aead, self._idle_s = store, AESGCM(key), idle_s
+        self._store, self._sealer, self._idle_s = store, Sealer(key), idle_s
 
     def _key(self, conversation_id: str) -> str:
         return f"live:{conversation_id}"
@@ -70,18 +67,16 @@ class SharedLiveConversations:
         sealed = self._store.get(self._key(conversation_id))
         if sealed is None:
             return None
-        try:  # bound to its conversation: one's turns cannot be passed off as another's
-            opened = self._aead.decrypt(sealed[:12], sealed[12:], conversation_id.encode())
-        except InvalidTag:  # sealed by a server with another key: as if not in memory
-            return None
-        return [(q, a) for q, a in json.loads(opened)]
+        # Bound to its conversation: one's turns cannot be passed off as another's; sealed by a
+        # server with another key, as if not in memory.
+        opened = self._sealer.open(sealed, conversation_id)
+        return None if opened is None else [(q, a) for q, a in json.loads(opened)]
 
     def add(self, conversation_id: str, question: str, answer: str) -> None:
         turns = self.turns(conversation_id) or []
         turns.append((question, answer))
-        nonce = os.urandom(12)
         plain = json.dumps(turns, ensure_ascii=False).encode()
-        sealed = nonce + self._aead.encrypt(nonce, plain, conversation_id.encode())
+        sealed = self._sealer.seal(plain, conversation_id)
         self._store.put(self._key(conversation_id), sealed, self._idle_s)
 
     def drop(self, conversation_id: str) -> None:

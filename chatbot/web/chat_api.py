@@ -447,7 +447,7 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
         # The slot is given back when the generation has ended, not when the visitor left.
         return AnswerStream(
             lambda stop: _answer_events(
-                services, bot, message, history, agreed, token, settings, stop
+                services, bot, message, history, agreed, token, settings, spare, stop
             ),
             on_end=release,
             headers=headers,
@@ -562,10 +562,12 @@ def _answer_events(
     consent: Consent,
     token: str,
     profile: BotProfile,
+    spare: frozenset[str],
     stop: Stop,
 ) -> Generator[bytes, None, None]:
     """The answer's events. The customer is told their own token (`conversation_id` on the
-    wire); everything kept is kept under the conversation's key."""
+    wire); everything kept is kept under the conversation's key, masked but for the business's
+    own contacts (`spare`)."""
     conversation_id = consent.conversation_id
     answerer = services.answerer(bot)
     # The message read once (its language, terms, figures, whether it follows up), carried to
@@ -596,9 +598,8 @@ def _answer_events(
                     services.live.add(conversation_id, message, answer.text)
                     answer_id = None  # a conversation not kept has nothing to rate
                     if consent.keep:
-                        business = _business_contacts(profile)
                         answer_id = services.conversations.record(
-                            bot, conversation_id, answer, spare=business
+                            bot, conversation_id, answer, spare=spare
                         )
                         services.personal_data.remember_contacts(bot, conversation_id, message)
                     yield _sse(

@@ -12,6 +12,7 @@ import gradio as gr
 from pydantic import BaseModel
 
 from chatbot.actions.bots import OWNER_ONLY, change_bot
+from chatbot.inbox.hours import DAYS, WEEKDAYS
 from chatbot.llm.select import ollama_models
 from chatbot.privacy.notice import DEFAULT_NOTICES
 from chatbot.settings import BotHandoff, BotLimits, BotProfile, BusinessHours
@@ -36,15 +37,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "handoff": BotHandoff,
     "business_hours": BusinessHours,
 }
-_DAY_NAMES = {
-    "mon": "Monday",
-    "tue": "Tuesday",
-    "wed": "Wednesday",
-    "thu": "Thursday",
-    "fri": "Friday",
-    "sat": "Saturday",
-    "sun": "Sunday",
-}
+_DAY_NAMES = dict(zip(DAYS, WEEKDAYS["en"], strict=True))
 
 
 def _states() -> list[tuple[str, str]]:

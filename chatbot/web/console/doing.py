@@ -69,7 +69,7 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
         top_frame = pd.DataFrame(
             [{"question": q[:60], "asked": n} for q, n in top], columns=["question", "asked"]
         )
-        desk_summary, weekly = _desk_figures(services, bot, since, pd)
+        desk_summary, weekly = _desk_figures(services, bot, since)
         return summary + "\n\n" + desk_summary, per_day, per_day, top_frame, weekly
 
     with gr.Tab("How it is doing"):
@@ -95,8 +95,10 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
     show_stats.click(stats, bot, shown)
 
 
-def _desk_figures(services: Any, bot: str, since: float, pd: Any) -> tuple[str, Any]:
+def _desk_figures(services: Any, bot: str, since: float) -> tuple[str, Any]:
     """The summary's support-desk sentence and the weekly frame of handoffs and leads."""
+    import pandas as pd
+
     figures = services.desk.store.handoff_figures(bot, since)
     leads = services.leads.created_since(bot, since)
     started = services.personal_data.conversations_started(bot, since)
