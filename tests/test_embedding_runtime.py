@@ -110,4 +110,33 @@ def test_a_model_onnx_cannot_stand_in_for_is_run_by_sentence_transformers(
         SentenceEmbedder(str(model), runtime="onnx", cache_dir=tmp_path / "cache").embed_query("hi")
 
 
+def _bfloat16_unsafe_copy(folder: Path) -> Path:
+    """The packaged model with its first value projection given a large term that cancels
+    exactly over the layer norm's output: float32 keeps the vectors (cosine 0.99999 to the
+    original), bfloat16's rounding leaves the large term in and the vectors lose their meaning
+    (cosines near 0), on any CPU. A faulty bfloat16 kernel does the same to a sound model."""
+    import torch
+    from transformers import AutoModel
+
+    model = folder / "bf16-unsafe"
+    shutil.copytree(resolve_model_path("all-MiniLM-L6-v2"), model)
+    bert = AutoModel.from_pretrained(str(model), local_files_only=True)
+    norm = bert.embeddings.LayerNorm
+    value = bert.encoder.layer[0].attention.self.value
+    with torch.no_grad():
+        value.weight[0] += 10_000 / norm.weight
+        value.bias[0] -= 10_000 * float((norm.bias / norm.weight).sum())
+    bert.save_pretrained(str(model))
+    return model
+
+
+def test_bfloat16_is_not_used_where_it_would_change_the_vectors(tmp_path: Path) -> None:
+    model = _bfloat16_unsafe_copy(tmp_path)
+    want = SentenceEmbedder(str(model), runtime="torch", precision="float32").embed_documents(TEXTS)
+    asked = SentenceEmbedder(str(model), runtime="torch", precision="bfloat16")
+    got = asked.embed_documents(TEXTS)
+    assert min(_cosines(got, want)) > 0.9999
+    assert not asked.uses_bfloat16
+
+
 pytestmark = pytest.mark.contract
