@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from chatbot.inbox.desk import SupportDesk
     from chatbot.jobs.queue import JobQueue
     from chatbot.llm.watch import GenerationWatch
+    from chatbot.whatsapp.desk import WhatsAppDesk
 
 # The answering chain and the chat models (LangChain's language models, which load LangSmith's
 # tracing) are imported where a model is built: a command that only ingests, lists or searches
@@ -140,6 +141,7 @@ class Services:
         self.pins.forget_bot(bot)
         self.test_questions.forget_bot(bot)
         self.alerts.store.forget_bot(bot)
+        self.whatsapp.store.forget_bot(bot)
         self.knowledge(bot).drop()
         self._knowledge.pop(bot).close()
         self.bots.delete(bot)
@@ -247,6 +249,17 @@ class Services:
 
         store = AlertStore(self.database, local_secret(self.settings.data_dir, "webhooks"))
         return Alerts(store, self.settings.alerts)
+
+    @cached_property
+    def whatsapp(self) -> WhatsAppDesk:
+        """The bot on WhatsApp: channels, customers and messages (sealed with a key of the data
+        directory's), handled off the webhook by every server (started by `chatbot serve`)."""
+        from chatbot.privacy.keys import local_secret
+        from chatbot.store.whatsapp import WhatsAppStore
+        from chatbot.whatsapp.desk import WhatsAppDesk
+
+        store = WhatsAppStore(self.database, local_secret(self.settings.data_dir, "whatsapp"))
+        return WhatsAppDesk(self, store)
 
     @cached_property
     def live(self) -> LiveConversations | SharedLiveConversations:

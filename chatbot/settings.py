@@ -692,6 +692,32 @@ class AlertSettings(BaseModel):
     check_s: float = Field(2.0, gt=0, description="How often each server sends what is due.")
 
 
+class WhatsAppSettings(BaseModel):
+    """WhatsApp through Meta's Cloud API (chatbot/whatsapp, docs/WHATSAPP.md): what every bot's
+    channel shares. Each bot's number and secrets are set by its owner (`chatbot whatsapp
+    connect`, or the console) and kept sealed in the database, not here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    graph_url: str = Field(
+        "https://graph.facebook.com/v21.0",
+        description="Meta's Graph API, with its version. Only this address is called.",
+    )
+    retry_base_s: float = Field(
+        2.0, gt=0, description="Wait before a failed send is tried again; doubled each time."
+    )
+    max_attempts: int = Field(
+        10, ge=1, le=30, description="Tries before a reply is given up (a refused token waits)."
+    )
+    check_s: float = Field(1.0, gt=0, description="How often each server looks for work.")
+    parked_hours: float = Field(
+        24.0,
+        gt=0,
+        description="How long what a customer wrote before agreeing to the notice is held "
+        "(sealed) for an answer; then it and their number are deleted.",
+    )
+
+
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address to listen on; loopback by default.")
     port: int = Field(7860, ge=1, le=65535, description="Port to listen on.")
@@ -734,6 +760,7 @@ class Settings(BaseSettings):
     admin: AdminSettings = AdminSettings()
     privacy: PrivacySettings = PrivacySettings()
     alerts: AlertSettings = AlertSettings()
+    whatsapp: WhatsAppSettings = WhatsAppSettings()
     bots: dict[str, BotProfile] = Field(
         default_factory=dict, description="Per-bot profile, by bot name; others get defaults."
     )

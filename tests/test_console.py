@@ -13,11 +13,13 @@ import pytest
 
 from chatbot.store.personal_data import conversation_key
 from tests.conftest import ARTIFACTS, CORPUS, DEMO
+from tests.graph_stub import GraphStub
 from tests.servers import Server, chat, sources_of
 from tests.test_websites import INTRANET
 from tests.website import ABOUT, Website
 
 OWNER, EDITOR, PASSWORD = "ana", "ben", "correct horse battery"
+WA_NUMBER_ID = "106540352242922"
 GUESSED = "carl"  # the account a password guesser goes after (the others stay usable)
 
 
@@ -48,14 +50,17 @@ def console_server(  # type: ignore[no-untyped-def]
             data_dir=data,
         )
         assert made.code == 0, made.err
+    graph = GraphStub(WA_NUMBER_ID, "EAAG-the-right-token-0000")  # Meta's API, for WhatsApp
     env = {
         "CHATBOT_ANSWERING__MODE": "extract",
         "CHATBOT_SERVER__TRUSTED_PROXIES": '["127.0.0.1/32"]',
+        "CHATBOT_WHATSAPP__GRAPH_URL": graph.url,
         **INTRANET,  # the websites the tests read are served on loopback
     }
     server = Server(data, env, cli_env)
     yield server
     server.stop()
+    graph.close()
 
 
 def log_in(
@@ -639,4 +644,34 @@ def test_an_owner_adds_a_webhook_and_sees_its_secret_once_and_an_editor_cannot(
             ).first.wait_for()
         else:
             page.get_by_text("only an owner may add a webhook").first.wait_for(timeout=30_000)
+        page.close()
+
+
+def test_an_owner_sets_the_whatsapp_number_and_sees_what_meta_says_of_it(
+    browser: Any, console_server: Server
+) -> None:
+    token, secret = "EAAG-an-expired-token-1234", "0123456789abcdef0123"
+    for who, allowed in ((EDITOR, False), (OWNER, True)):
+        page = open_console(browser, console_server, who)
+        choose_bot(page, "shop")
+        page.get_by_role("tab", name="Inbox").click()
+        page.get_by_text("WhatsApp: the bot on your business number").click()
+        page.get_by_label("Phone number id").fill(WA_NUMBER_ID)
+        page.get_by_label("Access token").fill(token)
+        page.get_by_label("App secret").fill(secret)
+        page.get_by_role("button", name="Save WhatsApp number").click()
+        if not allowed:
+            page.get_by_text("only an owner may set a bot's WhatsApp number").first.wait_for(
+                timeout=30_000
+            )
+            page.close()
+            continue
+        page.get_by_text("/webhooks/whatsapp/shop").first.wait_for(timeout=30_000)
+        assert "set the callback URL" in page.content()
+        assert page.get_by_label("Access token").input_value() == ""  # not left in the form
+        assert token not in page.content() and secret not in page.content()
+        assert f"…{token[-4:]}" in page.content()
+        page.get_by_role("button", name="Check with Meta").click()
+        page.get_by_text("Meta refuses it").first.wait_for(timeout=30_000)
+        assert "Session has expired" in page.content()
         page.close()

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import DEMO
+from tests.graph_stub import GraphStub, message, signed_post, webhook
 from tests.ollama_stub import OllamaStub
 from tests.postgres import postgres_server
 from tests.redis_server import redis_server
@@ -30,6 +31,7 @@ from tests.servers import (
 from tests.test_jobs import Worker, _until
 
 pytestmark = pytest.mark.slow
+WA_NUMBER_ID, WA_TOKEN, WA_SECRET = "1055501234567", "EAAG-two-servers-token", "app-secret-1234"
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +155,11 @@ def two_servers(
     mounted by all, the application database, knowledge catalog and job queue in PostgreSQL,
     vectors on a Chroma server, shared state in Redis, the model on Ollama (the stub)."""
     data = tmp_path_factory.mktemp("two-servers")
+    graph = GraphStub(WA_NUMBER_ID, WA_TOKEN)
     with chroma_server(tmp_path_factory.mktemp("chroma")) as chroma, OllamaStub() as ollama:
         env = {
+            "CHATBOT_WHATSAPP__GRAPH_URL": graph.url,
+            "CHATBOT_WHATSAPP__CHECK_S": "0.2",
             "CHATBOT_DATABASE__URL": database,
             "CHATBOT_VECTOR_STORE__CHROMA_URL": chroma,
             "CHATBOT_SHARED_STATE__REDIS_URL": redis_url,
@@ -178,12 +183,14 @@ def two_servers(
         second = Server(data, env, cli_env, log_name="second.out")
         worker = Worker({"data": data, "env": env}, cli_env, "worker")
         first.env, first.data = env, data  # for a test to act as the first server's console
+        first.graph = graph  # type: ignore[attr-defined]  # Meta's API, for the WhatsApp test
         try:
             yield first, second, ollama
         finally:
             worker.stop()
             first.stop()
             second.stop()
+            graph.close()
 
 
 def _console_of(server: Server) -> Any:
@@ -400,5 +407,56 @@ def test_a_person_helps_a_customer_whichever_server_each_of_them_reaches(two_ser
             ollama.state.flowing.set()
         customer.join(60)
         assert answering["kind"] == "withheld" and answering["answer"] == ""
+    finally:
+        console.close()
+
+
+def test_meta_posting_to_both_servers_gets_each_whatsapp_message_answered_once(
+    two_servers: Any,
+) -> None:
+    """#31 behind the proxy: Meta's webhook (and its retries) may reach either server; each
+    customer's message is handled by one, once, and answered in order."""
+    from chatbot.actions.whatsapp import connect
+    from chatbot.store.accounts import Role
+
+    first, second, _ = two_servers
+    graph: GraphStub = first.graph  # type: ignore[attr-defined]
+    console = _console_of(first)
+    try:
+        connect(console, "owner", Role.OWNER, "kedai", phone_number_id=WA_NUMBER_ID,
+                access_token=WA_TOKEN, app_secret=WA_SECRET)  # fmt: skip
+        numbers = [f"601700000{i:02d}" for i in range(6)]
+
+        def both(payload: dict[str, Any]) -> None:
+            body, headers = signed_post(WA_SECRET, payload)
+
+            def post(server: Server) -> int:
+                url = f"{server.url}/webhooks/whatsapp/kedai"
+                return httpx.post(url, content=body, headers=headers).status_code
+
+            with ThreadPoolExecutor(2) as pool:
+                assert list(pool.map(post, (first, second))) == [200, 200]
+
+        firsts = [message(n, "What are your opening hours?") for n in numbers]
+        for sent in firsts:
+            both(webhook(WA_NUMBER_ID, [sent]))
+        notices = graph.wait_for(
+            lambda sent: len({m["to"] for m in sent if m["type"] == "interactive"}) == 6 and sent,
+            "a notice to each customer",
+        )
+        for number in numbers:
+            notice = next(m for m in notices if m["to"] == number)
+            button = notice["interactive"]["action"]["buttons"][0]["reply"]
+            both(webhook(WA_NUMBER_ID, [message(number, reply=(button["id"], button["title"]))]))
+        store = console.whatsapp.store
+
+        def settled() -> bool:
+            done = not store.due(time.time() + 3600)
+            return done and all(len(graph.to(n)) >= 2 for n in numbers)
+
+        _until(settled, "every message handled and every reply sent")
+        for number in numbers:
+            kinds = [m["type"] for m in graph.to(number)]
+            assert kinds == ["interactive", "text"], kinds
     finally:
         console.close()

@@ -11,6 +11,7 @@ from chatbot.privacy.masking import mask
 from chatbot.services import Services
 from chatbot.store.inbox import NotInInbox, Standing, State
 from chatbot.store.personal_data import ConversationRef
+from chatbot.whatsapp.desk import OutsideWindow
 from knowledge.errors import KnowledgeError
 
 MAX_REPLY_CHARS = 4000
@@ -88,11 +89,20 @@ def reply(services: Services, actor: str, ref: ConversationRef, text: str) -> No
         raise KnowledgeError(
             f"a reply is at most {MAX_REPLY_CHARS} characters; this one has {len(text)}"
         )
+    shown = _shown_as(services, ref.bot, actor)
+    whatsapp = services.whatsapp
     try:
-        shown = _shown_as(services, ref.bot, actor)
+        # A WhatsApp customer past the 24-hour window is refused here, before anything is
+        # stored, unless the owner named a template to reach them with.
+        on_whatsapp = whatsapp.staff_message(ref.bot, ref.conversation_id, text, shown) is not None
+    except OutsideWindow as exc:
+        raise KnowledgeError(str(exc)) from exc
+    try:
         services.desk.store.staff_reply(ref.bot, ref.conversation_id, actor, shown, text)
     except NotInInbox as exc:
         raise NoSuchConversation(f"there is no conversation {exc} of {ref.bot!r}") from exc
+    if on_whatsapp:
+        whatsapp.staff_reply(ref.bot, ref.conversation_id, text, shown)
     services.audit.record(actor, "inbox.reply", f"{ref.bot}: {ref.conversation_id}")
     said = {
         "conversation": ref.conversation_id,

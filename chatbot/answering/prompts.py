@@ -30,6 +30,14 @@ _ADDED_KEYS = (
     "handoff_later",
     "handoff_closed",
     "handoff_waiting",
+    # WhatsApp (chatbot/whatsapp): the notice's buttons (20 characters at most), the line that
+    # asks for them, and replies to what the bot cannot read or take.
+    "wa_agree_keep",
+    "wa_agree_only",
+    "wa_agree_ask",
+    "wa_cannot_read",
+    "wa_too_fast",
+    "wa_erased",
 )
 
 

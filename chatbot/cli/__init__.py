@@ -17,6 +17,7 @@ from chatbot.cli import (  # noqa: F401
     privacy,
     serving,
     websites,
+    whatsapp,
 )
 from chatbot.cli.common import ShownOutput, _print_error, _state, app
 from knowledge.errors import KnowledgeError

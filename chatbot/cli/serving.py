@@ -41,6 +41,7 @@ def _serve(services: Services, bots: list[str] | None, host: str | None, port: i
     # are read again when due (daily by default).
     PurgeSchedule(services, services.settings.privacy.purge_every_minutes * 60).start()
     services.alerts.start()  # e-mail and webhooks owed, from every server
+    services.whatsapp.start()  # WhatsApp messages received, handled off the webhook
     WebsiteSchedule(services, services.settings.crawl.schedule_check_s).start()
     from chatbot.llm.base import label  # LangChain's models: not for every command
 

@@ -30,6 +30,8 @@ from chatbot.store.schema import (
     deliveries,
     inbox_messages,
     leads,
+    whatsapp_customers,
+    whatsapp_messages,
 )
 from chatbot.store.schema import contact_keys as contacts
 
@@ -44,6 +46,7 @@ _PER_CONVERSATION = (
     conversation_states,
     leads,
     deliveries,
+    whatsapp_customers,  # after whatsapp_messages, which are found by it (_whatsapp_gone)
 )
 _NOT_KEPT_IDLE_S = 86400.0
 
@@ -225,6 +228,7 @@ class PersonalData:
         removed = 0
         with self._engine.begin() as db:
             for ref in refs:
+                removed += _whatsapp_gone(db, ref.bot, ref.conversation_id)
                 for table in _PER_CONVERSATION:
                     removed += db.execute(
                         delete(table).where(
@@ -248,6 +252,10 @@ class PersonalData:
                 (conversation_states, conversation_states.c.updated_at),
                 (leads, leads.c.created_at),
                 (deliveries, deliveries.c.created_at),
+                # A WhatsApp customer idle past the period: their number and what is left of
+                # their messages (their next message asks for consent again).
+                (whatsapp_messages, whatsapp_messages.c.at),
+                (whatsapp_customers, whatsapp_customers.c.last_inbound_at),
             )
             for table, at in dated:
                 for bot, days in retention_days.items():
@@ -291,6 +299,18 @@ class PersonalData:
                 return
             time.sleep(0.1)  # a reader holds an old snapshot; it lets go within moments
         log.warning("the write-ahead log could not be truncated; it will be at the next purge")
+
+
+def _whatsapp_gone(db: Any, bot: str, conversation_id: str) -> int:
+    """A WhatsApp customer's messages, found by their conversation (their row goes with the
+    conversation's other rows)."""
+    numbers = select(whatsapp_customers.c.number_key).where(
+        whatsapp_customers.c.bot == bot, whatsapp_customers.c.conversation_id == conversation_id
+    )
+    gone = delete(whatsapp_messages).where(
+        whatsapp_messages.c.bot == bot, whatsapp_messages.c.number_key.in_(numbers)
+    )
+    return int(db.execute(gone).rowcount)
 
 
 def _turn(row: Any) -> dict[str, Any]:

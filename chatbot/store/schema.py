@@ -363,3 +363,58 @@ ingest_job_files = Table(
     Column("chunks", Integer, nullable=False, default=0),
     Index("ingest_job_files_by_job", "job_id", "id"),
 )
+
+# WhatsApp (chatbot/whatsapp): a bot's number on Meta's Cloud API, its customers by number,
+# and every message in and out. Secrets and customers' numbers and words are sealed with a key
+# of the data directory's; a number is looked up by a keyed hash of it.
+whatsapp_channels = Table(
+    "whatsapp_channels",
+    metadata,
+    Column("bot", String(64), primary_key=True),
+    Column("phone_number_id", String(64), nullable=False, unique=True),
+    Column("secrets", LargeBinary, nullable=False),  # sealed JSON: token, app and verify secrets
+    Column("template", String(512), nullable=False, default=""),  # JSON {name, language} or ""
+    Column("problem", Text, nullable=False, default=""),  # what Meta last refused, for staff
+    Column("problem_at", Float, nullable=False, default=0.0),
+    Column("updated_at", Float, nullable=False),
+    Column("updated_by", String(64), nullable=False),
+)
+
+whatsapp_customers = Table(
+    "whatsapp_customers",
+    metadata,
+    Column("bot", String(64), primary_key=True),
+    Column("number_key", String(64), primary_key=True),  # keyed hash of the number
+    Column("number", LargeBinary, nullable=False),  # sealed: where replies go
+    Column("conversation_id", String(32), nullable=False, default=""),  # "" until consent
+    Column("language", String(8), nullable=False, default="en"),
+    Column("last_inbound_at", Float, nullable=False, default=0.0),  # the 24-hour window
+    Column("notice_at", Float, nullable=False, default=0.0),  # the notice last sent
+    Column("busy_until", Float, nullable=False, default=0.0),  # one server at a time
+    Column("created_at", Float, nullable=False),
+    Index("whatsapp_customers_by_conversation", "bot", "conversation_id"),
+)
+
+whatsapp_messages = Table(
+    "whatsapp_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("bot", String(64), nullable=False),
+    Column("number_key", String(64), nullable=False),
+    Column("direction", String(3), nullable=False),  # in | out
+    Column("wamid", String(255)),  # Meta's id: an incoming one's, or an outgoing one's once sent
+    Column("kind", String(24), nullable=False),  # text | button | audio | image | … ; out: text…
+    Column("body", LargeBinary),  # sealed JSON; emptied once handled or sent
+    # in: pending | parked (until consent) | done; out: pending | sending | sent | delivered |
+    # read | failed
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_at", Float, nullable=False, default=0.0),
+    Column("claimed_until", Float, nullable=False, default=0.0),
+    Column("outcome", Text, nullable=False, default=""),
+    Column("at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("whatsapp_messages_once", "bot", "direction", "wamid", unique=True),
+    Index("whatsapp_messages_by_customer", "bot", "number_key", "id"),
+    Index("whatsapp_messages_due", "state", "next_at"),
+)

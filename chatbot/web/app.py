@@ -110,12 +110,17 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
                 f"a request has had no token from the model for {silence:.0f} s"
                 f" (answering.max_generation_s is {limit:g})"
             )
+        # A WhatsApp number Meta refuses (an expired token) is reported, not made a reason to
+        # take the server out of service: the web chat still answers, and the owner's fix is
+        # a new token, which no restart brings.
+        whatsapp = services.whatsapp.store.problems()
         body = {
             "ready": not problems,
             "bots": served,
             "bots_without_documents": empty,
             "model": label(model) if model else "none (extract mode)",
             "problems": problems,
+            "whatsapp": {bot: whatsapp[bot] for bot in served if bot in whatsapp},
         }
         if model is not None and (each := servers(model)):
             body["model_servers"] = each  # several Ollama servers: which are up
@@ -129,6 +134,9 @@ def create_app(services: Services, bots: list[str] | None = None) -> Any:
     install_refusals(app)
     app.include_router(chat_router(services, addresses))
     app.include_router(embed_router(services))
+    from chatbot.web.whatsapp_webhook import whatsapp_router
+
+    app.include_router(whatsapp_router(services))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

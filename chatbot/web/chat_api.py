@@ -59,12 +59,13 @@ from pydantic import (
 )
 from starlette.concurrency import run_in_threadpool
 
+from chatbot.actions.chat import business_contacts, conclude
+from chatbot.actions.chat import history as chat_history
 from chatbot.actions.leads import LeadRefused, take_lead
 from chatbot.actions.privacy import erase_own_conversation
 from chatbot.answering.chain import Stop, Turn
 from chatbot.answering.result import Answer, Delta, Done, Replace
 from chatbot.limits.rates import Limiter
-from chatbot.privacy.masking import contact_keys
 from chatbot.privacy.notice import notice_texts, notice_version
 from chatbot.services import Services
 from chatbot.settings import BotProfile
@@ -420,10 +421,8 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
             raise Refusal(400, "empty")
         if len(message) > limits.max_message_chars:
             raise Refusal(413, "too_long", limit=limits.max_message_chars)
-        turns = await run_in_threadpool(services.live.turns, agreed.conversation_id)
-        if turns is None:  # not in memory (a restart): what was kept, masked
-            turns = services.conversations.turns(bot, agreed.conversation_id)
-        if len(turns) >= limits.max_turns:
+        history = await run_in_threadpool(chat_history, services, bot, agreed.conversation_id)
+        if len(history) >= limits.max_turns:
             raise Refusal(409, "conversation_full")
         visitor = addresses.of(request)
         await limited(visitors, f"{bot}\0{visitor}", limits.visitor_messages_per_minute, "too_fast")
@@ -432,7 +431,7 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
             "Cache-Control": "no-store",
             "X-Accel-Buffering": "no",  # nginx: pass each event on at once
         }
-        spare = frozenset(_business_contacts(settings))
+        spare = business_contacts(settings)
         if await run_in_threadpool(
             services.desk.relay, bot, agreed.conversation_id, message, spare
         ):  # a person has the conversation: the bot is silent
@@ -443,11 +442,10 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
         if release is None:
             raise Refusal(503, "bot_busy", retry_after=30)
 
-        history = [Turn(q, a) for q, a in turns]  # the chain keeps answering.history_turns
         # The slot is given back when the generation has ended, not when the visitor left.
         return AnswerStream(
             lambda stop: _answer_events(
-                services, bot, message, history, agreed, token, settings, spare, stop
+                services, bot, message, history, agreed, token, settings, stop
             ),
             on_end=release,
             headers=headers,
@@ -562,13 +560,11 @@ def _answer_events(
     consent: Consent,
     token: str,
     profile: BotProfile,
-    spare: frozenset[str],
     stop: Stop,
 ) -> Generator[bytes, None, None]:
     """The answer's events. The customer is told their own token (`conversation_id` on the
     wire); everything kept is kept under the conversation's key, masked but for the business's
-    own contacts (`spare`)."""
-    conversation_id = consent.conversation_id
+    own contacts."""
     answerer = services.answerer(bot)
     # The message read once (its language, terms, figures, whether it follows up), carried to
     # every step. Its language is known before the answer: the page's waiting text, sources
@@ -587,21 +583,12 @@ def _answer_events(
                     answer = event.answer
                     # Decided now, as it would be sent: a person who took the conversation
                     # over while the bot answered has it, and the bot's answer is withdrawn.
-                    settled = services.desk.settle(
-                        bot, profile, conversation_id, consent.keep, question, answer
-                    )
+                    concluded = conclude(services, bot, profile, consent, message, question, answer)
+                    settled, answer_id = concluded.settled, concluded.answer_id
                     if not settled.shown:
                         yield _sse("replace", {"text": ""})
                         yield _sse("done", _silent_done(token, consent.keep, "withheld", answer))
                         return
-                    answer.text = settled.text
-                    services.live.add(conversation_id, message, answer.text)
-                    answer_id = None  # a conversation not kept has nothing to rate
-                    if consent.keep:
-                        answer_id = services.conversations.record(
-                            bot, conversation_id, answer, spare=spare
-                        )
-                        services.personal_data.remember_contacts(bot, conversation_id, message)
                     yield _sse(
                         "done",
                         {
@@ -623,11 +610,6 @@ def _answer_events(
         log.exception("answering failed for bot %s", bot)
         language = visitor_language(message, None)  # the message may not have been read
         yield _sse("error", {"error": "failed", "message": text(language, "failed")})
-
-
-def _business_contacts(profile: BotProfile) -> set[str]:
-    """The business's own phone numbers and addresses: never masked in what is kept."""
-    return contact_keys(f"{profile.contact_text()} {profile.whatsapp}")
 
 
 def _state_after(reply: Reply) -> str:

@@ -30,6 +30,7 @@ from chatbot.store.inbox import Standing, State
 from chatbot.store.leads import LeadStatus
 from chatbot.store.personal_data import ConversationRef
 from chatbot.web.console.common import Console, md_text, told_to_staff, when
+from chatbot.web.console.whatsapp import whatsapp_section, window_note
 from knowledge.errors import KnowledgeError
 
 REFRESH_S = 5.0
@@ -103,6 +104,11 @@ def conversation_html(entries: list[Entry]) -> str:
         at = when(entry.at)[11:] if entry.at else ""
         if entry.who == "event":
             what = _EVENTS.get(entry.text, entry.text)
+            if entry.text.startswith("media:"):  # chatbot/whatsapp: what the bot cannot read
+                what = (
+                    f"The customer sent a WhatsApp {entry.text[6:]} message, which the bot"
+                    " cannot read (see it in WhatsApp Business)."
+                )
             who = f"{entry.name} " if entry.text == "joined" and entry.name else ""
             if entry.text == "joined" and not who:
                 who = "A staff member "
@@ -163,7 +169,8 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
         where = _STATE_LABELS.get(state, state.value)
         if standing is not None and state is State.STAFF:
             where += f": {standing.staff}"
-        return f"**{where.capitalize()}**", conversation_html(entries)
+        on_whatsapp = md_text(window_note(console, bot, conversation))
+        return f"**{where.capitalize()}**{on_whatsapp}", conversation_html(entries)
 
     def opened(bot: str, conversation: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
         return shown(bot, conversation, True, request)
@@ -327,6 +334,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
             delivery_table = gr.Dataframe(
                 headers=DELIVERY_COLUMNS, label="Latest deliveries", interactive=False
             )
+        whatsapp_section(console, bot)
     # While the console is open, it keeps the list and the open conversation current.
     timer = gr.Timer(REFRESH_S)
 

@@ -1,0 +1,63 @@
+"""A customer's message answered, whatever the channel (the web chat's stream, WhatsApp):
+what the conversation said so far, and what becomes of the answer once it is made: shown or
+withheld as the conversation stands (a person may have taken it over), kept as the customer
+chose, with the business's own contacts left unmasked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chatbot.answering.chain import Turn
+from chatbot.answering.question import Question
+from chatbot.answering.result import Answer
+from chatbot.inbox.desk import Settled
+from chatbot.privacy.masking import contact_keys
+from chatbot.services import Services
+from chatbot.settings import BotProfile
+from chatbot.store.personal_data import Consent
+
+
+@dataclass(frozen=True, slots=True)
+class Concluded:
+    settled: Settled
+    answer_id: int | None  # the stored answer, for a rating; None when not kept or not shown
+
+
+def business_contacts(profile: BotProfile) -> frozenset[str]:
+    """The business's own phone numbers and addresses: never masked in what is kept."""
+    return frozenset(contact_keys(f"{profile.contact_text()} {profile.whatsapp}"))
+
+
+def history(services: Services, bot: str, conversation_id: str) -> list[Turn]:
+    """The conversation's turns: in memory while it runs, else what was kept (masked)."""
+    turns = services.live.turns(conversation_id)
+    if turns is None:  # not in memory (a restart): what was kept, masked
+        turns = services.conversations.turns(bot, conversation_id)
+    return [Turn(q, a) for q, a in turns]
+
+
+def conclude(
+    services: Services,
+    bot: str,
+    profile: BotProfile,
+    consent: Consent,
+    message: str,
+    question: Question,
+    answer: Answer,
+) -> Concluded:
+    """Decide, as the answer would be sent, whether it is shown (a person who took the
+    conversation over while the bot answered has it) and whether a person is asked to join;
+    keep what is shown as the customer chose. `answer.text` becomes what the customer sees."""
+    conversation_id = consent.conversation_id
+    settled = services.desk.settle(bot, profile, conversation_id, consent.keep, question, answer)
+    if not settled.shown:
+        return Concluded(settled, None)
+    answer.text = settled.text
+    services.live.add(conversation_id, message, answer.text)
+    answer_id = None  # a conversation not kept has nothing to rate
+    if consent.keep:
+        answer_id = services.conversations.record(
+            bot, conversation_id, answer, spare=business_contacts(profile)
+        )
+        services.personal_data.remember_contacts(bot, conversation_id, message)
+    return Concluded(settled, answer_id)
