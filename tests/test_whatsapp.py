@@ -136,7 +136,9 @@ def test_a_first_message_gets_the_notice_in_its_language_and_its_answer_after_co
     agree(server, graph, number)
     answer = replies(graph, number, 2)[1]
     assert "RM150" in answer
-    assert "Sumber" in answer  # the sources, in the customer's language
+    # Where it is from, in the customer's language, said once (not again as a sources list).
+    assert answer.startswith("Menurut Gadget Care Penang price list")
+    assert answer.count("price list") == 1
     # Marked read, with the typing indicator, while the answer was made.
     reads = [r for r in graph.requests if (r["body"] or {}).get("status") == "read"]
     assert reads and reads[-1]["body"]["typing_indicator"] == {"type": "text"}

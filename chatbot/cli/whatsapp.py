@@ -126,6 +126,7 @@ def whatsapp_sent(bot: BotOption, as_json: JsonOption = False) -> None:
             "kind": m.kind,
             "state": m.state,
             "attempts": m.attempts,
+            "outcome": m.outcome,
         }
         for m in _services().whatsapp.store.outgoing(bot)
     ]
@@ -135,4 +136,7 @@ def whatsapp_sent(bot: BotOption, as_json: JsonOption = False) -> None:
     if not rows:
         typer.echo("Nothing sent yet.")
     for row in rows:
-        typer.echo(f"{row['id']}  {row['at']}  {row['kind']:9} {row['state']:9} x{row['attempts']}")
+        typer.echo(
+            f"{row['id']}  {row['at']}  {row['kind']:9} {row['state']:9} x{row['attempts']}"
+            f"  {row['outcome']}"
+        )

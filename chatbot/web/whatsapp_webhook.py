@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -26,6 +27,14 @@ log = logging.getLogger(__name__)
 _MAX_BODY = 1_000_000  # Meta's payloads are a few kilobytes; more is no webhook of theirs
 
 
+_REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not JSON."},
+    403: {"description": "The verify token or the signature is not this bot's."},
+    404: {"description": "The bot has no WhatsApp number."},
+    413: {"description": "The body is larger than a WhatsApp webhook's (1 MB)."},
+}
+
+
 def _refused(status: int, reason: str) -> Response:
     return JSONResponse({"error": reason}, status_code=status)
 
@@ -34,7 +43,11 @@ def whatsapp_router(services: Services) -> APIRouter:
     router = APIRouter(tags=["whatsapp"])
     desk = services.whatsapp
 
-    @router.get("/webhooks/whatsapp/{bot}", response_class=PlainTextResponse)
+    @router.get(
+        "/webhooks/whatsapp/{bot}",
+        response_class=PlainTextResponse,
+        responses={k: v for k, v in _REFUSALS.items() if k in (403, 404)},
+    )
     def verify(request: Request, bot: str) -> Response:
         """Meta's check of the callback URL: the challenge back, for the right verify token."""
         channel = desk.store.channel(bot)
@@ -47,7 +60,7 @@ def whatsapp_router(services: Services) -> APIRouter:
             return _refused(403, "the verify token does not match this bot's")
         return PlainTextResponse(query.get("hub.challenge", ""))
 
-    @router.post("/webhooks/whatsapp/{bot}")
+    @router.post("/webhooks/whatsapp/{bot}", responses=_REFUSALS)
     async def receive(request: Request, bot: str) -> Response:
         """Messages and delivery receipts for the bot's number, signed by Meta."""
         channel = await run_in_threadpool(desk.store.channel, bot)

@@ -16,6 +16,7 @@ answered politely and noted for staff. "DELETE" ("PADAM", "删除") erases the c
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ _NOTICE_AGAIN_S = 600  # a customer who writes again without agreeing is shown i
 _BUTTON_BODY = 1024  # characters of an interactive message's body
 _ERASE_WORDS = {"delete": "en", "padam": "ms", "删除": "zh", "刪除": "zh"}  # and their language
 _NOTICE_LANGUAGES = ("en", "ms", "zh")
+_BOLD = re.compile(r"\*\*(\S(?:[^*\n]*\S)?)\*\*")
 
 
 class OutsideWindow(Exception):
@@ -369,16 +371,20 @@ def _template(channel: Channel, text: str) -> dict[str, Any]:
 
 
 def _with_sources(answer: Answer, say: Any) -> str:
-    """The answer with its sources as WhatsApp shows them: titles, and links to web pages."""
+    """The answer as WhatsApp shows it: Markdown's **bold** as WhatsApp's *bold*, and its
+    sources as titles (with links to web pages) where the answer does not name them already
+    (a quoted row says where it is from)."""
+    text = _BOLD.sub(r"*\1*", answer.text)
     titles: list[str] = []
     for source in answer.sources:
-        line = source.place() + (f" {source.url}" if source.url else "")
-        if line not in titles:
+        place = source.place()
+        line = place + (f" {source.url}" if source.url else "")
+        if line not in titles and (place not in text or source.url):
             titles.append(line)
     if not titles or not answer.answered:
-        return answer.text
+        return text
     listed = "\n".join(f"• {t}" for t in titles[:3])
-    return f"{answer.text}\n\n*{say(answer.language, 'sources')}*\n{listed}"
+    return f"{text}\n\n*{say(answer.language, 'sources')}*\n{listed}"
 
 
 def _parts(text: str) -> list[str]:
