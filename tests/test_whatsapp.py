@@ -107,6 +107,17 @@ def agree(
     send(server, message(number, reply=(chosen["id"], chosen["title"]), at=at))
 
 
+def customer(
+    server: Server, graph: GraphStub, first: str, keep: bool = True, at: float | None = None
+) -> tuple[str, str]:
+    """A new customer writes `first` (at `at`), agrees to the notice, and is answered: their
+    number and the answer."""
+    number = new_number()
+    send(server, message(number, first, at=at))
+    agree(server, graph, number, keep, at)
+    return number, replies(graph, number, 2)[1]
+
+
 def replies(graph: GraphStub, number: str, count: int) -> list[str]:
     """The first `count` texts sent to `number` (waiting for them)."""
     graph.wait_for(lambda sent: len(texts(graph.to(number))) >= count, f"{count} replies")
@@ -236,10 +247,9 @@ def test_a_webhook_not_signed_with_the_app_secret_is_refused_and_nothing_is_kept
 
 def test_a_follow_up_keeps_the_subject(shop, graph: GraphStub) -> None:  # type: ignore[no-untyped-def]
     server, _ = shop
-    number = new_number()
-    send(server, message(number, "How much does an iPhone battery replacement cost?"))
-    agree(server, graph, number, keep=False)
-    assert "RM150" in replies(graph, number, 2)[1]
+    question = "How much does an iPhone battery replacement cost?"
+    number, answer = customer(server, graph, question, keep=False)
+    assert "RM150" in answer
     send(server, message(number, "and for Android?"))
     follow = replies(graph, number, 3)[2]
     assert "Android battery: RM110" in follow
@@ -253,10 +263,7 @@ def test_a_request_for_a_person_reaches_the_inbox_and_the_staff_reply_arrives_on
     from chatbot.store.personal_data import ConversationRef
 
     server, _ = shop
-    number = new_number()
-    send(server, message(number, "can I talk to a real person?"))
-    agree(server, graph, number)
-    told = replies(graph, number, 2)[1]
+    number, told = customer(server, graph, "can I talk to a real person?")
     assert "team" in told.lower()
     conversation = console.whatsapp.store.customer(
         BOT, console.whatsapp.store.number_key(number)
@@ -287,11 +294,8 @@ def test_past_24_hours_a_staff_reply_goes_as_the_template_or_is_refused_with_the
     from knowledge.errors import KnowledgeError
 
     server, data = shop
-    number = new_number()
-    day_ago = time.time() - 25 * 3600
-    send(server, message(number, "Do you repair cracked phone screens?", at=day_ago))
-    agree(server, graph, number, at=day_ago)  # and nothing since
-    replies(graph, number, 2)
+    day_ago = time.time() - 25 * 3600  # and nothing from them since
+    number, _ = customer(server, graph, "Do you repair cracked phone screens?", at=day_ago)
     store = console.whatsapp.store
     conversation = store.customer(BOT, store.number_key(number)).conversation_id
     ref = ConversationRef(BOT, conversation)
@@ -329,10 +333,7 @@ def test_a_voice_note_gets_a_polite_reply_in_the_customers_language_and_staff_se
     shop, graph: GraphStub, console
 ) -> None:  # type: ignore[no-untyped-def]
     server, _ = shop
-    number = new_number()
-    send(server, message(number, "Kedai buka hari Ahad?"))
-    agree(server, graph, number)
-    replies(graph, number, 2)
+    number, _ = customer(server, graph, "Kedai buka hari Ahad?")
     send(server, message(number, kind="audio"))
     polite = replies(graph, number, 3)[2]
     assert "mesej teks" in polite  # Malay, as they wrote
@@ -346,10 +347,7 @@ def test_an_expired_token_is_shown_to_staff_and_nothing_is_lost_until_a_new_one_
     shop, graph: GraphStub, console, run_cli
 ) -> None:  # type: ignore[no-untyped-def]
     server, data = shop
-    number = new_number()
-    send(server, message(number, "Where is the shop?"))
-    agree(server, graph, number)
-    replies(graph, number, 2)
+    number, _ = customer(server, graph, "Where is the shop?")
     graph.token = "EAAG-the-renewed-token-987654"  # Meta expired the old one mid-day
     send(server, message(number, "What are your opening hours?"))
     ready = _until(
@@ -375,10 +373,7 @@ def test_an_expired_token_is_shown_to_staff_and_nothing_is_lost_until_a_new_one_
 
 def test_a_rate_limited_or_failed_send_is_retried_and_arrives_once(shop, graph: GraphStub) -> None:  # type: ignore[no-untyped-def]
     server, _ = shop
-    number = new_number()
-    send(server, message(number, "Where is the shop?"))
-    agree(server, graph, number)
-    replies(graph, number, 2)
+    number, _ = customer(server, graph, "Where is the shop?")
     with graph.changed:
         graph.failing = ["rate", "down"]
     send(server, message(number, "What are your opening hours?"))
@@ -391,10 +386,7 @@ def test_delete_erases_the_customers_conversation_and_number(
     shop, graph: GraphStub, console
 ) -> None:  # type: ignore[no-untyped-def]
     server, _ = shop
-    number = new_number()
-    send(server, message(number, "Where is the shop?"))
-    agree(server, graph, number)
-    replies(graph, number, 2)
+    number, _ = customer(server, graph, "Where is the shop?")
     assert console.personal_data.find(contact=f"+{number}")
     send(server, message(number, "PADAM"))
     assert "dipadam" in replies(graph, number, 3)[2]

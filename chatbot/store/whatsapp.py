@@ -25,6 +25,7 @@ from sqlalchemy import Engine, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatbot.privacy.keys import Sealer
+from chatbot.store.database import inserted_id
 from chatbot.store.schema import whatsapp_channels, whatsapp_customers, whatsapp_messages
 
 LEASE_S = 120.0  # longest one server may take over a customer's messages before another may
@@ -278,23 +279,7 @@ class WhatsAppStore:
                     pass
             try:
                 with db.begin_nested():
-                    db.execute(
-                        insert(whatsapp_messages).values(
-                            bot=bot,
-                            number_key=key,
-                            direction="in",
-                            wamid=wamid,
-                            kind=kind,
-                            body=self._seal_body(bot, key, body),
-                            state="pending",
-                            attempts=0,
-                            next_at=now,
-                            claimed_until=0.0,
-                            outcome="",
-                            at=at,
-                            updated_at=now,
-                        )
-                    )
+                    db.execute(self._new(bot, key, "in", wamid, kind, body, at))
             except IntegrityError:
                 return False
             db.execute(
@@ -371,27 +356,9 @@ class WhatsAppStore:
     # -- outgoing ---------------------------------------------------------------------------
     def owe(self, bot: str, number_key: str, kind: str, body: dict[str, Any]) -> int:
         """A message to send the customer, after those owed before it."""
-        now = time.time()
         with self._engine.begin() as db:
-            result = db.execute(
-                insert(whatsapp_messages).values(
-                    bot=bot,
-                    number_key=number_key,
-                    direction="out",
-                    wamid=None,
-                    kind=kind,
-                    body=self._seal_body(bot, number_key, body),
-                    state="pending",
-                    attempts=0,
-                    next_at=now,
-                    claimed_until=0.0,
-                    outcome="",
-                    at=now,
-                    updated_at=now,
-                )
-            )
-        key = result.inserted_primary_key
-        return int(key[0]) if key else 0
+            result = db.execute(self._new(bot, number_key, "out", None, kind, body, time.time()))
+        return inserted_id(result)
 
     def next_outgoing(self, bot: str, number_key: str, now: float) -> WaMessage | None:
         """The customer's oldest reply not yet sent, claimed for sending when it is due; None
@@ -526,6 +493,34 @@ class WhatsAppStore:
         with self._engine.begin() as db:
             for table in (whatsapp_messages, whatsapp_customers, whatsapp_channels):
                 db.execute(delete(table).where(table.c.bot == bot))
+
+    def _new(
+        self,
+        bot: str,
+        number_key: str,
+        direction: str,
+        wamid: str | None,
+        kind: str,
+        body: dict[str, Any],
+        at: float,
+    ) -> Any:
+        """A message's row, pending: to be handled (in) or sent (out)."""
+        now = time.time()
+        return insert(whatsapp_messages).values(
+            bot=bot,
+            number_key=number_key,
+            direction=direction,
+            wamid=wamid,
+            kind=kind,
+            body=self._seal_body(bot, number_key, body),
+            state="pending",
+            attempts=0,
+            next_at=now,
+            claimed_until=0.0,
+            outcome="",
+            at=at,
+            updated_at=now,
+        )
 
     # -- sealing ----------------------------------------------------------------------------
     def _seal_body(self, bot: str, number_key: str, body: dict[str, Any]) -> bytes:
