@@ -393,3 +393,24 @@ def test_delete_erases_the_customers_conversation_and_number(
     assert console.personal_data.find(contact=f"+{number}") == []
     store = console.whatsapp.store
     assert store.customer(BOT, store.number_key(number)) is None
+
+
+def test_a_customer_silent_for_the_retention_period_is_forgotten_number_and_all(
+    shop, graph: GraphStub, console
+) -> None:  # type: ignore[no-untyped-def]
+    """Last in this file: the purge it runs forgets every customer of the bot."""
+    server, _ = shop
+    number, _ = customer(server, graph, "Where is the shop?")
+    store = console.whatsapp.store
+    assert console.personal_data.find(contact=f"+{number}")
+    console.personal_data.purge({}, 30, now=time.time() + 29 * 86400)
+    assert store.customer(BOT, store.number_key(number)) is not None  # not yet
+    console.personal_data.purge({}, 30, now=time.time() + 31 * 86400)
+    assert store.customer(BOT, store.number_key(number)) is None
+    assert console.personal_data.find(contact=f"+{number}") == []
+    # Writing again starts afresh: the notice first.
+    send(server, message(number, "Where is the shop?"))
+    again = graph.wait_for(
+        lambda sent: [m for m in sent if m["to"] == number][2:], "the notice again"
+    )
+    assert again[0]["type"] == "interactive"
