@@ -119,9 +119,10 @@ def customer(
 
 
 def replies(graph: GraphStub, number: str, count: int) -> list[str]:
-    """The first `count` texts sent to `number` (waiting for them)."""
-    graph.wait_for(lambda sent: len(texts(graph.to(number))) >= count, f"{count} replies")
-    return texts(graph.to(number))
+    """What was sent to `number` after the privacy notice (the question with its buttons
+    first), waiting for `count` of them."""
+    graph.wait_for(lambda sent: len(texts(graph.to(number))) > count, f"{count} replies")
+    return texts(graph.to(number))[1:]
 
 
 def test_a_first_message_gets_the_notice_in_its_language_and_its_answer_after_consent(
@@ -130,14 +131,16 @@ def test_a_first_message_gets_the_notice_in_its_language_and_its_answer_after_co
     server, data = shop
     number = new_number()
     send(server, message(number, "Berapa harga tukar bateri iPhone?"))
-    notice = graph.wait_for(
-        lambda sent: [m for m in sent if m["to"] == number], "the privacy notice"
-    )[0]
-    # The notice in Malay, with the two choices as reply buttons; no answer yet.
-    assert notice["type"] == "interactive"
-    body = notice["interactive"]["body"]["text"]
-    assert "Gadget Care" in body and "disimpan" in body and "PADAM" in body
-    titles = [b["reply"]["title"] for b in notice["interactive"]["action"]["buttons"]]
+    notice, asked = graph.wait_for(
+        lambda sent: [m for m in sent if m["to"] == number][1:] and graph.to(number),
+        "the privacy notice",
+    )[:2]
+    # The notice in Malay, saying what WhatsApp carries, then the choices as reply buttons; no
+    # answer yet.
+    body = notice["text"]["body"]
+    assert "Gadget Care" in body and "disimpan" in body and "melalui WhatsApp (Meta)" in body
+    assert asked["type"] == "interactive" and "PADAM" in asked["interactive"]["body"]["text"]
+    titles = [b["reply"]["title"] for b in asked["interactive"]["action"]["buttons"]]
     assert titles == ["Setuju & simpan", "Setuju, jgn simpan"]
     assert all(len(t) <= 20 for t in titles)  # WhatsApp's limit for a button
     # Nothing of the question is kept readable before they agree.
@@ -283,7 +286,7 @@ def test_a_request_for_a_person_reaches_the_inbox_and_the_staff_reply_arrives_on
         ),
         "the customer's message kept for the person",
     )
-    assert len(texts(graph.to(number))) == 3
+    assert len(texts(graph.to(number))) == 4  # the notice, its question, two replies
 
 
 def test_past_24_hours_a_staff_reply_goes_as_the_template_or_is_refused_with_the_reason(
@@ -341,6 +344,14 @@ def test_a_voice_note_gets_a_polite_reply_in_the_customers_language_and_staff_se
     conversation = store.customer(BOT, store.number_key(number)).conversation_id
     noted = [m.text for m in console.desk.store.messages(BOT, conversation)]
     assert "media:audio" in noted
+    # A voice note as the very first message waits for consent like words do, then gets the
+    # same reply (not a greeting), and staff see it.
+    first = new_number()
+    send(server, message(first, kind="audio"))
+    agree(server, graph, first)
+    assert "type your question" in replies(graph, first, 2)[1]
+    conversation = store.customer(BOT, store.number_key(first)).conversation_id
+    assert "media:audio" in [m.text for m in console.desk.store.messages(BOT, conversation)]
 
 
 def test_an_expired_token_is_shown_to_staff_and_nothing_is_lost_until_a_new_one_is_set(
@@ -360,7 +371,7 @@ def test_an_expired_token_is_shown_to_staff_and_nothing_is_lost_until_a_new_one_
     assert "access token" in shown.out and TOKEN not in shown.out and APP_SECRET not in shown.out
     checked = run_cli("whatsapp", "check", "--bot", BOT, data_dir=data, env=ENV)
     assert checked.code == 1 and "expired" in checked.out
-    assert len(texts(graph.to(number))) == 2
+    assert len(texts(graph.to(number))) == 3  # the notice, its question, the answer
     renewed = run_cli(
         "whatsapp", "connect", "--bot", BOT, "--phone-number-id", NUMBER_ID,
         "--access-token", graph.token, "--app-secret", APP_SECRET, "--verify-token", VERIFY,
@@ -411,6 +422,6 @@ def test_a_customer_silent_for_the_retention_period_is_forgotten_number_and_all(
     # Writing again starts afresh: the notice first.
     send(server, message(number, "Where is the shop?"))
     again = graph.wait_for(
-        lambda sent: [m for m in sent if m["to"] == number][2:], "the notice again"
+        lambda sent: len(graph.to(number)) >= 5 and graph.to(number)[3:], "the notice again"
     )
-    assert again[0]["type"] == "interactive"
+    assert again[0]["type"] == "text" and again[1]["type"] == "interactive"

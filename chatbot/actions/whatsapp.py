@@ -36,7 +36,7 @@ class ChannelView:
     template: str
     template_language: str
     problem: str
-    webhook_path: str
+    callback_url: str
 
 
 def connect(
@@ -52,12 +52,17 @@ def connect(
     template: str = "",
     template_language: str = "en",
 ) -> str:
-    """Set the bot's WhatsApp number (replacing any before); the verify token (made here when
-    none is given), to paste into the Meta app with the callback URL."""
+    """Set the bot's WhatsApp number; the verify token, to paste into the Meta app with the
+    callback URL. A secret left empty keeps the one set before (changing the template needs no
+    token typed again, and the verify token stays what Meta was given); a verify token is made
+    here when the bot has none."""
     if role is not Role.OWNER:
         raise WhatsAppRefused("only an owner may set a bot's WhatsApp number")
-    phone_number_id, access_token = phone_number_id.strip(), access_token.strip()
-    app_secret, verify_token = app_secret.strip(), verify_token.strip()
+    before = services.whatsapp.store.channel(bot)
+    phone_number_id = phone_number_id.strip() or (before.phone_number_id if before else "")
+    access_token = access_token.strip() or (before.access_token if before else "")
+    app_secret = app_secret.strip() or (before.app_secret if before else "")
+    verify_token = verify_token.strip() or (before.verify_token if before else "")
     template, template_language = template.strip(), template_language.strip() or "en"
     if not _NUMBER_ID.match(phone_number_id):
         raise WhatsAppRefused(
@@ -111,25 +116,40 @@ def view(services: Services, bot: str) -> ChannelView | None:
         channel.template,
         channel.template_language,
         channel.problem,
-        f"/webhooks/whatsapp/{bot}",
+        callback_url(services, bot),
     )
 
 
-def check(services: Services, bot: str) -> str:
-    """Ask Meta whether the token opens the number; "" when it does, else why not (kept as
-    the channel's problem, which the console and /readyz show)."""
+@dataclass(frozen=True, slots=True)
+class Checked:
+    ok: bool
+    said: str  # "Meta accepts the access token for +60 4-261 8833." or what Meta refused
+
+
+def check(services: Services, bot: str) -> Checked:
+    """Ask Meta whether the token opens the number; a refused token is kept as the channel's
+    problem, which the console and /readyz show, until a call goes through."""
     desk = services.whatsapp
     channel = desk.store.channel(bot)
     if channel is None:
         raise WhatsAppRefused(f"the bot {bot!r} has no WhatsApp number")
     try:
-        desk.client(channel).check()
+        number = desk.client(channel).check()
     except GraphError as exc:
         if exc.kind == "auth":
             desk.store.problem(bot, str(exc))
-        return str(exc)
+        return Checked(False, f"{exc}.")
     desk.store.problem(bot, "")
-    return ""
+    return Checked(True, f"Meta accepts the access token for {number or 'the number'}.")
+
+
+def callback_url(services: Services, bot: str) -> str:
+    """The address to give Meta: the console's public address where the deployment set it
+    (`alerts.console_url`), else a pattern to fill in. Meta calls https addresses only."""
+    public = services.settings.alerts.console_url.rstrip("/")
+    if public.startswith("https://"):
+        return f"{public}/webhooks/whatsapp/{bot}"
+    return f"https://<your server's public address>/webhooks/whatsapp/{bot}"
 
 
 def _hidden(secret: str) -> str:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from chatbot.actions.whatsapp import callback_url
 from chatbot.cli.common import BotOption, JsonOption, _services, app
 from chatbot.store.accounts import Role
 from chatbot.store.audit import command_line_actor
@@ -24,21 +25,21 @@ def whatsapp_connect(
     bot: BotOption,
     phone_number_id: Annotated[
         str, typer.Option(help="The number's id in the Meta app (API Setup), digits.")
-    ],
+    ] = "",
     access_token: Annotated[
         str,
         typer.Option(
             envvar="WHATSAPP_ACCESS_TOKEN",
             help="A system user's permanent token (or set WHATSAPP_ACCESS_TOKEN).",
         ),
-    ],
+    ] = "",
     app_secret: Annotated[
         str,
         typer.Option(
             envvar="WHATSAPP_APP_SECRET",
             help="The Meta app's secret, which signs its webhooks (or WHATSAPP_APP_SECRET).",
         ),
-    ],
+    ] = "",
     verify_token: Annotated[
         str, typer.Option(help="Your verify token for the callback URL [made for you].")
     ] = "",
@@ -48,11 +49,13 @@ def whatsapp_connect(
     ] = "",
     template_language: Annotated[str, typer.Option(help="The template's language code.")] = "en",
 ) -> None:
-    """Set the bot's WhatsApp number; prints the callback URL's path and the verify token."""
-    from chatbot.actions.whatsapp import connect
+    """Set the bot's WhatsApp number (an option left out keeps what was set); prints the
+    callback URL, the verify token, and whether Meta accepts the token."""
+    from chatbot.actions.whatsapp import check, connect
 
+    services = _services()
     token = connect(
-        _services(),
+        services,
         command_line_actor(),
         Role.OWNER,
         bot,
@@ -63,9 +66,10 @@ def whatsapp_connect(
         template=template,
         template_language=template_language,
     )
-    typer.echo(f"WhatsApp number {phone_number_id} set for {bot}.")
-    typer.echo(f"Callback URL: https://<your server>/webhooks/whatsapp/{bot}")
+    typer.echo(f"WhatsApp number {phone_number_id or '(as before)'} set for {bot}.")
+    typer.echo(f"Callback URL: {callback_url(services, bot)}")
     typer.echo(f"Verify token: {token}")
+    typer.echo(check(services, bot).said)
 
 
 @whatsapp_app.command("show")
@@ -84,7 +88,7 @@ def whatsapp_show(bot: BotOption, as_json: JsonOption = False) -> None:
         "verify_token": shown.verify_token,
         "template": shown.template,
         "template_language": shown.template_language,
-        "callback": shown.webhook_path,
+        "callback": shown.callback_url,
         "problem": shown.problem,
     }
     if as_json:
@@ -99,11 +103,10 @@ def whatsapp_check(bot: BotOption) -> None:
     """Ask Meta whether the access token still opens the number."""
     from chatbot.actions.whatsapp import check
 
-    problem = check(_services(), bot)
-    if problem:
-        typer.echo(problem)
+    checked = check(_services(), bot)
+    typer.echo(checked.said)
+    if not checked.ok:
         raise typer.Exit(1)
-    typer.echo("Meta accepts the access token.")
 
 
 @whatsapp_app.command("disconnect")

@@ -40,11 +40,29 @@ DEFAULT_NOTICES = {
 }
 
 
-def notice_texts(profile: BotProfile) -> dict[str, str]:
-    """The bot's notice in each chat language: its own text where staff wrote one."""
+# On WhatsApp the messages travel through Meta before they reach the business: said after the
+# notice (the bot's own or the default), so that "processed on the business's own computers"
+# is not read as the whole journey.
+WHATSAPP_LINES = {
+    "en": "On WhatsApp, your messages reach us through WhatsApp (Meta), under WhatsApp's own"
+    " terms and privacy policy; what we do with them here is as described above.",
+    "ms": "Di WhatsApp, mesej anda sampai kepada kami melalui WhatsApp (Meta), tertakluk kepada"
+    " terma dan dasar privasi WhatsApp sendiri; apa yang kami lakukan dengannya di sini adalah"
+    " seperti di atas.",
+    "zh": "在WhatsApp上，您的消息经由WhatsApp（Meta）传达给我们，"
+    "受WhatsApp本身的条款和隐私政策约束；我们在这里如何处理这些消息，如上所述。",
+}
+
+
+def notice_texts(profile: BotProfile, channel: str = "web") -> dict[str, str]:
+    """The bot's notice in each chat language: its own text where staff wrote one; on
+    WhatsApp (`channel`), with what WhatsApp carries said too."""
     values = {"business": profile.business, "days": profile.retention_days}
     texts = {lang: text.format(**values) for lang, text in DEFAULT_NOTICES.items()}
     texts.update({lang: text.strip() for lang, text in profile.privacy_notice.items() if text})
+    if channel == "whatsapp":
+        english = WHATSAPP_LINES["en"]
+        texts = {lang: f"{t}\n\n{WHATSAPP_LINES.get(lang, english)}" for lang, t in texts.items()}
     return texts
 
 

@@ -190,6 +190,16 @@ class WhatsAppStore:
             row = db.execute(query).mappings().first()
         return None if row is None else self._customer(row)
 
+    def on_whatsapp(self, bot: str, conversation_ids: list[str]) -> dict[str, str]:
+        """Which of these conversations are WhatsApp ones: their customers' numbers."""
+        query = select(whatsapp_customers).where(
+            whatsapp_customers.c.bot == bot,
+            whatsapp_customers.c.conversation_id.in_(conversation_ids),
+        )
+        with self._engine.connect() as db:
+            customers = [self._customer(row) for row in db.execute(query).mappings()]
+        return {c.conversation_id: c.number for c in customers}
+
     def _customer(self, row: Any) -> Customer:
         key = row["number_key"]
         opened = self._sealer.open(row["number"], f"number\0{row['bot']}\0{key}")

@@ -123,7 +123,7 @@ def admin_auth(services: Services, app: Any, addresses: VisitorAddress) -> APIRo
             )
         except LoginRefused as refused:
             status = 429 if refused.retry_after else 401
-            return _login_page(str(refused).capitalize() + ".", next_path, status)
+            return _login_page(str(refused)[:1].upper() + str(refused)[1:] + ".", next_path, status)
         response = RedirectResponse(next_path, status_code=303)
         response.set_cookie(
             DEVICE_COOKIE,

@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 
 WINDOW_S = 24 * 3600  # WhatsApp's customer-service window after the customer's last message
 _NOTICE_AGAIN_S = 600  # a customer who writes again without agreeing is shown it again after
-_BUTTON_BODY = 1024  # characters of an interactive message's body
 _ERASE_WORDS = {"delete": "en", "padam": "ms", "删除": "zh", "刪除": "zh"}  # and their language
 _NOTICE_LANGUAGES = ("en", "ms", "zh")
 _BOLD = re.compile(r"\*\*(\S(?:[^*\n]*\S)?)\*\*")
@@ -159,7 +158,7 @@ class WhatsAppDesk:
         services = self.services
         profile = services.profile(bot)
         text = str(message.body.get("text") or "")
-        notices = notice_texts(profile)
+        notices = notice_texts(profile, "whatsapp")
         version = notice_version(notices)
         consent = (
             services.personal_data.consent_of(bot, customer.conversation_id)
@@ -210,19 +209,17 @@ class WhatsAppDesk:
         if message.kind == "text" and text.strip():
             detected = detect_language(text)
             language = detected if detected in _NOTICE_LANGUAGES else "en"
-        # What they wrote waits, sealed, for their agreement; a button of an older notice or a
-        # voice note is not kept.
-        self.store.handled(message.id, "parked" if message.kind == "text" else "done")
+        # What they sent waits, sealed, for their agreement (a voice note too: it is answered
+        # and shown to staff then); a button of an older notice is not kept.
+        self.store.handled(message.id, "done" if message.kind == "reply" else "parked")
         if time.time() - customer.notice_at < _NOTICE_AGAIN_S and language == customer.language:
             return
         say = self.services.prompts.messages.get
+        # The notice as a message of its own (an interactive message's text holds 1,024
+        # characters, less than some notices), then the question with its two buttons.
         notice = notices.get(language) or notices["en"]
-        ask = say(language, "wa_agree_ask")
-        if len(notice) + len(ask) + 2 > _BUTTON_BODY:  # a notice of the owner's own, long
-            self.store.owe(bot, customer.number_key, "text", _text(notice))
-            body = ask
-        else:
-            body = f"{notice}\n\n{ask}"
+        self.store.owe(bot, customer.number_key, "notice", _text(notice))
+        body = say(language, "wa_agree_ask")
         buttons = [
             {"type": "reply", "reply": {"id": f"agree:{keep}:{version}", "title": title}}
             for keep, title in (
@@ -232,7 +229,7 @@ class WhatsAppDesk:
         ]
         interactive = {"type": "button", "body": {"text": body}, "action": {"buttons": buttons}}
         self.store.owe(
-            bot, customer.number_key, "notice", {"type": "interactive", "interactive": interactive}
+            bot, customer.number_key, "consent", {"type": "interactive", "interactive": interactive}
         )
         self.store.noticed(bot, customer.number_key, language)
 

@@ -61,9 +61,11 @@ class GraphClient:
             }
         )
 
-    def check(self) -> None:
-        """Whether the token opens the number (GET the phone number): raises GraphError."""
-        self._call("GET", f"{self.base_url.rstrip('/')}/{self.phone_number_id}", None)
+    def check(self) -> str:
+        """The number as Meta shows it, if the token opens it (GET the phone number); raises
+        GraphError otherwise."""
+        answer = self._call("GET", f"{self.base_url.rstrip('/')}/{self.phone_number_id}", None)
+        return str(answer.get("display_phone_number") or "")
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         url = f"{self.base_url.rstrip('/')}/{self.phone_number_id}/messages"

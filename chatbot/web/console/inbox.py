@@ -30,7 +30,7 @@ from chatbot.store.inbox import Standing, State
 from chatbot.store.leads import LeadStatus
 from chatbot.store.personal_data import ConversationRef
 from chatbot.web.console.common import Console, md_text, told_to_staff, when
-from chatbot.web.console.whatsapp import whatsapp_section, window_note
+from chatbot.web.console.whatsapp import sentence, whatsapp_section, window_note
 from knowledge.errors import KnowledgeError
 
 REFRESH_S = 5.0
@@ -83,11 +83,12 @@ def _ago(seconds: float) -> str:
     return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
 
 
-def _label(standing: Standing, now: float, words: str) -> str:
+def _label(standing: Standing, now: float, words: str, number: str = "") -> str:
     """How a conversation is listed: its state, the customer's latest words (masked as kept),
-    and its reference's start."""
+    and its reference's start, or for WhatsApp the end of the customer's number (the whole of
+    it shows when the conversation is opened, which is audited)."""
     state = _STATE_LABELS.get(standing.state, standing.state.value)
-    reference = standing.conversation_id[:8]
+    reference = f"WhatsApp …{number[-4:]}" if number else standing.conversation_id[:8]
     said = f" · “{words[:60]}{'…' if len(words) > 60 else ''}”" if words else ""
     if standing.state is State.WAITING:
         why = "asked for a person" if standing.reason == "asked" else "the bot could not help"
@@ -106,8 +107,8 @@ def conversation_html(entries: list[Entry]) -> str:
             what = _EVENTS.get(entry.text, entry.text)
             if entry.text.startswith("media:"):  # chatbot/whatsapp: what the bot cannot read
                 what = (
-                    f"The customer sent a WhatsApp {entry.text[6:]} message, which the bot"
-                    " cannot read (see it in WhatsApp Business)."
+                    f"The customer sent a WhatsApp {entry.text[6:]} message, which neither the"
+                    " bot nor this inbox can open; they were asked to type instead."
                 )
             who = f"{entry.name} " if entry.text == "joined" and entry.name else ""
             if entry.text == "joined" and not who:
@@ -146,9 +147,17 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
             if waiting
             else "No one is waiting for a person."
         )
-        words = services.desk.store.last_words(bot, [s.conversation_id for s in queue])
+        listed_ids = [s.conversation_id for s in queue]
+        words = services.desk.store.last_words(bot, listed_ids)
+        numbers = services.whatsapp.store.on_whatsapp(bot, listed_ids)
         choices = [
-            (_label(s, now, words.get(s.conversation_id, "")), s.conversation_id) for s in queue
+            (
+                _label(
+                    s, now, words.get(s.conversation_id, ""), numbers.get(s.conversation_id, "")
+                ),
+                s.conversation_id,
+            )
+            for s in queue
         ]
         fresh = services.leads.count_new(bot)
         told = [f"{waiting} waiting for a person"] if waiting else []
@@ -170,7 +179,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
         if standing is not None and state is State.STAFF:
             where += f": {standing.staff}"
         on_whatsapp = md_text(window_note(console, bot, conversation))
-        return f"**{where.capitalize()}**{on_whatsapp}", conversation_html(entries)
+        return f"**{sentence(where)}**{on_whatsapp}", conversation_html(entries)
 
     def opened(bot: str, conversation: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
         return shown(bot, conversation, True, request)
@@ -274,7 +283,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
                 services, account.username, account.role, bot, url or "", list(events or [])
             )
         except KnowledgeError as exc:  # said beside the form; the tables stay as they were
-            return f"⚠️ {md_text(str(exc).capitalize())}.", gr.update(), gr.update()
+            return f"⚠️ {md_text(sentence(str(exc)))}.", gr.update(), gr.update()
         said = (
             f"Webhook {hook_id} added. Its signing secret, shown this once (put it in the"
             f" receiver to check each post's X-Chatbot-Signature):\n\n`{secret}`"
@@ -288,7 +297,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
         try:
             remove_webhook(services, account.username, account.role, bot, int(hook_id))
         except KnowledgeError as exc:
-            return f"⚠️ {md_text(str(exc).capitalize())}.", gr.update(), gr.update()
+            return f"⚠️ {md_text(sentence(str(exc)))}.", gr.update(), gr.update()
         return (f"Webhook {int(hook_id)} removed.", *hook_rows(bot, request))
 
     with gr.Tab("Inbox") as tab:

@@ -9,7 +9,7 @@ import time
 
 import gradio as gr
 
-from chatbot.actions.whatsapp import check, connect, disconnect, view
+from chatbot.actions.whatsapp import callback_url, check, connect, disconnect, view
 from chatbot.web.console.common import Console, md_text, when
 from chatbot.whatsapp.desk import WINDOW_S
 from knowledge.errors import KnowledgeError
@@ -18,20 +18,26 @@ SENT_COLUMNS = ["#", "when", "kind", "state", "tries", "Meta said"]
 
 
 def window_note(console: Console, bot: str, conversation: str) -> str:
-    """For a WhatsApp conversation, where a reply goes and whether WhatsApp still lets it."""
+    """For a WhatsApp conversation, the customer's number (staff call back on it; opening the
+    conversation is audited), and whether WhatsApp still lets a reply through."""
     customer = console.services.whatsapp.store.customer_of(bot, conversation)
     if customer is None:
         return ""
-    hours = (time.time() - customer.last_inbound_at) / 3600
-    if hours * 3600 < WINDOW_S:
-        return (
-            f" · on WhatsApp (they last wrote {hours:.0f} h ago: replies go to their WhatsApp"
-            f" for another {24 - hours:.0f} h)"
-        )
-    return (
-        f" · on WhatsApp (they last wrote {hours:.0f} h ago: past 24 hours only the bot's"
-        " approved template reaches them)"
-    )
+    ago = time.time() - customer.last_inbound_at
+    said = f" · on WhatsApp, +{customer.number}: they last wrote {_span(ago)} ago"
+    if ago < WINDOW_S:
+        return f"{said}; replies reach their WhatsApp for another {_span(WINDOW_S - ago)}"
+    return f"{said}; past 24 hours only the bot's approved template reaches them"
+
+
+def _span(seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} min" if minutes < 90 else f"{round(minutes / 60)} h"
+
+
+def sentence(text: str) -> str:
+    """`text` begun with a capital, the rest as written ("Meta", "API Setup" kept)."""
+    return text[:1].upper() + text[1:]
 
 
 def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
@@ -41,27 +47,26 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
     def current(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
         console.staff(request)
         shown = view(services, bot) if bot else None
+        sent = services.whatsapp.store.outgoing(bot, 20) if bot else []
         if shown is None:
             said = "This bot has no WhatsApp number yet."
         else:
-            state = (
-                f"⚠️ **Meta refuses it:** {md_text(shown.problem)}"
-                if shown.problem
-                else "Meta accepted the last message sent."
-            )
+            if shown.problem:
+                state = f"⚠️ **{md_text(sentence(shown.problem))}**"
+            elif sent:
+                state = "Meta took the last reply sent."
+            else:
+                state = "No reply sent yet: *Check with Meta* tests the token."
             template = (
                 f"`{shown.template}` ({shown.template_language})" if shown.template else "none"
             )
             said = (
                 f"Number id `{shown.phone_number_id}` · access token {shown.access_token} · app"
                 f" secret {shown.app_secret} · verify token {shown.verify_token} · template"
-                f" {template}\n\nCallback URL: your server's address followed by"
-                f" `{shown.webhook_path}`\n\n{state}"
+                f" {template}\n\nCallback URL for Meta: `{md_text(shown.callback_url)}`"
+                f"\n\n{state}"
             )
-        rows = [
-            [m.id, when(m.at), m.kind, m.state, m.attempts, m.outcome]
-            for m in (services.whatsapp.store.outgoing(bot, 20) if bot else [])
-        ]
+        rows = [[m.id, when(m.at), m.kind, m.state, m.attempts, m.outcome] for m in sent]
         return said, rows
 
     def saved(  # type: ignore[no-untyped-def]
@@ -88,11 +93,14 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
                 template=template or "",
                 template_language=language or "en",
             )
+            checked = check(services, bot)
         except KnowledgeError as exc:  # said beside the form; nothing changed
-            return f"⚠️ {md_text(str(exc).capitalize())}.", *current(bot, request), gr.update()
+            return f"⚠️ {md_text(sentence(str(exc)))}.", *current(bot, request), gr.update()
+        told = md_text(checked.said) if checked.ok else f"⚠️ {md_text(sentence(checked.said))}"
         said = (
-            f"Saved. In the Meta app, set the callback URL to your server's address followed by"
-            f" `/webhooks/whatsapp/{bot}` and the verify token to `{verify_token}`."
+            f"Saved. {told}\n\nIn the Meta app (WhatsApp › Configuration), set the callback URL"
+            f" to `{md_text(callback_url(services, bot))}` and the verify token to"
+            f" `{md_text(verify_token)}`."
         )
         # The secrets are not left in the form.
         return said, *current(bot, request), ""
@@ -100,10 +108,10 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
     def checked(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
         console.staff(request)
         try:
-            problem = check(services, bot)
+            result = check(services, bot)
         except KnowledgeError as exc:
-            return f"⚠️ {md_text(str(exc).capitalize())}.", *current(bot, request)
-        said = f"⚠️ {md_text(problem)}" if problem else "Meta accepts the access token."
+            return f"⚠️ {md_text(sentence(str(exc)))}.", *current(bot, request)
+        said = md_text(result.said) if result.ok else f"⚠️ {md_text(sentence(result.said))}"
         return said, *current(bot, request)
 
     def removed(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
@@ -111,7 +119,7 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
         try:
             disconnect(services, account.username, account.role, bot)
         except KnowledgeError as exc:
-            return f"⚠️ {md_text(str(exc).capitalize())}.", *current(bot, request)
+            return f"⚠️ {md_text(sentence(str(exc)))}.", *current(bot, request)
         return "The bot has no WhatsApp number now.", *current(bot, request)
 
     with gr.Accordion("WhatsApp: the bot on your business number", open=False) as section:
@@ -120,6 +128,7 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
             "From your app in Meta for Developers (WhatsApp › API Setup): the phone number id,"
             " a permanent access token of a system user, and the app secret (App settings ›"
             " Basic). Setting them is an owner's; they are kept encrypted and never shown again."
+            " A field left empty keeps what was set before."
         )
         with gr.Row():
             number_id = gr.Textbox(label="Phone number id")
