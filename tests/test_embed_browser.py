@@ -377,3 +377,28 @@ def test_a_link_cannot_put_a_visitor_into_someone_elses_conversation(
     read = httpx.get(f"{chat_server.url}/api/bots/shop/conversations/{trap}")
     assert read.status_code == 200 and read.json()["turns"] == []  # the author reads nothing
     context.close()
+
+
+def test_a_link_in_an_answer_ends_where_the_address_ends(
+    browser: Any, sites: tuple[HostSite, HostSite], run_cli, embed_shop: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # Seen: the fallback's WhatsApp link took the comma after it (wa.me/60123456789,).
+    contact = ["whatsapp=+60123456789", "email=help@gadgetcare.example"]
+    assert run_cli("bots", "set", "shop", *contact, data_dir=embed_shop).code == 0
+    try:
+        page, chat = open_iframe(browser, sites)
+        chat.get_by_role("button", name="Agree and chat").click()
+        chat.locator("#message").fill("Siapakah perdana menteri pertama negara Jepun?")
+        chat.locator("#send").click()
+        link = chat.locator('.msg.bot a[href*="wa.me"]')
+        link.wait_for(timeout=90_000)
+        assert link.get_attribute("href") == "https://wa.me/60123456789"
+        assert link.inner_text() == "https://wa.me/60123456789"
+        assert (
+            "60123456789, e-mel help@gadgetcare.example"
+            in chat.locator(".msg.bot").last.inner_text()
+        )
+        page.close()
+    finally:
+        cleared = run_cli("bots", "set", "shop", "whatsapp=", "email=", data_dir=embed_shop)
+        assert cleared.code == 0, cleared.err

@@ -91,11 +91,13 @@
     node.textContent = "";
     var url = /https?:\/\/[^\s<>"')\]]+/g, last = 0, m;
     while ((m = url.exec(text))) {
+      // Punctuation that ends the sentence is not the address's ("wa.me/60123456789, or").
+      var link = m[0].replace(/[.,;:!?\u3002\uff0c\u3001\uff1b]+$/, "");
       node.appendChild(document.createTextNode(text.slice(last, m.index)));
       var a = document.createElement("a");
-      a.href = m[0]; a.textContent = m[0]; a.target = "_blank"; a.rel = "noopener noreferrer";
+      a.href = link; a.textContent = link; a.target = "_blank"; a.rel = "noopener noreferrer";
       node.appendChild(a);
-      last = m.index + m[0].length;
+      last = m.index + link.length;
     }
     node.appendChild(document.createTextNode(text.slice(last)));
   }
