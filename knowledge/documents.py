@@ -119,13 +119,21 @@ _SHORT_NAME = 4  # "faq", "tnc": a short file name is an abbreviation, shown in 
 
 def title_of(loaded: LoadedDocument, source: str) -> str:
     """A document's title for customers: its own (PDF or Word metadata, HTML <title>, Markdown
-    front matter), else its first top heading, else its file name made readable
-    ("price-list_2026.pdf" -> "Price list 2026", "faq.csv" -> "FAQ")."""
-    if loaded.title and loaded.title.strip() and not _looks_like_file_name(loaded.title):
+    front matter) where it is one, else its first top heading, else the capitals its first
+    paragraph opens with (a receipt's "TECHMART ELECTRONICS", a form's "BOOKING ORDER"), else
+    its file name made readable ("price-list_2026.pdf" -> "Price list 2026", "faq.csv" ->
+    "FAQ")."""
+    if loaded.title and loaded.title.strip() and not _not_a_title(loaded.title):
         return " ".join(loaded.title.split())[:200]
-    for block in loaded.blocks[:5]:
+    for position, block in enumerate(loaded.blocks[:5]):
         if block.kind is BlockKind.HEADING and block.level <= 1:
             return " ".join(block.text.split())[:200]
+        if (
+            position == 0
+            and block.kind is BlockKind.PARAGRAPH
+            and (subject := _capitals(block.text))
+        ):
+            return subject
     stem = source.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
     words = " ".join(stem.replace("_", " ").replace("-", " ").split())
     if not words:
@@ -135,9 +143,30 @@ def title_of(loaded: LoadedDocument, source: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _looks_like_file_name(title: str) -> bool:
-    # Word and PDF writers often store the file name as the title ("Microsoft Word - a.docx").
-    lowered = title.strip().lower()
-    return lowered.endswith(
-        (".doc", ".docx", ".pdf", ".txt", ".htm", ".html")
-    ) or lowered.startswith("microsoft word")
+# What PDF and Word writers store when nobody gave a title (seen in ../shared/corpus).
+_PLACEHOLDER_TITLES = frozenset(
+    {"anonymous", "untitled", "untitled document", "document", "no title", "title", "unknown"}
+)
+
+
+def _not_a_title(title: str) -> bool:
+    """A stored title that names nothing: a placeholder ("(anonymous)", "untitled"), the file
+    name ("Microsoft Word - a.docx", "MEDRPT-2024-PAT-3847_medical_report_scan")."""
+    lowered = title.strip().strip("()[]<>").strip().lower()
+    return (
+        lowered in _PLACEHOLDER_TITLES
+        or lowered.endswith((".doc", ".docx", ".pdf", ".txt", ".htm", ".html"))
+        or lowered.startswith("microsoft word")
+        or (" " not in lowered and "_" in lowered)
+    )
+
+
+def _capitals(text: str) -> str:
+    """The words in capitals a text opens with, as a title ("Booking Order"): two to six
+    words of letters, followed by something else, else ""."""
+    words = []
+    for word in text.split()[:7]:
+        if not (word.isupper() and word.replace("&", "").replace("'", "").isalpha()):
+            break
+        words.append(word)
+    return " ".join(w.capitalize() for w in words) if 2 <= len(words) <= 6 else ""

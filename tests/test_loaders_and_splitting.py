@@ -102,6 +102,26 @@ def test_a_csv_price_table_is_one_passage_per_row_and_a_file_name_becomes_a_titl
     assert title_of(loaded, "faq.csv") == "FAQ"
 
 
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        # Their writers stored "(anonymous)" or "untitled": what the first line says instead.
+        ("pdf/retail-receipt.pdf", "Techmart Electronics"),
+        ("pdf/invoice-borderless-table.pdf", "Inventory Reconciliation Report"),
+        ("pdf/movie-theater-booking.pdf", "Booking Order"),
+        # No stored title: a form's opening instruction in capitals is not its title.
+        ("docx/malaysia-hso-form-en.docx", "Malaysia hso form en"),
+        ("pdf/thesis-117-pages-german.pdf", "Geometrie und Topologie"),  # its own, kept
+    ],
+)
+def test_a_document_whose_stored_title_names_nothing_is_titled_by_what_it_says(
+    name: str, title: str
+) -> None:
+    path = corpus(name)
+    loaded = load_bytes(kind_of(path), path.read_bytes(), 1000)
+    assert title_of(loaded, path.name) == title
+
+
 def test_prose_with_figures_on_wrapped_lines_stays_one_paragraph() -> None:
     from knowledge.loaders.textblocks import text_blocks
 
