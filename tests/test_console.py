@@ -681,3 +681,26 @@ def test_an_owner_sets_the_whatsapp_number_and_sees_what_meta_says_of_it(
             timeout=30_000
         )
         page.close()
+
+
+def test_each_tab_shows_its_data_when_opened_without_a_refresh(
+    browser: Any, console_server: Server
+) -> None:
+    # Seen: Gaps, How it is doing, Conversations, Audit log and Accounts opened empty until
+    # Refresh was pressed, and an owner took that for no data.
+    question = "Do you sell second-hand drones in Ipoh?"
+    _, events = chat(console_server, question, bot="shop", visitor="198.51.100.31")
+    assert events[-1][1]["answered"] is False  # a gap
+    page = open_console(browser, console_server, OWNER)
+    choose_bot(page, "shop")
+    for tab, shown, exact in (
+        ("Gaps", question, True),
+        ("How it is doing", "Last 30 days:", False),
+        ("Conversations", question, True),
+        ("Audit log", "login", True),  # this very login, the newest entry
+        ("Accounts", EDITOR, True),
+    ):
+        page.get_by_role("tab", name=tab).click()
+        found = page.get_by_text(shown, exact=exact).filter(visible=True).first
+        found.wait_for(timeout=30_000)
+    page.close()

@@ -50,6 +50,7 @@ def accounts_tab(console: Console) -> Any:
             remove_account = gr.Button("Remove account", variant="stop", scale=1)
 
     show_accounts.click(account_rows, None, account_table)
+    tab.select(account_rows, None, account_table)  # shown when opened, not only on Refresh
     make_account.click(
         add_account, [new_user, new_role, new_password], [account_table, new_user, new_password]
     )

@@ -24,4 +24,5 @@ def audit_tab(console: Console) -> Any:
         reload_audit = gr.Button("Refresh")
         audit = gr.Dataframe(headers=AUDIT_COLUMNS, interactive=False)
     reload_audit.click(audit_rows, None, audit)
+    tab.select(audit_rows, None, audit)  # shown when opened, not only on Refresh
     return tab

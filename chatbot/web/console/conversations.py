@@ -133,6 +133,7 @@ def conversations_tab(console: Console, bot: gr.Dropdown) -> Any:
             kept = gr.Markdown()
 
     refresh.click(recent, [bot, which, days], answers)
+    tab.select(recent, [bot, which, days], answers)  # shown when opened, not only on Refresh
     which.change(recent, [bot, which, days], answers)
     open_it.click(transcript, [bot, conversation], [shown, turn, right, opened])
     turn.input(turn_chosen, [opened, turn], right)

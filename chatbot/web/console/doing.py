@@ -72,7 +72,7 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
         desk_summary, weekly = _desk_figures(services, bot, since)
         return summary + "\n\n" + desk_summary, per_day, per_day, top_frame, weekly
 
-    with gr.Tab("How it is doing"):
+    with gr.Tab("How it is doing") as tab:
         show_stats = gr.Button("Refresh")
         summary = gr.Markdown()
         questions_plot = gr.BarPlot(
@@ -93,6 +93,7 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
         )
     shown = [summary, questions_plot, answered_plot, top_plot, desk_plot]
     show_stats.click(stats, bot, shown)
+    tab.select(stats, bot, shown)  # shown when opened, not only on Refresh
 
 
 def _desk_figures(services: Any, bot: str, since: float) -> tuple[str, Any]:

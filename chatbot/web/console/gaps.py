@@ -62,7 +62,7 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
             unpin_answer(services, bot, int(pin_id or 0), account.username)
         return f"Removed pinned answer {int(pin_id or 0)}.", pin_rows(bot)
 
-    with gr.Tab("Gaps"):
+    with gr.Tab("Gaps") as tab:
         gr.Markdown(
             "Questions the bot could not answer, grouped when they"
             " ask the same thing. Write the right answer once: customers asking it again get"
@@ -83,8 +83,11 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
             unpin_id = gr.Number(label="Pinned answer #", precision=0, scale=3)
             unpin_it = gr.Button("Remove pinned answer", scale=1)
 
-    show_gaps.click(gap_rows, bot, [gap_table, gap_question]).then(pin_rows, bot, pinned)
+    # Shown when the tab is opened (an owner took an empty table for no data), and again
+    # after a pin: the question it answers leaves the open ones at once.
+    for shown in (show_gaps.click, tab.select):
+        shown(gap_rows, bot, [gap_table, gap_question]).then(pin_rows, bot, pinned)
     pin_it.click(
         pin, [bot, gap_question, gap_answer, keep_as_test], [pinned_note, pinned, gap_answer]
-    )
+    ).then(gap_rows, bot, [gap_table, gap_question])
     unpin_it.click(unpin, [bot, unpin_id], [pinned_note, pinned])

@@ -132,7 +132,7 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
         said = f"every {site.every_hours:g} hours" if site.every_hours else "only when asked"
         return f"{md_address(site.root)} is read again {said}.", *rows(bot)
 
-    with gr.Tab("Websites"):
+    with gr.Tab("Websites") as tab:
         gr.Markdown(
             "Add the business's website: its pages (from its sitemap, or its links) become"
             " documents, each answer from one links to the page. The server reads each site"
@@ -161,6 +161,7 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
             schedule = gr.Button("Set", scale=1)
 
     refresh.click(show, bot, [sites, chosen])
+    tab.select(show, bot, [sites, chosen])  # shown when opened, not only on Refresh
     # Reads of different sites run side by side (Gradio runs one event of a kind at a time by
     # default: one site that answered slowly held every other shop's read); one site is read
     # once at a time (read_website).
