@@ -119,20 +119,21 @@ _SHORT_NAME = 4  # "faq", "tnc": a short file name is an abbreviation, shown in 
 
 def title_of(loaded: LoadedDocument, source: str) -> str:
     """A document's title for customers: its own (PDF or Word metadata, HTML <title>, Markdown
-    front matter) where it is one, else its first top heading, else the capitals its first
-    paragraph opens with (a receipt's "TECHMART ELECTRONICS", a form's "BOOKING ORDER"), else
-    its file name made readable ("price-list_2026.pdf" -> "Price list 2026", "faq.csv" ->
-    "FAQ")."""
-    if loaded.title and loaded.title.strip() and not _not_a_title(loaded.title):
-        return " ".join(loaded.title.split())[:200]
+    front matter) where it is one, else its first top heading, else, where the writer stored a
+    placeholder ("(anonymous)", "untitled"), the capitals its first paragraph opens with (a
+    receipt's "TECHMART ELECTRONICS", a form's "BOOKING ORDER"), else its file name made
+    readable ("price-list_2026.pdf" -> "Price list 2026", "faq.csv" -> "FAQ")."""
+    stored = (loaded.title or "").strip()
+    if stored and not _not_a_title(stored):
+        return " ".join(stored.split())[:200]
+    placeholder = stored.strip("()[]<> ").lower() in _PLACEHOLDER_TITLES
     for position, block in enumerate(loaded.blocks[:5]):
         if block.kind is BlockKind.HEADING and block.level <= 1:
             return " ".join(block.text.split())[:200]
-        if (
-            position == 0
-            and block.kind is BlockKind.PARAGRAPH
-            and (subject := _capitals(block.text))
-        ):
+        # Only instead of a placeholder: a document with no title, or its file name for one,
+        # is named by its file as before (and a form's first line may be an instruction).
+        first_paragraph = position == 0 and block.kind is BlockKind.PARAGRAPH
+        if placeholder and first_paragraph and (subject := _capitals(block.text)):
             return subject
     stem = source.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
     words = " ".join(stem.replace("_", " ").replace("-", " ").split())

@@ -109,8 +109,10 @@ def test_a_csv_price_table_is_one_passage_per_row_and_a_file_name_becomes_a_titl
         ("pdf/retail-receipt.pdf", "Techmart Electronics"),
         ("pdf/invoice-borderless-table.pdf", "Inventory Reconciliation Report"),
         ("pdf/movie-theater-booking.pdf", "Booking Order"),
-        # No stored title: a form's opening instruction in capitals is not its title.
+        # No stored title: named by the file as before, whatever the first line says (a form's
+        # opening instruction in capitals is not its title).
         ("docx/malaysia-hso-form-en.docx", "Malaysia hso form en"),
+        ("pdf/malaysia-press-release-2021.pdf", "Malaysia press release 2021"),
         ("pdf/thesis-117-pages-german.pdf", "Geometrie und Topologie"),  # its own, kept
     ],
 )

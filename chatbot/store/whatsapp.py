@@ -217,13 +217,7 @@ class WhatsAppStore:
         """The customer agreed to the notice: their conversation, and what they wrote before
         agreeing is answered now, in order."""
         with self._engine.begin() as db:
-            db.execute(
-                update(whatsapp_customers)
-                .where(
-                    whatsapp_customers.c.bot == bot, whatsapp_customers.c.number_key == number_key
-                )
-                .values(conversation_id=conversation_id)
-            )
+            db.execute(self._customer_set(bot, number_key, conversation_id=conversation_id))
             db.execute(
                 update(whatsapp_messages)
                 .where(
@@ -237,22 +231,21 @@ class WhatsAppStore:
     def noticed(self, bot: str, number_key: str, language: str) -> None:
         with self._engine.begin() as db:
             db.execute(
-                update(whatsapp_customers)
-                .where(
-                    whatsapp_customers.c.bot == bot, whatsapp_customers.c.number_key == number_key
-                )
-                .values(notice_at=time.time(), language=language)
+                self._customer_set(bot, number_key, notice_at=time.time(), language=language)
             )
 
     def spoke(self, bot: str, number_key: str, language: str) -> None:
         with self._engine.begin() as db:
-            db.execute(
-                update(whatsapp_customers)
-                .where(
-                    whatsapp_customers.c.bot == bot, whatsapp_customers.c.number_key == number_key
-                )
-                .values(language=language)
-            )
+            db.execute(self._customer_set(bot, number_key, language=language))
+
+    @staticmethod
+    def _customer_set(bot: str, number_key: str, **values: Any) -> Any:
+        c = whatsapp_customers.c
+        return (
+            update(whatsapp_customers)
+            .where(c.bot == bot, c.number_key == number_key)
+            .values(**values)
+        )
 
     # -- incoming ---------------------------------------------------------------------------
     def receive(
@@ -328,13 +321,8 @@ class WhatsAppStore:
             )
 
     def release(self, bot: str, number_key: str) -> None:
-        c = whatsapp_customers.c
         with self._engine.begin() as db:
-            db.execute(
-                update(whatsapp_customers)
-                .where(c.bot == bot, c.number_key == number_key)
-                .values(busy_until=0.0)
-            )
+            db.execute(self._customer_set(bot, number_key, busy_until=0.0))
 
     def next_incoming(self, bot: str, number_key: str) -> WaMessage | None:
         """The customer's oldest message not yet handled (call only while holding the lease)."""
