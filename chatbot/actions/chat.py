@@ -44,10 +44,12 @@ def conclude(
     message: str,
     question: Question,
     answer: Answer,
+    spare: frozenset[str],
 ) -> Concluded:
     """Decide, as the answer would be sent, whether it is shown (a person who took the
     conversation over while the bot answered has it) and whether a person is asked to join;
-    keep what is shown as the customer chose. `answer.text` becomes what the customer sees."""
+    keep what is shown as the customer chose, masked but for the business's own contacts
+    (`spare`, from business_contacts). `answer.text` becomes what the customer sees."""
     conversation_id = consent.conversation_id
     settled = services.desk.settle(bot, profile, conversation_id, consent.keep, question, answer)
     if not settled.shown:
@@ -56,8 +58,6 @@ def conclude(
     services.live.add(conversation_id, message, answer.text)
     answer_id = None  # a conversation not kept has nothing to rate
     if consent.keep:
-        answer_id = services.conversations.record(
-            bot, conversation_id, answer, spare=business_contacts(profile)
-        )
+        answer_id = services.conversations.record(bot, conversation_id, answer, spare=spare)
         services.personal_data.remember_contacts(bot, conversation_id, message)
     return Concluded(settled, answer_id)

@@ -94,15 +94,15 @@ def reply(services: Services, actor: str, ref: ConversationRef, text: str) -> No
     try:
         # A WhatsApp customer past the 24-hour window is refused here, before anything is
         # stored, unless the owner named a template to reach them with.
-        on_whatsapp = whatsapp.staff_message(ref.bot, ref.conversation_id, text, shown) is not None
+        on_whatsapp = whatsapp.staff_message(ref.bot, ref.conversation_id, text, shown)
     except OutsideWindow as exc:
         raise KnowledgeError(str(exc)) from exc
     try:
         services.desk.store.staff_reply(ref.bot, ref.conversation_id, actor, shown, text)
     except NotInInbox as exc:
         raise NoSuchConversation(f"there is no conversation {exc} of {ref.bot!r}") from exc
-    if on_whatsapp:
-        whatsapp.staff_reply(ref.bot, ref.conversation_id, text, shown)
+    if on_whatsapp is not None:
+        whatsapp.send(ref.bot, on_whatsapp)
     services.audit.record(actor, "inbox.reply", f"{ref.bot}: {ref.conversation_id}")
     said = {
         "conversation": ref.conversation_id,

@@ -445,7 +445,7 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
         # The slot is given back when the generation has ended, not when the visitor left.
         return AnswerStream(
             lambda stop: _answer_events(
-                services, bot, message, history, agreed, token, settings, stop
+                services, bot, message, history, agreed, token, settings, spare, stop
             ),
             on_end=release,
             headers=headers,
@@ -560,11 +560,12 @@ def _answer_events(
     consent: Consent,
     token: str,
     profile: BotProfile,
+    spare: frozenset[str],
     stop: Stop,
 ) -> Generator[bytes, None, None]:
     """The answer's events. The customer is told their own token (`conversation_id` on the
     wire); everything kept is kept under the conversation's key, masked but for the business's
-    own contacts."""
+    own contacts (`spare`)."""
     answerer = services.answerer(bot)
     # The message read once (its language, terms, figures, whether it follows up), carried to
     # every step. Its language is known before the answer: the page's waiting text, sources
@@ -583,7 +584,9 @@ def _answer_events(
                     answer = event.answer
                     # Decided now, as it would be sent: a person who took the conversation
                     # over while the bot answered has it, and the bot's answer is withdrawn.
-                    concluded = conclude(services, bot, profile, consent, message, question, answer)
+                    concluded = conclude(
+                        services, bot, profile, consent, message, question, answer, spare
+                    )
                     settled, answer_id = concluded.settled, concluded.answer_id
                     if not settled.shown:
                         yield _sse("replace", {"text": ""})

@@ -19,12 +19,14 @@ import logging
 import re
 import threading
 import time
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from chatbot.actions.chat import business_contacts, conclude, history
 from chatbot.answering.language import detect_language
 from chatbot.answering.result import Answer, Done
 from chatbot.privacy.notice import notice_texts, notice_version
+from chatbot.settings import BotProfile
 from chatbot.store.personal_data import Consent, ConversationRef
 from chatbot.store.whatsapp import Channel, Customer, WaMessage, WhatsAppStore
 from chatbot.whatsapp.graph import MAX_TEXT, GraphClient, GraphError
@@ -40,6 +42,12 @@ _NOTICE_AGAIN_S = 600  # a customer who writes again without agreeing is shown i
 _ERASE_WORDS = {"delete": "en", "padam": "ms", "删除": "zh", "刪除": "zh"}  # and their language
 _NOTICE_LANGUAGES = ("en", "ms", "zh")
 _BOLD = re.compile(r"\*\*(\S(?:[^*\n]*\S)?)\*\*")
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMessage:
+    number_key: str  # the customer's
+    message: dict[str, Any]  # as the Graph API takes it: text, or the owner's template
 
 
 class OutsideWindow(Exception):
@@ -74,39 +82,32 @@ class WhatsAppDesk:
         return new
 
     # -- staff's side -----------------------------------------------------------------------
-    def staff_reply(self, bot: str, conversation_id: str, text: str, shown_as: str) -> bool:
-        """Send staff's reply to the customer when theirs is a WhatsApp conversation (False:
-        it is a web chat's). Past the 24-hour window it goes as the owner's template; without
-        one, OutsideWindow says why, before anything is stored."""
-        message = self.staff_message(bot, conversation_id, text, shown_as)
-        if message is None:
-            return False
-        customer = self.store.customer_of(bot, conversation_id)
-        assert customer is not None
-        self.store.owe(bot, customer.number_key, message["type"], message)
-        self._due.set()
-        return True
-
     def staff_message(
         self, bot: str, conversation_id: str, text: str, shown_as: str
-    ) -> dict[str, Any] | None:
+    ) -> StaffMessage | None:
         """What a staff reply would be sent as (None: not a WhatsApp conversation); raises
-        OutsideWindow where it cannot be sent."""
+        OutsideWindow where it cannot be sent. Asked before the reply is stored, then `send`."""
         customer = self.store.customer_of(bot, conversation_id)
         if customer is None:
             return None
         said = f"*{shown_as}*: {text}" if shown_as else text
-        if time.time() - customer.last_inbound_at < WINDOW_S:
-            return _text(said)
+        ago = time.time() - customer.last_inbound_at
+        if ago < WINDOW_S:
+            return StaffMessage(customer.number_key, _text(said))
         channel = self.store.channel(bot)
-        hours = (time.time() - customer.last_inbound_at) / 3600
+        hours = ago / 3600
         if channel is None or not channel.template:
             raise OutsideWindow(
                 f"this customer last wrote on WhatsApp {hours:.0f} hours ago; past 24 hours "
                 "WhatsApp delivers only an approved template: name one in the bot's WhatsApp "
                 "settings (chatbot whatsapp connect --template), or ask them to write again"
             )
-        return _template(channel, said)
+        return StaffMessage(customer.number_key, _template(channel, said))
+
+    def send(self, bot: str, reply: StaffMessage) -> None:
+        """Send a staff reply staff_message prepared, after the replies owed before it."""
+        self.store.owe(bot, reply.number_key, reply.message["type"], reply.message)
+        self._due.set()
 
     # -- the schedule -----------------------------------------------------------------------
     def start(self) -> None:
@@ -180,7 +181,7 @@ class WhatsAppDesk:
             self._erase(bot, channel, customer, consent, language)
             self.store.handled(message.id)
             return
-        self._answer(bot, customer, consent, message, text)
+        self._answer(bot, channel, profile, customer, consent, message, text)
         self.store.handled(message.id)
 
     def _before_consent(
@@ -234,23 +235,30 @@ class WhatsAppDesk:
         self.store.noticed(bot, customer.number_key, language)
 
     def _answer(
-        self, bot: str, customer: Customer, consent: Consent, message: WaMessage, text: str
+        self,
+        bot: str,
+        channel: Channel | None,
+        profile: BotProfile,
+        customer: Customer,
+        consent: Consent,
+        message: WaMessage,
+        text: str,
     ) -> None:
         services = self.services
-        profile = services.profile(bot)
         limits = profile.limits
         conversation_id = consent.conversation_id
         if len(text) > limits.max_message_chars:
             self._say(customer, detect_language(text), "too_long")
             return
-        if services.desk.relay(bot, conversation_id, text, business_contacts(profile)):
+        spare = business_contacts(profile)
+        if services.desk.relay(bot, conversation_id, text, spare):
             return  # a person has the conversation: the bot is silent
         limiter = services.rate_limiter("visitor")
         key = f"{bot}\0wa:{customer.number_key}"
         if limiter.allow(key, limits.visitor_messages_per_minute) is not None:
             self._say(customer, customer.language, "wa_too_fast")
             return
-        self._typing(bot, message)
+        self._typing(channel, message)
         turns = history(services, bot, conversation_id)
         answerer = services.answerer(bot)
         question = answerer.read(text, turns)
@@ -260,7 +268,7 @@ class WhatsAppDesk:
                 answer = event.answer
         if answer is None:
             return
-        concluded = conclude(services, bot, profile, consent, text, question, answer)
+        concluded = conclude(services, bot, profile, consent, text, question, answer, spare)
         if not concluded.settled.shown:
             return  # a person took the conversation over while the bot answered
         if answer.language != customer.language:
@@ -268,9 +276,8 @@ class WhatsAppDesk:
         for part in _parts(_with_sources(answer, services.prompts.messages.get)):
             self.store.owe(bot, customer.number_key, "text", _text(part))
 
-    def _typing(self, bot: str, message: WaMessage) -> None:
+    def _typing(self, channel: Channel | None, message: WaMessage) -> None:
         """Shown as read, "typing…" while the answer is made: a courtesy, never a failure."""
-        channel = self.store.channel(bot)
         if channel is None or not message.wamid:
             return
         try:
@@ -321,9 +328,9 @@ class WhatsAppDesk:
                     return
                 continue
             self.store.sent(message.id, wamid)
-            if channel.problem:
+            if channel.problem:  # Meta took it: the refusal shown to staff is over
                 self.store.problem(bot, "")
-                channel = self.store.channel(bot)
+                channel = replace(channel, problem="")
 
     def _failed(self, bot: str, channel: Channel, message: WaMessage, exc: GraphError) -> bool:
         """Record a send that failed; whether the replies after it may go now."""
