@@ -23,6 +23,7 @@ from chatbot.store.conversations import ConversationLog
 from chatbot.store.ingest_jobs import IngestJobs
 from chatbot.store.leads import Leads
 from chatbot.store.live import LiveConversations, SharedLiveConversations
+from chatbot.store.outcomes import OutcomeLog
 from chatbot.store.personal_data import PersonalData
 from chatbot.store.pins import PinnedAnswers
 from chatbot.store.test_questions import TestQuestions
@@ -197,6 +198,11 @@ class Services:
     @cached_property
     def conversations(self) -> ConversationLog:
         return ConversationLog(self.database)
+
+    @cached_property
+    def outcomes(self) -> OutcomeLog:
+        """What became of each conversation (resolved, handed to a person, rated)."""
+        return OutcomeLog(self.database)
 
     @cached_property
     def personal_data(self) -> PersonalData:

@@ -718,6 +718,20 @@ class WhatsAppSettings(BaseModel):
     )
 
 
+class OutcomeSettings(BaseModel):
+    """How the console counts what became of conversations (chatbot/inbox/outcomes.py,
+    docs/OUTCOMES.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ended_after_minutes: float = Field(
+        30.0,
+        ge=0,
+        description="A conversation with no message for this long has ended: it counts as"
+        " resolved or not from then on (before, it is still open).",
+    )
+
+
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address to listen on; loopback by default.")
     port: int = Field(7860, ge=1, le=65535, description="Port to listen on.")
@@ -761,6 +775,7 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     alerts: AlertSettings = AlertSettings()
     whatsapp: WhatsAppSettings = WhatsAppSettings()
+    outcomes: OutcomeSettings = OutcomeSettings()
     bots: dict[str, BotProfile] = Field(
         default_factory=dict, description="Per-bot profile, by bot name; others get defaults."
     )

@@ -254,9 +254,10 @@ def test_an_owner_finds_a_customers_conversation_and_opening_it_is_audited(
     page.get_by_text(unrated).filter(visible=True).first.wait_for(state="hidden", timeout=60_000)
     assert page.get_by_text(conversation).filter(visible=True).count() >= 1
     assert page.get_by_text("👎").filter(visible=True).count() >= 1
-    page.get_by_label("Conversation id").fill(conversation)
-    page.get_by_role("button", name="Open transcript").click()
+    # Opened from the list with a click: no id to copy and paste.
+    page.get_by_text("Adakah kedai buka pada hari Ahad?").filter(visible=True).first.click()
     page.get_by_text("Sources: FAQ").filter(visible=True).first.wait_for(timeout=60_000)
+    assert page.get_by_label("Conversation id").input_value() == conversation
     page.screenshot(path=ARTIFACTS / "console-transcript.png", full_page=True)
     # One click keeps the customer's question as a test question, with the fact of the answer
     # the owner confirms (the bot's own, filled in for them).
@@ -703,4 +704,47 @@ def test_each_tab_shows_its_data_when_opened_without_a_refresh(
         page.get_by_role("tab", name=tab).click()
         found = page.get_by_text(shown, exact=exact).filter(visible=True).first
         found.wait_for(timeout=30_000)
+    page.close()
+
+
+def test_a_customer_rates_the_chat_and_the_owner_reads_the_outcomes_and_opens_it(
+    browser: Any, console_server: Server
+) -> None:
+    """The customer closes with thanks and taps a face; the owner sees the rates with the
+    customer's rating, and opens that conversation from the list behind them, with no id to
+    paste."""
+    context = browser.new_context(
+        viewport={"width": 420, "height": 760},
+        extra_http_headers={"X-Forwarded-For": "198.51.100.88"},
+    )
+    customer = context.new_page()
+    customer.goto(f"{console_server.url}/chat/shop/")
+    customer.locator("#agree").click()
+    customer.locator("#message").fill("What are your opening hours?")
+    customer.locator("#send").click()
+    customer.get_by_text("Monday to Saturday").wait_for(timeout=60_000)
+    customer.locator("#message").fill("thank you")
+    customer.locator("#send").click()
+    # Asked once, with five faces (in the conversation's language: see test_whatsapp too).
+    asked = customer.locator(".msg.feedback")
+    asked.get_by_text("How did we do?").wait_for(timeout=60_000)
+    assert asked.locator("button").count() == 5
+    asked.get_by_role("button", name="Very good").click()
+    asked.get_by_text("Thanks for telling us.").wait_for(timeout=10_000)
+    customer.screenshot(path=ARTIFACTS / "feedback-customer.png", full_page=True)
+    context.close()
+
+    page = open_console(browser, console_server, OWNER)
+    choose_bot(page, "shop")
+    page.get_by_role("tab", name="How it is doing").click()
+    page.get_by_text("Automation rate").filter(visible=True).first.wait_for(timeout=60_000)
+    assert page.get_by_text("CSAT 100%").filter(visible=True).count() >= 1
+    # The conversations behind the figures: the confirmed one, opened with a click.
+    page.get_by_label("The conversations behind the figures").click()
+    page.get_by_role("option", name="resolved, confirmed").click()
+    row = page.get_by_text("What are your opening hours?").filter(visible=True).first
+    row.wait_for(timeout=30_000)
+    row.click()
+    page.locator(".turn-text").filter(has_text="Monday to Saturday").first.wait_for(timeout=30_000)
+    page.screenshot(path=ARTIFACTS / "console-outcomes.png", full_page=True)
     page.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -662,3 +663,77 @@ def test_staff_are_told_by_email_and_signed_webhook_and_a_failed_post_is_retried
         assert posted["data"]["contact"] == "•••• 8888" and "Mei" not in json.dumps(posted)
     finally:
         receiver.stop()
+
+
+def test_outcomes_count_each_conversation_as_intercom_counts_fin_s(shop, console, run_cli) -> None:  # type: ignore[no-untyped-def]
+    """Involvement, resolution (confirmed, assumed), automation and handoff rates and CSAT,
+    from conversations a customer has over the chat API, judged two hours on (every one of
+    them ended); a greeting alone is not a resolution, "I don't know" is not one either."""
+    from chatbot.actions.outcomes import behind, report
+    from chatbot.inbox.outcomes import Outcome
+
+    server, _ = shop
+    later = time.time() + 2 * 3600
+    before = report(console, BOT, now=later).total
+
+    greeted = begin(server)
+    assert said(server, "hi", greeted)["feedback"] is False  # nothing asked: nothing to rate
+    confirmed = begin(server)
+    assert said(server, "What are your opening hours?", confirmed)["answered"] is True
+    thanked = said(server, "thanks!", confirmed)
+    assert thanked["feedback"] is True  # closing: asked how it went, once
+    url = f"{server.url}/api/bots/{BOT}/conversations/{confirmed}/feedback"
+    visitor = {"X-Forwarded-For": _address[confirmed]}
+    assert httpx.post(url, json={"score": 5}, headers=visitor).status_code == 204
+    assumed = begin(server)
+    said(server, "What are your opening hours?", assumed)  # and leaves
+    unanswered = begin(server)
+    assert said(server, "Do you sell durian cakes?", unanswered)["answered"] is False
+    rated_down = begin(server)
+    answer = said(server, "What are your opening hours?", rated_down)
+    rating = f"{server.url}/api/bots/{BOT}/answers/{answer['answer_id']}/rating"
+    down = {"conversation_id": rated_down, "rating": "down"}
+    assert httpx.post(rating, json=down, headers=visitor).status_code == 204
+    person = begin(server)
+    said(server, "What are your opening hours?", person)
+    said(server, "can I talk to a real person?", person)
+    assert said(server, "ok thank you", person)["feedback"] is False  # a person has it now
+
+    # A score that is no score, or a conversation not the customer's: refused in plain words.
+    refused = httpx.post(url, json={"score": 9}, headers=visitor)
+    assert refused.status_code == 400 and "could not be read" in refused.json()["message"]
+    other = f"{server.url}/api/bots/{BOT}/conversations/{'f' * 32}/feedback"
+    assert httpx.post(other, json={"score": 1}, headers=visitor).status_code == 404
+
+    outcome = {b.conversation_id: b.outcome for b in behind(console, BOT, now=later)}
+    assert [outcome[key_of(server, t)] for t in (greeted, confirmed, assumed)] == [
+        Outcome.NO_QUESTION,
+        Outcome.CONFIRMED,
+        Outcome.ASSUMED,
+    ]
+    assert [outcome[key_of(server, t)] for t in (unanswered, rated_down, person)] == [
+        Outcome.UNRESOLVED,
+        Outcome.UNRESOLVED,
+        Outcome.PERSON,
+    ]
+    # Still open: a conversation seconds old is not yet "assumed" resolved.
+    now = {b.conversation_id: b.outcome for b in behind(console, BOT)}
+    assert now[key_of(server, assumed)] is Outcome.OPEN
+    after = report(console, BOT, now=later).total
+    assert after.conversations - before.conversations == 6
+    assert after.involved - before.involved == 5
+    assert (after.confirmed - before.confirmed, after.assumed - before.assumed) == (1, 1)
+    assert after.person - before.person == 1
+    assert (after.rated - before.rated, after.satisfied - before.satisfied) == (1, 1)
+    assert after.automation == pytest.approx(after.involvement * after.resolution)
+    assert after.automation == pytest.approx(after.resolved / after.conversations)
+    # The first question is behind each kept conversation, for the owner to open.
+    # The command line says the same figures, for scripts and reports.
+    shown = run_cli("outcomes", "--bot", BOT, "--json", data_dir=shop[1])
+    assert shown.code == 0, shown.err
+    total = json.loads(shown.out)["total"]
+    assert total["conversations"] == after.conversations
+    assert total["handed_to_person"] == after.person and total["csat"] == after.csat
+    assumed_ones = behind(console, BOT, Outcome.ASSUMED, now=later)
+    firsts = {b.conversation_id: b.first_question for b in assumed_ones}
+    assert firsts[key_of(server, assumed)] == "What are your opening hours?"

@@ -425,3 +425,37 @@ def test_a_customer_silent_for_the_retention_period_is_forgotten_number_and_all(
         lambda sent: len(graph.to(number)) >= 5 and graph.to(number)[3:], "the notice again"
     )
     assert again[0]["type"] == "text" and again[1]["type"] == "interactive"
+
+
+def test_a_customer_who_says_thanks_rates_the_conversation_with_one_button(
+    shop, graph: GraphStub, console
+) -> None:  # type: ignore[no-untyped-def]
+    from chatbot.actions.outcomes import behind
+    from chatbot.inbox.outcomes import Outcome
+
+    server, _ = shop
+    number, answer = customer(server, graph, "Berapa harga tukar bateri iPhone?")
+    assert "RM150" in answer
+    send(server, message(number, "ok terima kasih"))
+    asked = graph.wait_for(
+        lambda sent: [
+            m
+            for m in sent
+            if m["to"] == number
+            and m["type"] == "interactive"
+            and m["interactive"]["action"]["buttons"][0]["reply"]["id"].startswith("csat:")
+        ],
+        "the rating's buttons",
+    )[-1]
+    # In the conversation's language, three buttons (WhatsApp's most), each short enough.
+    assert asked["interactive"]["body"]["text"].startswith("Bagaimana layanan kami?")
+    buttons = [b["reply"] for b in asked["interactive"]["action"]["buttons"]]
+    assert [b["title"] for b in buttons] == ["😀 Bagus", "😐 Biasa", "🙁 Teruk"]
+    send(server, message(number, reply=(buttons[0]["id"], buttons[0]["title"])))
+    graph.wait_for(
+        lambda sent: [m for m in texts(graph.to(number)) if "Terima kasih atas maklum" in m],
+        "thanks for the rating",
+    )
+    found = console.personal_data.find(contact=f"+{number}")[0]
+    rated = {b.conversation_id: b for b in behind(console, BOT)}[found.conversation_id]
+    assert rated.csat == 5 and rated.outcome is Outcome.CONFIRMED and rated.channel == "whatsapp"

@@ -38,6 +38,13 @@ _ADDED_KEYS = (
     "wa_cannot_read",
     "wa_too_fast",
     "wa_erased",
+    # The rating asked when a customer closes a conversation (docs/OUTCOMES.md): on WhatsApp
+    # three buttons (20 characters at most) and the thanks for pressing one.
+    "wa_feedback_ask",
+    "wa_feedback_good",
+    "wa_feedback_ok",
+    "wa_feedback_bad",
+    "wa_feedback_thanks",
 )
 
 

@@ -14,6 +14,7 @@ from chatbot.cli import (  # noqa: F401
     inbox,
     knowledge,
     leads,
+    outcomes,
     privacy,
     serving,
     websites,

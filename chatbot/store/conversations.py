@@ -161,6 +161,26 @@ class ConversationLog:
         with self._engine.connect() as db:
             return [dict(row) for row in db.execute(query).mappings()]
 
+    def first_questions(self, bot: str, conversation_ids: Collection[str]) -> dict[str, str]:
+        """The first question (not a greeting or thanks) of each of these conversations that
+        was kept, masked as stored."""
+        wanted = list(conversation_ids)
+        found: dict[str, str] = {}
+        with self._engine.connect() as db:
+            for start in range(0, len(wanted), 500):  # a bounded IN list on any database
+                query = (
+                    select(answers.c.conversation_id, answers.c.question)
+                    .where(
+                        answers.c.bot == bot,
+                        answers.c.conversation_id.in_(wanted[start : start + 500]),
+                        answers.c.kind != "smalltalk",
+                    )
+                    .order_by(answers.c.id)
+                )
+                for conversation_id, question in db.execute(query):
+                    found.setdefault(conversation_id, question)
+        return found
+
     def delete_bot(self, bot: str) -> None:
         with self._engine.begin() as db:
             db.execute(delete(answers).where(answers.c.bot == bot))

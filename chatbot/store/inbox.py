@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, update
 
 from chatbot.privacy.masking import mask
+from chatbot.store.outcomes import handed_to_person
 from chatbot.store.schema import answers, conversation_states, inbox_messages
 
 
@@ -233,6 +234,7 @@ class InboxStore:
             _put(db, bot, conversation_id, keep, values, now)
             if to_person:  # when it began waiting: the time to a person's reply runs from here
                 _add(db, bot, conversation_id, "event", "", "waiting")
+                handed_to_person(db, conversation_id)
         if to_person:
             return Reply.HANDED_OFF
         return Reply.WHILE_WAITING if state is State.WAITING else Reply.SHOWN
@@ -256,6 +258,7 @@ class InboxStore:
                 values["reason"] = "staff"
             _put(db, bot, conversation_id, standing.keep, values, now)
             _add(db, bot, conversation_id, "event", shown_as, "joined")
+            handed_to_person(db, conversation_id)
         return True
 
     def staff_reply(

@@ -26,6 +26,7 @@ from chatbot.privacy.masking import contact_keys, normalise_contact
 from chatbot.store.schema import (
     answers,
     consents,
+    conversation_outcomes,
     conversation_states,
     deliveries,
     inbox_messages,
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 # Every table that holds something of one conversation, by (bot, conversation_id).
 _PER_CONVERSATION = (
     answers,
+    conversation_outcomes,
     consents,
     contacts,
     inbox_messages,
@@ -246,6 +248,7 @@ class PersonalData:
             bots = set(retention_days)
             dated = (
                 (answers, answers.c.created_at),
+                (conversation_outcomes, conversation_outcomes.c.last_at),
                 (consents, consents.c.at),
                 (contacts, contacts.c.at),
                 (inbox_messages, inbox_messages.c.at),
@@ -283,7 +286,8 @@ class PersonalData:
 
     def delete_bot(self, bot: str) -> None:
         with self._engine.begin() as db:
-            for table in (consents, contacts, inbox_messages, conversation_states, leads):
+            tables = (consents, contacts, inbox_messages, conversation_states, leads)
+            for table in (*tables, conversation_outcomes):
                 db.execute(delete(table).where(table.c.bot == bot))
         self.scrub()
 

@@ -418,3 +418,25 @@ whatsapp_messages = Table(
     Index("whatsapp_messages_by_customer", "bot", "number_key", "id"),
     Index("whatsapp_messages_due", "state", "next_at"),
 )
+
+# Outcomes (#32): what became of each conversation, as counts and flags only (no words of the
+# customer's), so that the resolution and automation rates count every conversation, kept or
+# not. Erased with the conversation and purged with its bot's retention period.
+conversation_outcomes = Table(
+    "conversation_outcomes",
+    metadata,
+    Column("conversation_id", String(32), primary_key=True),
+    Column("bot", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),  # web | whatsapp
+    Column("language", String(8), nullable=False),  # of the first question
+    Column("started_at", Float, nullable=False),  # the first message
+    Column("last_at", Float, nullable=False),  # the latest message
+    Column("questions", Integer, nullable=False, default=0),  # small talk apart
+    Column("answered", Integer, nullable=False, default=0),
+    Column("last_answered", Boolean, nullable=False, default=False),  # the latest question
+    Column("person", Boolean, nullable=False, default=False),  # asked for, or given, a person
+    Column("thanked", Boolean, nullable=False, default=False),  # thanks after an answer
+    Column("rating", SmallInteger),  # the latest thumbs on an answer: 1 up, -1 down
+    Column("csat", SmallInteger),  # the customer's rating of the conversation, 1 to 5
+    Index("conversation_outcomes_by_bot", "bot", "started_at"),
+)

@@ -53,6 +53,7 @@ from pydantic import (
     BaseModel,
     Field,
     StrictBool,
+    StrictInt,
     StrictStr,
     ValidationError,
     field_validator,
@@ -134,6 +135,10 @@ class LeadBody(BaseModel):
 class RatingBody(BaseModel):
     conversation_id: StrictStr
     rating: Literal["up", "down"] | None
+
+
+class FeedbackBody(BaseModel):
+    score: StrictInt = Field(ge=1, le=5)  # 1 very bad … 5 very good
 
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -335,6 +340,7 @@ _PREFLIGHT_PATHS = (
     "/api/bots/{bot}/answers/{answer_id}/rating",
     "/api/bots/{bot}/conversations/{conversation_id}/events",
     "/api/bots/{bot}/conversations/{conversation_id}/lead",
+    "/api/bots/{bot}/conversations/{conversation_id}/feedback",
 )
 
 
@@ -467,6 +473,27 @@ def chat_router(services: Services, addresses: VisitorAddress) -> APIRouter:
         key = conversation_key(body.conversation_id)
         if not services.conversations.rate(bot, key, answer_id, rating):
             raise Refusal(404, "bad_request")
+        services.outcomes.rated(bot, key, rating)
+        return Response(status_code=204, headers=cors_headers(origin))
+
+    @router.post(
+        "/api/bots/{bot}/conversations/{conversation_id}/feedback",
+        status_code=204,
+        openapi_extra=_documented(FeedbackBody),
+        responses=_refusals(413, 415, 429),
+    )
+    async def feedback(
+        request: Request, bot: str, conversation_id: str, origin: Origin
+    ) -> Response:
+        """The customer's rating of their whole conversation, 1 to 5 (one tap, asked when they
+        say thanks or goodbye, or when a person closes it): the console's CSAT."""
+        agreed = await run_in_threadpool(agreed_conversation, bot, conversation_id)
+        body = await _body(request, FeedbackBody, _SMALL_BODY_CHARS)
+        await limited(raters, f"{bot}\0{addresses.of(request)}", _RATINGS_PER_MINUTE, "too_fast")
+        if not await run_in_threadpool(
+            services.outcomes.feedback, bot, agreed.conversation_id, body.score
+        ):
+            raise Refusal(404, "gone")  # nothing was asked in it: there is nothing to rate
         return Response(status_code=204, headers=cors_headers(origin))
 
     @router.get("/api/bots/{bot}/conversations/{conversation_id}", responses=_refusals())
@@ -607,6 +634,8 @@ def _answer_events(
                             "state": _state_after(settled.reply),
                             # No one can answer now: the page offers to take their contact.
                             "lead": settled.offer_lead,
+                            # Closing ("thanks", "bye"): ask how it went, with one tap.
+                            "feedback": concluded.ask_feedback,
                         },
                     )
     except Exception:  # the chain turns model failures into answers; this is a bug

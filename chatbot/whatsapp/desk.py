@@ -169,7 +169,8 @@ class WhatsAppDesk:
         if consent is None or consent.notice_version != version:
             self._before_consent(bot, customer, message, notices, version)
             return
-        if message.kind == "reply":  # a notice's button pressed again
+        if message.kind == "reply":  # a rating's button, or a notice's pressed again
+            self._reply(bot, customer, consent, str(message.body.get("reply_id") or ""))
             self.store.handled(message.id)
             return
         if message.kind != "text":
@@ -268,13 +269,44 @@ class WhatsAppDesk:
                 answer = event.answer
         if answer is None:
             return
-        concluded = conclude(services, bot, profile, consent, text, question, answer, spare)
+        concluded = conclude(
+            services, bot, profile, consent, text, question, answer, spare, "whatsapp"
+        )
         if not concluded.settled.shown:
             return  # a person took the conversation over while the bot answered
         if answer.language != customer.language:
             self.store.spoke(bot, customer.number_key, answer.language)
         for part in _parts(_with_sources(answer, services.prompts.messages.get)):
             self.store.owe(bot, customer.number_key, "text", _text(part))
+        if concluded.ask_feedback:
+            self._ask_feedback(customer, answer.language)
+
+    def _ask_feedback(self, customer: Customer, language: str) -> None:
+        """How did it go: three reply buttons (WhatsApp allows three), scored 5, 3 and 1 of the
+        web chat's five (docs/OUTCOMES.md)."""
+        say = self.services.prompts.messages.get
+        scored = ((5, "wa_feedback_good"), (3, "wa_feedback_ok"), (1, "wa_feedback_bad"))
+        buttons = [
+            {"type": "reply", "reply": {"id": f"csat:{score}", "title": say(language, key)}}
+            for score, key in scored
+        ]
+        body = {"text": say(language, "wa_feedback_ask")}
+        interactive = {"type": "button", "body": body, "action": {"buttons": buttons}}
+        self.store.owe(
+            customer.bot,
+            customer.number_key,
+            "feedback",
+            {"type": "interactive", "interactive": interactive},
+        )
+
+    def _reply(self, bot: str, customer: Customer, consent: Consent, reply_id: str) -> None:
+        """A button pressed after consent: a rating of the conversation is kept and thanked
+        for; anything else (a notice's button again) is passed over."""
+        kind, _, score = reply_id.partition(":")
+        if kind != "csat" or score not in ("1", "3", "5"):
+            return
+        if self.services.outcomes.feedback(bot, consent.conversation_id, int(score)):
+            self._say(customer, customer.language, "wa_feedback_thanks")
 
     def _typing(self, channel: Channel | None, message: WaMessage) -> None:
         """Shown as read, "typing…" while the answer is made: a courtesy, never a failure."""

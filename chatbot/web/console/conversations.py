@@ -117,7 +117,12 @@ def conversations_tab(console: Console, bot: gr.Dropdown) -> Any:
             )
             days = gr.Number(value=30, precision=0, label="Last … days")
             refresh = gr.Button("Refresh")
-        answers = gr.Dataframe(headers=ANSWER_COLUMNS, label="Recent answers", interactive=False)
+        answers = gr.Dataframe(
+            headers=ANSWER_COLUMNS,
+            label="Recent answers (click one to open its conversation)",
+            interactive=False,
+            wrap=True,
+        )
         with gr.Row():
             conversation = gr.Textbox(label="Conversation id", scale=4)
             open_it = gr.Button("Open transcript", scale=1)
@@ -136,6 +141,15 @@ def conversations_tab(console: Console, bot: gr.Dropdown) -> Any:
     tab.select(recent, [bot, which, days], answers)  # shown when opened, not only on Refresh
     which.change(recent, [bot, which, days], answers)
     open_it.click(transcript, [bot, conversation], [shown, turn, right, opened])
+
+    def picked(table: Any, evt: gr.SelectData) -> str:
+        """A row of the list clicked: its conversation, opened at once (no id to paste)."""
+        row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
+        return str(table.iloc[int(row)]["conversation"])
+
+    answers.select(picked, answers, conversation).then(
+        transcript, [bot, conversation], [shown, turn, right, opened]
+    )
     turn.input(turn_chosen, [opened, turn], right)
     keep_it.click(keep, [bot, conversation, turn, right, decline], kept)
     return tab

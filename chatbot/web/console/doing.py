@@ -1,6 +1,8 @@
-"""The "How it is doing" tab: questions a day, the share answered (by the model, an extract, a
-pinned answer) and rated down, the most asked questions; the last 30 days. And the support
-desk's part: conversations handed to a person, how soon a person first replied, leads a week."""
+"""The "How it is doing" tab, the last 30 days: what became of conversations (automation,
+involvement, resolution and handoff rates, CSAT; chatbot/inbox/outcomes.py), per week and per
+language, with the conversations behind each figure a click away (an owner opens their
+transcripts); questions a day, the share answered and rated down, the most asked questions;
+and the support desk's part: handoffs, how soon a person first replied, leads a week."""
 
 from __future__ import annotations
 
@@ -10,8 +12,28 @@ from typing import Any
 
 import gradio as gr
 
+from chatbot.actions.outcomes import Report, behind, report
+from chatbot.actions.privacy import open_transcript
+from chatbot.inbox.outcomes import Figures, Outcome, percent
+from chatbot.store.accounts import Role
 from chatbot.store.gaps import normalise
-from chatbot.web.console.common import Console
+from chatbot.store.personal_data import ConversationRef
+from chatbot.web.console.common import Console, when
+from chatbot.web.console.conversations import transcript_html
+
+RATE_COLUMNS = [
+    "",
+    "conversations",
+    "automation",
+    "involvement",
+    "resolution",
+    "handoff",
+    "CSAT",
+    "ratings",
+]
+BEHIND_COLUMNS = ["started", "outcome", "language", "channel", "first question", "rating", "id"]
+_EVERY = "every conversation"
+_FACES = {1: "😞 1", 2: "🙁 2", 3: "😐 3", 4: "🙂 4", 5: "😀 5", None: ""}
 
 
 def doing_tab(console: Console, bot: gr.Dropdown) -> None:
@@ -66,14 +88,61 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
             f" {round(100 * down / total) if total else 0}% rated down;"
             f" {chatter} other messages (greetings, thanks, asking for a person)."
         )
-        top_frame = pd.DataFrame(
-            [{"question": q[:60], "asked": n} for q, n in top], columns=["question", "asked"]
-        )
+        top_frame = [[q, n] for q, n in top]
         desk_summary, weekly = _desk_figures(services, bot, since)
         return summary + "\n\n" + desk_summary, per_day, per_day, top_frame, weekly
 
+    def outcomes(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        console.staff(request)
+        made = report(services, bot)
+        return (
+            _headline(made),
+            _rate_rows(made.weeks, lambda week: f"from {week[5:]}"),
+            _rate_rows(made.languages, lambda language: language),
+        )
+
+    def listed(bot: str, which: str, request: gr.Request) -> list[list[Any]]:
+        console.staff(request)
+        chosen = None if which == _EVERY else Outcome(which)
+        return [
+            [
+                when(b.started_at),
+                b.outcome.value,
+                b.language,
+                b.channel,
+                b.first_question or "(not kept: the customer chose so)",
+                _FACES[b.csat],
+                b.conversation_id,
+            ]
+            for b in behind(services, bot, chosen)
+        ]
+
+    def opened(bot: str, table: Any, evt: gr.SelectData, request: gr.Request) -> str:
+        """A row clicked: its transcript, for an owner (opening it is audited)."""
+        account = console.staff(request, Role.OWNER)
+        row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
+        conversation_id = str(table.iloc[int(row)]["id"])
+        turns = open_transcript(services, account.username, ConversationRef(bot, conversation_id))
+        if not turns:
+            return "<p>Nothing of this conversation was kept: the customer chose so.</p>"
+        return transcript_html(turns)
+
     with gr.Tab("How it is doing") as tab:
         show_stats = gr.Button("Refresh")
+        headline = gr.Markdown()
+        weekly = gr.Dataframe(headers=RATE_COLUMNS, label="By week", interactive=False, wrap=True)
+        by_language = gr.Dataframe(
+            headers=RATE_COLUMNS, label="By language", interactive=False, wrap=True
+        )
+        which = gr.Dropdown(
+            [_EVERY, *(o.value for o in Outcome)],
+            value=_EVERY,
+            label="The conversations behind the figures (click one to read it)",
+        )
+        conversations = gr.Dataframe(
+            headers=BEHIND_COLUMNS, interactive=False, wrap=True, max_height=420
+        )
+        read = gr.HTML()  # built by transcript_html: every word escaped
         summary = gr.Markdown()
         questions_plot = gr.BarPlot(
             x="day", y="questions", title="Questions a day", y_lim=[0, None]
@@ -81,8 +150,9 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
         answered_plot = gr.BarPlot(
             x="day", y="answered %", title="Answered, % of questions", y_lim=[0, 100]
         )
-        top_plot = gr.BarPlot(
-            x="question", y="asked", title="Most asked", sort="-y", y_lim=[0, None]
+        # A table, not bars: questions are long labels and counts are whole numbers.
+        top_table = gr.Dataframe(
+            headers=["question", "asked"], label="Most asked", interactive=False, wrap=True
         )
         desk_plot = gr.BarPlot(
             x="week",
@@ -91,9 +161,58 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
             title="Handed to a person, and leads, a week",
             y_lim=[0, None],
         )
-    shown = [summary, questions_plot, answered_plot, top_plot, desk_plot]
-    show_stats.click(stats, bot, shown)
-    tab.select(stats, bot, shown)  # shown when opened, not only on Refresh
+    shown = [summary, questions_plot, answered_plot, top_table, desk_plot]
+    rates = [headline, weekly, by_language]
+    for event in (show_stats.click, tab.select):  # shown when opened, not only on Refresh
+        event(stats, bot, shown)
+        event(outcomes, bot, rates)
+        event(listed, [bot, which], conversations)
+    which.change(listed, [bot, which], conversations)
+    conversations.select(opened, [bot, conversations], read)
+
+
+def _headline(made: Report) -> str:
+    t = made.total
+    if not t.conversations:
+        return "**No conversations in the last 30 days.** The figures show once customers chat."
+    lines = [
+        f"In the last 30 days, **{t.conversations} conversations**."
+        f" **Automation rate {percent(t.automation)}**: resolved by the bot alone"
+        f" (involvement {percent(t.involvement)} × resolution {percent(t.resolution)}).",
+        f"- **Involvement {percent(t.involvement)}**: {_count(t.involved, 'conversation')}"
+        " with a question the bot tried to answer (greetings alone are not).",
+        f"- **Resolution {percent(t.resolution)}**: {t.confirmed} confirmed (the customer"
+        f" thanked, rated up, or rated the conversation 4 or 5) and {t.assumed} assumed (they"
+        f" left after an answer without asking for more), of {t.judged} ended"
+        + (f"; {made.open} still open" if made.open else "")
+        + ".",
+        f"- **Handoff {percent(t.handoff)}**: {_count(t.person, 'conversation')} given to a"
+        " person.",
+        f"- **CSAT {percent(t.csat)}**: {t.satisfied} of {t.rated} ratings were 4 or 5."
+        if t.rated
+        else "- **CSAT**: no ratings yet (customers are asked when they say thanks or bye).",
+    ]
+    return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _rate_rows(groups: dict[str, Figures], label: Any) -> list[list[Any]]:
+    return [
+        [
+            label(name),
+            f.conversations,
+            percent(f.automation),
+            percent(f.involvement),
+            percent(f.resolution),
+            percent(f.handoff),
+            percent(f.csat),
+            f.rated,
+        ]
+        for name, f in groups.items()
+    ]
 
 
 def _desk_figures(services: Any, bot: str, since: float) -> tuple[str, Any]:

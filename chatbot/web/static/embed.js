@@ -199,7 +199,11 @@
     if (listening || !conversationId || !window.EventSource) return;
     var url = api + "/conversations/" + encodeURIComponent(conversationId) + "/events";
     listening = new EventSource(url + (lastMessage ? "?after=" + lastMessage : ""));
-    listening.addEventListener("message", function (e) { showStaff(JSON.parse(e.data)); });
+    listening.addEventListener("message", function (e) {
+      var message = JSON.parse(e.data);
+      showStaff(message);
+      if (message.author === "event" && message.text === "closed") askFeedback();
+    });
     listening.addEventListener("error", function () {
       // Gone for good (erased, past retention) rather than a network blip: stop asking.
       if (listening && listening.readyState === EventSource.CLOSED) stopListening();
@@ -273,6 +277,48 @@
       bar.appendChild(note);
     }).catch(function () {});
   }
+  // The end of a conversation ("thanks", "bye", or a person closed it): how did it go, one tap
+  // of five, in the conversation's language; asked once.
+  var feedbackAsked = false;
+  function askFeedback(lang) {
+    if (feedbackAsked || !conversationId) return;
+    feedbackAsked = true;
+    var box = bubble("feedback", "");
+    var ask = document.createElement("div");
+    ask.textContent = t("feedback_ask", null, lang);
+    box.appendChild(ask);
+    var bar = document.createElement("div");
+    bar.className = "rating";
+    ["\uD83D\uDE1E", "\uD83D\uDE41", "\uD83D\uDE10", "\uD83D\uDE42", "\uD83D\uDE00"].forEach(function (face, i) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "rate score-" + (i + 1);
+      b.textContent = face;
+      b.title = t("feedback_" + (i + 1), null, lang);
+      b.setAttribute("aria-label", b.title);
+      b.addEventListener("click", function () {
+        fetch(api + "/conversations/" + encodeURIComponent(conversationId) + "/feedback", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ score: i + 1 }),
+        }).then(function (r) {
+          if (!r.ok) return;
+          bar.querySelectorAll("button").forEach(function (other) {
+            other.disabled = true;
+            other.setAttribute("aria-pressed", String(other === b));
+          });
+          var note = document.createElement("span");
+          note.className = "thanks";
+          note.textContent = t("thanks", null, lang);
+          bar.appendChild(note);
+        }).catch(function () {});
+      });
+      bar.appendChild(b);
+    });
+    box.appendChild(bar);
+    log.scrollTop = log.scrollHeight;
+    reportSize();
+  }
   function showSuggestions(show) {
     suggestions.textContent = "";
     if (!show || !consent) return;  // a suggestion is a question too: not before consent
@@ -295,6 +341,7 @@
     tellParent({ type: "chatbot:resize", height: wanted });
   }
   function setConversation(id) {
+    if (id !== conversationId) feedbackAsked = false;  // a new conversation is asked afresh
     conversationId = id;
     save(storageKey, id);
     el("erase").hidden = !id || !consent || !consent.keep;
@@ -495,6 +542,7 @@
             if (data.state === "waiting" || data.state === "staff") listen();
             if (data.kind !== "smalltalk") lastQuestion = question;
             if (data.lead) offerLead(reply, lastQuestion);
+            if (data.feedback) askFeedback(data.language);
           } else if (name === "error") { reply.className = "msg notice"; fill(reply, data.message); }
           log.scrollTop = log.scrollHeight;
           reportSize();
