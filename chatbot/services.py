@@ -143,6 +143,7 @@ class Services:
         self.test_questions.forget_bot(bot)
         self.alerts.store.forget_bot(bot)
         self.whatsapp.store.forget_bot(bot)
+        self.accounts.forget_bot(bot)  # a shop's staff limited to it see it no more
         self.knowledge(bot).drop()
         self._knowledge.pop(bot).close()
         self.bots.delete(bot)

@@ -31,10 +31,12 @@ def session(server: Server, username: str, address: str) -> httpx.Client:
     return client
 
 
-def call(client: httpx.Client, api_name: str, data: list[Any]) -> dict[str, Any]:
+def call(
+    client: httpx.Client, api_name: str, data: list[Any], event_data: Any = None
+) -> dict[str, Any]:
     """Run one console event through Gradio's queue API; its last message."""
     session_hash = client.headers["x-test-session-hash"]
-    joined = join(client, api_name, data)
+    joined = join(client, api_name, data, event_data)
     assert joined.status_code == 200, joined.text
     with client.stream(
         "GET", "/admin/gradio_api/queue/data", params={"session_hash": session_hash}
@@ -76,8 +78,11 @@ def documents(run_cli: Any, server: Server, bot: str) -> list[str]:
     return [d["source"] for d in json.loads(listed.out)]
 
 
-def join(client: httpx.Client, api_name: str, data: list[Any]) -> httpx.Response:
-    """Ask for one console event through Gradio's queue API; the queue's own answer."""
+def join(
+    client: httpx.Client, api_name: str, data: list[Any], event_data: Any = None
+) -> httpx.Response:
+    """Ask for one console event through Gradio's queue API; the queue's own answer.
+    `event_data`: what a click on a table row sends with it."""
     config = client.get("/admin/config").json()
     fn = next(d["id"] for d in config["dependencies"] if d.get("api_name") == api_name)
     return client.post(
@@ -87,6 +92,7 @@ def join(client: httpx.Client, api_name: str, data: list[Any]) -> httpx.Response
             "fn_index": fn,
             "session_hash": client.headers["x-test-session-hash"],
             "trigger_id": None,
+            "event_data": event_data,
         },
     )
 
@@ -365,3 +371,80 @@ def test_logging_out_ends_the_session_for_every_way_in(console_server: Server) -
             f"{console_server.url}/admin/gradio_api/info", cookies={"chatbot_session": cookie}
         )
         assert stale.status_code == 401, logout
+
+
+def test_a_shops_staff_reach_their_own_bots_only_however_they_call_the_console(
+    console_server: Server, run_cli
+) -> None:  # type: ignore[no-untyped-def]
+    """A firm runs bots for several shops. An editor of one shop, calling every console event
+    that acts on a bot directly with another shop's bot, is refused each time in plain words;
+    a shop's owner sees their own shop's audit entries and customers only, and cannot manage
+    accounts or bots."""
+    data = console_server.log.parent
+    assert run_cli("bots", "create", "kedai", "title=Kedai Runcit", data_dir=data).code == 0
+    for name, role, bots in (("siti", "editor", ()), ("raju", "owner", ("--bot", "kedai"))):
+        made = run_cli(
+            "admin",
+            "create",
+            name,
+            "--role",
+            role,
+            *bots,
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+            data_dir=data,
+        )
+        assert made.code == 0, made.err
+    _, events = chat(
+        console_server, "Is the shop open on Sunday?", bot="shop", visitor="192.0.2.90"
+    )
+    shop_customer = conversation_key(events[0][1]["conversation_id"])
+
+    # Siti's console is open on every bot when the firm's owner gives her kedai's alone: her
+    # page still lists the shop, so each request is checked, not only the page's list.
+    editor = session(console_server, "siti", "198.51.100.91")
+    limited = run_cli("admin", "bots", "siti", "--bot", "kedai", data_dir=data)
+    assert limited.code == 0 and "siti sees kedai" in limited.out, limited.err
+    reloaded = session(console_server, "siti", "198.51.100.91")
+    assert "editor of kedai" in json.dumps(call(reloaded, "on_load", [])["output"]["data"])
+    config = editor.get("/admin/config").json()
+    dropdown = next(
+        c["id"]
+        for c in config["components"]
+        if c.get("type") == "dropdown" and c.get("props", {}).get("label") == "Bot"
+    )
+    defaults = {c["id"]: c.get("props", {}).get("value") for c in config["components"]}
+    acting = [
+        d
+        for d in config["dependencies"]
+        if dropdown in d["inputs"] and d.get("api_name") and d.get("backend_fn", True)
+    ]
+    assert len(acting) >= 40  # every tab's events that name the bot, not a sample
+    for dependency in acting:
+        data_in = ["shop" if i == dropdown else defaults.get(i) for i in dependency["inputs"]]
+        # A row clicked in a table: the row, as the page sends it.
+        clicked = {"index": [0, 0], "value": "x", "row_value": ["x"], "selected": True}
+        said = outcome(call(editor, dependency["api_name"], data_in, clicked))
+        refusals = ("does not give you the bot", "Only staff who see every bot may do this")
+        assert said.startswith(refusals) or "does not give you the bot" in said, (
+            dependency["api_name"],
+            said,
+        )
+    # Its own shop's bot is its to work on.
+    assert "does not give you" not in outcome(call(editor, "gap_rows", ["kedai"]))
+
+    owner = session(console_server, "raju", "198.51.100.92")
+    entries = json.dumps(call(owner, "audit_rows", [])["output"]["data"])
+    assert "kedai" in entries and "shop" not in entries.replace("kedai", "")
+    found = call(owner, "customer_conversations", [shop_customer])["output"]["data"]
+    assert "Nothing is held of this customer." in json.dumps(found)
+    exported = owner.get("/admin/privacy/export.json", params={"conversation": shop_customer})
+    assert exported.status_code == 404
+    for api_name, data_in in (
+        ("account_rows", []),
+        ("new_bot", ["kedai-two"]),
+        ("remove_bot", ["kedai", True]),
+    ):
+        said = outcome(call(owner, api_name, data_in))
+        assert "Only staff who see every bot may do this" in said, (api_name, said)
+    assert "kedai" in run_cli("bots", "list", data_dir=data).out

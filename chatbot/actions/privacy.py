@@ -30,9 +30,15 @@ def _described(refs: list[ConversationRef]) -> str:
 
 
 def find_customer(
-    services: Services, actor: str, *, conversation: str | None = None, contact: str | None = None
+    services: Services,
+    actor: str,
+    *,
+    conversation: str | None = None,
+    contact: str | None = None,
+    bots: frozenset[str] | None = None,
 ) -> list[ConversationRef]:
-    """The customer's conversations, by a conversation id or an e-mail address or phone."""
+    """The customer's conversations, by a conversation id or an e-mail address or phone; of
+    these `bots` only when given (a shop's staff see their own shops' customers only)."""
     if (conversation is None) == (contact is None):
         raise KnowledgeError("give either a conversation id or a contact (e-mail or phone)")
     try:
@@ -45,6 +51,8 @@ def find_customer(
                 conversation = key
     except NotAContact as exc:
         raise KnowledgeError(str(exc)) from exc
+    if bots is not None:
+        refs = [r for r in refs if r.bot in bots]
     asked = f"conversation {conversation}" if conversation else f"contact {contact}"
     services.audit.record(actor, "privacy.find", asked, _described(refs) or "nothing held")
     if not refs:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -16,6 +16,12 @@ admin_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(admin_app, name="admin")
+
+
+BotsOption = Annotated[
+    list[str] | None,
+    typer.Option("--bot", help="A bot the account may see (again for each); none: every bot."),
+]
 
 
 def _new_password(from_stdin: bool) -> str:
@@ -38,8 +44,10 @@ def admin_create(
         str, typer.Option("--role", help="owner (everything) or editor (knowledge, bots).")
     ] = "owner",
     password_stdin: PasswordStdin = False,
+    bots: BotsOption = None,
 ) -> None:
-    """Create a staff account (asks for the password; there is no default one)."""
+    """Create a staff account (asks for the password; there is no default one); with --bot,
+    one of a shop's staff, who sees only those bots."""
     from chatbot.store.accounts import Role
     from chatbot.store.audit import command_line_actor
 
@@ -48,15 +56,40 @@ def admin_create(
     from chatbot.actions.accounts import create_account
 
     password = _new_password(password_stdin)
-    create_account(_services(), username, password, Role(role), command_line_actor())
-    print(f"created {role} {username}; log in at /admin")
+    create_account(_services(), username, password, Role(role), command_line_actor(), bots)
+    where = f" of {', '.join(bots)}" if bots else ""
+    print(f"created {role}{where} {username}; log in at /admin")
+
+
+@admin_app.command("bots")
+def admin_bots(
+    username: Annotated[str, typer.Argument(help="The account.")],
+    bots: BotsOption = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every bot: one of the firm's own staff.")
+    ] = False,
+) -> None:
+    """Limit an account to some bots (--bot, again for each) or give it every bot (--all)."""
+    from chatbot.actions.accounts import limit_account
+    from chatbot.store.audit import command_line_actor
+
+    if every == bool(bots):
+        _fail("give --bot NAME (once for each bot) or --all", 2)
+    account = limit_account(_services(), username, None if every else bots, command_line_actor())
+    seen = "every bot" if account.bots is None else ", ".join(sorted(account.bots))
+    print(f"{account.username} sees {seen}")
 
 
 @admin_app.command("list")
 def admin_list(as_json: JsonOption = False) -> None:
     """The staff accounts and their roles."""
-    rows = [
-        {"username": account.username, "role": account.role.value, "disabled": disabled}
+    rows: list[dict[str, Any]] = [
+        {
+            "username": account.username,
+            "role": account.role.value,
+            "bots": None if account.bots is None else sorted(account.bots),
+            "disabled": disabled,
+        }
         for account, disabled in _services().accounts.all()
     ]
     if as_json:
@@ -65,7 +98,9 @@ def admin_list(as_json: JsonOption = False) -> None:
         print("no accounts yet: `chatbot admin create NAME`")
     else:
         for row in rows:
-            print(f"{row['username']}\t{row['role']}{'  (disabled)' if row['disabled'] else ''}")
+            bots = "every bot" if row["bots"] is None else ", ".join(row["bots"]) or "no bot"
+            disabled = "  (disabled)" if row["disabled"] else ""
+            print(f"{row['username']}\t{row['role']}\t{bots}{disabled}")
 
 
 @admin_app.command("passwd")

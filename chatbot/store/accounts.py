@@ -20,13 +20,15 @@ import hmac
 import re
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from chatbot.store.database import inserted_id
-from chatbot.store.schema import accounts, known_devices, login_failures, sessions
+from chatbot.store.schema import account_bots, accounts, known_devices, login_failures, sessions
 from knowledge.errors import KnowledgeError
 
 USERNAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._@-]{0,63}$")
@@ -51,6 +53,15 @@ class Account:
     id: int
     username: str
     role: Role
+    # None: every bot (the firm's staff); else only these (a shop's staff), with `role` on each.
+    bots: frozenset[str] | None = None
+
+    @property
+    def firm_wide(self) -> bool:
+        return self.bots is None
+
+    def may_see(self, bot: str) -> bool:
+        return self.bots is None or bot in self.bots
 
 
 class LoginRefused(Exception):
@@ -107,7 +118,10 @@ class Accounts:
         self._failures_allowed = failures_allowed
 
     # -- accounts ---------------------------------------------------------------------
-    def create(self, username: str, password: str, role: Role) -> Account:
+    def create(
+        self, username: str, password: str, role: Role, bots: Iterable[str] | None = None
+    ) -> Account:
+        """A new account, for every bot (`bots` None) or only for these."""
         if not USERNAME.match(username):
             raise AccountError(
                 f"user name {username!r} is not allowed: letters, digits, '.', '_', '@', '-'"
@@ -124,16 +138,38 @@ class Accounts:
                     password_hash=hash_password(password),
                     created_at=time.time(),
                     disabled=False,
+                    all_bots=bots is None,
                 )
             )
-        return Account(inserted_id(result), username, role)
+            account_id = inserted_id(result)
+            limited = _put_bots(db, account_id, bots)
+        return Account(account_id, username, role, limited)
+
+    def limit(self, username: str, bots: Iterable[str] | None) -> Account:
+        """The account sees every bot from now (None) or only these; its sessions stay (each
+        request reads the account afresh). Not the last owner of every bot."""
+        account = self._find(username)
+        with self._engine.begin() as db:
+            if bots is not None and account.role is Role.OWNER and account.firm_wide:
+                _keep_a_firm_owner(db, account.id)
+            db.execute(
+                update(accounts).where(accounts.c.id == account.id).values(all_bots=bots is None)
+            )
+            db.execute(delete(account_bots).where(account_bots.c.account_id == account.id))
+            limited = _put_bots(db, account.id, bots)
+        return Account(account.id, account.username, account.role, limited)
+
+    def forget_bot(self, bot: str) -> None:
+        """A deleted bot: no account sees it any more (one that saw only it sees nothing)."""
+        with self._engine.begin() as db:
+            db.execute(delete(account_bots).where(account_bots.c.bot == bot))
 
     def all(self) -> list[tuple[Account, bool]]:
         """Every account, with whether it is disabled."""
-        query = select(accounts.c.id, accounts.c.username, accounts.c.role, accounts.c.disabled)
+        query = select(*_ACCOUNT, accounts.c.disabled)
         with self._engine.connect() as db:
             rows = db.execute(query.order_by(accounts.c.username)).all()
-        return [(Account(i, u, Role(r)), bool(d)) for i, u, r, d in rows]
+            return [(_account(db, row), bool(row[4])) for row in rows]
 
     def count(self) -> int:
         with self._engine.connect() as db:
@@ -156,22 +192,18 @@ class Accounts:
     def remove(self, username: str) -> None:
         account = self._find(username)
         with self._engine.begin() as db:
-            owners = db.execute(
-                select(func.count()).select_from(accounts).where(accounts.c.role == "owner")
-            ).scalar_one()
-            if account.role is Role.OWNER and owners <= 1:
-                raise AccountError("the last owner cannot be removed; make another owner first")
+            if account.role is Role.OWNER and account.firm_wide:
+                _keep_a_firm_owner(db, account.id)
             db.execute(delete(sessions).where(sessions.c.account_id == account.id))
             db.execute(delete(known_devices).where(known_devices.c.account_id == account.id))
             db.execute(delete(accounts).where(accounts.c.id == account.id))
 
     def _find(self, username: str) -> Account:
-        query = select(accounts.c.id, accounts.c.username, accounts.c.role)
         with self._engine.connect() as db:
-            row = db.execute(query.where(accounts.c.username == username)).first()
-        if row is None:
-            raise AccountError(f"there is no account {username!r}")
-        return Account(row[0], row[1], Role(row[2]))
+            row = db.execute(select(*_ACCOUNT).where(accounts.c.username == username)).first()
+            if row is None:
+                raise AccountError(f"there is no account {username!r}")
+            return _account(db, row)
 
     # -- logging in -------------------------------------------------------------------
     def log_in(
@@ -192,21 +224,22 @@ class Accounts:
             raise LoginRefused(
                 f"too many failed logins; try again in {int(wait) + 1} seconds", wait
             )
-        query = select(
-            accounts.c.id, accounts.c.username, accounts.c.role, accounts.c.password_hash
-        ).where(accounts.c.username == username, accounts.c.disabled.is_(False))
+        query = select(*_ACCOUNT, accounts.c.password_hash).where(
+            accounts.c.username == username, accounts.c.disabled.is_(False)
+        )
         with self._engine.connect() as db:
             row = db.execute(query).first()
+            account = None if row is None else _account(db, row)
         if row is None:
             check_password(password, _dummy_hash())
             ok = False
         else:
-            ok = check_password(password, row[3])
+            ok = check_password(password, row[4])
         if not ok:
             with self._engine.begin() as db:
                 db.execute(insert(login_failures), [{"key": k, "at": now} for k in keys])
             raise LoginRefused("wrong user name or password")
-        assert row is not None
+        assert row is not None and account is not None
         token = secrets.token_urlsafe(32)
         if not known:
             device = secrets.token_urlsafe(32)
@@ -239,7 +272,7 @@ class Accounts:
             db.execute(delete(sessions).where(sessions.c.expires_at < now))
             # A device not used for a year is forgotten (its cookie lasts as long).
             db.execute(delete(known_devices).where(known_devices.c.last_used_at < now - DEVICE_S))
-        return Account(row[0], row[1], Role(row[2])), token, device
+        return account, token, device
 
     def _known_device(self, username: str, device: str) -> bool:
         query = (
@@ -280,7 +313,7 @@ class Accounts:
         if not token:
             return None
         query = (
-            select(accounts.c.id, accounts.c.username, accounts.c.role)
+            select(*_ACCOUNT)
             .join(sessions, sessions.c.account_id == accounts.c.id)
             .where(
                 sessions.c.token_hash == _token_hash(token),
@@ -290,8 +323,46 @@ class Accounts:
         )
         with self._engine.connect() as db:
             row = db.execute(query).first()
-        return Account(row[0], row[1], Role(row[2])) if row else None
+            return _account(db, row) if row else None
 
     def log_out(self, token: str) -> None:
         with self._engine.begin() as db:
             db.execute(delete(sessions).where(sessions.c.token_hash == _token_hash(token)))
+
+
+_ACCOUNT = (accounts.c.id, accounts.c.username, accounts.c.role, accounts.c.all_bots)
+
+
+def _account(db: Connection, row: Any) -> Account:
+    """An account from a row of _ACCOUNT's columns, with the bots it is limited to."""
+    bots = None
+    if not row[3]:
+        query = select(account_bots.c.bot).where(account_bots.c.account_id == row[0])
+        bots = frozenset(db.execute(query).scalars())
+    return Account(row[0], row[1], Role(row[2]), bots)
+
+
+def _put_bots(db: Connection, account_id: int, bots: Iterable[str] | None) -> frozenset[str] | None:
+    if bots is None:
+        return None
+    chosen = frozenset(b.strip() for b in bots if b.strip())
+    if chosen:
+        db.execute(insert(account_bots), [{"account_id": account_id, "bot": b} for b in chosen])
+    return chosen
+
+
+def _keep_a_firm_owner(db: Connection, account_id: int) -> None:
+    """Someone must still own every bot (and manage accounts) after this account changes."""
+    others = db.execute(
+        select(func.count())
+        .select_from(accounts)
+        .where(
+            accounts.c.role == Role.OWNER.value,
+            accounts.c.all_bots.is_(True),
+            accounts.c.id != account_id,
+        )
+    ).scalar_one()
+    if not others:
+        raise AccountError(
+            "the last owner of every bot cannot be removed or limited; make another owner first"
+        )

@@ -32,6 +32,16 @@ accounts = Table(
     Column("password_hash", String(255), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
+    # Every bot (the firm's staff), or only those in account_bots (a shop's staff, #32).
+    Column("all_bots", Boolean, nullable=False, default=True),
+)
+
+# The bots an account limited to some (all_bots false) may see; its role holds on each.
+account_bots = Table(
+    "account_bots",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("bot", String(64), primary_key=True),
 )
 
 sessions = Table(

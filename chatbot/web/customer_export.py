@@ -30,7 +30,11 @@ def customer_export_router(services: Services) -> APIRouter:
             return JSONResponse({"error": "only an owner may export a customer's data"}, 403)
         try:
             refs = find_customer(
-                services, account.username, conversation=conversation, contact=contact
+                services,
+                account.username,
+                conversation=conversation,
+                contact=contact,
+                bots=account.bots,
             )
         except KnowledgeError as exc:
             return JSONResponse({"error": str(exc)}, 404)

@@ -47,34 +47,44 @@ def build_console(
     console = Console(services, public_url, uploads)
 
     def on_load(request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request)
-        choices = console.bot_choices()
+        account = console.staff(request, None)
+        choices = console.bot_choices(account)
         owner = account.role is Role.OWNER
-        who = f"Logged in as **{account.username}** ({account.role.value})"
+        scope = "" if account.firm_wide else f" of {', '.join(choices) or 'no bot yet'}"
+        who = f"Logged in as **{account.username}** ({account.role.value}{scope})"
         shown = dict.fromkeys(owners_only, gr.update(visible=owner))
-        return {
-            who_md: who,
-            bot: gr.update(choices=choices, value=choices[0] if choices else None),
-        } | shown
+        firm = owner and account.firm_wide
+        return (
+            {
+                who_md: who,
+                bot: gr.update(choices=choices, value=choices[0] if choices else None),
+                # A shop's staff neither make bots nor manage accounts: the firm's owner does.
+                making: gr.update(visible=account.firm_wide),
+                accounts_tab_: gr.update(visible=firm),
+            }
+            | shown
+            | {bot_danger: gr.update(visible=firm)}
+        )
 
     def new_bot(name: str, request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request)
+        account = console.staff(request, None, firm=True)
         with told_to_staff():
             create_bot(services, name.strip(), {}, account.username, account.role)
-        return gr.update(choices=console.bot_choices(), value=name.strip()), ""
+        return gr.update(choices=console.bot_choices(account), value=name.strip()), ""
 
     def remove_bot(bot: str, confirmed: bool, request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request, Role.OWNER)
+        account = console.staff(request, bot, Role.OWNER, firm=True)
         if not confirmed:
             raise gr.Error("Tick the box to confirm: the bot's documents and conversations go too.")
         with told_to_staff():
             delete_bot(services, bot, account.username)
-        choices = console.bot_choices()
+        choices = console.bot_choices(account)
         return gr.update(choices=choices, value=choices[0] if choices else None), False
 
     def show_bot(bot: str, request: gr.Request) -> dict[Any, Any]:
         """Everything that belongs to the chosen bot, filled in one step: its documents and its
         settings (with whose settings the form now holds, which Save checks)."""
+        console.staff(request, bot)
         filled: dict[Any, Any] = {**knowledge.lists(bot), **settings.fill(bot, request)}
         return filled
 
@@ -88,8 +98,11 @@ def build_console(
             )
         with gr.Row():
             bot = gr.Dropdown(label="Bot", choices=[], scale=3)
-            new_name = gr.Textbox(label="New bot", placeholder="name: a-z, 0-9, - and _", scale=2)
-            create = gr.Button("Create bot", scale=1)
+            with gr.Row(visible=False, scale=3) as making:
+                new_name = gr.Textbox(
+                    label="New bot", placeholder="name: a-z, 0-9, - and _", scale=2
+                )
+                create = gr.Button("Create bot", scale=1)
         with gr.Row(visible=False) as bot_danger:
             sure = gr.Checkbox(label="Delete this bot with its documents and conversations")
             drop = gr.Button("Delete bot", variant="stop")
@@ -100,15 +113,15 @@ def build_console(
         gaps_tab(console, bot)
         doing_tab(console, bot)
         evaluation_tab(console, bot)
+        accounts_tab_ = accounts_tab(console)
         owners_only = [
             bot_danger,
             conversations_tab(console, bot),
-            accounts_tab(console),
             customers_tab(console),
             audit_tab(console),
         ]
 
-        page.load(on_load, outputs=[who_md, bot, *owners_only])
+        page.load(on_load, outputs=[who_md, bot, making, accounts_tab_, *owners_only])
         create.click(new_bot, new_name, [bot, new_name])
         drop.click(remove_bot, [bot, sure], [bot, sure])
         # One event fills everything that belongs to the chosen bot. As a chain of events, a

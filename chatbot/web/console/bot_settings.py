@@ -122,7 +122,7 @@ def bot_settings_tab(console: Console, bot: gr.Dropdown) -> SettingsTab:
     def fill(bot: str, request: gr.Request) -> dict[Any, Any]:
         # An editor sees the owner's settings but cannot change them (change_bot refuses it
         # too, for a request made without this page).
-        owner = console.staff(request).role is Role.OWNER
+        owner = console.staff(request, bot).role is Role.OWNER
         profile = services.profile(bot) if bot else BotProfile()
         dumped = profile.model_dump(mode="json")
         values = {
@@ -143,7 +143,7 @@ def bot_settings_tab(console: Console, bot: gr.Dropdown) -> SettingsTab:
         return {**values, snippets: snippet, form_of: bot or ""}
 
     def save(values: dict[Any, Any], request: gr.Request) -> str:
-        account = console.staff(request)
+        account = console.staff(request, values[bot])
         chosen = values[bot]
         if not chosen:
             raise gr.Error("Choose or create a bot first.")

@@ -40,19 +40,30 @@ class Console:
     public_url: Callable[[Any], str]  # this server as the staff member's browser reaches it
     uploads: ConsoleUploads
 
-    def staff(self, request: Any, role: Role = Role.EDITOR) -> Account:
-        """The one check every handler makes first: whose session this is, and that their
-        role may do it (editors: knowledge and bot settings; owners: everything). A session
-        that ended mid-page gets a clear message, not a stack trace."""
+    def staff(
+        self, request: Any, bot: str | None, role: Role = Role.EDITOR, *, firm: bool = False
+    ) -> Account:
+        """The one check every handler makes first: whose session this is, that they may see
+        the bot the handler acts on (`bot`; None for a handler of no one bot), and that their
+        role may do it (editors: knowledge, bot settings and the inbox; owners: everything).
+        `firm`: only staff who see every bot (the firm's, not a shop's) may do it: accounts,
+        making and deleting bots. A session that ended mid-page gets a clear message, not a
+        stack trace. The bot is checked on every request, not only when the page was shown:
+        a request made without the browser names whatever bot it likes."""
         account = session_account(self.services, request)
         if account is None:
             raise gr.Error("Your session has ended: reload the page and log in again.")
+        if firm and not account.firm_wide:
+            raise gr.Error("Only staff who see every bot may do this; ask your firm's owner.")
+        if bot and not account.may_see(bot):
+            raise gr.Error(f"Your account does not give you the bot “{bot}”.")
         if role is Role.OWNER and account.role is not Role.OWNER:
             raise gr.Error("Only an owner may do this.")
         return account
 
-    def bot_choices(self) -> list[str]:
-        return self.services.bot_names()
+    def bot_choices(self, account: Account) -> list[str]:
+        """The bots this account may see."""
+        return [b for b in self.services.bot_names() if account.may_see(b)]
 
 
 @contextmanager

@@ -46,7 +46,7 @@ def conversations_tab(console: Console, bot: gr.Dropdown) -> Any:
     services = console.services
 
     def recent(bot: str, which: str, days: float | None, request: gr.Request) -> list[list[Any]]:
-        console.staff(request, Role.OWNER)
+        console.staff(request, bot, Role.OWNER)
         answered = {"answered": True, "not answered": False}.get(which)
         since = time.time() - float(days or 3650) * 86400
         rows = services.conversations.recent(
@@ -66,7 +66,7 @@ def conversations_tab(console: Console, bot: gr.Dropdown) -> Any:
         ]
 
     def transcript(bot: str, conversation_id: str, request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request, Role.OWNER)
+        account = console.staff(request, bot, Role.OWNER)
         ref = ConversationRef(bot, conversation_id.strip())
         turns = open_transcript(services, account.username, ref)
         if not turns:
@@ -95,7 +95,7 @@ def conversations_tab(console: Console, bot: gr.Dropdown) -> Any:
         decline: bool,
         request: gr.Request,
     ):
-        account = console.staff(request, Role.OWNER)
+        account = console.staff(request, bot, Role.OWNER)
         if turn is None:
             raise gr.Error("Open a transcript and choose one of its questions.")
         ref = ConversationRef(bot, conversation_id.strip())

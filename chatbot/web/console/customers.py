@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import gradio as gr
 
 from chatbot.actions.privacy import NoSuchCustomer, erase_customer, find_customer
-from chatbot.store.accounts import Role
+from chatbot.store.accounts import Account, Role
 from chatbot.web.console.common import Console
 from chatbot.web.customer_export import EXPORT_PATH
 from knowledge.errors import KnowledgeError
@@ -30,18 +30,21 @@ def _asked_by(asked: str) -> tuple[str, str]:
 def customers_tab(console: Console) -> Any:
     services = console.services
 
-    def refs_of(asked: str, actor: str) -> list[Any]:
+    def refs_of(asked: str, account: Account) -> list[Any]:
         selector, value = _asked_by(asked)
         try:
-            return find_customer(services, actor, **{selector: value})
+            found: list[Any] = find_customer(
+                services, account.username, bots=account.bots, **{selector: value}
+            )
+            return found
         except NoSuchCustomer:
             return []
         except KnowledgeError as exc:
             raise gr.Error(str(exc), duration=None) from exc
 
     def customer_conversations(asked: str, request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request, Role.OWNER)
-        refs = refs_of(asked, account.username)
+        account = console.staff(request, None, Role.OWNER)
+        refs = refs_of(asked, account)
         if not refs:
             return [], "Nothing is held of this customer.", ""
         held = services.personal_data.export(refs)
@@ -59,10 +62,10 @@ def customers_tab(console: Console) -> Any:
         return rows, f"[Download everything held, as JSON]({link})", ""
 
     def erase_customer_data(asked: str, sure: bool, request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request, Role.OWNER)
+        account = console.staff(request, None, Role.OWNER)
         if not sure:
             raise gr.Error("Tick the box to confirm the erasure first.")
-        refs = refs_of(asked, account.username)
+        refs = refs_of(asked, account)
         if not refs:
             return [], "", "Nothing is held of this customer.", False
         erase_customer(services, account.username, refs)

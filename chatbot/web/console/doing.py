@@ -42,7 +42,7 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
     def stats(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
         import pandas as pd
 
-        console.staff(request)
+        console.staff(request, bot)
         since = time.time() - 30 * 86400
         everything = services.conversations.since(bot, since)
         # Greetings, thanks and requests for a person are counted apart: they are not questions
@@ -93,7 +93,7 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
         return summary + "\n\n" + desk_summary, per_day, per_day, top_frame, weekly
 
     def outcomes(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
-        console.staff(request)
+        console.staff(request, bot)
         made = report(services, bot)
         return (
             _headline(made),
@@ -102,7 +102,7 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
         )
 
     def listed(bot: str, which: str, request: gr.Request) -> list[list[Any]]:
-        console.staff(request)
+        console.staff(request, bot)
         chosen = None if which == _EVERY else Outcome(which)
         return [
             [
@@ -119,7 +119,7 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
 
     def opened(bot: str, table: Any, evt: gr.SelectData, request: gr.Request) -> str:
         """A row clicked: its transcript, for an owner (opening it is audited)."""
-        account = console.staff(request, Role.OWNER)
+        account = console.staff(request, bot, Role.OWNER)
         row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
         conversation_id = str(table.iloc[int(row)]["id"])
         turns = open_transcript(services, account.username, ConversationRef(bot, conversation_id))

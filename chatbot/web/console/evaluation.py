@@ -76,7 +76,7 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
         return choices
 
     def show(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
-        console.staff(request)
+        console.staff(request, bot)
         rows, said = question_rows(bot)
         tags = [f"ollama:{t}" for t in ollama_models(services.settings.model)]
         return rows, said, gr.update(choices=[*_FIXED, *tags]), gr.update(choices=run_choices(bot))
@@ -98,7 +98,7 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
         return _scores(kept), right_and_wrong, speed, kept, gr.update(choices=names), since
 
     def open_run(bot: str, name: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
-        console.staff(request)
+        console.staff(request, bot)
         if not bot or not name:
             raise gr.Error("Choose a bot and one of its kept runs.")
         try:
@@ -108,7 +108,7 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
         return shown_run(kept)
 
     def suggest(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request)
+        account = console.staff(request, bot)
         if not bot:
             raise gr.Error("Choose a bot first.")
         added = keep_suggestions(services, bot, account.username)
@@ -116,7 +116,7 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
         return rows, f"{said} {added} suggested from its documents: check their facts."
 
     def import_file(bot: str, upload: Any, replace: bool, request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request)
+        account = console.staff(request, bot)
         if not bot or not upload:
             raise gr.Error("Choose a bot and a JSONL or CSV file of questions.")
         path, refused = console.uploads.claim(request.cookies.get(COOKIE), [str(upload)])
@@ -131,7 +131,7 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
         return rows, f"{said} {added} imported.", None
 
     def run(bot: str, picked: list[str], request: gr.Request, progress=gr.Progress()):  # type: ignore[no-untyped-def]  # noqa: B008
-        console.staff(request)
+        console.staff(request, bot)
         asked = services.test_questions.all(bot) if bot else []
         if not asked:
             raise gr.Error("Keep some test questions first: suggest them, or import a file.")
@@ -170,7 +170,7 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
         ]
 
     def use(bot: str, candidate: str | None, request: gr.Request) -> str:
-        account = console.staff(request)
+        account = console.staff(request, bot)
         if not bot or not candidate:
             raise gr.Error("Run an evaluation, then choose the candidate to use.")
         changes = _profile_change(candidate)

@@ -21,7 +21,7 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
     services = console.services
 
     def gap_rows(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
-        console.staff(request)
+        console.staff(request, bot)
         gaps = group_gaps(services.conversations.gaps(bot), services.embedder.embed_documents)
         rows = [
             [
@@ -35,6 +35,10 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
         ]
         return rows, gr.update(choices=[g.question for g in gaps], value=None)
 
+    def pinned_rows(bot: str, request: gr.Request) -> list[list[Any]]:
+        console.staff(request, bot)
+        return pin_rows(bot)
+
     def pin_rows(bot: str) -> list[list[Any]]:
         return (
             [
@@ -46,7 +50,7 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
         )
 
     def pin(bot: str, question: str, answer: str, keep: bool, request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request)
+        account = console.staff(request, bot)
         with told_to_staff():
             pin_answer(services, bot, question or "", answer or "", account.username)
         said = f"Pinned. Customers asking “{question.strip()}” now get this answer."
@@ -57,7 +61,7 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
         return said, pin_rows(bot), ""
 
     def unpin(bot: str, pin_id: float | None, request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request)
+        account = console.staff(request, bot)
         with told_to_staff():
             unpin_answer(services, bot, int(pin_id or 0), account.username)
         return f"Removed pinned answer {int(pin_id or 0)}.", pin_rows(bot)
@@ -86,7 +90,7 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
     # Shown when the tab is opened (an owner took an empty table for no data), and again
     # after a pin: the question it answers leaves the open ones at once.
     for shown in (show_gaps.click, tab.select):
-        shown(gap_rows, bot, [gap_table, gap_question]).then(pin_rows, bot, pinned)
+        shown(gap_rows, bot, [gap_table, gap_question]).then(pinned_rows, bot, pinned)
     pin_it.click(
         pin, [bot, gap_question, gap_answer, keep_as_test], [pinned_note, pinned, gap_answer]
     ).then(gap_rows, bot, [gap_table, gap_question])

@@ -135,7 +135,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
     def listed(bot: str, _open: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
         # `_open` unused: the list's events carry the open conversation too, so that none of
         # them looks like the one that loads the bot's settings (what tests hold back by it).
-        console.staff(request)
+        console.staff(request, bot)
         if not bot:
             return "", "", gr.update(choices=[])
         services.desk.presence.seen(bot)  # someone is here to answer
@@ -168,7 +168,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
     def shown(
         bot: str, conversation: str | None, audit: bool, request: gr.Request
     ) -> tuple[str, str]:
-        account = console.staff(request)
+        account = console.staff(request, bot)
         if not bot or not conversation:
             return "", ""
         ref = ConversationRef(bot, conversation)
@@ -189,7 +189,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
 
     def act(what: str):  # type: ignore[no-untyped-def]
         def run(bot: str, conversation: str | None, text: str, request: gr.Request):  # type: ignore[no-untyped-def]
-            account = console.staff(request)
+            account = console.staff(request, bot)
             if not conversation:
                 raise gr.Error("Choose a conversation first.")
             ref = ConversationRef(bot, conversation)
@@ -208,12 +208,12 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
         return run
 
     def quick(bot: str, _open: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
-        console.staff(request)
+        console.staff(request, bot)
         pins = services.pins.all(bot) if bot else []
         return gr.update(choices=[(p.question, p.answer) for p in pins], value=None)
 
     def lead_rows(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
-        console.staff(request)
+        console.staff(request, bot)
         rows = [
             [
                 lead.id,
@@ -229,7 +229,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
         return rows, gr.update(choices=[(f"#{r[0]} {r[3]} · {r[1]}", r[0]) for r in rows])
 
     def lead_opened(bot: str, lead_id: int | None, request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request)
+        account = console.staff(request, bot)
         if lead_id is None:
             raise gr.Error("Choose a lead first.")
         with told_to_staff():
@@ -248,7 +248,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
         return "\n\n".join(line for line in lines if line), lead.status.value
 
     def lead_status(bot: str, lead_id: int | None, status: str, request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request)
+        account = console.staff(request, bot)
         if lead_id is None:
             raise gr.Error("Choose a lead first.")
         with told_to_staff():
@@ -256,7 +256,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
         return lead_rows(bot, request)
 
     def hook_rows(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
-        console.staff(request)
+        console.staff(request, bot)
         hooks = webhooks_of(services, bot) if bot else []
         sent = deliveries_of(services, bot, 20) if bot else []
         return (
@@ -277,7 +277,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
         )
 
     def hook_added(bot: str, url: str, events: list[str], request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request)
+        account = console.staff(request, bot)
         try:
             hook_id, secret = add_webhook(
                 services, account.username, account.role, bot, url or "", list(events or [])
@@ -291,7 +291,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
         return (said, *hook_rows(bot, request))
 
     def hook_removed(bot: str, hook_id: float | None, request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request)
+        account = console.staff(request, bot)
         if not hook_id:
             return "⚠️ Type the number of the webhook to remove (the # column).", *[gr.update()] * 2
         try:

@@ -87,7 +87,7 @@ def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
         request: gr.Request,
         progress=gr.Progress(),  # noqa: B008 - Gradio's way of asking for a progress bar
     ):
-        account = console.staff(request)
+        account = console.staff(request, bot)
         if not bot:
             raise gr.Error("Choose or create a bot first.")
         given = [str(f if isinstance(f, str) else f.name) for f in files or []]
@@ -141,18 +141,18 @@ def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
         }
 
     def watch_jobs(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
-        console.staff(request)  # the documents as workers add them, and the jobs' progress
+        console.staff(request, bot)  # the documents as workers add them, and the jobs' progress
         return documents(bot) if bot else [], job_lines(services, bot)
 
     def delete_document(bot: str, source: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request)
+        account = console.staff(request, bot)
         if not source:
             raise gr.Error("Choose a document to delete.")
         forget_document(services, bot, source, account.username)
         return {outcome: f"Deleted {source}.", **lists(bot)}
 
     def retitle(bot: str, source: str | None, title: str, request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request)
+        account = console.staff(request, bot)
         if not source:
             raise gr.Error("Choose a document to rename.")
         with told_to_staff():
@@ -161,7 +161,7 @@ def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
         return {outcome: said, docs: documents(bot)}
 
     def preview(bot: str, source: str | None, request: gr.Request) -> list[list[Any]]:
-        console.staff(request)
+        console.staff(request, bot)
         if not source:
             raise gr.Error("Choose a document to preview.")
         return [
@@ -170,11 +170,11 @@ def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
         ]
 
     def try_search(bot: str, query: str, request: gr.Request) -> list[list[Any]]:
-        console.staff(request)
+        console.staff(request, bot)
         return hit_rows(services.knowledge(bot).search(query, k=services.settings.retrieval.k))
 
     def rebuild_index(bot: str, request: gr.Request, progress=gr.Progress()):  # type: ignore[no-untyped-def]  # noqa: B008
-        account = console.staff(request)
+        account = console.staff(request, bot)
         done = reindex(
             services,
             bot,

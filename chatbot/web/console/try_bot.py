@@ -15,7 +15,7 @@ SOURCE_COLUMNS = ["document", "title customers see", "page", "section", "text"]
 
 def try_bot_tab(console: Console, bot: gr.Dropdown) -> None:
     def try_bot(bot: str, question: str, request: gr.Request) -> tuple[str, list[list[Any]]]:
-        console.staff(request)
+        console.staff(request, bot)
         if not question.strip():
             raise gr.Error("Type a question.")
         answer = console.services.answerer(bot).answer(question)

@@ -87,11 +87,11 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
         return table, gr.update(choices=[s.root for s in sites], value=None)
 
     def show(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
-        console.staff(request)
+        console.staff(request, bot)
         return rows(bot)
 
     def read(bot: str, address: str, request: gr.Request, progress=gr.Progress()):  # type: ignore[no-untyped-def]  # noqa: B008
-        account = console.staff(request)
+        account = console.staff(request, bot)
         if not bot:
             raise gr.Error("Choose or create a bot first.")
         if not (address or "").strip():
@@ -111,11 +111,11 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
         return report_lines(report), *rows(bot), ""
 
     def watch(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
-        console.staff(request)  # the table and the jobs; the choice of site left as it is
+        console.staff(request, bot)  # the table and the jobs; the choice of site left as it is
         return rows(bot)[0], job_lines(services, bot)
 
     def remove(bot: str, root: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request)
+        account = console.staff(request, bot)
         if not root:
             raise gr.Error("Choose one of the bot's websites.")
         with told_to_staff():
@@ -124,7 +124,7 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
         return said, *rows(bot)
 
     def set_every(bot: str, root: str | None, hours: float | None, request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request)
+        account = console.staff(request, bot)
         if not root:
             raise gr.Error("Choose one of the bot's websites.")
         with told_to_staff():

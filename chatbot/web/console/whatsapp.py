@@ -45,7 +45,7 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
     services = console.services
 
     def current(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
-        console.staff(request)
+        console.staff(request, bot)
         shown = view(services, bot) if bot else None
         sent = services.whatsapp.store.outgoing(bot, 20) if bot else []
         if shown is None:
@@ -79,7 +79,7 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
         language: str,
         request: gr.Request,
     ):
-        account = console.staff(request)
+        account = console.staff(request, bot)
         try:
             verify_token = connect(
                 services,
@@ -106,7 +106,7 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
         return said, *current(bot, request), ""
 
     def checked(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
-        console.staff(request)
+        console.staff(request, bot)
         try:
             result = check(services, bot)
         except KnowledgeError as exc:
@@ -115,7 +115,7 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
         return said, *current(bot, request)
 
     def removed(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request)
+        account = console.staff(request, bot)
         try:
             disconnect(services, account.username, account.role, bot)
         except KnowledgeError as exc:
