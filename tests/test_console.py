@@ -173,8 +173,9 @@ def choose_bot(page: Any, bot: str) -> None:
     page.get_by_role("option", name=bot, exact=True).click()
 
 
-def create_bot(page: Any, name: str) -> None:
-    page.get_by_label("New bot").fill(name)
+def create_bot(page: Any, title: str, name: str) -> None:
+    """A bot made in the console from the business's name (`title`): it is named `name`."""
+    page.get_by_label("New bot").fill(title)
     page.get_by_role("button", name="Create bot").click()
     page.wait_for_function(
         "(name) => [...document.querySelectorAll('input[aria-label=Bot]')]"
@@ -193,7 +194,12 @@ def test_staff_upload_documents_and_see_each_ones_outcome(
     browser: Any, console_server: Server
 ) -> None:
     page = open_console(browser, console_server, EDITOR)
-    create_bot(page, "repairs")  # a bot of its own, made in the console
+    # A bot of its own, made in the console from the business's name, named after it; the
+    # next steps are shown until it has documents.
+    create_bot(page, "Repairs Corner", "repairs-corner")
+    page.get_by_text("Created repairs-corner for Repairs Corner.").wait_for(timeout=30_000)
+    page.get_by_text("Next for repairs-corner: it knows nothing yet").wait_for(timeout=30_000)
+    create_bot(page, "Repairs Corner", "repairs-corner-2")  # the same name again: numbered
     page.locator("input[type=file]").first.set_input_files(
         [
             str(CORPUS / "pdf" / "malaysia-press-release-2021.pdf"),
@@ -205,6 +211,7 @@ def test_staff_upload_documents_and_see_each_ones_outcome(
         "rejected: encrypted-password-test.pdf: the PDF is password-protected"
     ).wait_for(timeout=180_000)
     page.get_by_text("1 ingested (20 passages), 0 unchanged, 1 rejected").wait_for()
+    page.get_by_text("it knows nothing yet").wait_for(state="hidden", timeout=30_000)
     # Both are listed among the documents, the rejected one with its reason.
     listed = page.get_by_text("malaysia-press-release-2021.pdf", exact=True)
     assert any(listed.nth(i).is_visible() for i in range(listed.count()))
@@ -213,13 +220,13 @@ def test_staff_upload_documents_and_see_each_ones_outcome(
     page.screenshot(path=ARTIFACTS / "console-upload.png", full_page=True)
     # What a customer asking about it would get, before and after staff delete it.
     question = "Apakah kenyataan media mengenai Perintah Kawalan Pergerakan (PKP)?"
-    _, found = chat(console_server, question, bot="repairs", visitor="192.0.2.50")
+    _, found = chat(console_server, question, bot="repairs-corner-2", visitor="192.0.2.50")
     assert "malaysia-press-release-2021.pdf" in sources_of(found)
     page.get_by_role("combobox", name="Document", exact=True).click()
     page.get_by_role("option", name="malaysia-press-release-2021.pdf").click()
     page.get_by_role("button", name="Delete document").click()
     page.get_by_text("Deleted malaysia-press-release-2021.pdf.").wait_for(timeout=60_000)
-    _, after = chat(console_server, question, bot="repairs", visitor="192.0.2.50")
+    _, after = chat(console_server, question, bot="repairs-corner-2", visitor="192.0.2.50")
     assert "malaysia-press-release-2021.pdf" not in sources_of(after)
     # An editor does not see conversations or the audit log.
     assert page.get_by_role("tab", name="Conversations").count() == 0
@@ -246,13 +253,16 @@ def test_an_owner_finds_a_customers_conversation_and_opening_it_is_audited(
     choose_bot(page, "shop")
     page.get_by_role("tab", name="Conversations").click()
     page.get_by_role("button", name="Refresh").first.click()
-    page.get_by_text(conversation).filter(visible=True).first.wait_for(timeout=60_000)
+    # A reference as tables show it: its first 8 characters (the whole would not fit a tablet).
+    page.get_by_text(conversation[:8]).filter(visible=True).first.wait_for(timeout=60_000)
     assert page.get_by_text("Adakah kedai buka pada hari Ahad?").count() >= 1
     assert page.get_by_text("an extract", exact=True).count() >= 1  # what answered it
-    assert page.get_by_text(unrated).filter(visible=True).count() >= 1  # in the same table
+    assert page.get_by_text(unrated[:8]).filter(visible=True).count() >= 1  # in the same table
     page.get_by_label("rated down").check()  # only what customers rated down
-    page.get_by_text(unrated).filter(visible=True).first.wait_for(state="hidden", timeout=60_000)
-    assert page.get_by_text(conversation).filter(visible=True).count() >= 1
+    page.get_by_text(unrated[:8]).filter(visible=True).first.wait_for(
+        state="hidden", timeout=60_000
+    )
+    assert page.get_by_text(conversation[:8]).filter(visible=True).count() >= 1
     assert page.get_by_text("👎").filter(visible=True).count() >= 1
     # Opened from the list with a click: no id to copy and paste.
     page.get_by_text("Adakah kedai buka pada hari Ahad?").filter(visible=True).first.click()
@@ -341,7 +351,7 @@ def test_staff_close_a_gap_with_a_pinned_answer_that_the_next_customer_gets(
     page.get_by_role("button", name="Refresh").filter(visible=True).first.click()
     page.get_by_text("Do you sell laptops?").filter(visible=True).first.wait_for(timeout=60_000)
     # Each gap with the conversations it came from, the latest first.
-    assert page.get_by_text(asked_last).filter(visible=True).count() >= 1
+    assert page.get_by_text(asked_last[:8]).filter(visible=True).count() >= 1
     gaps = page.locator("table").filter(has_text="Do you sell laptops?").first.inner_text()
     assert "iPhone screen" not in gaps
     page.get_by_role("combobox", name="Question to answer").click()
@@ -407,7 +417,7 @@ def test_the_form_shows_the_last_chosen_bot_however_quickly_staff_switch(
     browser: Any, console_server: Server
 ) -> None:
     page = open_console(browser, console_server, EDITOR)
-    create_bot(page, "branch")  # the first bot by name, with nothing in it
+    create_bot(page, "branch", "branch")  # the first bot by name, with nothing in it
     page.close()
     for _ in range(5):
         # The console opens on the first bot ("branch"): the choice of another one comes while
@@ -427,7 +437,7 @@ def test_a_save_pressed_before_the_chosen_bots_settings_arrive_is_refused(
     browser: Any, console_server: Server
 ) -> None:
     page = open_console(browser, console_server, EDITOR)
-    create_bot(page, "outlet")  # its settings fill the form
+    create_bot(page, "outlet", "outlet")  # its settings fill the form
     page.get_by_role("tab", name="Bot settings").click()
     page.get_by_text("/embed/outlet").filter(visible=True).first.wait_for(timeout=60_000)
     # Hold back the request that fetches shop's settings, as a slow server would.
@@ -684,6 +694,20 @@ def test_an_owner_sets_the_whatsapp_number_and_sees_what_meta_says_of_it(
         page.close()
 
 
+LAPTOP, TABLET = {"width": 1366, "height": 768}, {"width": 768, "height": 1024}
+# What sticks out past the right edge of the window, or of its visible table's frame.
+WIDER_THAN_THE_PAGE = """() => {
+  const out = [];
+  if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push("the page");
+  for (const table of document.querySelectorAll("table")) {
+    const box = table.getBoundingClientRect();
+    if (!box.width || !table.checkVisibility()) continue;
+    if (box.right > window.innerWidth + 1) out.push(table.innerText.slice(0, 60));
+  }
+  return out;
+}"""
+
+
 def test_each_tab_shows_its_data_when_opened_without_a_refresh(
     browser: Any, console_server: Server
 ) -> None:
@@ -693,18 +717,42 @@ def test_each_tab_shows_its_data_when_opened_without_a_refresh(
     _, events = chat(console_server, question, bot="shop", visitor="198.51.100.31")
     assert events[-1][1]["answered"] is False  # a gap
     page = open_console(browser, console_server, OWNER)
+    page.set_viewport_size(LAPTOP)
     choose_bot(page, "shop")
-    for tab, shown, exact in (
+    cut_off = []
+    tabs = (
+        ("Knowledge", "faq.csv", True),
+        ("Inbox", "Leads", False),
+        ("Try the bot", "Ask as a customer would", True),
+        ("Bot settings", "/embed/shop", False),
         ("Gaps", question, True),
         ("How it is doing", "Last 30 days:", False),
+        ("Which model?", "test questions", False),
         ("Conversations", question, True),
-        ("Audit log", "login", True),  # this very login, the newest entry
         ("Accounts", EDITOR, True),
-    ):
-        page.get_by_role("tab", name=tab).click()
-        found = page.get_by_text(shown, exact=exact).filter(visible=True).first
-        found.wait_for(timeout=30_000)
+        ("Customer data", "PDPA", False),
+        ("Audit log", "login", True),  # this very login, the newest entry
+    )
+    # Looked at as an owner would: on a 1366-pixel laptop, then on a tablet (where the tab bar
+    # folds its last tabs into a menu: each is opened wide, then the window narrowed), with
+    # nothing cut off at the side (a table wider than the page hides its last columns).
+    for size in (LAPTOP, TABLET):
+        for tab, shown, exact in tabs:
+            page.get_by_role("tab", name=tab, exact=True).click()
+            found = page.get_by_text(shown, exact=exact).filter(visible=True).first
+            found.wait_for(timeout=30_000)
+            slug = tab.lower().replace(" ", "-").replace("?", "")
+            page.set_viewport_size(size)
+            page.screenshot(path=ARTIFACTS / f"console-tab-{slug}-{size['width']}.png")
+            if wider := page.evaluate(WIDER_THAN_THE_PAGE):
+                cut_off.append((tab, size["width"], wider))
+            if size is TABLET:
+                page.set_viewport_size(LAPTOP)
+                page.reload()
+                page.get_by_text(f"Logged in as {OWNER}").wait_for(timeout=60_000)
+                choose_bot(page, "shop")
     page.close()
+    assert cut_off == [], "\n".join(map(repr, cut_off))
 
 
 def test_a_customer_rates_the_chat_and_the_owner_reads_the_outcomes_and_opens_it(

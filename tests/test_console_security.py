@@ -177,15 +177,19 @@ def test_staff_never_get_a_customers_conversation_credential(console_server: Ser
     [other] = {data["conversation_id"] for name, data in events if name in ("start", "done")}
     editor = session(console_server, EDITOR, "198.51.100.45")
     owner = session(console_server, OWNER, "198.51.100.46")
-    gaps = json.dumps(call(editor, "gap_rows", ["shop"])["output"])
-    recent = json.dumps(call(owner, "recent", ["shop", "all", 30])["output"])
+    gaps = json.dumps(call(editor, "gap_rows", ["shop"])["output"], ensure_ascii=False)
+    recent = json.dumps(call(owner, "recent", ["shop", "all", 30])["output"], ensure_ascii=False)
     assert "birthday cakes" in gaps and "water damage" in recent  # the views do list them
     for shown in (gaps, recent):
         assert token not in shown and other not in shown
     stored = b"".join(p.read_bytes() for p in console_server.log.parent.glob("chatbot.db*"))
     assert token.encode() not in stored and other.encode() not in stored
-    # What staff are shown for a conversation opens nothing on the customers' API.
-    references = set(re.findall(r"\b[0-9a-f]{32}\b", gaps + recent))
+    # What staff are shown for a conversation opens nothing on the customers' API: the
+    # beginning of its reference in the tables, the whole of it once a row is clicked.
+    assert re.search(r"\b[0-9a-f]{8}…", gaps) and re.search(r"\b[0-9a-f]{8}…", recent)
+    row = {"index": [0, 0], "value": "", "row_value": [], "selected": True}
+    clicked = json.dumps(call(owner, "picked", [None], row)["output"])
+    references = set(re.findall(r"\b[0-9a-f]{32}\b", clicked))
     assert references, "the console names each conversation"
     for reference in references:
         read = httpx.get(f"{console_server.url}/api/bots/shop/conversations/{reference}")

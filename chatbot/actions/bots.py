@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Collection
 from typing import Any
 
 from chatbot.services import Services
@@ -40,6 +43,19 @@ def _check_role(changes: dict[str, Any], role: Role) -> None:
     if role is not Role.OWNER and (keys := owner_only_fields(changes)):
         named = ", ".join(OWNER_ONLY[key] for key in keys)
         raise OwnersOnly(f"only an owner may change {named}; nothing was saved")
+
+
+def name_for(title: str, taken: Collection[str]) -> str:
+    """A bot's name made from the business's name as staff type it ("Kedai Runcit Ali" →
+    "kedai-runcit-ali"), numbered when taken ("kedai-runcit-ali-2"); "bot" for a name with no
+    Latin letters or digits ("阿里杂货店")."""
+    folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")[:56].strip("-") or "bot"
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}-{n}"
+    return name
 
 
 def create_bot(

@@ -15,13 +15,13 @@ from typing import Any
 
 import gradio as gr
 
-from chatbot.actions.bots import create_bot, delete_bot
+from chatbot.actions.bots import create_bot, delete_bot, name_for
 from chatbot.services import Services
 from chatbot.store.accounts import Role
 from chatbot.web.console.accounts import accounts_tab
 from chatbot.web.console.audit import audit_tab
 from chatbot.web.console.bot_settings import bot_settings_tab
-from chatbot.web.console.common import Console, told_to_staff
+from chatbot.web.console.common import Console, md_text, told_to_staff
 from chatbot.web.console.conversations import conversations_tab
 from chatbot.web.console.customers import customers_tab
 from chatbot.web.console.doing import doing_tab
@@ -31,6 +31,7 @@ from chatbot.web.console.inbox import inbox_tab
 from chatbot.web.console.knowledge import knowledge_tab
 from chatbot.web.console.try_bot import try_bot_tab
 from chatbot.web.console_uploads import ConsoleUploads
+from knowledge.errors import KnowledgeError
 
 # System fonts: Gradio's default theme makes every browser fetch Google Fonts.
 _FONTS = ("ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif")
@@ -66,11 +67,24 @@ def build_console(
             | {bot_danger: gr.update(visible=firm)}
         )
 
-    def new_bot(name: str, request: gr.Request):  # type: ignore[no-untyped-def]
+    def new_bot(title: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        """A bot named after the business, its title what staff typed. A refusal is a sentence
+        beside the box (a raised error would mark the boxes "Error")."""
         account = console.staff(request, None, firm=True)
-        with told_to_staff():
-            create_bot(services, name.strip(), {}, account.username, account.role)
-        return gr.update(choices=console.bot_choices(account), value=name.strip()), ""
+        title = " ".join(title.split())
+        if not title:
+            return gr.update(), title, "Type the business's name, e.g. *Kedai Runcit Ali*."
+        name = name_for(title, services.bot_names())
+        changes = {"title": title} if title != name else {}
+        try:
+            create_bot(services, name, changes, account.username, account.role)
+        except KnowledgeError as exc:
+            return gr.update(), title, f"Not created: {md_text(str(exc))}."
+        said = (
+            f"Created **{md_text(name)}** for {md_text(title)}. Next: add its documents"
+            " or website in *Knowledge*, then *Try the bot*."
+        )
+        return gr.update(choices=console.bot_choices(account), value=name), "", said
 
     def remove_bot(bot: str, confirmed: bool, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot, Role.OWNER, firm=True)
@@ -84,8 +98,12 @@ def build_console(
     def show_bot(bot: str, request: gr.Request) -> dict[Any, Any]:
         """Everything that belongs to the chosen bot, filled in one step: its documents and its
         settings (with whose settings the form now holds, which Save checks)."""
-        console.staff(request, bot)
+        account = console.staff(request, bot)
         filled: dict[Any, Any] = {**knowledge.lists(bot), **settings.fill(bot, request)}
+        # knowledge.lists said whether it is shown (no documents yet); this says what.
+        filled[guide] = gr.update(
+            value=_guide(bot, account.firm_wide), visible=filled[guide]["visible"]
+        )
         return filled
 
     with gr.Blocks(title="Chatbot console", analytics_enabled=False) as page:
@@ -100,13 +118,17 @@ def build_console(
             bot = gr.Dropdown(label="Bot", choices=[], scale=3)
             with gr.Row(visible=False, scale=3) as making:
                 new_name = gr.Textbox(
-                    label="New bot", placeholder="name: a-z, 0-9, - and _", scale=2
+                    label="New bot: the business's name",
+                    placeholder="e.g. Kedai Runcit Ali",
+                    scale=2,
                 )
                 create = gr.Button("Create bot", scale=1)
+        made = gr.Markdown()
+        guide = gr.Markdown(visible=False)  # the first steps, while there is nothing yet
         with gr.Row(visible=False) as bot_danger:
             sure = gr.Checkbox(label="Delete this bot with its documents and conversations")
             drop = gr.Button("Delete bot", variant="stop")
-        knowledge = knowledge_tab(console, bot)
+        knowledge = knowledge_tab(console, bot, guide)
         inbox_tab(console, bot, waiting)
         try_bot_tab(console, bot)
         settings = bot_settings_tab(console, bot)
@@ -121,12 +143,37 @@ def build_console(
             audit_tab(console),
         ]
 
-        page.load(on_load, outputs=[who_md, bot, making, accounts_tab_, *owners_only])
-        create.click(new_bot, new_name, [bot, new_name])
+        page.load(on_load, outputs=[who_md, bot, making, accounts_tab_, guide, *owners_only])
+        create.click(new_bot, new_name, [bot, new_name, made])
+        new_name.submit(new_bot, new_name, [bot, new_name, made])
         drop.click(remove_bot, [bot, sure], [bot, sure])
         # One event fills everything that belongs to the chosen bot. As a chain of events, a
         # choice made while the previous bot was still loading could be dropped half-way (Gradio
         # skips a step of the chain while the same step is running for the earlier choice),
         # leaving one bot's settings in the form under another's name, where Save would store them.
-        bot.change(show_bot, bot, [knowledge.docs, knowledge.chosen, *settings.outputs])
+        bot.change(show_bot, bot, [knowledge.docs, knowledge.chosen, *settings.outputs, guide])
     return page
+
+
+def _guide(bot: str | None, firm_wide: bool) -> str:
+    """The first steps, on an empty deployment or for a bot with no documents yet."""
+    steps = [
+        "**Add what it should know**: *Knowledge* › *Documents* (price lists, FAQs, menus,"
+        " policies: PDF, Word, spreadsheets, scans) or *Knowledge* › *Websites* (your site).",
+        "**Try it**: *Try the bot*, asking as your customers would.",
+        "**Put it on your website**: *Bot settings* › the embed code, or connect WhatsApp in"
+        " *Inbox* › *WhatsApp*.",
+        "**Watch how it does**: *Gaps* (questions it could not answer: answer them once) and"
+        " *How it is doing*.",
+    ]
+    if not bot:
+        first = (
+            "**Make a bot**: type the business's name above and press *Create bot*."
+            if firm_wide
+            else "**Ask your firm's owner** to give your account a bot."
+        )
+        steps.insert(0, first)
+        head = "### Welcome! Four steps to a bot that answers your customers"
+    else:
+        head = f"### Next for {md_text(bot)}: it knows nothing yet"
+    return "\n".join([head, *(f"{n}. {step}" for n, step in enumerate(steps, 1))])

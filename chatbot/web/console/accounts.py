@@ -59,7 +59,7 @@ def accounts_tab(console: Console) -> Any:
     with gr.Tab("Accounts", visible=False) as tab:
         show_accounts = gr.Button("Refresh")
         account_table = gr.Dataframe(
-            headers=ACCOUNT_COLUMNS, label="Staff accounts", interactive=False
+            wrap=True, headers=ACCOUNT_COLUMNS, label="Staff accounts", interactive=False
         )
         gr.Markdown(
             "A shop's staff see only the bots you give them (their conversations, inbox,"

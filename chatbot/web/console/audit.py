@@ -7,7 +7,7 @@ from typing import Any
 import gradio as gr
 
 from chatbot.store.accounts import Account, Role
-from chatbot.web.console.common import Console, when
+from chatbot.web.console.common import Console, short_refs, when
 
 AUDIT_COLUMNS = ["when", "who", "action", "what", "detail"]
 
@@ -28,14 +28,20 @@ def audit_tab(console: Console) -> Any:
         account = console.staff(request, None, Role.OWNER)
         names = set(console.services.bot_names())
         return [
-            [when(e.at), e.actor, e.action, e.target, e.detail]
+            [when(e.at), e.actor, e.action, short_refs(e.target), short_refs(e.detail)]
             for e in console.services.audit.entries()
             if account.bots is None or _of_bots(e.target, e.actor, account, names)
         ]
 
     with gr.Tab("Audit log", visible=False) as tab:
         reload_audit = gr.Button("Refresh")
-        audit = gr.Dataframe(headers=AUDIT_COLUMNS, interactive=False)
+        audit = gr.Dataframe(
+            wrap=True,
+            headers=AUDIT_COLUMNS,
+            interactive=False,
+            # Shares of the width, not pixels: the table fits a tablet as well as a laptop.
+            column_widths=["16%", "12%", "16%", "28%", "28%"],
+        )
     reload_audit.click(audit_rows, None, audit)
     tab.select(audit_rows, None, audit)  # shown when opened, not only on Refresh
     return tab

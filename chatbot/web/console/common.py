@@ -76,6 +76,20 @@ def told_to_staff() -> Iterator[None]:
         raise gr.Error(str(exc), duration=None) from exc
 
 
+def short_ref(reference: str) -> str:
+    """A conversation's reference as tables show it: its first 8 characters, enough to tell
+    it from the others beside it; 32 would push a table's last columns off a tablet."""
+    return reference[:8] + "…" if len(reference) > 8 else reference
+
+
+def short_refs(text: str) -> str:
+    """Every conversation reference in `text` shortened (an audit entry's target)."""
+    return _REFERENCE.sub(lambda m: short_ref(m.group(0)), text)
+
+
+_REFERENCE = re.compile(r"\b[0-9a-f]{32}\b")
+
+
 def when(timestamp: float) -> str:
     return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
 

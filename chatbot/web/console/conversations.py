@@ -14,7 +14,14 @@ from chatbot.actions.evaluation import keep_turn_as_question
 from chatbot.actions.privacy import open_transcript
 from chatbot.store.accounts import Role
 from chatbot.store.personal_data import ConversationRef
-from chatbot.web.console.common import KIND_LABELS, Console, md_text, told_to_staff, when
+from chatbot.web.console.common import (
+    KIND_LABELS,
+    Console,
+    md_text,
+    short_ref,
+    told_to_staff,
+    when,
+)
 
 ANSWER_COLUMNS = ["when", "conversation", "question", "answered by", "why not", "rating", "sources"]
 _RATING = {1: "👍", -1: "👎", None: ""}
@@ -45,17 +52,17 @@ def transcript_html(turns: list[dict[str, Any]]) -> str:
 def conversations_tab(console: Console, bot: gr.Dropdown) -> Any:
     services = console.services
 
-    def recent(bot: str, which: str, days: float | None, request: gr.Request) -> list[list[Any]]:
+    def recent(bot: str, which: str, days: float | None, request: gr.Request):  # type: ignore[no-untyped-def]
         console.staff(request, bot, Role.OWNER)
         answered = {"answered": True, "not answered": False}.get(which)
         since = time.time() - float(days or 3650) * 86400
         rows = services.conversations.recent(
             bot, answered=answered, rated_down=which == "rated down", since=since
         )
-        return [
+        shown = [
             [
                 when(r["created_at"]),
-                r["conversation_id"],
+                short_ref(r["conversation_id"]),
                 r["question"],
                 KIND_LABELS.get(r["kind"], r["kind"]),
                 r["fallback"] or "",
@@ -64,6 +71,7 @@ def conversations_tab(console: Console, bot: gr.Dropdown) -> Any:
             ]
             for r in rows
         ]
+        return shown, [r["conversation_id"] for r in rows]  # the rows' whole references
 
     def transcript(bot: str, conversation_id: str, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot, Role.OWNER)
@@ -118,15 +126,18 @@ def conversations_tab(console: Console, bot: gr.Dropdown) -> Any:
             days = gr.Number(value=30, precision=0, label="Last … days")
             refresh = gr.Button("Refresh")
         answers = gr.Dataframe(
+            wrap=True,
             headers=ANSWER_COLUMNS,
             label="Recent answers (click one to open its conversation)",
             interactive=False,
-            wrap=True,
+            # Shares of the width, not pixels: the table fits a tablet as well as a laptop.
+            column_widths=["13%", "12%", "27%", "12%", "12%", "8%", "16%"],
         )
         with gr.Row():
             conversation = gr.Textbox(label="Conversation id", scale=4)
             open_it = gr.Button("Open transcript", scale=1)
         shown = gr.HTML()  # built by transcript_html: every word escaped
+        listed_ids = gr.State([])
         opened = gr.State(None)
         with gr.Accordion("Keep a question of it as a test question", open=False):
             turn = gr.Dropdown(label="Its question", choices=[], type="value")
@@ -137,17 +148,18 @@ def conversations_tab(console: Console, bot: gr.Dropdown) -> Any:
             keep_it = gr.Button("Keep as a test question")
             kept = gr.Markdown()
 
-    refresh.click(recent, [bot, which, days], answers)
-    tab.select(recent, [bot, which, days], answers)  # shown when opened, not only on Refresh
-    which.change(recent, [bot, which, days], answers)
+    listing = [answers, listed_ids]
+    refresh.click(recent, [bot, which, days], listing)
+    tab.select(recent, [bot, which, days], listing)  # shown when opened, not only on Refresh
+    which.change(recent, [bot, which, days], listing)
     open_it.click(transcript, [bot, conversation], [shown, turn, right, opened])
 
-    def picked(table: Any, evt: gr.SelectData) -> str:
+    def picked(ids: list[str], evt: gr.SelectData) -> str:
         """A row of the list clicked: its conversation, opened at once (no id to paste)."""
         row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
-        return str(table.iloc[int(row)]["conversation"])
+        return ids[int(row)] if ids and 0 <= int(row) < len(ids) else ""
 
-    answers.select(picked, answers, conversation).then(
+    answers.select(picked, listed_ids, conversation).then(
         transcript, [bot, conversation], [shown, turn, right, opened]
     )
     turn.input(turn_chosen, [opened, turn], right)

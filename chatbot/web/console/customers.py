@@ -82,7 +82,11 @@ def customers_tab(console: Console) -> Any:
             customer = gr.Textbox(label="Conversation id, e-mail address or phone number", scale=3)
             find_button = gr.Button("Find", variant="primary", scale=1)
         customer_rows = gr.Dataframe(
-            headers=CUSTOMER_COLUMNS, label="Their conversations", interactive=False
+            wrap=True,
+            headers=CUSTOMER_COLUMNS,
+            column_widths=["12%", "44%", "20%", "10%", "14%"],
+            label="Their conversations",
+            interactive=False,
         )
         customer_export = gr.Markdown()
         with gr.Row():

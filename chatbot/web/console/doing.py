@@ -18,7 +18,7 @@ from chatbot.inbox.outcomes import Figures, Outcome, percent
 from chatbot.store.accounts import Role
 from chatbot.store.gaps import normalise
 from chatbot.store.personal_data import ConversationRef
-from chatbot.web.console.common import Console, when
+from chatbot.web.console.common import Console, short_ref, when
 from chatbot.web.console.conversations import transcript_html
 
 RATE_COLUMNS = [
@@ -31,7 +31,7 @@ RATE_COLUMNS = [
     "CSAT",
     "ratings",
 ]
-BEHIND_COLUMNS = ["started", "outcome", "language", "channel", "first question", "rating", "id"]
+BEHIND_COLUMNS = ["started", "outcome", "language", "channel", "first question", "rating", "ref"]
 _EVERY = "every conversation"
 _FACES = {1: "😞 1", 2: "🙁 2", 3: "😐 3", 4: "🙂 4", 5: "😀 5", None: ""}
 
@@ -101,10 +101,11 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
             _rate_rows(made.languages, lambda language: language),
         )
 
-    def listed(bot: str, which: str, request: gr.Request) -> list[list[Any]]:
+    def listed(bot: str, which: str, request: gr.Request):  # type: ignore[no-untyped-def]
         console.staff(request, bot)
         chosen = None if which == _EVERY else Outcome(which)
-        return [
+        found = behind(services, bot, chosen)
+        rows = [
             [
                 when(b.started_at),
                 b.outcome.value,
@@ -112,16 +113,19 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
                 b.channel,
                 b.first_question or "(not kept: the customer chose so)",
                 _FACES[b.csat],
-                b.conversation_id,
+                short_ref(b.conversation_id),
             ]
-            for b in behind(services, bot, chosen)
+            for b in found
         ]
+        return rows, [b.conversation_id for b in found]  # the rows' whole references
 
-    def opened(bot: str, table: Any, evt: gr.SelectData, request: gr.Request) -> str:
+    def opened(bot: str, ids: list[str], evt: gr.SelectData, request: gr.Request) -> str:
         """A row clicked: its transcript, for an owner (opening it is audited)."""
         account = console.staff(request, bot, Role.OWNER)
         row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
-        conversation_id = str(table.iloc[int(row)]["id"])
+        if not ids or not 0 <= int(row) < len(ids):
+            return ""
+        conversation_id = ids[int(row)]
         turns = open_transcript(services, account.username, ConversationRef(bot, conversation_id))
         if not turns:
             return "<p>Nothing of this conversation was kept: the customer chose so.</p>"
@@ -140,9 +144,15 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
             label="The conversations behind the figures (click one to read it)",
         )
         conversations = gr.Dataframe(
-            headers=BEHIND_COLUMNS, interactive=False, wrap=True, max_height=420
+            headers=BEHIND_COLUMNS,
+            interactive=False,
+            wrap=True,
+            max_height=420,
+            # Shares of the width, not pixels: the table fits a tablet as well as a laptop.
+            column_widths=["15%", "14%", "8%", "9%", "30%", "9%", "15%"],
         )
         read = gr.HTML()  # built by transcript_html: every word escaped
+        behind_ids = gr.State([])
         summary = gr.Markdown()
         questions_plot = gr.BarPlot(
             x="day", y="questions", title="Questions a day", y_lim=[0, None]
@@ -166,9 +176,9 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
     for event in (show_stats.click, tab.select):  # shown when opened, not only on Refresh
         event(stats, bot, shown)
         event(outcomes, bot, rates)
-        event(listed, [bot, which], conversations)
-    which.change(listed, [bot, which], conversations)
-    conversations.select(opened, [bot, conversations], read)
+        event(listed, [bot, which], [conversations, behind_ids])
+    which.change(listed, [bot, which], [conversations, behind_ids])
+    conversations.select(opened, [bot, behind_ids], read)
 
 
 def _headline(made: Report) -> str:

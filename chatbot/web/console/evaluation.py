@@ -193,12 +193,18 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
             replace = gr.Checkbox(label="Replace the kept questions", scale=1)
             import_button = gr.Button("Import", scale=1)
         kept_table = gr.Dataframe(
-            headers=QUESTION_COLUMNS, label="Test questions", interactive=False
+            wrap=True, headers=QUESTION_COLUMNS, label="Test questions", interactive=False
         )
         picked = gr.CheckboxGroup(_FIXED, value=["embedded"], label="Candidates")
         run_button = gr.Button("Evaluate", variant="primary")
         runs = gr.Dropdown(label="Kept runs (newest first)", choices=[])
-        scores = gr.Dataframe(headers=SCORE_COLUMNS, label="Scores", interactive=False)
+        scores = gr.Dataframe(
+            wrap=True,
+            headers=SCORE_COLUMNS,
+            column_widths=["19%", "8%", "9%", "9%", "9%", "10%", "9%", "9%", "9%", "9%"],
+            label="Scores",
+            interactive=False,
+        )
         since = gr.Markdown()
         with gr.Row():
             right_and_wrong = gr.BarPlot(
@@ -215,7 +221,9 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
             candidate = gr.Dropdown(label="Candidate", choices=[], scale=3)
             use_button = gr.Button("Use this model for this bot", scale=1)
         used = gr.Markdown()
-        answers = gr.Dataframe(headers=OUTCOME_COLUMNS, label="Its answers", interactive=False)
+        answers = gr.Dataframe(
+            wrap=True, headers=OUTCOME_COLUMNS, label="Its answers", interactive=False
+        )
 
     refresh.click(show, bot, [kept_table, count, picked, runs])
     suggest_button.click(suggest, bot, [kept_table, count])

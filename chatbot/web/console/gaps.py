@@ -11,7 +11,7 @@ from chatbot.actions.evaluation import keep_answer_as_question
 from chatbot.actions.pins import pin_answer, unpin_answer
 from chatbot.answering.pinned import PINNED_SOURCE
 from chatbot.store.gaps import group_gaps
-from chatbot.web.console.common import Console, told_to_staff, when
+from chatbot.web.console.common import Console, short_ref, told_to_staff, when
 
 GAP_COLUMNS = ["question", "asked", "last asked", "conversations", "also asked as"]
 PIN_COLUMNS = ["#", "question", "answer", "by", "when"]
@@ -28,7 +28,9 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
                 g.question,
                 g.asked,
                 when(g.last_asked),
-                " ".join(g.conversations[:3]),  # open one in Conversations to read it whole
+                # The references' beginnings, as the Conversations tab lists them: enough to
+                # find one there and click it; the whole 32 characters would not fit a tablet.
+                " ".join(short_ref(c) for c in g.conversations[:3]),
                 " / ".join(g.wordings[1:4]),
             ]
             for g in gaps
@@ -73,7 +75,14 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
             " it as written."
         )
         show_gaps = gr.Button("Refresh")
-        gap_table = gr.Dataframe(headers=GAP_COLUMNS, label="Open questions", interactive=False)
+        gap_table = gr.Dataframe(
+            wrap=True,
+            headers=GAP_COLUMNS,
+            label="Open questions",
+            interactive=False,
+            # Shares of the width, not pixels: the table fits a tablet as well as a laptop.
+            column_widths=["30%", "8%", "14%", "20%", "28%"],
+        )
         gap_question = gr.Dropdown(label="Question to answer", choices=[], allow_custom_value=True)
         gap_answer = gr.Textbox(label="The right answer", lines=3)
         with gr.Row():
@@ -82,7 +91,13 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
             )
             pin_it = gr.Button("Pin this answer", variant="primary", scale=2)
         pinned_note = gr.Markdown()
-        pinned = gr.Dataframe(headers=PIN_COLUMNS, label="Pinned answers", interactive=False)
+        pinned = gr.Dataframe(
+            wrap=True,
+            headers=PIN_COLUMNS,
+            label="Pinned answers",
+            interactive=False,
+            column_widths=["6%", "30%", "40%", "10%", "14%"],
+        )
         with gr.Row():
             unpin_id = gr.Number(label="Pinned answer #", precision=0, scale=3)
             unpin_it = gr.Button("Remove pinned answer", scale=1)

@@ -316,7 +316,12 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
             back = gr.Button("Hand back to the bot")
             done = gr.Button("Close")
         with gr.Accordion("Leads: customers who asked to be contacted", open=False) as leads:
-            lead_table = gr.Dataframe(headers=LEAD_COLUMNS, interactive=False)
+            lead_table = gr.Dataframe(
+                wrap=True,
+                headers=LEAD_COLUMNS,
+                column_widths=["6%", "14%", "10%", "16%", "16%", "26%", "12%"],
+                interactive=False,
+            )
             with gr.Row():
                 lead_chosen = gr.Dropdown(label="Lead", choices=[], scale=3)
                 open_it = gr.Button("Show contact details", scale=1)
@@ -331,7 +336,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
                 " signed, to your own tools; each post's signature and what it holds are described"
                 " in the product's INBOX guide. Adding or removing one is an owner's."
             )
-            hook_table = gr.Dataframe(headers=WEBHOOK_COLUMNS, interactive=False)
+            hook_table = gr.Dataframe(wrap=True, headers=WEBHOOK_COLUMNS, interactive=False)
             with gr.Row():
                 hook_url = gr.Textbox(label="Webhook address (https://…)", scale=3)
                 hook_events = gr.CheckboxGroup(list(EVENTS), value=list(EVENTS), label="Events")
@@ -341,7 +346,11 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
                 drop_hook = gr.Button("Remove webhook")
             hook_said = gr.Markdown()
             delivery_table = gr.Dataframe(
-                headers=DELIVERY_COLUMNS, label="Latest deliveries", interactive=False
+                wrap=True,
+                headers=DELIVERY_COLUMNS,
+                column_widths=["6%", "14%", "14%", "10%", "20%", "10%", "8%", "18%"],
+                label="Latest deliveries",
+                interactive=False,
             )
         whatsapp_section(console, bot)
     # While the console is open, it keeps the list and the open conversation current.

@@ -41,7 +41,8 @@ class KnowledgeTab:
     lists: Any  # bot -> {docs: rows, chosen: choices}: what a newly chosen bot fills in
 
 
-def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
+def knowledge_tab(console: Console, bot: gr.Dropdown, guide: gr.Markdown) -> KnowledgeTab:
+    """The tab; `guide` (the first steps, above the tabs) goes once the bot has documents."""
     services = console.services
 
     def documents(bot: str, records: list[Any] | None = None) -> list[list[Any]]:
@@ -78,7 +79,11 @@ def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
         """The documents table and the choice of documents to preview or delete, refreshed."""
         records = services.knowledge(bot).documents() if bot else []
         sources = [d.source for d in records]
-        return {docs: documents(bot, records), chosen: gr.update(choices=sources, value=None)}
+        return {
+            docs: documents(bot, records),
+            chosen: gr.update(choices=sources, value=None),
+            guide: gr.update(visible=not records),
+        }
 
     def upload(  # type: ignore[no-untyped-def]
         bot: str,
@@ -201,7 +206,14 @@ def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
             # With a job queue (PostgreSQL), uploads are ingested by workers: their progress,
             # read again every two seconds.
             queued = gr.Markdown(label="Uploads in progress", visible=services.has_job_queue)
-            docs = gr.Dataframe(headers=DOC_COLUMNS, label="Documents", interactive=False)
+            docs = gr.Dataframe(
+                wrap=True,
+                headers=DOC_COLUMNS,
+                label="Documents",
+                interactive=False,
+                # Shares of the width, not pixels: it fits a tablet as well as a laptop.
+                column_widths=["20%", "18%", "20%", "7%", "8%", "12%", "15%"],
+            )
             with gr.Row():
                 chosen = gr.Dropdown(label="Document", choices=[], scale=3)
                 show = gr.Button("Preview passages", scale=1)
@@ -214,21 +226,28 @@ def knowledge_tab(console: Console, bot: gr.Dropdown) -> KnowledgeTab:
                 )
                 rename = gr.Button("Set title", scale=1)
             passages = gr.Dataframe(
-                headers=["#", "page", "section", "text"], label="Passages", interactive=False
+                wrap=True,
+                headers=["#", "page", "section", "text"],
+                label="Passages",
+                interactive=False,
             )
             with gr.Row():
                 query = gr.Textbox(label="Try a search", scale=4)
                 search = gr.Button("Search", scale=1)
             hits = gr.Dataframe(
-                headers=HIT_COLUMNS, label="What would be retrieved", interactive=False
+                wrap=True,
+                headers=HIT_COLUMNS,
+                column_widths=["7%", "8%", "10%", "17%", "7%", "16%", "35%"],
+                label="What would be retrieved",
+                interactive=False,
             )
         websites_tab(console, bot)
 
-    add.click(upload, [bot, files_in, mask_data], [outcome, docs, chosen, files_in, queued])
+    add.click(upload, [bot, files_in, mask_data], [outcome, docs, chosen, guide, files_in, queued])
     if services.has_job_queue:
         gr.Timer(2.0).tick(watch_jobs, bot, [docs, queued])
     rebuild.click(rebuild_index, bot, outcome)
-    remove.click(delete_document, [bot, chosen], [outcome, docs, chosen])
+    remove.click(delete_document, [bot, chosen], [outcome, docs, chosen, guide])
     rename.click(retitle, [bot, chosen, new_title], [outcome, docs])
     show.click(preview, [bot, chosen], passages)
     search.click(try_search, [bot, query], hits)

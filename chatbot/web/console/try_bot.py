@@ -16,6 +16,8 @@ SOURCE_COLUMNS = ["document", "title customers see", "page", "section", "text"]
 def try_bot_tab(console: Console, bot: gr.Dropdown) -> None:
     def try_bot(bot: str, question: str, request: gr.Request) -> tuple[str, list[list[Any]]]:
         console.staff(request, bot)
+        if not bot:
+            raise gr.Error("Choose a bot first (or make one: type the business's name above).")
         if not question.strip():
             raise gr.Error("Type a question.")
         answer = console.services.answerer(bot).answer(question)
@@ -33,7 +35,10 @@ def try_bot_tab(console: Console, bot: gr.Dropdown) -> None:
         ask = gr.Button("Ask", variant="primary")
         reply = gr.Markdown()
         used = gr.Dataframe(
-            headers=SOURCE_COLUMNS, label="Passages the answer came from", interactive=False
+            wrap=True,
+            headers=SOURCE_COLUMNS,
+            label="Passages the answer came from",
+            interactive=False,
         )
     ask.click(try_bot, [bot, question], [reply, used])
     question.submit(try_bot, [bot, question], [reply, used])

@@ -146,7 +146,7 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
         outcome = gr.Markdown()
         queued = gr.Markdown(visible=services.has_job_queue)  # reads a worker does
         refresh = gr.Button("Refresh")
-        sites = gr.Dataframe(headers=SITE_COLUMNS, label="Websites", interactive=False)
+        sites = gr.Dataframe(wrap=True, headers=SITE_COLUMNS, label="Websites", interactive=False)
         with gr.Row():
             chosen = gr.Dropdown(label="Website", choices=[], scale=3)
             again = gr.Button("Read it again now", scale=1)

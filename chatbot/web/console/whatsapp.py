@@ -143,7 +143,13 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
             test = gr.Button("Check with Meta")
             drop = gr.Button("Remove WhatsApp number")
         said = gr.Markdown()
-        sent = gr.Dataframe(headers=SENT_COLUMNS, label="Latest replies sent", interactive=False)
+        sent = gr.Dataframe(
+            wrap=True,
+            headers=SENT_COLUMNS,
+            column_widths=["8%", "20%", "14%", "14%", "10%", "34%"],
+            label="Latest replies sent",
+            interactive=False,
+        )
     section.expand(current, bot, [state, sent])
     form = [bot, number_id, token, secret, verify, template, language]
     cleared = save.click(saved, form, [said, state, sent, token])
