@@ -796,3 +796,31 @@ def test_a_customer_rates_the_chat_and_the_owner_reads_the_outcomes_and_opens_it
     page.locator(".turn-text").filter(has_text="Monday to Saturday").first.wait_for(timeout=30_000)
     page.screenshot(path=ARTIFACTS / "console-outcomes.png", full_page=True)
     page.close()
+
+
+def test_an_owner_deletes_a_bot_in_one_place_told_what_goes_and_typing_its_name(
+    browser: Any, console_server: Server
+) -> None:
+    page = open_console(browser, console_server, OWNER)
+    create_bot(page, "Closing Down Sale", "closing-down-sale")
+    page.get_by_role("tab", name="Bot settings").click()
+    page.get_by_text("/embed/closing-down-sale").filter(visible=True).first.wait_for(
+        timeout=60_000
+    )
+    page.get_by_text("Delete this bot").click()
+    page.get_by_text("Deleting closing-down-sale removes for good").wait_for(timeout=30_000)
+    confirm = page.get_by_label("Type the bot's name to delete it")
+    confirm.fill("closing-down")
+    page.get_by_role("button", name="Delete bot").click()
+    page.get_by_text("Type the bot's name, closing-down-sale, to confirm").first.wait_for(
+        timeout=30_000
+    )
+    assert httpx.get(f"{console_server.url}/api/bots/closing-down-sale/profile").status_code == 200
+    confirm.fill("closing-down-sale")
+    page.get_by_role("button", name="Delete bot").click()
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('input[aria-label=Bot]')]"
+        ".some(i => i.value === 'closing-down-sale')"
+    )
+    assert httpx.get(f"{console_server.url}/api/bots/closing-down-sale/profile").status_code == 404
+    page.close()

@@ -78,6 +78,31 @@ def change_bot(
     return profile
 
 
+def what_goes(services: Services, bot: str) -> str:
+    """What deleting the bot removes, counted, for staff to read before they confirm."""
+    counted = [
+        (len(services.knowledge(bot).documents()), "document"),
+        (len(services.websites.of_bot(bot)), "website it reads"),
+        (services.personal_data.conversations_started(bot, 0), "customer conversation"),
+        (len(services.leads.of_bot(bot)), "lead"),
+        (len(services.pins.all(bot)), "pinned answer"),
+        (services.test_questions.count(bot), "test question"),
+    ]
+    parts = [f"{n} {what if n == 1 else _plural(what)}" for n, what in counted if n]
+    if services.whatsapp.store.channel(bot) is not None:
+        parts.append("its WhatsApp number's connection")
+    held = ", ".join(parts) or "nothing yet but its settings"
+    return (
+        f"Deleting **{bot}** removes for good: {held}, and its settings. The chat stops on"
+        " every website that shows it. Export any customer's data you must keep first."
+    )
+
+
+def _plural(what: str) -> str:
+    head, _, rest = what.partition(" ")
+    return f"{head}s {rest}".rstrip()
+
+
 def delete_bot(services: Services, bot: str, actor: str) -> None:
     services.delete_bot(bot)
     services.audit.record(actor, "bot.delete", bot)

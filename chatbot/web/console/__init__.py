@@ -64,7 +64,7 @@ def build_console(
                 accounts_tab_: gr.update(visible=firm),
             }
             | shown
-            | {bot_danger: gr.update(visible=firm)}
+            | {settings.danger: gr.update(visible=firm)}
         )
 
     def new_bot(title: str, request: gr.Request):  # type: ignore[no-untyped-def]
@@ -86,14 +86,16 @@ def build_console(
         )
         return gr.update(choices=console.bot_choices(account), value=name), "", said
 
-    def remove_bot(bot: str, confirmed: bool, request: gr.Request):  # type: ignore[no-untyped-def]
+    def remove_bot(bot: str, typed: str, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot, Role.OWNER, firm=True)
-        if not confirmed:
-            raise gr.Error("Tick the box to confirm: the bot's documents and conversations go too.")
+        if not bot:
+            raise gr.Error("Choose the bot to delete first.")
+        if typed.strip() != bot:
+            raise gr.Error(f"Type the bot's name, {bot}, to confirm: nothing was deleted.")
         with told_to_staff():
             delete_bot(services, bot, account.username)
         choices = console.bot_choices(account)
-        return gr.update(choices=choices, value=choices[0] if choices else None), False
+        return gr.update(choices=choices, value=choices[0] if choices else None), ""
 
     def show_bot(bot: str, request: gr.Request) -> dict[Any, Any]:
         """Everything that belongs to the chosen bot, filled in one step: its documents and its
@@ -125,9 +127,6 @@ def build_console(
                 create = gr.Button("Create bot", scale=1)
         made = gr.Markdown()
         guide = gr.Markdown(visible=False)  # the first steps, while there is nothing yet
-        with gr.Row(visible=False) as bot_danger:
-            sure = gr.Checkbox(label="Delete this bot with its documents and conversations")
-            drop = gr.Button("Delete bot", variant="stop")
         knowledge = knowledge_tab(console, bot, guide)
         inbox_tab(console, bot, waiting)
         try_bot_tab(console, bot)
@@ -137,7 +136,7 @@ def build_console(
         evaluation_tab(console, bot)
         accounts_tab_ = accounts_tab(console)
         owners_only = [
-            bot_danger,
+            settings.danger,
             conversations_tab(console, bot),
             customers_tab(console),
             audit_tab(console),
@@ -146,7 +145,7 @@ def build_console(
         page.load(on_load, outputs=[who_md, bot, making, accounts_tab_, guide, *owners_only])
         create.click(new_bot, new_name, [bot, new_name, made])
         new_name.submit(new_bot, new_name, [bot, new_name, made])
-        drop.click(remove_bot, [bot, sure], [bot, sure])
+        settings.drop.click(remove_bot, [bot, settings.confirm], [bot, settings.confirm])
         # One event fills everything that belongs to the chosen bot. As a chain of events, a
         # choice made while the previous bot was still loading could be dropped half-way (Gradio
         # skips a step of the chain while the same step is running for the earlier choice),

@@ -11,7 +11,7 @@ from typing import Any, Literal
 import gradio as gr
 from pydantic import BaseModel
 
-from chatbot.actions.bots import OWNER_ONLY, change_bot
+from chatbot.actions.bots import OWNER_ONLY, change_bot, what_goes
 from chatbot.inbox.hours import DAYS, WEEKDAYS
 from chatbot.llm.select import ollama_models
 from chatbot.privacy.notice import DEFAULT_NOTICES
@@ -106,6 +106,11 @@ class SettingsTab:
     form_of: gr.State  # the bot whose settings the form holds
     outputs: list[Any]
     fill: Any  # (bot, request) -> {component: value}
+    # Deleting the bot, the one destructive action on a bot, in one place: shown to the firm's
+    # owners, saying what goes, done once the bot's name is typed.
+    danger: gr.Accordion
+    confirm: gr.Textbox
+    drop: gr.Button
 
 
 def _owners(key: str) -> bool:
@@ -140,7 +145,8 @@ def bot_settings_tab(console: Console, bot: gr.Dropdown) -> SettingsTab:
         if bot:
             iframe, script = embed_snippets(console.public_url(request), bot, profile.title)
             snippet = f"{iframe}\n\n{script}"
-        return {**values, snippets: snippet, form_of: bot or ""}
+        going = what_goes(services, bot) if bot else ""
+        return {**values, snippets: snippet, form_of: bot or "", what_goes_md: going}
 
     def save(values: dict[Any, Any], request: gr.Request) -> str:
         account = console.staff(request, values[bot])
@@ -282,7 +288,11 @@ def bot_settings_tab(console: Console, bot: gr.Dropdown) -> SettingsTab:
         save_button = gr.Button("Save", variant="primary")
         saved = gr.Markdown()
         snippets = gr.Code(label="Embed on your website", language="html", interactive=False)
+        with gr.Accordion("Delete this bot", open=False, visible=False) as danger:
+            what_goes_md = gr.Markdown()
+            confirm = gr.Textbox(label="Type the bot's name to delete it")
+            drop = gr.Button("Delete bot", variant="stop")
 
-    outputs = [form_of, *fields.values(), snippets]
+    outputs = [form_of, *fields.values(), snippets, what_goes_md]
     save_button.click(save, {bot, form_of, *fields.values()}, saved).then(fill, bot, outputs)
-    return SettingsTab(form_of, outputs, fill)
+    return SettingsTab(form_of, outputs, fill, danger, confirm, drop)
