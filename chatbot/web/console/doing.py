@@ -90,7 +90,13 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
         )
         top_frame = [[q, n] for q, n in top]
         desk_summary, weekly = _desk_figures(services, bot, since)
-        return summary + "\n\n" + desk_summary, per_day, per_day, top_frame, weekly
+        return (
+            summary + "\n\n" + desk_summary,
+            _counts(per_day, "questions"),
+            per_day,
+            top_frame,
+            _counts(weekly, "count"),
+        )
 
     def outcomes(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
         console.staff(request, bot)
@@ -223,6 +229,13 @@ def _rate_rows(groups: dict[str, Figures], label: Any) -> list[list[Any]]:
         ]
         for name, f in groups.items()
     ]
+
+
+def _counts(frame: Any, column: str) -> Any:
+    """A chart of counts whose axis reaches 5 at least: on a quiet month the chart's own axis
+    would step in fifths (0.2, 0.4 …), and half a question means nothing to an owner."""
+    top = int(frame[column].max() or 0) if len(frame) else 0
+    return gr.update(value=frame, y_lim=[0, max(5, top)])
 
 
 def _desk_figures(services: Any, bot: str, since: float) -> tuple[str, Any]:
