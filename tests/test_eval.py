@@ -260,6 +260,47 @@ def test_questions_suggested_from_the_documents_hold_facts_those_documents_state
     assert extract["wrong"] == 0 and extract["right"] >= 0.9 * len(questions)
 
 
+def test_suggested_questions_are_worth_keeping_whole_facts_one_answer_spread_by_kind(
+    run_cli, tmp_path: Path
+) -> None:
+    """What a person would not keep is left out: a bare number or a phrase cut off as the
+    fact, a question two rows answer differently; FAQ pages written as headings or as "问：…
+    答：…" in running text, and prices in a column named for ringgit, are suggested from."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "faq.md").write_text(
+        "# Soalan Lazim\n\n### Waktu operasi?\nIsnin hingga Jumaat: 8.30 pagi - 6.00 petang."
+        " Sabtu: 8.30 pagi - 3.00 petang.\n\n### Ada kelas dalam talian?\nTiada buat masa"
+        " ini. Semua kelas secara bersemuka.\n\n### Where are you?\nUnit 23, Lebuh Chulia,"
+        " George Town.\n",
+        encoding="utf-8",
+    )
+    (docs / "faq-zh.txt").write_text(
+        "常见问题\n问：有电梯吗？ 答：没有电梯。楼梯比较陡。\n"
+        "问：可以刷卡吗？ 答：可以，另加 3% 手续费。\n",
+        encoding="utf-8",
+    )
+    (docs / "add-ons.csv").write_text(
+        "code,item,unit,price_rm\nTR01,Airport transfer - Sedan (max 3 guests),one way,75\n"
+        "BF01,Nyonya breakfast set,per person,24\nBF02,Nyonya breakfast set,per child,12\n",
+        encoding="utf-8",
+    )
+    assert run_cli("ingest", "--bot", "kedai", str(docs), data_dir=tmp_path).code == 0
+    suggested = tmp_path / "suggested.jsonl"
+    made = run_cli("eval", "--bot", "kedai", "--suggest", str(suggested), data_dir=tmp_path)
+    assert made.code == 0, made.err
+    facts = {q.question: q.expect[0] for q in read_questions(suggested)}
+    assert facts["Waktu operasi?"] == "8.30 pagi - 6.00 petang"  # a time whole, not "8"
+    assert facts["Ada kelas dalam talian?"] == "Tiada buat masa ini"
+    assert facts["有电梯吗？"] == "没有电梯" and facts["可以刷卡吗？"] == "3%"
+    assert facts["How much is Airport transfer - Sedan?"] == "75"
+    # Two prices for one breakfast set: no single right answer, so not suggested.
+    assert not [q for q in facts if "breakfast" in q]
+    # No fact a person would not keep: a bare number, a phrase ending mid-way.
+    assert "Where are you?" not in facts or not facts["Where are you?"].isdigit()
+    assert all(not f.isdigit() or q.startswith("How much") for q, f in facts.items())
+
+
 def test_a_bots_test_questions_are_kept_imported_and_exported(
     run_cli, tmp_path: Path, questions_file: Path
 ) -> None:
