@@ -40,17 +40,7 @@ def console_server(  # type: ignore[no-untyped-def]
         == 0
     )
     for name, role in ((OWNER, "owner"), (EDITOR, "editor"), (GUESSED, "editor")):
-        made = run_cli(
-            "admin",
-            "create",
-            name,
-            "--role",
-            role,
-            "--password-stdin",
-            stdin=PASSWORD + "\n",
-            data_dir=data,
-        )
-        assert made.code == 0, made.err
+        make_account(run_cli, data, name, role)
     graph = GraphStub(WA_NUMBER_ID, "EAAG-the-right-token-0000")  # Meta's API, for WhatsApp
     env = {
         "CHATBOT_ANSWERING__MODE": "extract",
@@ -62,6 +52,16 @@ def console_server(  # type: ignore[no-untyped-def]
     yield server
     server.stop()
     graph.close()
+
+
+def make_account(run_cli: Any, data: Path, name: str, role: str, *bots: str) -> None:
+    """`chatbot admin create NAME --role ROLE [--bot BOT]...`, the password on stdin."""
+    limited = [arg for bot in bots for arg in ("--bot", bot)]
+    made = run_cli(
+        "admin", "create", name, "--role", role, *limited, "--password-stdin",
+        stdin=PASSWORD + "\n", data_dir=data,
+    )  # fmt: skip
+    assert made.code == 0, made.err
 
 
 def log_in(

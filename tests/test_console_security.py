@@ -14,7 +14,14 @@ import httpx
 from chatbot.store.personal_data import conversation_key
 from tests.conftest import DEMO, ROOT
 from tests.servers import Server, chat
-from tests.test_console import EDITOR, OWNER, PASSWORD, console_server, log_in
+from tests.test_console import (
+    EDITOR,
+    OWNER,
+    PASSWORD,
+    console_server,
+    log_in,
+    make_account,
+)
 
 __all__ = ["console_server"]  # the fixture, shared with test_console.py's own
 
@@ -386,19 +393,8 @@ def test_a_shops_staff_reach_their_own_bots_only_however_they_call_the_console(
     accounts or bots."""
     data = console_server.log.parent
     assert run_cli("bots", "create", "kedai", "title=Kedai Runcit", data_dir=data).code == 0
-    for name, role, bots in (("siti", "editor", ()), ("raju", "owner", ("--bot", "kedai"))):
-        made = run_cli(
-            "admin",
-            "create",
-            name,
-            "--role",
-            role,
-            *bots,
-            "--password-stdin",
-            stdin=PASSWORD + "\n",
-            data_dir=data,
-        )
-        assert made.code == 0, made.err
+    make_account(run_cli, data, "siti", "editor")
+    make_account(run_cli, data, "raju", "owner", "kedai")
     _, events = chat(
         console_server, "Is the shop open on Sunday?", bot="shop", visitor="192.0.2.90"
     )

@@ -33,6 +33,7 @@ RATE_COLUMNS = [
 ]
 BEHIND_COLUMNS = ["started", "outcome", "language", "channel", "first question", "rating", "ref"]
 _EVERY = "every conversation"
+_ALL_LANGUAGES = "every language"
 _FACES = {1: "😞 1", 2: "🙁 2", 3: "😐 3", 4: "🙂 4", 5: "😀 5", None: ""}
 
 
@@ -105,12 +106,14 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
             _headline(made),
             _rate_rows(made.weeks, lambda week: f"from {week[5:]}"),
             _rate_rows(made.languages, lambda language: language),
+            gr.update(choices=[_ALL_LANGUAGES, *made.languages]),
         )
 
-    def listed(bot: str, which: str, request: gr.Request):  # type: ignore[no-untyped-def]
+    def listed(bot: str, which: str, language: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
         console.staff(request, bot)
         chosen = None if which == _EVERY else Outcome(which)
-        found = behind(services, bot, chosen)
+        spoken = None if language in (None, _ALL_LANGUAGES) else language
+        found = behind(services, bot, chosen, language=spoken)
         rows = [
             [
                 when(b.started_at),
@@ -144,11 +147,14 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
         by_language = gr.Dataframe(
             headers=RATE_COLUMNS, label="By language", interactive=False, wrap=True
         )
-        which = gr.Dropdown(
-            [_EVERY, *(o.value for o in Outcome)],
-            value=_EVERY,
-            label="The conversations behind the figures (click one to read it)",
-        )
+        with gr.Row():
+            which = gr.Dropdown(
+                [_EVERY, *(o.value for o in Outcome)],
+                value=_EVERY,
+                label="The conversations behind the figures (click one to read it)",
+                scale=3,
+            )
+            language = gr.Dropdown([_ALL_LANGUAGES], value=_ALL_LANGUAGES, label="In", scale=1)
         conversations = gr.Dataframe(
             headers=BEHIND_COLUMNS,
             interactive=False,
@@ -178,12 +184,13 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
             y_lim=[0, None],
         )
     shown = [summary, questions_plot, answered_plot, top_table, desk_plot]
-    rates = [headline, weekly, by_language]
+    rates = [headline, weekly, by_language, language]
     for event in (show_stats.click, tab.select):  # shown when opened, not only on Refresh
         event(stats, bot, shown)
         event(outcomes, bot, rates)
-        event(listed, [bot, which], [conversations, behind_ids])
-    which.change(listed, [bot, which], [conversations, behind_ids])
+        event(listed, [bot, which, language], [conversations, behind_ids])
+    for chosen in (which.change, language.change):
+        chosen(listed, [bot, which, language], [conversations, behind_ids])
     conversations.select(opened, [bot, behind_ids], read)
 
 
