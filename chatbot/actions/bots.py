@@ -84,7 +84,7 @@ def what_goes(services: Services, bot: str) -> str:
         (len(services.knowledge(bot).documents()), "document"),
         (len(services.websites.of_bot(bot)), "website it reads"),
         (services.personal_data.conversations_started(bot, 0), "customer conversation"),
-        (len(services.leads.of_bot(bot)), "lead"),
+        (len(services.leads.created_since(bot, 0)), "lead"),  # counted, none opened
         (len(services.pins.all(bot)), "pinned answer"),
         (services.test_questions.count(bot), "test question"),
     ]

@@ -14,7 +14,6 @@ from chatbot.store.outcomes import OutcomeRow
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    since: float
     total: Figures
     weeks: dict[str, Figures]  # by the Monday a week begins, oldest first
     languages: dict[str, Figures]  # by the first question's language, most conversations first
@@ -31,18 +30,15 @@ class Behind:
     channel: str
     language: str
     outcome: Outcome
-    questions: int
     first_question: str  # "" when the customer chose not to keep the conversation
     csat: int | None
 
 
 def report(services: Services, bot: str, days: float = 30, now: float | None = None) -> Report:
     now = time.time() if now is None else now
-    since = now - days * 86400
-    judged = _judged(services, bot, since, now)
+    judged = _judged(services, bot, now - days * 86400, now)
     languages = grouped(judged, lambda r: r.language)
     return Report(
-        since=since,
         total=figures(judged),
         weeks=grouped(judged, week_of),
         languages=dict(sorted(languages.items(), key=lambda kv: -kv[1].conversations)),
@@ -76,7 +72,6 @@ def behind(
             row.channel,
             row.language,
             found,
-            row.questions,
             firsts.get(row.conversation_id, ""),
             row.csat,
         )

@@ -20,7 +20,7 @@ What makes one worth keeping, and so what is chosen (docs/EVALUATION.md has the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from chatbot.answering.language import detect_language
 from chatbot.evaluation.questions import TestQuestion
@@ -196,10 +196,11 @@ def suggest(knowledge: KnowledgeBase, most: int = 30) -> list[TestQuestion]:
     made: list[tuple[int, TestQuestion]] = []  # (the document's place, the question)
     for place, record in enumerate(knowledge.documents()):
         for chunk in knowledge.chunks_of(record.source):
+            found: Sequence[TestQuestion | None]
             if chunk.question:
                 found = [_from_faq(chunk, record.source)]
             elif "?" in chunk.text or "？" in chunk.text:
-                found = list(_inline_pairs(chunk, record.source))
+                found = _inline_pairs(chunk, record.source)
             else:
                 found = [_from_row(chunk, record.source)]
             made += [(place, q) for q in found if q is not None]

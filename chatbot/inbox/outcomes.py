@@ -36,9 +36,6 @@ class Outcome(StrEnum):
     NO_QUESTION = "no question asked"
 
 
-RESOLVED = (Outcome.CONFIRMED, Outcome.ASSUMED)
-
-
 def outcome_of(row: OutcomeRow, now: float, ended_after_s: float) -> Outcome:
     if row.questions == 0:  # "hi", "thanks", a person asked for at once: the bot answered nothing
         return Outcome.PERSON if row.person else Outcome.NO_QUESTION

@@ -8,7 +8,7 @@ its bot's retention period (store/personal_data.py)."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -55,45 +55,11 @@ class OutcomeLog:
         for _ in range(2):  # a second try when another server began the row at the same time
             try:
                 with self._engine.begin() as db:
-                    row = _row(db, conversation_id, lock=True)
-                    if row is None:
-                        db.execute(
-                            insert(outcomes).values(
-                                conversation_id=conversation_id,
-                                bot=bot,
-                                channel=channel,
-                                language=language,
-                                started_at=now,
-                                last_at=now,
-                                questions=0,
-                                answered=0,
-                                last_answered=False,
-                                person=False,
-                                thanked=False,
-                            )
-                        )
-                        row = _row(db, conversation_id)
-                        assert row is not None
-                    values: dict[str, Any] = {"last_at": now, "person": row.person or person}
-                    if question:
-                        values |= {
-                            "questions": row.questions + 1,
-                            "answered": row.answered + answered,
-                            "last_answered": answered,
-                        }
-                        if row.questions == 0:  # the language of the first question, not of "hi"
-                            values["language"] = language
-                    # Thanks count for the answer they follow, not for "I don't know".
-                    if thanks and row.last_answered:
-                        values["thanked"] = True
-                    db.execute(
-                        update(outcomes)
-                        .where(outcomes.c.conversation_id == conversation_id)
-                        .values(**values)
-                    )
-                    updated = _row(db, conversation_id)
-                    assert updated is not None
-                    return updated
+                    return _noted(
+                        db, _row(db, conversation_id, lock=True), now,
+                        bot, conversation_id, channel, language,
+                        question=question, answered=answered, thanks=thanks, person=person,
+                    )  # fmt: skip
             except IntegrityError:
                 continue
         raise RuntimeError(f"conversation {conversation_id} could not be noted")
@@ -116,14 +82,6 @@ class OutcomeLog:
         with self._engine.begin() as db:
             return bool(db.execute(query).rowcount)
 
-    def of(self, bot: str, conversation_id: str) -> OutcomeRow | None:
-        query = select(*_COLUMNS).where(
-            outcomes.c.bot == bot, outcomes.c.conversation_id == conversation_id
-        )
-        with self._engine.connect() as db:
-            found = db.execute(query).mappings().one_or_none()
-        return None if found is None else _outcome(found)
-
     def since(self, bot: str, since: float) -> list[OutcomeRow]:
         """The bot's conversations begun since a time, oldest first."""
         query = (
@@ -133,6 +91,49 @@ class OutcomeLog:
         )
         with self._engine.connect() as db:
             return [_outcome(r) for r in db.execute(query).mappings()]
+
+
+def _noted(
+    db: Connection,
+    row: OutcomeRow | None,
+    now: float,
+    bot: str,
+    conversation_id: str,
+    channel: str,
+    language: str,
+    *,
+    question: bool,
+    answered: bool,
+    thanks: bool,
+    person: bool,
+) -> OutcomeRow:
+    """The conversation's row after this message, written: begun if new (the insert fails
+    when another server began it meanwhile), else updated. Worked out here, not read back."""
+    begun = row is None
+    if row is None:
+        row = OutcomeRow(
+            conversation_id, channel, language, now, now, 0, 0, False, False, False, None, None
+        )
+    changed: dict[str, Any] = {"last_at": now, "person": row.person or person}
+    if question:
+        changed |= {
+            "questions": row.questions + 1,
+            "answered": row.answered + answered,
+            "last_answered": answered,
+        }
+        if row.questions == 0:  # the language of the first question, not of "hi"
+            changed["language"] = language
+    # Thanks count for the answer they follow, not for "I don't know".
+    if thanks and row.last_answered:
+        changed["thanked"] = True
+    now_row = replace(row, **changed)
+    if begun:
+        db.execute(insert(outcomes).values(bot=bot, **asdict(now_row)))
+    else:
+        db.execute(
+            update(outcomes).where(outcomes.c.conversation_id == conversation_id).values(**changed)
+        )
+    return now_row
 
 
 def handed_to_person(db: Connection, conversation_id: str) -> None:

@@ -221,18 +221,12 @@ class WhatsAppDesk:
         # characters, less than some notices), then the question with its two buttons.
         notice = notices.get(language) or notices["en"]
         self.store.owe(bot, customer.number_key, "notice", _text(notice))
-        body = say(language, "wa_agree_ask")
-        buttons = [
-            {"type": "reply", "reply": {"id": f"agree:{keep}:{version}", "title": title}}
-            for keep, title in (
-                ("keep", say(language, "wa_agree_keep")),
-                ("forget", say(language, "wa_agree_only")),
-            )
+        choices = [
+            (f"agree:keep:{version}", say(language, "wa_agree_keep")),
+            (f"agree:forget:{version}", say(language, "wa_agree_only")),
         ]
-        interactive = {"type": "button", "body": {"text": body}, "action": {"buttons": buttons}}
-        self.store.owe(
-            bot, customer.number_key, "consent", {"type": "interactive", "interactive": interactive}
-        )
+        asked = _buttons(say(language, "wa_agree_ask"), choices)
+        self.store.owe(bot, customer.number_key, "consent", asked)
         self.store.noticed(bot, customer.number_key, language)
 
     def _answer(
@@ -286,18 +280,9 @@ class WhatsAppDesk:
         web chat's five (docs/OUTCOMES.md)."""
         say = self.services.prompts.messages.get
         scored = ((5, "wa_feedback_good"), (3, "wa_feedback_ok"), (1, "wa_feedback_bad"))
-        buttons = [
-            {"type": "reply", "reply": {"id": f"csat:{score}", "title": say(language, key)}}
-            for score, key in scored
-        ]
-        body = {"text": say(language, "wa_feedback_ask")}
-        interactive = {"type": "button", "body": body, "action": {"buttons": buttons}}
-        self.store.owe(
-            customer.bot,
-            customer.number_key,
-            "feedback",
-            {"type": "interactive", "interactive": interactive},
-        )
+        choices = [(f"csat:{score}", say(language, key)) for score, key in scored]
+        asked = _buttons(say(language, "wa_feedback_ask"), choices)
+        self.store.owe(customer.bot, customer.number_key, "feedback", asked)
 
     def _reply(self, bot: str, customer: Customer, consent: Consent, reply_id: str) -> None:
         """A button pressed after consent: a rating of the conversation is kept and thanked
@@ -386,6 +371,13 @@ class WhatsAppDesk:
             return True
         self.store.failed(message.id, reason)
         return True
+
+
+def _buttons(body: str, choices: list[tuple[str, str]]) -> dict[str, Any]:
+    """A message with reply buttons (id, title), as Meta's interactive messages are sent."""
+    buttons = [{"type": "reply", "reply": {"id": i, "title": title}} for i, title in choices]
+    action = {"type": "button", "body": {"text": body}, "action": {"buttons": buttons}}
+    return {"type": "interactive", "interactive": action}
 
 
 def _text(body: str) -> dict[str, Any]:
