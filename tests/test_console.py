@@ -225,8 +225,17 @@ def test_staff_upload_documents_and_see_each_ones_outcome(
     assert "malaysia-press-release-2021.pdf" in sources_of(found)
     page.get_by_role("combobox", name="Document", exact=True).click()
     page.get_by_role("option", name="malaysia-press-release-2021.pdf").click()
+    # Asked first, naming what goes; "No" keeps it.
     page.get_by_role("button", name="Delete document").click()
+    page.get_by_text("Its 20 passages go from what repairs-corner-2 answers from").wait_for()
+    page.get_by_role("button", name="No, keep it").click()
+    page.get_by_text("Its 20 passages go").wait_for(state="hidden")
+    _, kept = chat(console_server, question, bot="repairs-corner-2", visitor="192.0.2.50")
+    assert "malaysia-press-release-2021.pdf" in sources_of(kept)
+    page.get_by_role("button", name="Delete document").click()
+    page.get_by_role("button", name="Yes, delete it").click()
     page.get_by_text("Deleted malaysia-press-release-2021.pdf.").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Yes, delete it").wait_for(state="hidden")
     _, after = chat(console_server, question, bot="repairs-corner-2", visitor="192.0.2.50")
     assert "malaysia-press-release-2021.pdf" not in sources_of(after)
     # An editor does not see conversations or the audit log.
@@ -295,6 +304,15 @@ def test_an_owner_finds_a_customers_conversation_and_opening_it_is_audited(
     assert (
         log_in(console_server, "dina", "another long password", "198.51.100.30").status_code == 303
     )
+    # Removed after being asked, by name and what the account sees: she can log in no more.
+    page.get_by_label("User name to remove").fill("dina")
+    page.get_by_role("button", name="Remove account").click()
+    page.get_by_text("Remove dina's account (editor, sees every bot)?").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Yes, remove the account").click()
+    page.get_by_text("Remove dina's account").wait_for(state="hidden", timeout=30_000)
+    assert (
+        log_in(console_server, "dina", "another long password", "198.51.100.31").status_code != 303
+    )
     page.close()
 
 
@@ -317,9 +335,10 @@ def test_an_owner_exports_and_erases_one_customers_data_on_request(
     assert httpx.get(console_server.url + str(link.get_attribute("href"))).status_code != 200
     page.screenshot(path=ARTIFACTS / "console-customer-data.png", full_page=True)
 
-    page.get_by_label("Erase these conversations for good").check()
-    page.get_by_role("button", name="Erase").click()
-    page.get_by_text("Erased 1 conversations.").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Erase these conversations").click()
+    page.get_by_text("Erase 1 conversation of this customer for good?").wait_for()
+    page.get_by_role("button", name="Yes, erase them for good").click()
+    page.get_by_text("Erased 1 conversation.").wait_for(timeout=60_000)
     shown = f"{console_server.url}/api/bots/shop/conversations"
     assert httpx.get(f"{shown}/{token}").status_code == 404
     assert httpx.get(f"{shown}/{others}").json()["turns"]  # the other customer's: untouched
@@ -348,8 +367,7 @@ def test_staff_close_a_gap_with_a_pinned_answer_that_the_next_customer_gets(
     )
     page = open_console(browser, console_server, EDITOR)
     choose_bot(page, "shop")
-    page.get_by_role("tab", name="Gaps").click()
-    page.get_by_role("button", name="Refresh").filter(visible=True).first.click()
+    page.get_by_role("tab", name="Gaps").click()  # shown when opened, no Refresh pressed
     page.get_by_text("Do you sell laptops?").filter(visible=True).first.wait_for(timeout=60_000)
     # Each gap with the conversations it came from, the latest first.
     assert page.get_by_text(asked_last[:8]).filter(visible=True).count() >= 1
@@ -363,6 +381,16 @@ def test_staff_close_a_gap_with_a_pinned_answer_that_the_next_customer_gets(
     page.get_by_role("button", name="Pin this answer").click()
     page.get_by_text("Pinned. Customers asking").wait_for(timeout=60_000)
     page.get_by_text("Kept as a test question").wait_for()  # ticked by default
+    # Answered once, it leaves the open questions; a new customer's question appears by
+    # itself while the tab is open.
+    open_questions = page.locator("table").filter(has_text="also asked as").first
+    open_questions.filter(has_text="Do you sell laptops?").wait_for(
+        state="detached", timeout=30_000
+    )
+    chat(console_server, "Do you fix washing machines?", bot="shop", visitor="192.0.2.64")
+    page.locator("table").filter(has_text="Do you fix washing machines?").first.wait_for(
+        timeout=30_000
+    )
     page.screenshot(path=ARTIFACTS / "console-gaps.png", full_page=True)
 
     # The next customer, wording it a little differently, gets the staff's answer as written.
@@ -451,7 +479,11 @@ def test_a_save_pressed_before_the_chosen_bots_settings_arrive_is_refused(
             route.continue_()
 
     page.route("**/gradio_api/queue/join*", hold_shops_settings)
-    choose_bot(page, "shop")
+    # Save is pressed once the request is on its way (and held), not before it is sent.
+    with page.expect_request(
+        lambda r: "queue/join" in r.url and (r.post_data_json or {}).get("data") == ["shop"]
+    ):
+        choose_bot(page, "shop")
     page.get_by_role("button", name="Save").click()  # the form still holds outlet's settings
     page.get_by_text("The settings of shop are still loading").first.wait_for(timeout=60_000)
     assert len(held) == 1
@@ -654,6 +686,14 @@ def test_an_owner_adds_a_webhook_and_sees_its_secret_once_and_an_editor_cannot(
             page.get_by_text("https://tools.shop.example/hook").filter(
                 visible=True
             ).first.wait_for()
+            # Removing it asks first, naming where alerts stop going.
+            page.get_by_label("Webhook #").fill("1")
+            page.get_by_role("button", name="Remove webhook").click()
+            page.get_by_text("Remove webhook 1").wait_for()
+            asked = page.locator("p", has_text="Remove webhook 1").inner_text()
+            assert "https://tools.shop.example/hook" in asked and "stop going there" in asked
+            page.get_by_role("button", name="Yes, remove the webhook").click()
+            page.get_by_text("Webhook 1 removed.").wait_for(timeout=30_000)
         else:
             page.get_by_text("only an owner may add a webhook").first.wait_for(timeout=30_000)
         page.close()
@@ -692,6 +732,11 @@ def test_an_owner_sets_the_whatsapp_number_and_sees_what_meta_says_of_it(
         page.get_by_text("Meta accepts the access token for 60 4-261 8833").first.wait_for(
             timeout=30_000
         )
+        # Taking the number off the bot asks first, naming the number.
+        page.get_by_role("button", name="Remove WhatsApp number").click()
+        page.get_by_text(f"Remove the WhatsApp number (id {WA_NUMBER_ID}) from shop?").wait_for()
+        page.get_by_role("button", name="Yes, remove the number").click()
+        page.get_by_text("The bot has no WhatsApp number now.").first.wait_for(timeout=30_000)
         page.close()
 
 

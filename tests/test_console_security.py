@@ -448,3 +448,30 @@ def test_a_shops_staff_reach_their_own_bots_only_however_they_call_the_console(
         said = outcome(call(owner, api_name, data_in))
         assert "Only staff who see every bot may do this" in said, (api_name, said)
     assert "kedai" in run_cli("bots", "list", data_dir=data).out
+
+
+def test_a_removal_acts_only_on_what_staff_were_asked_about(
+    console_server: Server, run_cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Removing asks first, naming what goes. *Yes* acts on what was named, which the server
+    holds: a request made without the page that names a document itself removes nothing, nor
+    does a *Yes* sent for another bot than the one asked about."""
+    data = console_server.log.parent
+    assert run_cli("bots", "create", "closing-soon", data_dir=data).code == 0
+    notice = tmp_path / "notice.md"
+    notice.write_text("# Notice\n\nWe close on 31 December. Vouchers are good until then.\n")
+    assert run_cli("ingest", "--bot", "closing-soon", str(notice), data_dir=data).code == 0
+    owner = session(console_server, OWNER, "198.51.100.94")
+    forged = ["closing-soon", ["closing-soon", "notice.md"]]  # the page never sends this
+    assert outcome(call(owner, "delete_document", forged)).startswith("Nothing was removed")
+    assert documents(run_cli, console_server, "closing-soon") == ["notice.md"]
+
+    call(owner, "show_bot", ["closing-soon"])  # as choosing it on the page: its documents listed
+    said = json.dumps(call(owner, "ask_delete", ["closing-soon", "notice.md"])["output"])
+    assert "Delete notice" in said and "from what closing" in said, said
+    elsewhere = outcome(call(owner, "delete_document", ["shop", None]))
+    assert elsewhere.startswith("Nothing was removed"), elsewhere
+    assert documents(run_cli, console_server, "closing-soon") == ["notice.md"]
+    done = outcome(call(owner, "delete_document", ["closing-soon", None]))
+    assert done == "Deleted notice.md.", done
+    assert documents(run_cli, console_server, "closing-soon") == []

@@ -33,16 +33,22 @@ def normalise(question: str) -> str:
 def group_gaps(
     rows: Sequence[dict[str, Any]],
     embed: Callable[[list[str]], list[list[float]]],
+    pinned: Sequence[tuple[str, float]] = (),
 ) -> list[Gap]:
-    """`rows`: newest first, with question, created_at and conversation_id."""
+    """`rows`: newest first, with question, created_at and conversation_id. `pinned`: staff's
+    pinned answers (question, when pinned). A question asked before an answer to the same thing
+    was pinned is closed: staff answered it, and leaving it among the open ones would have them
+    answer it again. One asked after the pin is still open: that wording missed the pin."""
     groups: list[Gap] = []
     by_text: dict[str, Gap] = {}
     vectors: list[list[float]] = []
     distinct = list(dict.fromkeys(normalise(r["question"]) for r in rows if r["question"]))
-    embedded = dict(zip(distinct, embed(distinct), strict=True)) if distinct else {}
+    pins = [(normalise(q), at) for q, at in pinned if normalise(q)]
+    asked = distinct + [q for q, _ in pins if q not in distinct]
+    embedded = dict(zip(asked, embed(asked), strict=True)) if asked else {}
     for row in rows:
         key = normalise(row["question"])
-        if not key:
+        if not key or _pinned_since(key, row["created_at"], pins, embedded):
             continue
         gap = by_text.get(key)
         if gap is None:
@@ -68,6 +74,15 @@ def group_gaps(
             gap.conversations.append(conversation)
     groups.sort(key=lambda g: (g.asked, g.last_asked), reverse=True)
     return groups
+
+
+def _pinned_since(
+    key: str, asked_at: float, pins: list[tuple[str, float]], embedded: dict[str, list[float]]
+) -> bool:
+    return any(
+        at >= asked_at and (pin == key or _cosine(embedded[pin], embedded[key]) >= SAME_THING)
+        for pin, at in pins
+    )
 
 
 def _cosine(a: Sequence[float], b: Sequence[float]) -> float:

@@ -21,7 +21,7 @@ from chatbot.store.accounts import Role
 from chatbot.web.console.accounts import accounts_tab
 from chatbot.web.console.audit import audit_tab
 from chatbot.web.console.bot_settings import bot_settings_tab
-from chatbot.web.console.common import Console, md_text, told_to_staff
+from chatbot.web.console.common import Console, md_text, plain, told_to_staff
 from chatbot.web.console.conversations import conversations_tab
 from chatbot.web.console.customers import customers_tab
 from chatbot.web.console.doing import doing_tab
@@ -79,7 +79,7 @@ def build_console(
         try:
             create_bot(services, name, changes, account.username, account.role)
         except KnowledgeError as exc:
-            return gr.update(), title, f"Not created: {md_text(str(exc))}."
+            return gr.update(), title, f"Not created: {md_text(plain(str(exc)))}"
         said = (
             f"Created **{md_text(name)}** for {md_text(title)}. Next: add its documents"
             " or website in *Knowledge*, then *Try the bot*."

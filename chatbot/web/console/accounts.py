@@ -9,7 +9,13 @@ import gradio as gr
 
 from chatbot.actions import accounts
 from chatbot.store.accounts import Role
-from chatbot.web.console.common import Console, told_to_staff
+from chatbot.web.console.common import (
+    Console,
+    confirmation,
+    confirmed,
+    md_text,
+    told_to_staff,
+)
 
 ACCOUNT_COLUMNS = ["user name", "role", "bots", ""]
 
@@ -48,10 +54,25 @@ def accounts_tab(console: Console) -> Any:
             accounts.limit_account(services, username, bots or None, account.username)
         return account_rows(request)
 
-    def drop_account(username: str, request: gr.Request):  # type: ignore[no-untyped-def]
+    def ask_drop(username: str, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, None, Role.OWNER, firm=True)
-        if username.strip() == account.username:
+        username = (username or "").strip()
+        if username == account.username:
             raise gr.Error("You cannot remove your own account while logged in with it.")
+        found = next((a for a, _ in services.accounts.all() if a.username == username), None)
+        if found is None:
+            raise gr.Error(f"There is no account “{username}”: type a user name from the table.")
+        sees = "every bot" if found.firm_wide else ", ".join(sorted(found.bots or ())) or "no bot"
+        return dropping.ask(
+            f"**Remove {md_text(username)}'s account** ({found.role.value}, sees"
+            f" {md_text(sees)})? They can no longer log in, and are logged out now; what they"
+            " did stays in the audit log.",
+            ("", username),
+        )
+
+    def drop_account(target: Any, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = console.staff(request, None, Role.OWNER, firm=True)
+        _, username = confirmed(target)
         with told_to_staff():
             accounts.remove_account(services, username, account.username)
         return account_rows(request)[0], ""
@@ -82,6 +103,7 @@ def accounts_tab(console: Console) -> Any:
         with gr.Row():
             old_user = gr.Textbox(label="User name to remove", scale=3)
             remove_account = gr.Button("Remove account", variant="stop", scale=1)
+        dropping = confirmation("Yes, remove the account")
 
     listed = [account_table, new_bots, its_bots]
     show_accounts.click(account_rows, None, listed)
@@ -92,5 +114,6 @@ def accounts_tab(console: Console) -> Any:
         [account_table, new_bots, new_user, new_password],
     )
     set_bots.click(limit, [which_user, its_bots], listed)
-    remove_account.click(drop_account, old_user, [account_table, old_user])
+    remove_account.click(ask_drop, old_user, dropping.asked)
+    dropping.then(dropping.yes.click(drop_account, dropping.target, [account_table, old_user]))
     return tab

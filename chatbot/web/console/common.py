@@ -73,7 +73,69 @@ def told_to_staff() -> Iterator[None]:
     try:
         yield
     except KnowledgeError as exc:
-        raise gr.Error(str(exc), duration=None) from exc
+        raise gr.Error(plain(str(exc)), duration=None) from exc
+
+
+# A name quoted as Python prints it ('shop'), not an apostrophe inside a word (bot's).
+_PYTHON_QUOTED = re.compile(r"(?<!\w)'([^'\n]+?)'(?!\w)")
+
+
+def plain(reason: str) -> str:
+    """An action's reason (the CLI's words: "there is no pinned answer 3 in bot 'shop'") as
+    the console says it: a sentence, begun with a capital and ended with a full stop, names in
+    the quotes people write (“shop”)."""
+    text = _PYTHON_QUOTED.sub(lambda m: f"“{m.group(1)}”", " ".join(reason.split()))
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A destructive action asked twice. Its button asks first: what goes is named under it
+    (the document and its passages, the site and its pages) with *Yes* and *No, keep it*. Only
+    *Yes* acts, and on what was named, held server-side in `target`: a choice changed in the
+    meantime, or a request made without the page, removes nothing that was not named."""
+
+    box: Any  # gr.Group, shown while the question is asked
+    said: gr.Markdown
+    target: gr.State
+    yes: gr.Button
+
+    @property
+    def asked(self) -> list[Any]:
+        """The outputs of the step that asks."""
+        return [self.box, self.said, self.target]
+
+    def ask(self, what_goes: str, target: Any) -> tuple[Any, str, Any]:
+        return gr.update(visible=True), what_goes, target
+
+    def hide(self) -> tuple[Any, str, Any]:
+        return gr.update(visible=False), "", None
+
+    def then(self, done: Any) -> None:
+        """After *Yes* (done or refused), the question goes."""
+        done.then(self.hide, None, self.asked, show_progress="hidden")
+
+
+def confirmation(yes: str) -> Confirmation:
+    """The question and its two buttons, hidden until asked; `yes`: what the first does."""
+    target = gr.State(None)
+    with gr.Group(visible=False) as box:
+        said = gr.Markdown()
+        with gr.Row():
+            do = gr.Button(yes, variant="stop")
+            keep = gr.Button("No, keep it")
+    made = Confirmation(box, said, target, do)
+    keep.click(made.hide, None, made.asked, show_progress="hidden")
+    return made
+
+
+def confirmed(target: Any, bot: str | None = None) -> Any:
+    """What staff said *Yes* to; refused when nothing was asked, or when it was asked of
+    another bot than the one now chosen."""
+    if target is None or (bot is not None and target[0] != bot):
+        raise gr.Error("Nothing was removed: choose it and press the button again.")
+    return target
 
 
 def short_ref(reference: str) -> str:

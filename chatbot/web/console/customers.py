@@ -11,7 +11,11 @@ import gradio as gr
 
 from chatbot.actions.privacy import NoSuchCustomer, erase_customer, find_customer
 from chatbot.store.accounts import Account, Role
-from chatbot.web.console.common import Console
+from chatbot.web.console.common import (
+    Console,
+    confirmation,
+    confirmed,
+)
 from chatbot.web.customer_export import EXPORT_PATH
 from knowledge.errors import KnowledgeError
 
@@ -61,15 +65,26 @@ def customers_tab(console: Console) -> Any:
         link = f"{EXPORT_PATH}?{urlencode(dict([_asked_by(asked)]))}"
         return rows, f"[Download everything held, as JSON]({link})", ""
 
-    def erase_customer_data(asked: str, sure: bool, request: gr.Request):  # type: ignore[no-untyped-def]
+    def ask_erase(asked: str, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, None, Role.OWNER)
-        if not sure:
-            raise gr.Error("Tick the box to confirm the erasure first.")
         refs = refs_of(asked, account)
         if not refs:
-            return [], "", "Nothing is held of this customer.", False
+            raise gr.Error("Nothing is held of this customer: find them first.")
+        held = services.personal_data.export(refs)
+        messages = sum(len(c["turns"]) for c in held)
+        return erasing.ask(
+            f"**Erase {_count(len(refs), 'conversation')} of this customer for good?**"
+            f" {_count(messages, 'message')}, their consent and any contact they left go, on"
+            f" every bot you see; it cannot be undone. Download them first if the customer"
+            " asked for a copy.",
+            ("", refs),
+        )
+
+    def erase_customer_data(target: Any, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = console.staff(request, None, Role.OWNER)
+        _, refs = confirmed(target)
         erase_customer(services, account.username, refs)
-        return [], "", f"Erased {len(refs)} conversations.", False
+        return [], "", f"Erased {_count(len(refs), 'conversation')}."
 
     with gr.Tab("Customer data", visible=False) as tab:
         gr.Markdown(
@@ -89,13 +104,17 @@ def customers_tab(console: Console) -> Any:
             interactive=False,
         )
         customer_export = gr.Markdown()
-        with gr.Row():
-            erase_sure = gr.Checkbox(label="Erase these conversations for good", scale=3)
-            erase_button = gr.Button("Erase", variant="stop", scale=1)
+        erase_button = gr.Button("Erase these conversations", variant="stop")
+        erasing = confirmation("Yes, erase them for good")
         erase_note = gr.Markdown()
 
     found = [customer_rows, customer_export, erase_note]
     find_button.click(customer_conversations, customer, found)
     customer.submit(customer_conversations, customer, found)
-    erase_button.click(erase_customer_data, [customer, erase_sure], [*found, erase_sure])
+    erase_button.click(ask_erase, customer, erasing.asked)
+    erasing.then(erasing.yes.click(erase_customer_data, erasing.target, found))
     return tab
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"

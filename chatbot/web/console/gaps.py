@@ -11,8 +11,19 @@ from chatbot.actions.evaluation import keep_answer_as_question
 from chatbot.actions.pins import pin_answer, unpin_answer
 from chatbot.answering.pinned import PINNED_SOURCE
 from chatbot.store.gaps import group_gaps
-from chatbot.web.console.common import Console, short_ref, told_to_staff, when
+from chatbot.web.console.common import (
+    Console,
+    confirmation,
+    confirmed,
+    md_text,
+    short_ref,
+    told_to_staff,
+    when,
+)
 
+# How often an open console looks for new open questions: a query, and a regrouping only when
+# there is something new.
+REFRESH_S = 5.0
 GAP_COLUMNS = ["question", "asked", "last asked", "conversations", "also asked as"]
 PIN_COLUMNS = ["#", "question", "answer", "by", "when"]
 
@@ -21,8 +32,22 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
     services = console.services
 
     def gap_rows(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        """The open questions, and the choice of one to answer."""
+        (rows, choices), _mark = changed(bot, None, request)
+        return rows, gr.update(choices=choices, value=None)
+
+    def changed(bot: str, seen: list[Any] | None, request: gr.Request):  # type: ignore[no-untyped-def]
+        """The open questions again, when customers asked something new or staff pinned or
+        removed an answer since `seen`; else nothing to redraw (grouping embeds every open
+        question: too much to do every few seconds for each open console)."""
         console.staff(request, bot)
-        gaps = group_gaps(services.conversations.gaps(bot), services.embedder.embed_documents)
+        asked = services.conversations.gaps(bot) if bot else []
+        pins = services.pins.all(bot) if bot else []
+        mark = [bot, len(asked), asked[0]["created_at"] if asked else 0, [p.id for p in pins]]
+        if mark == seen:
+            return (gr.skip(), gr.skip()), seen
+        pinned = [(p.question, p.created_at) for p in pins]
+        gaps = group_gaps(asked, services.embedder.embed_documents, pinned)
         rows = [
             [
                 g.question,
@@ -35,7 +60,14 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
             ]
             for g in gaps
         ]
-        return rows, gr.update(choices=[g.question for g in gaps], value=None)
+        return (rows, [g.question for g in gaps]), mark
+
+    def watch(bot: str, seen: list[Any] | None, request: gr.Request):  # type: ignore[no-untyped-def]
+        (rows, choices), mark = changed(bot, seen, request)
+        if mark is seen:
+            return rows, choices, seen
+        # The question being answered stays chosen while the list changes under it.
+        return rows, gr.update(choices=choices), mark
 
     def pinned_rows(bot: str, request: gr.Request) -> list[list[Any]]:
         console.staff(request, bot)
@@ -62,13 +94,26 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
             said += " Kept as a test question (Which model?)."
         return said, pin_rows(bot), ""
 
-    def unpin(bot: str, pin_id: float | None, request: gr.Request):  # type: ignore[no-untyped-def]
+    def ask_unpin(bot: str, pin_id: float | None, request: gr.Request):  # type: ignore[no-untyped-def]
+        console.staff(request, bot)
+        found = next((p for p in services.pins.all(bot) if p.id == int(pin_id or 0)), None)
+        if found is None:
+            raise gr.Error("Type the number of one of the pinned answers (the # column).")
+        return unpinning.ask(
+            f"**Remove pinned answer {found.id}?** Customers asking “{md_text(found.question)}”"
+            " get the bot's own answer from the documents again.",
+            (bot, found.id),
+        )
+
+    def unpin(bot: str, target: Any, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot)
+        _, pin_id = confirmed(target, bot)
         with told_to_staff():
-            unpin_answer(services, bot, int(pin_id or 0), account.username)
-        return f"Removed pinned answer {int(pin_id or 0)}.", pin_rows(bot)
+            unpin_answer(services, bot, pin_id, account.username)
+        return f"Removed pinned answer {pin_id}.", pin_rows(bot)
 
     with gr.Tab("Gaps") as tab:
+        seen = gr.State(None)  # what the open questions were last drawn from
         gr.Markdown(
             "Questions the bot could not answer, grouped when they"
             " ask the same thing. Write the right answer once: customers asking it again get"
@@ -101,12 +146,20 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
         with gr.Row():
             unpin_id = gr.Number(label="Pinned answer #", precision=0, scale=3)
             unpin_it = gr.Button("Remove pinned answer", scale=1)
+        unpinning = confirmation("Yes, remove it")
 
-    # Shown when the tab is opened (an owner took an empty table for no data), and again
+    # Shown when the tab is opened (an owner took an empty table for no data), kept current
+    # while the console is open (a new customer's question appears by itself), and redrawn
     # after a pin: the question it answers leaves the open ones at once.
+    gaps_shown = [gap_table, gap_question, seen]
     for shown in (show_gaps.click, tab.select):
         shown(gap_rows, bot, [gap_table, gap_question]).then(pinned_rows, bot, pinned)
+    gr.Timer(REFRESH_S).tick(watch, [bot, seen], gaps_shown, show_progress="hidden")
     pin_it.click(
         pin, [bot, gap_question, gap_answer, keep_as_test], [pinned_note, pinned, gap_answer]
     ).then(gap_rows, bot, [gap_table, gap_question])
-    unpin_it.click(unpin, [bot, unpin_id], [pinned_note, pinned])
+    unpin_it.click(ask_unpin, [bot, unpin_id], unpinning.asked)
+    unpinned = unpinning.yes.click(unpin, [bot, unpinning.target], [pinned_note, pinned])
+    unpinned.then(gap_rows, bot, [gap_table, gap_question])
+    unpinning.then(unpinned)
+    bot.change(unpinning.hide, None, unpinning.asked, show_progress="hidden")

@@ -26,10 +26,20 @@ from chatbot.actions.inbox import (
 )
 from chatbot.actions.leads import leads_of, open_lead, set_lead_status
 from chatbot.inbox.alerts import EVENTS
+from chatbot.store.accounts import Role
 from chatbot.store.inbox import Standing, State
 from chatbot.store.leads import LeadStatus
 from chatbot.store.personal_data import ConversationRef
-from chatbot.web.console.common import Console, md_text, told_to_staff, when
+from chatbot.web.console.common import (
+    Console,
+    confirmation,
+    confirmed,
+    md_address,
+    md_text,
+    plain,
+    told_to_staff,
+    when,
+)
 from chatbot.web.console.whatsapp import sentence, whatsapp_section, window_note
 from knowledge.errors import KnowledgeError
 
@@ -283,21 +293,31 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
                 services, account.username, account.role, bot, url or "", list(events or [])
             )
         except KnowledgeError as exc:  # said beside the form; the tables stay as they were
-            return f"⚠️ {md_text(sentence(str(exc)))}.", gr.update(), gr.update()
+            return f"⚠️ {md_text(plain(str(exc)))}", gr.update(), gr.update()
         said = (
             f"Webhook {hook_id} added. Its signing secret, shown this once (put it in the"
             f" receiver to check each post's X-Chatbot-Signature):\n\n`{secret}`"
         )
         return (said, *hook_rows(bot, request))
 
-    def hook_removed(bot: str, hook_id: float | None, request: gr.Request):  # type: ignore[no-untyped-def]
+    def ask_hook_removal(bot: str, hook_id: float | None, request: gr.Request):  # type: ignore[no-untyped-def]
+        console.staff(request, bot, Role.OWNER)  # an owner's, as adding one is
+        hook = next((h for h in webhooks_of(services, bot) if h.id == int(hook_id or 0)), None)
+        if hook is None:
+            raise gr.Error("Type the number of one of the bot's webhooks (the # column).")
+        return dropping_hook.ask(
+            f"**Remove webhook {hook.id}** ({md_address(hook.url)})? Alerts of"
+            f" {md_text(bot)} stop going there; what it was sent before stays with it.",
+            (bot, hook.id),
+        )
+
+    def hook_removed(bot: str, target: Any, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot)
-        if not hook_id:
-            return "⚠️ Type the number of the webhook to remove (the # column).", *[gr.update()] * 2
+        _, hook_id = confirmed(target, bot)
         try:
             remove_webhook(services, account.username, account.role, bot, int(hook_id))
         except KnowledgeError as exc:
-            return f"⚠️ {md_text(sentence(str(exc)))}.", gr.update(), gr.update()
+            return f"⚠️ {md_text(plain(str(exc)))}", gr.update(), gr.update()
         return (f"Webhook {int(hook_id)} removed.", *hook_rows(bot, request))
 
     with gr.Tab("Inbox") as tab:
@@ -344,6 +364,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
                 add_hook = gr.Button("Add webhook")
                 hook_number = gr.Number(label="Webhook #", precision=0)
                 drop_hook = gr.Button("Remove webhook")
+            dropping_hook = confirmation("Yes, remove the webhook")
             hook_said = gr.Markdown()
             delivery_table = gr.Dataframe(
                 wrap=True,
@@ -368,7 +389,13 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
     add_hook.click(
         hook_added, [bot, hook_url, hook_events], [hook_said, hook_table, delivery_table]
     )
-    drop_hook.click(hook_removed, [bot, hook_number], [hook_said, hook_table, delivery_table])
+    drop_hook.click(ask_hook_removal, [bot, hook_number], dropping_hook.asked)
+    dropping_hook.then(
+        dropping_hook.yes.click(
+            hook_removed, [bot, dropping_hook.target], [hook_said, hook_table, delivery_table]
+        )
+    )
+    bot.change(dropping_hook.hide, None, dropping_hook.asked, show_progress="hidden")
     conversation.input(opened, [bot, conversation], [state, body])
     quick_reply.input(lambda answer: answer or "", quick_reply, text)
     leads.expand(lead_rows, bot, [lead_table, lead_chosen])

@@ -21,6 +21,8 @@ from chatbot.web.console.common import (
     HIT_COLUMNS,
     Console,
     GradioProgress,
+    confirmation,
+    confirmed,
     hit_rows,
     job_lines,
     md_text,
@@ -149,12 +151,27 @@ def knowledge_tab(console: Console, bot: gr.Dropdown, guide: gr.Markdown) -> Kno
         console.staff(request, bot)  # the documents as workers add them, and the jobs' progress
         return documents(bot) if bot else [], job_lines(services, bot)
 
-    def delete_document(bot: str, source: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request, bot)
+    def ask_delete(bot: str, source: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
+        console.staff(request, bot)
         if not source:
             raise gr.Error("Choose a document to delete.")
+        record = next((d for d in services.knowledge(bot).documents() if d.source == source), None)
+        if record is None:
+            raise gr.Error(f"{source} is no longer among the bot's documents.")
+        passages = (
+            "Its one passage goes" if record.chunks == 1 else f"Its {record.chunks} passages go"
+        )
+        return deleting.ask(
+            f"**Delete {md_text(source)}?** {passages} from what {md_text(bot)} answers"
+            " from, and no answer cites it any more. Conversations already held stay.",
+            (bot, source),
+        )
+
+    def delete_document(bot: str, target: Any, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = console.staff(request, bot)
+        _, source = confirmed(target, bot)
         forget_document(services, bot, source, account.username)
-        return {outcome: f"Deleted {source}.", **lists(bot)}
+        return {outcome: f"Deleted {md_text(source)}.", **lists(bot)}
 
     def retitle(bot: str, source: str | None, title: str, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot)
@@ -218,6 +235,7 @@ def knowledge_tab(console: Console, bot: gr.Dropdown, guide: gr.Markdown) -> Kno
                 chosen = gr.Dropdown(label="Document", choices=[], scale=3)
                 show = gr.Button("Preview passages", scale=1)
                 remove = gr.Button("Delete document", variant="stop", scale=1)
+            deleting = confirmation("Yes, delete it")
             with gr.Row():
                 new_title = gr.Textbox(
                     label="Title customers see for this document",
@@ -247,7 +265,11 @@ def knowledge_tab(console: Console, bot: gr.Dropdown, guide: gr.Markdown) -> Kno
     if services.has_job_queue:
         gr.Timer(2.0).tick(watch_jobs, bot, [docs, queued])
     rebuild.click(rebuild_index, bot, outcome)
-    remove.click(delete_document, [bot, chosen], [outcome, docs, chosen, guide])
+    remove.click(ask_delete, [bot, chosen], deleting.asked)
+    deleting.then(
+        deleting.yes.click(delete_document, [bot, deleting.target], [outcome, docs, chosen, guide])
+    )
+    bot.change(deleting.hide, None, deleting.asked, show_progress="hidden")
     rename.click(retitle, [bot, chosen, new_title], [outcome, docs])
     show.click(preview, [bot, chosen], passages)
     search.click(try_search, [bot, query], hits)

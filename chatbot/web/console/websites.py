@@ -15,7 +15,15 @@ from chatbot.actions.websites import (
     remove_website,
     schedule_website,
 )
-from chatbot.web.console.common import Console, job_lines, md_address, md_text, told_to_staff
+from chatbot.web.console.common import (
+    Console,
+    confirmation,
+    confirmed,
+    job_lines,
+    md_address,
+    md_text,
+    told_to_staff,
+)
 from knowledge.ingest import ProgressSink, SiteReport
 
 SITE_COLUMNS = ["website", "last read", "read again", "what changed"]
@@ -114,10 +122,23 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
         console.staff(request, bot)  # the table and the jobs; the choice of site left as it is
         return rows(bot)[0], job_lines(services, bot)
 
-    def remove(bot: str, root: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
-        account = console.staff(request, bot)
-        if not root:
+    def ask_remove(bot: str, root: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
+        console.staff(request, bot)
+        site = services.websites.get(bot, root) if root else None
+        if site is None:
             raise gr.Error("Choose one of the bot's websites.")
+        pages = len(services.websites.validators(site))
+        return removing.ask(
+            f"**Stop reading {md_address(site.root)}?** "
+            + ("Its one page goes" if pages == 1 else f"Its {pages} pages go")
+            + f" from what {md_text(bot)} answers from, and it is"
+            " not read again. The site itself is not touched.",
+            (bot, site.root),
+        )
+
+    def remove(bot: str, target: Any, request: gr.Request):  # type: ignore[no-untyped-def]
+        account = console.staff(request, bot)
+        _, root = confirmed(target, bot)
         with told_to_staff():
             forgotten = remove_website(services, bot, root, account.username)
         said = f"No longer reading {md_address(root)}; its {forgotten} pages are forgotten."
@@ -151,6 +172,7 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
             chosen = gr.Dropdown(label="Website", choices=[], scale=3)
             again = gr.Button("Read it again now", scale=1)
             stop = gr.Button("Stop reading it", variant="stop", scale=1)
+        removing = confirmation("Yes, stop and forget its pages")
         with gr.Row():
             hours = gr.Number(
                 value=24,
@@ -175,5 +197,7 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
         )
     if services.has_job_queue:
         gr.Timer(3.0).tick(watch, bot, [sites, queued])
-    stop.click(remove, [bot, chosen], [outcome, sites, chosen])
+    stop.click(ask_remove, [bot, chosen], removing.asked)
+    removing.then(removing.yes.click(remove, [bot, removing.target], [outcome, sites, chosen]))
+    bot.change(removing.hide, None, removing.asked, show_progress="hidden")
     schedule.click(set_every, [bot, chosen, hours], [outcome, sites, chosen])

@@ -6,11 +6,20 @@ each value is found in the Meta app."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import gradio as gr
 
 from chatbot.actions.whatsapp import callback_url, check, connect, disconnect, view
-from chatbot.web.console.common import Console, md_text, when
+from chatbot.store.accounts import Role
+from chatbot.web.console.common import (
+    Console,
+    confirmation,
+    confirmed,
+    md_text,
+    plain,
+    when,
+)
 from chatbot.whatsapp.desk import WINDOW_S
 from knowledge.errors import KnowledgeError
 
@@ -95,8 +104,8 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
             )
             checked = check(services, bot)
         except KnowledgeError as exc:  # said beside the form; nothing changed
-            return f"⚠️ {md_text(sentence(str(exc)))}.", *current(bot, request), gr.update()
-        told = md_text(checked.said) if checked.ok else f"⚠️ {md_text(sentence(checked.said))}"
+            return f"⚠️ {md_text(plain(str(exc)))}", *current(bot, request), gr.update()
+        told = md_text(checked.said) if checked.ok else f"⚠️ {md_text(plain(checked.said))}"
         said = (
             f"Saved. {told}\n\nIn the Meta app (WhatsApp › Configuration), set the callback URL"
             f" to `{md_text(callback_url(services, bot))}` and the verify token to"
@@ -110,16 +119,30 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
         try:
             result = check(services, bot)
         except KnowledgeError as exc:
-            return f"⚠️ {md_text(sentence(str(exc)))}.", *current(bot, request)
-        said = md_text(result.said) if result.ok else f"⚠️ {md_text(sentence(result.said))}"
+            return f"⚠️ {md_text(plain(str(exc)))}", *current(bot, request)
+        said = md_text(result.said) if result.ok else f"⚠️ {md_text(plain(result.said))}"
         return said, *current(bot, request)
 
-    def removed(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
+    def ask_remove(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
+        console.staff(request, bot, Role.OWNER)  # an owner's, as setting it is
+        shown = view(services, bot) if bot else None
+        if shown is None:
+            raise gr.Error("This bot has no WhatsApp number to remove.")
+        return removing.ask(
+            f"**Remove the WhatsApp number (id {md_text(shown.phone_number_id)}) from"
+            f" {md_text(bot)}?** Customers who write to it get no answer from the bot until it"
+            " is set again, and its access token and app secret are forgotten. Conversations"
+            " held so far stay.",
+            (bot, shown.phone_number_id),
+        )
+
+    def removed(bot: str, target: Any, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot)
+        confirmed(target, bot)
         try:
             disconnect(services, account.username, account.role, bot)
         except KnowledgeError as exc:
-            return f"⚠️ {md_text(sentence(str(exc)))}.", *current(bot, request)
+            return f"⚠️ {md_text(plain(str(exc)))}", *current(bot, request)
         return "The bot has no WhatsApp number now.", *current(bot, request)
 
     with gr.Accordion("WhatsApp: the bot on your business number", open=False) as section:
@@ -142,6 +165,7 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
             save = gr.Button("Save WhatsApp number", variant="primary")
             test = gr.Button("Check with Meta")
             drop = gr.Button("Remove WhatsApp number")
+        removing = confirmation("Yes, remove the number")
         said = gr.Markdown()
         sent = gr.Dataframe(
             wrap=True,
@@ -155,4 +179,6 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
     cleared = save.click(saved, form, [said, state, sent, token])
     cleared.then(lambda: ("", ""), None, [secret, verify])
     test.click(checked, bot, [said, state, sent])
-    drop.click(removed, bot, [said, state, sent])
+    drop.click(ask_remove, bot, removing.asked)
+    removing.then(removing.yes.click(removed, [bot, removing.target], [said, state, sent]))
+    bot.change(removing.hide, None, removing.asked, show_progress="hidden")
