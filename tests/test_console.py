@@ -666,6 +666,9 @@ def test_a_customer_asking_for_a_person_gets_the_staff_member_who_answers_in_the
     staff.get_by_role("tab", name="How it is doing").click()
     staff.get_by_role("button", name="Refresh").filter(visible=True).first.click()
     staff.get_by_text("1 conversation handed to a person").wait_for(timeout=30_000)
+    # One count of handoffs on the page: the support desk's sentence is the handoff rate's.
+    headline = staff.locator("li", has_text="Handoff").filter(visible=True).first.inner_text()
+    assert "1 conversation given to a person" in headline, headline
     assert staff.get_by_text("a person first replied within a minute (median of 1)").count() == 1
     staff_browser.close()
 

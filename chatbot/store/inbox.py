@@ -72,12 +72,6 @@ class Message:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class HandoffFigures:
-    handoffs: list[float]  # when each began waiting for a person
-    first_reply_s: list[float]  # for those a person answered: how long after
-
-
 class NotInInbox(LookupError):
     """No such conversation of this bot."""
 
@@ -166,25 +160,24 @@ class InboxStore:
                     words[conversation_id] = (at, text)
         return {conversation_id: text for conversation_id, (_, text) in words.items()}
 
-    def handoff_figures(self, bot: str, since: float) -> HandoffFigures:
-        """Handoffs since a time, and how long each waited for a person's first reply."""
+    def first_replies(self, bot: str, since: float) -> list[float]:
+        """For each wait for a person since a time that a person answered: how long it was,
+        in seconds. (How many conversations were handed over is the outcomes' count.)"""
         m = inbox_messages.c
         query = (
             select(m.conversation_id, m.at, m.author, m.text)
             .where(m.bot == bot, m.at >= since, m.author.in_(["event", "staff"]))
             .order_by(m.conversation_id, m.id)
         )
-        handoffs: list[float] = []
         waits: list[float] = []
         waiting_since: dict[str, float] = {}
         with self._engine.connect() as db:
             for conversation_id, at, author, text in db.execute(query):
                 if author == "event" and text == "waiting":
-                    handoffs.append(at)
                     waiting_since[conversation_id] = at
                 elif author == "staff" and conversation_id in waiting_since:
                     waits.append(at - waiting_since.pop(conversation_id))
-        return HandoffFigures(handoffs, waits)
+        return waits
 
     # -- the customer's side ----------------------------------------------------------------
     def relay(self, bot: str, conversation_id: str, text: str, spare: frozenset[str]) -> str | None:

@@ -90,7 +90,7 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
             f" {chatter} other messages (greetings, thanks, asking for a person)."
         )
         top_frame = [[q, n] for q, n in top]
-        desk_summary, weekly = _desk_figures(services, bot, since)
+        desk_summary, weekly = _desk_figures(services, bot, since, report(services, bot))
         return (
             summary + "\n\n" + desk_summary,
             _counts(per_day, "questions"),
@@ -245,16 +245,17 @@ def _counts(frame: Any, column: str) -> Any:
     return gr.update(value=frame, y_lim=[0, max(5, top)])
 
 
-def _desk_figures(services: Any, bot: str, since: float) -> tuple[str, Any]:
-    """The summary's support-desk sentence and the weekly frame of handoffs and leads."""
+def _desk_figures(services: Any, bot: str, since: float, made: Report) -> tuple[str, Any]:
+    """The summary's support-desk sentence and the weekly frame of handoffs and leads. The
+    handoffs are the outcomes' (`made`): conversations given to a person, the same count as
+    the handoff rate above, not the times a customer was put in the queue (one conversation
+    can wait twice)."""
     import pandas as pd
 
-    figures = services.desk.store.handoff_figures(bot, since)
     leads = services.leads.created_since(bot, since)
-    started = services.personal_data.conversations_started(bot, since)
-    handed = len(figures.handoffs)
-    rate = f"{round(100 * handed / started)}%" if started else "none"
-    waits = sorted(figures.first_reply_s)
+    started, handed = made.total.conversations, made.total.person
+    rate = percent(made.total.handoff) if started else "none"
+    waits = sorted(services.desk.store.first_replies(bot, since))
     if waits:
         median = waits[len(waits) // 2] / 60
         replied = (
@@ -274,12 +275,14 @@ def _desk_figures(services: Any, bot: str, since: float) -> tuple[str, Any]:
     for back in range(4, -1, -1):  # the last five weeks, quiet ones at zero
         monday = today - dt.timedelta(days=today.weekday() + 7 * back)
         weeks[monday.isoformat()[5:]] = {"handed to a person": 0, "leads": 0}
-    for what, times in (("handed to a person", figures.handoffs), ("leads", leads)):
-        for at in times:
-            day = dt.date.fromtimestamp(at)
-            week = (day - dt.timedelta(days=day.weekday())).isoformat()[5:]
-            if week in weeks:
-                weeks[week][what] += 1
+    for week_of, week_figures in made.weeks.items():  # by their Mondays, "2026-12-07"
+        if week_of[5:] in weeks:
+            weeks[week_of[5:]]["handed to a person"] = week_figures.person
+    for at in leads:
+        day = dt.date.fromtimestamp(at)
+        week = (day - dt.timedelta(days=day.weekday())).isoformat()[5:]
+        if week in weeks:
+            weeks[week]["leads"] += 1
     rows = [
         {"week": f"from {week}", "count": n, "what": what}
         for week, counts in weeks.items()
