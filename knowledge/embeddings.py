@@ -101,6 +101,13 @@ def _torch_threads() -> int:
     return int(torch.get_num_threads())
 
 
+def _env_max_tokens() -> int | None:
+    import os
+
+    value = os.environ.get("CHATBOT_EMBED_MAX_TOKENS")
+    return int(value) if value else None
+
+
 class SentenceEmbedder(Embeddings):
     """LangChain `Embeddings` over a local sentence-transformers model; vectors are unit length."""
 
@@ -111,8 +118,10 @@ class SentenceEmbedder(Embeddings):
         precision: Precision = "auto",
         runtime: Runtime = "auto",
         cache_dir: Path | None = None,
+        max_tokens: int | None = None,
     ) -> None:
         self.name = name
+        self.max_tokens = max_tokens if max_tokens is not None else _env_max_tokens()
         self.batch_size = batch_size
         self.precision = precision
         self.runtime = runtime
@@ -133,6 +142,8 @@ class SentenceEmbedder(Embeddings):
             from sentence_transformers import SentenceTransformer
 
             self._model = SentenceTransformer(str(self._path), device="cpu", local_files_only=True)
+            if self.max_tokens:
+                self._model.max_seq_length = min(self._model.max_seq_length, self.max_tokens)
             log.info("embedding model %s loaded from %s", self.name, self._path)
         return self._model
 
@@ -166,7 +177,9 @@ class SentenceEmbedder(Embeddings):
                 if not target.is_file():
                     log.info("exporting the embedding model %s for ONNX Runtime", self.name)
                     onnx_embedding.export(self._path, target, self.model)
-                return onnx_embedding.OnnxSentenceModel(self._path, target, _cores())
+                return onnx_embedding.OnnxSentenceModel(
+                    self._path, target, _cores(), self.max_tokens
+                )
             except Exception as exc:
                 # A file left damaged (a full disk, a killed export) is made again, once.
                 with contextlib.suppress(OSError):

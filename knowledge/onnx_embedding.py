@@ -83,7 +83,9 @@ def cache_key(model_dir: Path) -> str:
 class OnnxSentenceModel:
     """Mean-pooled, optionally unit-length vectors of a transformer exported to ONNX."""
 
-    def __init__(self, model_dir: Path, onnx_file: Path, threads: int) -> None:
+    def __init__(
+        self, model_dir: Path, onnx_file: Path, threads: int, max_tokens: int | None = None
+    ) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -93,6 +95,8 @@ class OnnxSentenceModel:
             else {}
         )
         self.max_tokens = int(config.get("max_seq_length") or 512)
+        if max_tokens:
+            self.max_tokens = min(self.max_tokens, max_tokens)
         self.normalize = "Normalize" in (_modules(model_dir) or [])
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.enable_truncation(self.max_tokens)

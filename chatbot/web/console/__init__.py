@@ -151,7 +151,22 @@ def build_console(
         # skips a step of the chain while the same step is running for the earlier choice),
         # leaving one bot's settings in the form under another's name, where Save would store them.
         bot.change(show_bot, bot, [knowledge.docs, knowledge.chosen, *settings.outputs, guide])
+        # Inside the block: Gradio writes the page's configuration when the block closes.
+        _refusals_leave_the_page_as_it_was(page)
     return page
+
+
+def _refusals_leave_the_page_as_it_was(page: gr.Blocks) -> None:
+    """A refused action (gr.Error: "The password must have at least 10 characters.") is said
+    in one sentence in the corner. Gradio also covers every output of the refused event with a
+    red "Error" badge, drawn by its progress spinner, which stays until that output is drawn
+    again: one short password turned the accounts table and the form's fields into badges.
+    Gradio has no page-wide default, so every event is set here to run without the spinner,
+    but those that show a progress bar (an upload, a website read, a re-index, an evaluation:
+    they say their refusals as sentences, not as errors)."""
+    for event in page.fns.values():
+        if not event.tracks_progress:
+            event.show_progress = "hidden"
 
 
 def _guide(bot: str | None, firm_wide: bool) -> str:

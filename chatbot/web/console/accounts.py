@@ -72,10 +72,12 @@ def accounts_tab(console: Console) -> Any:
 
     def drop_account(target: Any, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, None, Role.OWNER, firm=True)
-        _, username = confirmed(target)
+        username = confirmed(target)
+        if username is None:
+            return dropping.nothing(2)
         with told_to_staff():
             accounts.remove_account(services, username, account.username)
-        return account_rows(request)[0], ""
+        return dropping.done(account_rows(request)[0], "")
 
     with gr.Tab("Accounts", visible=False) as tab:
         show_accounts = gr.Button("Refresh")
@@ -115,5 +117,5 @@ def accounts_tab(console: Console) -> Any:
     )
     set_bots.click(limit, [which_user, its_bots], listed)
     remove_account.click(ask_drop, old_user, dropping.asked)
-    dropping.then(dropping.yes.click(drop_account, dropping.target, [account_table, old_user]))
+    dropping.yes.click(drop_account, dropping.target, [account_table, old_user, *dropping.asked])
     return tab

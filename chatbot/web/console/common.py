@@ -103,7 +103,7 @@ class Confirmation:
 
     @property
     def asked(self) -> list[Any]:
-        """The outputs of the step that asks."""
+        """The outputs of the step that asks, and of *Yes*, which also takes the question away."""
         return [self.box, self.said, self.target]
 
     def ask(self, what_goes: str, target: Any) -> tuple[Any, str, Any]:
@@ -112,9 +112,15 @@ class Confirmation:
     def hide(self) -> tuple[Any, str, Any]:
         return gr.update(visible=False), "", None
 
-    def then(self, done: Any) -> None:
-        """After *Yes* (done or refused), the question goes."""
-        done.then(self.hide, None, self.asked, show_progress="hidden")
+    def done(self, *values: Any) -> tuple[Any, ...]:
+        """What *Yes* shows (`values`, its outputs before `asked`), the question gone. Taken
+        away in the same step, a second press of *Yes* finds nothing to do."""
+        return (*values, *self.hide())
+
+    def nothing(self, outputs: int) -> tuple[Any, ...]:
+        """*Yes* with nothing asked (pressed again, after the first press did it; or a request
+        made without the page): nothing changes on screen, nothing is removed."""
+        return self.done(*(gr.skip() for _ in range(outputs)))
 
 
 def confirmation(yes: str) -> Confirmation:
@@ -131,11 +137,12 @@ def confirmation(yes: str) -> Confirmation:
 
 
 def confirmed(target: Any, bot: str | None = None) -> Any:
-    """What staff said *Yes* to; refused when nothing was asked, or when it was asked of
-    another bot than the one now chosen."""
+    """What staff said *Yes* to (the thing named when asked), or None when nothing is asked of
+    this bot: pressed again after the first *Yes*, or asked of another bot than the one now
+    chosen."""
     if target is None or (bot is not None and target[0] != bot):
-        raise gr.Error("Nothing was removed: choose it and press the button again.")
-    return target
+        return None
+    return target[1]
 
 
 def short_ref(reference: str) -> str:

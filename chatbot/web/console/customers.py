@@ -82,9 +82,11 @@ def customers_tab(console: Console) -> Any:
 
     def erase_customer_data(target: Any, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, None, Role.OWNER)
-        _, refs = confirmed(target)
+        refs = confirmed(target)
+        if refs is None:
+            return erasing.nothing(3)
         erase_customer(services, account.username, refs)
-        return [], "", f"Erased {_count(len(refs), 'conversation')}."
+        return erasing.done([], "", f"Erased {_count(len(refs), 'conversation')}.")
 
     with gr.Tab("Customer data", visible=False) as tab:
         gr.Markdown(
@@ -112,7 +114,7 @@ def customers_tab(console: Console) -> Any:
     find_button.click(customer_conversations, customer, found)
     customer.submit(customer_conversations, customer, found)
     erase_button.click(ask_erase, customer, erasing.asked)
-    erasing.then(erasing.yes.click(erase_customer_data, erasing.target, found))
+    erasing.yes.click(erase_customer_data, erasing.target, [*found, *erasing.asked])
     return tab
 
 

@@ -17,7 +17,8 @@ from chatbot.evaluation.history import changes, described, kept_runs, load_run, 
 from chatbot.evaluation.run import Meter, evaluate, save_run
 from chatbot.llm.select import ollama_models
 from chatbot.web.admin_auth import COOKIE
-from chatbot.web.console.common import Console, md_text, told_to_staff
+from chatbot.web.console.common import Console, md_text, plain, told_to_staff
+from knowledge.errors import KnowledgeError
 
 QUESTION_COLUMNS = ["question", "a right answer holds", "from", "answerable", "language"]
 SCORE_COLUMNS = [
@@ -133,12 +134,19 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
     def run(bot: str, picked: list[str], request: gr.Request, progress=gr.Progress()):  # type: ignore[no-untyped-def]  # noqa: B008
         console.staff(request, bot)
         asked = services.test_questions.all(bot) if bot else []
-        if not asked:
-            raise gr.Error("Keep some test questions first: suggest them, or import a file.")
-        if not picked:
-            raise gr.Error("Tick one or more candidates.")
+        # Said beside the button: this event shows a progress bar, and a raised refusal would
+        # leave a red "Error" badge over every table and chart it draws.
+        refused = (
+            "Keep some test questions first: suggest them, or import a file."
+            if not asked
+            else "Tick one or more candidates."
+            if not picked
+            else ""
+        )
+        if refused:
+            return *(gr.skip() for _ in range(len(shown) + 1)), f"⚠️ {refused}"
         meter = Meter()
-        with told_to_staff():
+        try:
             candidates = build(picked, services.settings.model, [meter])
             results = evaluate(
                 services,
@@ -150,8 +158,10 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
                     done / max(total, 1), desc=f"{name}: {done}/{total}"
                 ),
             )
+        except KnowledgeError as exc:  # a candidate that cannot be built (Ollama not running)
+            return *(gr.skip() for _ in range(len(shown) + 1)), f"⚠️ {md_text(plain(str(exc)))}"
         _, kept = save_run(folder(bot), bot, "console", results)
-        return *shown_run(kept), gr.update(choices=run_choices(bot), value=None)
+        return *shown_run(kept), gr.update(choices=run_choices(bot), value=None), ""
 
     def outcomes(kept: dict[str, Any] | None, candidate: str | None) -> list[list[Any]]:
         chosen = next(
@@ -197,6 +207,7 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
         )
         picked = gr.CheckboxGroup(_FIXED, value=["embedded"], label="Candidates")
         run_button = gr.Button("Evaluate", variant="primary")
+        run_said = gr.Markdown()
         runs = gr.Dropdown(label="Kept runs (newest first)", choices=[])
         scores = gr.Dataframe(
             wrap=True,
@@ -229,7 +240,7 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
     suggest_button.click(suggest, bot, [kept_table, count])
     import_button.click(import_file, [bot, upload, replace], [kept_table, count, upload])
     shown = [scores, right_and_wrong, speed, last_run, candidate, since]
-    run_button.click(run, [bot, picked], [*shown, runs])
+    run_button.click(run, [bot, picked], [*shown, runs, run_said])
     runs.input(open_run, [bot, runs], shown)
     candidate.change(outcomes, [last_run, candidate], answers)
     use_button.click(use, [bot, candidate], used)

@@ -107,10 +107,12 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
 
     def unpin(bot: str, target: Any, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot)
-        _, pin_id = confirmed(target, bot)
+        pin_id = confirmed(target, bot)
+        if pin_id is None:
+            return unpinning.nothing(2)
         with told_to_staff():
             unpin_answer(services, bot, pin_id, account.username)
-        return f"Removed pinned answer {pin_id}.", pin_rows(bot)
+        return unpinning.done(f"Removed pinned answer {pin_id}.", pin_rows(bot))
 
     with gr.Tab("Gaps") as tab:
         seen = gr.State(None)  # what the open questions were last drawn from
@@ -159,7 +161,8 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
         pin, [bot, gap_question, gap_answer, keep_as_test], [pinned_note, pinned, gap_answer]
     ).then(gap_rows, bot, [gap_table, gap_question])
     unpin_it.click(ask_unpin, [bot, unpin_id], unpinning.asked)
-    unpinned = unpinning.yes.click(unpin, [bot, unpinning.target], [pinned_note, pinned])
+    unpinned = unpinning.yes.click(
+        unpin, [bot, unpinning.target], [pinned_note, pinned, *unpinning.asked]
+    )
     unpinned.then(gap_rows, bot, [gap_table, gap_question])
-    unpinning.then(unpinned)
     bot.change(unpinning.hide, None, unpinning.asked, show_progress="hidden")

@@ -313,12 +313,14 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
 
     def hook_removed(bot: str, target: Any, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot)
-        _, hook_id = confirmed(target, bot)
+        hook_id = confirmed(target, bot)
+        if hook_id is None:
+            return dropping_hook.nothing(3)
         try:
             remove_webhook(services, account.username, account.role, bot, int(hook_id))
         except KnowledgeError as exc:
-            return f"⚠️ {md_text(plain(str(exc)))}", gr.update(), gr.update()
-        return (f"Webhook {int(hook_id)} removed.", *hook_rows(bot, request))
+            return dropping_hook.done(f"⚠️ {md_text(plain(str(exc)))}", gr.skip(), gr.skip())
+        return dropping_hook.done(f"Webhook {int(hook_id)} removed.", *hook_rows(bot, request))
 
     with gr.Tab("Inbox") as tab:
         summary = gr.Markdown()
@@ -390,10 +392,10 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
         hook_added, [bot, hook_url, hook_events], [hook_said, hook_table, delivery_table]
     )
     drop_hook.click(ask_hook_removal, [bot, hook_number], dropping_hook.asked)
-    dropping_hook.then(
-        dropping_hook.yes.click(
-            hook_removed, [bot, dropping_hook.target], [hook_said, hook_table, delivery_table]
-        )
+    dropping_hook.yes.click(
+        hook_removed,
+        [bot, dropping_hook.target],
+        [hook_said, hook_table, delivery_table, *dropping_hook.asked],
     )
     bot.change(dropping_hook.hide, None, dropping_hook.asked, show_progress="hidden")
     conversation.input(opened, [bot, conversation], [state, body])

@@ -26,11 +26,13 @@ from chatbot.web.console.common import (
     hit_rows,
     job_lines,
     md_text,
+    plain,
     told_to_staff,
     when,
 )
 from chatbot.web.console.websites import websites_tab
 from chatbot.web.console_uploads import NOT_UPLOADED
+from knowledge.errors import KnowledgeError
 from knowledge.ingest import IngestReport
 
 DOC_COLUMNS = ["document", "title customers see", "status", "pages", "chunks", "when", "note"]
@@ -95,11 +97,15 @@ def knowledge_tab(console: Console, bot: gr.Dropdown, guide: gr.Markdown) -> Kno
         progress=gr.Progress(),  # noqa: B008 - Gradio's way of asking for a progress bar
     ):
         account = console.staff(request, bot)
-        if not bot:
-            raise gr.Error("Choose or create a bot first.")
         given = [str(f if isinstance(f, str) else f.name) for f in files or []]
-        if not given:
-            raise gr.Error("Choose one or more files to upload.")
+        # Said beside the button: this event shows a progress bar, and a raised refusal would
+        # leave a red "Error" badge over the documents table.
+        if not bot or not given:
+            return {
+                outcome: "⚠️ Choose or create a bot first."
+                if not bot
+                else "⚠️ Choose one or more files to upload."
+            }
         # Only what this staff session uploaded itself: Gradio's API takes any path.
         paths, refused = console.uploads.claim(request.cookies.get(COOKIE), given)
         if refused:
@@ -114,19 +120,20 @@ def knowledge_tab(console: Console, bot: gr.Dropdown, guide: gr.Markdown) -> Kno
             said += "".join(f"\n- rejected: {md_text(n)}: {NOT_UPLOADED}" for n in refused)
             return {outcome: said, **lists(bot), files_in: None, queued: job_lines(services, bot)}
         try:
-            with told_to_staff():  # a vector store that is down: its one-line reason
-                report = (
-                    ingest_files(
-                        services,
-                        bot,
-                        paths,
-                        account.username,
-                        GradioProgress(progress),
-                        mask_personal_data=mask_personal_data,
-                    )
-                    if paths
-                    else IngestReport()
+            report = (
+                ingest_files(
+                    services,
+                    bot,
+                    paths,
+                    account.username,
+                    GradioProgress(progress),
+                    mask_personal_data=mask_personal_data,
                 )
+                if paths
+                else IngestReport()
+            )
+        except KnowledgeError as exc:  # a vector store that is down: its one-line reason
+            return {outcome: f"⚠️ {md_text(plain(str(exc)))}", files_in: None}
         finally:
             console.uploads.discard(paths)  # the knowledge base keeps what it needs; copies go
         rejected = [(p.name, why) for p, why in report.rejected]
@@ -169,9 +176,12 @@ def knowledge_tab(console: Console, bot: gr.Dropdown, guide: gr.Markdown) -> Kno
 
     def delete_document(bot: str, target: Any, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot)
-        _, source = confirmed(target, bot)
+        gone = dict(zip(deleting.asked, deleting.hide(), strict=True))
+        source = confirmed(target, bot)
+        if source is None:
+            return gone
         forget_document(services, bot, source, account.username)
-        return {outcome: f"Deleted {md_text(source)}.", **lists(bot)}
+        return {outcome: f"Deleted {md_text(source)}.", **lists(bot), **gone}
 
     def retitle(bot: str, source: str | None, title: str, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot)
@@ -266,8 +276,8 @@ def knowledge_tab(console: Console, bot: gr.Dropdown, guide: gr.Markdown) -> Kno
         gr.Timer(2.0).tick(watch_jobs, bot, [docs, queued])
     rebuild.click(rebuild_index, bot, outcome)
     remove.click(ask_delete, [bot, chosen], deleting.asked)
-    deleting.then(
-        deleting.yes.click(delete_document, [bot, deleting.target], [outcome, docs, chosen, guide])
+    deleting.yes.click(
+        delete_document, [bot, deleting.target], [outcome, docs, chosen, guide, *deleting.asked]
     )
     bot.change(deleting.hide, None, deleting.asked, show_progress="hidden")
     rename.click(retitle, [bot, chosen, new_title], [outcome, docs])

@@ -22,8 +22,10 @@ from chatbot.web.console.common import (
     job_lines,
     md_address,
     md_text,
+    plain,
     told_to_staff,
 )
+from knowledge.errors import KnowledgeError
 from knowledge.ingest import ProgressSink, SiteReport
 
 SITE_COLUMNS = ["website", "last read", "read again", "what changed"]
@@ -100,22 +102,26 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
 
     def read(bot: str, address: str, request: gr.Request, progress=gr.Progress()):  # type: ignore[no-untyped-def]  # noqa: B008
         account = console.staff(request, bot)
+        # Refusals are said beside the button: this event shows a progress bar, and a raised
+        # refusal would leave a red "Error" badge over the websites table.
+        unchanged = gr.skip(), gr.skip(), gr.skip()
         if not bot:
-            raise gr.Error("Choose or create a bot first.")
+            return "⚠️ Choose or create a bot first.", *unchanged
         if not (address or "").strip():
-            raise gr.Error("Give the website's address, e.g. https://www.your-shop.my/")
-        if services.has_job_queue:  # a worker reads it; this returns at once
-            with told_to_staff():
+            return "⚠️ Give the website's address, e.g. https://www.your-shop.my/", *unchanged
+        try:
+            if services.has_job_queue:  # a worker reads it; this returns at once
                 job_id = queue_website_read(services, bot, address, account.username)
-            said = (
-                f"**Queued as job {job_id}**: a worker reads the site; the table shows the read"
-                " when it is done."
-                if job_id
-                else "A read of this site is already waiting for a worker."
-            )
-            return said, *rows(bot), job_lines(services, bot)
-        with told_to_staff():
+                said = (
+                    f"**Queued as job {job_id}**: a worker reads the site; the table shows the"
+                    " read when it is done."
+                    if job_id
+                    else "A read of this site is already waiting for a worker."
+                )
+                return said, *rows(bot), job_lines(services, bot)
             report = read_website(services, bot, address, account.username, _Pages(progress))
+        except KnowledgeError as exc:  # not a website address, a site that refuses
+            return f"⚠️ {md_text(plain(str(exc)))}", *unchanged
         return report_lines(report), *rows(bot), ""
 
     def watch(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
@@ -138,11 +144,13 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
 
     def remove(bot: str, target: Any, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot)
-        _, root = confirmed(target, bot)
+        root = confirmed(target, bot)
+        if root is None:
+            return removing.nothing(3)
         with told_to_staff():
             forgotten = remove_website(services, bot, root, account.username)
         said = f"No longer reading {md_address(root)}; its {forgotten} pages are forgotten."
-        return said, *rows(bot)
+        return removing.done(said, *rows(bot))
 
     def set_every(bot: str, root: str | None, hours: float | None, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot)
@@ -198,6 +206,6 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
     if services.has_job_queue:
         gr.Timer(3.0).tick(watch, bot, [sites, queued])
     stop.click(ask_remove, [bot, chosen], removing.asked)
-    removing.then(removing.yes.click(remove, [bot, removing.target], [outcome, sites, chosen]))
+    removing.yes.click(remove, [bot, removing.target], [outcome, sites, chosen, *removing.asked])
     bot.change(removing.hide, None, removing.asked, show_progress="hidden")
     schedule.click(set_every, [bot, chosen, hours], [outcome, sites, chosen])

@@ -138,12 +138,13 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
 
     def removed(bot: str, target: Any, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot)
-        confirmed(target, bot)
+        if confirmed(target, bot) is None:
+            return removing.nothing(3)
         try:
             disconnect(services, account.username, account.role, bot)
         except KnowledgeError as exc:
-            return f"⚠️ {md_text(plain(str(exc)))}", *current(bot, request)
-        return "The bot has no WhatsApp number now.", *current(bot, request)
+            return removing.done(f"⚠️ {md_text(plain(str(exc)))}", *current(bot, request))
+        return removing.done("The bot has no WhatsApp number now.", *current(bot, request))
 
     with gr.Accordion("WhatsApp: the bot on your business number", open=False) as section:
         state = gr.Markdown()
@@ -180,5 +181,5 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
     cleared.then(lambda: ("", ""), None, [secret, verify])
     test.click(checked, bot, [said, state, sent])
     drop.click(ask_remove, bot, removing.asked)
-    removing.then(removing.yes.click(removed, [bot, removing.target], [said, state, sent]))
+    removing.yes.click(removed, [bot, removing.target], [said, state, sent, *removing.asked])
     bot.change(removing.hide, None, removing.asked, show_progress="hidden")
