@@ -257,6 +257,8 @@ def test_an_owner_finds_a_customers_conversation_and_opening_it_is_audited(
     assert rated.status_code == 204
     _, other = chat(console_server, "Is the shop open on Sunday?", bot="shop", visitor="192.0.2.80")
     unrated = conversation_key(other[0][1]["conversation_id"])  # another customer's, not rated
+    _, missed = chat(console_server, "Do you sell drones?", bot="shop", visitor="192.0.2.81")
+    assert missed[-1][1]["fallback"] == "no_match"
     # Staff see each conversation by its reference, never by the customer's own id (#28).
     conversation = conversation_key(conversation)
     page = open_console(browser, console_server, OWNER)
@@ -267,6 +269,8 @@ def test_an_owner_finds_a_customers_conversation_and_opening_it_is_audited(
     page.get_by_text(conversation[:8]).filter(visible=True).first.wait_for(timeout=60_000)
     assert page.get_by_text("Adakah kedai buka pada hari Ahad?").count() >= 1
     assert page.get_by_text("an extract", exact=True).count() >= 1  # what answered it
+    # Why one was not answered, in words ("no_match" is the chat API's).
+    assert page.get_by_text("nothing in the documents answered", exact=True).count() >= 1
     assert page.get_by_text(unrated[:8]).filter(visible=True).count() >= 1  # in the same table
     page.get_by_label("rated down").check()  # only what customers rated down
     page.get_by_text(unrated[:8]).filter(visible=True).first.wait_for(

@@ -25,7 +25,8 @@ def keep_questions(
 ) -> int:
     """`instead`: the questions replace those the bot has."""
     kept = services.test_questions.add(bot, questions, actor, replace=instead)
-    detail = f"{kept} questions {how}" + (", replacing the others" if instead else "")
+    counted = f"{kept} question" if kept == 1 else f"{kept} questions"
+    detail = f"{counted} {how}" + (", replacing the others" if instead else "")
     services.audit.record(actor, "eval.questions", bot, detail)
     return kept
 

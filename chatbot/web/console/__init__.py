@@ -21,7 +21,7 @@ from chatbot.store.accounts import Role
 from chatbot.web.console.accounts import accounts_tab
 from chatbot.web.console.audit import audit_tab
 from chatbot.web.console.bot_settings import bot_settings_tab
-from chatbot.web.console.common import Console, md_text, plain, told_to_staff
+from chatbot.web.console.common import Console, md_text, plain, refusal, told_to_staff
 from chatbot.web.console.conversations import conversations_tab
 from chatbot.web.console.customers import customers_tab
 from chatbot.web.console.doing import doing_tab
@@ -89,9 +89,9 @@ def build_console(
     def remove_bot(bot: str, typed: str, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot, Role.OWNER, firm=True)
         if not bot:
-            raise gr.Error("Choose the bot to delete first.")
+            raise refusal("Choose the bot to delete first.")
         if typed.strip() != bot:
-            raise gr.Error(f"Type the bot's name, {bot}, to confirm: nothing was deleted.")
+            raise refusal(f"Type the bot's name, {bot}, to confirm: nothing was deleted.")
         with told_to_staff():
             delete_bot(services, bot, account.username)
         choices = console.bot_choices(account)

@@ -14,6 +14,7 @@ from chatbot.web.console.common import (
     confirmation,
     confirmed,
     md_text,
+    refusal,
     told_to_staff,
 )
 
@@ -58,10 +59,10 @@ def accounts_tab(console: Console) -> Any:
         account = console.staff(request, None, Role.OWNER, firm=True)
         username = (username or "").strip()
         if username == account.username:
-            raise gr.Error("You cannot remove your own account while logged in with it.")
+            raise refusal("You cannot remove your own account while logged in with it.")
         found = next((a for a, _ in services.accounts.all() if a.username == username), None)
         if found is None:
-            raise gr.Error(f"There is no account “{username}”: type a user name from the table.")
+            raise refusal(f"There is no account “{username}”: type a user name from the table.")
         sees = "every bot" if found.firm_wide else ", ".join(sorted(found.bots or ())) or "no bot"
         return dropping.ask(
             f"**Remove {md_text(username)}'s account** ({found.role.value}, sees"

@@ -17,7 +17,7 @@ from chatbot.llm.select import ollama_models
 from chatbot.privacy.notice import DEFAULT_NOTICES
 from chatbot.settings import BotHandoff, BotLimits, BotProfile, BusinessHours
 from chatbot.store.accounts import Role
-from chatbot.web.console.common import Console
+from chatbot.web.console.common import Console, refusal
 from chatbot.web.snippets import embed_snippets
 from knowledge.errors import KnowledgeError
 
@@ -152,9 +152,9 @@ def bot_settings_tab(console: Console, bot: gr.Dropdown) -> SettingsTab:
         account = console.staff(request, values[bot])
         chosen = values[bot]
         if not chosen:
-            raise gr.Error("Choose or create a bot first.")
+            raise refusal("Choose or create a bot first.")
         if values[form_of] != chosen:  # chosen a moment ago: the form holds another's settings
-            raise gr.Error(f"The settings of {chosen} are still loading; check them, then save.")
+            raise refusal(f"The settings of {chosen} are still loading; check them, then save.")
         entered = {key: _read(key, values[component]) for key, component in fields.items()}
         notice = {
             lang: text
@@ -179,7 +179,7 @@ def bot_settings_tab(console: Console, bot: gr.Dropdown) -> SettingsTab:
             said = str(exc)
             for key in sorted(fields, key=len, reverse=True):
                 said = said.replace(f"{key}: ", f"{fields[key].label}: ")
-            raise gr.Error(said, duration=None) from exc
+            raise refusal(said, duration=None) from exc
         return f"Saved: {', '.join(changed)}. The chat uses it from the next message."
 
     with gr.Tab("Bot settings"):

@@ -30,6 +30,17 @@ KIND_LABELS = {
     "pinned": "a pinned answer",
     "fallback": "not answered",
 }
+# Why it was not answered (chatbot.answering.result.Fallback), in staff's words.
+FALLBACK_LABELS = {
+    "no_match": "nothing in the documents answered",
+    "guard": "the model's answer was not in the documents",
+    "model_error": "the model failed",
+    "store_error": "the documents could not be searched",
+    "timeout": "too slow",
+    "not_ready": "the bot was not ready",
+    "empty": "empty message",
+    "too_long": "message too long",
+}
 
 
 @dataclass(frozen=True)
@@ -52,13 +63,13 @@ class Console:
         a request made without the browser names whatever bot it likes."""
         account = session_account(self.services, request)
         if account is None:
-            raise gr.Error("Your session has ended: reload the page and log in again.")
+            raise refusal("Your session has ended: reload the page and log in again.")
         if firm and not account.firm_wide:
-            raise gr.Error("Only staff who see every bot may do this; ask your firm's owner.")
+            raise refusal("Only staff who see every bot may do this; ask your firm's owner.")
         if bot and not account.may_see(bot):
-            raise gr.Error(f"Your account does not give you the bot “{bot}”.")
+            raise refusal(f"Your account does not give you the bot “{bot}”.")
         if role is Role.OWNER and account.role is not Role.OWNER:
-            raise gr.Error("Only an owner may do this.")
+            raise refusal("Only an owner may do this.")
         return account
 
     def bot_choices(self, account: Account) -> list[str]:
@@ -73,7 +84,13 @@ def told_to_staff() -> Iterator[None]:
     try:
         yield
     except KnowledgeError as exc:
-        raise gr.Error(plain(str(exc)), duration=None) from exc
+        raise refusal(plain(str(exc)), duration=None) from exc
+
+
+def refusal(sentence: str, duration: float | None = 10) -> gr.Error:
+    """A refusal shown to staff in one sentence. Not written to the server's log with a
+    traceback: it is the console working as meant, and the log is for faults."""
+    return gr.Error(sentence, duration=duration, print_exception=False)
 
 
 # A name quoted as Python prints it ('shop'), not an apostrophe inside a word (bot's).

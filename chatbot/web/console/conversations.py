@@ -15,9 +15,11 @@ from chatbot.actions.privacy import open_transcript
 from chatbot.store.accounts import Role
 from chatbot.store.personal_data import ConversationRef
 from chatbot.web.console.common import (
+    FALLBACK_LABELS,
     KIND_LABELS,
     Console,
     md_text,
+    refusal,
     short_ref,
     told_to_staff,
     when,
@@ -65,7 +67,7 @@ def conversations_tab(console: Console, bot: gr.Dropdown) -> Any:
                 short_ref(r["conversation_id"]),
                 r["question"],
                 KIND_LABELS.get(r["kind"], r["kind"]),
-                r["fallback"] or "",
+                FALLBACK_LABELS.get(r["fallback"] or "", r["fallback"] or ""),
                 _RATING.get(r["rating"], ""),
                 ", ".join(sorted({s.get("title") or s["source"] for s in r["sources"]})),
             ]
@@ -78,7 +80,7 @@ def conversations_tab(console: Console, bot: gr.Dropdown) -> Any:
         ref = ConversationRef(bot, conversation_id.strip())
         turns = open_transcript(services, account.username, ref)
         if not turns:
-            raise gr.Error(f"No conversation {conversation_id!r} with bot {bot!r}.")
+            raise refusal(f"No conversation {conversation_id!r} with bot {bot!r}.")
         choices = [(f"{n + 1}. {t['question'][:80]}", n) for n, t in enumerate(turns)]
         last = len(turns) - 1
         return (
@@ -105,7 +107,7 @@ def conversations_tab(console: Console, bot: gr.Dropdown) -> Any:
     ):
         account = console.staff(request, bot, Role.OWNER)
         if turn is None:
-            raise gr.Error("Open a transcript and choose one of its questions.")
+            raise refusal("Open a transcript and choose one of its questions.")
         ref = ConversationRef(bot, conversation_id.strip())
         with told_to_staff():
             made = keep_turn_as_question(

@@ -3,6 +3,7 @@ conversations, download everything held, erase it; each step audited by chatbot.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 from urllib.parse import urlencode
@@ -15,18 +16,23 @@ from chatbot.web.console.common import (
     Console,
     confirmation,
     confirmed,
+    plain,
+    refusal,
+    when,
 )
 from chatbot.web.customer_export import EXPORT_PATH
 from knowledge.errors import KnowledgeError
 
-CUSTOMER_COLUMNS = ["bot", "conversation", "agreed at", "turns", "kept"]
+# "reference": what staff see of a conversation, not the id the customer's chat holds (a
+# hash of it: docs/CONSOLE.md).
+CUSTOMER_COLUMNS = ["bot", "reference", "agreed at", "turns", "kept"]
 
 
 def _asked_by(asked: str) -> tuple[str, str]:
     """("conversation" | "contact", what staff typed): a 32-hex text is a reference."""
     asked = asked.strip()
     if not asked:
-        raise gr.Error("Type a conversation id, an e-mail address or a phone number.")
+        raise refusal("Type a conversation id, an e-mail address or a phone number.")
     by_id = re.fullmatch(r"[0-9a-fA-F]{32}", asked) is not None
     return ("conversation" if by_id else "contact"), asked
 
@@ -44,7 +50,7 @@ def customers_tab(console: Console) -> Any:
         except NoSuchCustomer:
             return []
         except KnowledgeError as exc:
-            raise gr.Error(str(exc), duration=None) from exc
+            raise refusal(plain(str(exc)), duration=None) from exc
 
     def customer_conversations(asked: str, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, None, Role.OWNER)
@@ -56,7 +62,10 @@ def customers_tab(console: Console) -> Any:
             [
                 c["bot"],
                 c["conversation_id"],
-                c["consent"]["at"] if c["consent"] else "",
+                # The export's ISO time (UTC), as every other table shows times.
+                when(dt.datetime.fromisoformat(c["consent"]["at"]).timestamp())
+                if c["consent"]
+                else "",
                 len(c["turns"]),
                 "yes" if c["consent"] and c["consent"]["kept"] else "no",
             ]
@@ -69,7 +78,7 @@ def customers_tab(console: Console) -> Any:
         account = console.staff(request, None, Role.OWNER)
         refs = refs_of(asked, account)
         if not refs:
-            raise gr.Error("Nothing is held of this customer: find them first.")
+            raise refusal("Nothing is held of this customer: find them first.")
         held = services.personal_data.export(refs)
         messages = sum(len(c["turns"]) for c in held)
         return erasing.ask(

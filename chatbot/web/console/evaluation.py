@@ -17,7 +17,7 @@ from chatbot.evaluation.history import changes, described, kept_runs, load_run, 
 from chatbot.evaluation.run import Meter, evaluate, save_run
 from chatbot.llm.select import ollama_models
 from chatbot.web.admin_auth import COOKIE
-from chatbot.web.console.common import Console, md_text, plain, told_to_staff
+from chatbot.web.console.common import Console, md_text, plain, refusal, told_to_staff
 from knowledge.errors import KnowledgeError
 
 QUESTION_COLUMNS = ["question", "a right answer holds", "from", "answerable", "language"]
@@ -39,7 +39,7 @@ def _profile_change(candidate: str) -> dict[str, Any]:
     elif name.startswith("ollama:"):
         model = name.removeprefix("ollama:")
     else:
-        raise gr.Error(
+        raise refusal(
             "A GGUF file or another server is the deployment's model (model.* in the settings),"
             " not a bot's: set it there."
         )
@@ -101,17 +101,17 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
     def open_run(bot: str, name: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
         console.staff(request, bot)
         if not bot or not name:
-            raise gr.Error("Choose a bot and one of its kept runs.")
+            raise refusal("Choose a bot and one of its kept runs.")
         try:
             kept = load_run(folder(bot), name)
         except (OSError, ValueError) as exc:
-            raise gr.Error(f"That run cannot be read: {exc}") from exc
+            raise refusal(f"That run cannot be read: {exc}") from exc
         return shown_run(kept)
 
     def suggest(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot)
         if not bot:
-            raise gr.Error("Choose a bot first.")
+            raise refusal("Choose a bot first.")
         added = keep_suggestions(services, bot, account.username)
         rows, said = question_rows(bot)
         return rows, f"{said} {added} suggested from its documents: check their facts."
@@ -119,10 +119,10 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
     def import_file(bot: str, upload: Any, replace: bool, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot)
         if not bot or not upload:
-            raise gr.Error("Choose a bot and a JSONL or CSV file of questions.")
+            raise refusal("Choose a bot and a JSONL or CSV file of questions.")
         path, refused = console.uploads.claim(request.cookies.get(COOKIE), [str(upload)])
         if refused or not path:
-            raise gr.Error("Upload the file here first.")
+            raise refusal("Upload the file here first.")
         try:
             with told_to_staff():
                 added = import_questions(services, bot, path[0], account.username, replace=replace)
@@ -182,7 +182,7 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
     def use(bot: str, candidate: str | None, request: gr.Request) -> str:
         account = console.staff(request, bot)
         if not bot or not candidate:
-            raise gr.Error("Run an evaluation, then choose the candidate to use.")
+            raise refusal("Run an evaluation, then choose the candidate to use.")
         changes = _profile_change(candidate)
         with told_to_staff():
             change_bot(services, bot, changes, account.username, account.role)

@@ -16,6 +16,7 @@ from chatbot.web.console.common import (
     confirmation,
     confirmed,
     md_text,
+    refusal,
     short_ref,
     told_to_staff,
     when,
@@ -98,7 +99,7 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
         console.staff(request, bot)
         found = next((p for p in services.pins.all(bot) if p.id == int(pin_id or 0)), None)
         if found is None:
-            raise gr.Error("Type the number of one of the pinned answers (the # column).")
+            raise refusal("Type the number of one of the pinned answers (the # column).")
         return unpinning.ask(
             f"**Remove pinned answer {found.id}?** Customers asking “{md_text(found.question)}”"
             " get the bot's own answer from the documents again.",

@@ -37,6 +37,7 @@ from chatbot.web.console.common import (
     md_address,
     md_text,
     plain,
+    refusal,
     told_to_staff,
     when,
 )
@@ -201,7 +202,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
         def run(bot: str, conversation: str | None, text: str, request: gr.Request):  # type: ignore[no-untyped-def]
             account = console.staff(request, bot)
             if not conversation:
-                raise gr.Error("Choose a conversation first.")
+                raise refusal("Choose a conversation first.")
             ref = ConversationRef(bot, conversation)
             with told_to_staff():
                 if what == "reply":
@@ -241,7 +242,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
     def lead_opened(bot: str, lead_id: int | None, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot)
         if lead_id is None:
-            raise gr.Error("Choose a lead first.")
+            raise refusal("Choose a lead first.")
         with told_to_staff():
             lead = open_lead(services, account.username, bot, int(lead_id))
         if lead.details is None:
@@ -260,7 +261,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
     def lead_status(bot: str, lead_id: int | None, status: str, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot)
         if lead_id is None:
-            raise gr.Error("Choose a lead first.")
+            raise refusal("Choose a lead first.")
         with told_to_staff():
             set_lead_status(services, account.username, bot, int(lead_id), LeadStatus(status))
         return lead_rows(bot, request)
@@ -304,7 +305,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
         console.staff(request, bot, Role.OWNER)  # an owner's, as adding one is
         hook = next((h for h in webhooks_of(services, bot) if h.id == int(hook_id or 0)), None)
         if hook is None:
-            raise gr.Error("Type the number of one of the bot's webhooks (the # column).")
+            raise refusal("Type the number of one of the bot's webhooks (the # column).")
         return dropping_hook.ask(
             f"**Remove webhook {hook.id}** ({md_address(hook.url)})? Alerts of"
             f" {md_text(bot)} stop going there; what it was sent before stays with it.",

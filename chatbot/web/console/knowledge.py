@@ -27,6 +27,7 @@ from chatbot.web.console.common import (
     job_lines,
     md_text,
     plain,
+    refusal,
     told_to_staff,
     when,
 )
@@ -161,10 +162,10 @@ def knowledge_tab(console: Console, bot: gr.Dropdown, guide: gr.Markdown) -> Kno
     def ask_delete(bot: str, source: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
         console.staff(request, bot)
         if not source:
-            raise gr.Error("Choose a document to delete.")
+            raise refusal("Choose a document to delete.")
         record = next((d for d in services.knowledge(bot).documents() if d.source == source), None)
         if record is None:
-            raise gr.Error(f"{source} is no longer among the bot's documents.")
+            raise refusal(f"{source} is no longer among the bot's documents.")
         passages = (
             "Its one passage goes" if record.chunks == 1 else f"Its {record.chunks} passages go"
         )
@@ -186,7 +187,7 @@ def knowledge_tab(console: Console, bot: gr.Dropdown, guide: gr.Markdown) -> Kno
     def retitle(bot: str, source: str | None, title: str, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot)
         if not source:
-            raise gr.Error("Choose a document to rename.")
+            raise refusal("Choose a document to rename.")
         with told_to_staff():
             retitle_document(services, bot, source, title or "", account.username)
         said = f"Customers now see {md_text(source)} as “{md_text(title.strip())}”."
@@ -195,7 +196,7 @@ def knowledge_tab(console: Console, bot: gr.Dropdown, guide: gr.Markdown) -> Kno
     def preview(bot: str, source: str | None, request: gr.Request) -> list[list[Any]]:
         console.staff(request, bot)
         if not source:
-            raise gr.Error("Choose a document to preview.")
+            raise refusal("Choose a document to preview.")
         return [
             [c.ordinal + 1, c.page or "", c.section, c.text]
             for c in services.knowledge(bot).chunks_of(source)

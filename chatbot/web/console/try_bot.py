@@ -8,7 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-from chatbot.web.console.common import KIND_LABELS, Console, md_text
+from chatbot.web.console.common import KIND_LABELS, Console, md_text, refusal
 
 SOURCE_COLUMNS = ["document", "title customers see", "page", "section", "text"]
 
@@ -17,9 +17,9 @@ def try_bot_tab(console: Console, bot: gr.Dropdown) -> None:
     def try_bot(bot: str, question: str, request: gr.Request) -> tuple[str, list[list[Any]]]:
         console.staff(request, bot)
         if not bot:
-            raise gr.Error("Choose a bot first (or make one: type the business's name above).")
+            raise refusal("Choose a bot first (or make one: type the business's name above).")
         if not question.strip():
-            raise gr.Error("Type a question.")
+            raise refusal("Type a question.")
         answer = console.services.answerer(bot).answer(question)
         verdict = (
             f"answered by {KIND_LABELS[answer.kind]}"

@@ -23,6 +23,7 @@ from chatbot.web.console.common import (
     md_address,
     md_text,
     plain,
+    refusal,
     told_to_staff,
 )
 from knowledge.errors import KnowledgeError
@@ -132,7 +133,7 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
         console.staff(request, bot)
         site = services.websites.get(bot, root) if root else None
         if site is None:
-            raise gr.Error("Choose one of the bot's websites.")
+            raise refusal("Choose one of the bot's websites.")
         pages = len(services.websites.validators(site))
         return removing.ask(
             f"**Stop reading {md_address(site.root)}?** "
@@ -155,7 +156,7 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
     def set_every(bot: str, root: str | None, hours: float | None, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, bot)
         if not root:
-            raise gr.Error("Choose one of the bot's websites.")
+            raise refusal("Choose one of the bot's websites.")
         with told_to_staff():
             site = schedule_website(services, bot, root, float(hours or 0), account.username)
         said = f"every {site.every_hours:g} hours" if site.every_hours else "only when asked"

@@ -18,6 +18,7 @@ from chatbot.web.console.common import (
     confirmed,
     md_text,
     plain,
+    refusal,
     when,
 )
 from chatbot.whatsapp.desk import WINDOW_S
@@ -127,7 +128,7 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
         console.staff(request, bot, Role.OWNER)  # an owner's, as setting it is
         shown = view(services, bot) if bot else None
         if shown is None:
-            raise gr.Error("This bot has no WhatsApp number to remove.")
+            raise refusal("This bot has no WhatsApp number to remove.")
         return removing.ask(
             f"**Remove the WhatsApp number (id {md_text(shown.phone_number_id)}) from"
             f" {md_text(bot)}?** Customers who write to it get no answer from the bot until it"
