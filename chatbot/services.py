@@ -79,6 +79,7 @@ class Services:
             precision=cfg.precision,
             runtime=cfg.runtime,
             cache_dir=cfg.cache_dir,
+            max_tokens=cfg.max_tokens,
         )
 
     @cached_property

@@ -22,6 +22,11 @@ from knowledge.errors import KnowledgeError
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# Tokens of a text the model reads. all-MiniLM-L6-v2 was trained on 128 (its card); its config
+# says 256. At 128 a long document's passages cost 27% fewer tokens (529,000 against 721,000 on
+# bench/ingest.py's two books) and hit@1 on shared/eval's dev sets is as high or higher
+# (docs/KNOWLEDGE.md): a passage's later words are found by the keyword index.
+DEFAULT_MAX_TOKENS = 128
 Precision = Literal["auto", "float32", "bfloat16"]
 Runtime = Literal["auto", "onnx", "torch"]
 # On a CPU with native bfloat16, torch embeds faster than ONNX Runtime in float32 (which has no
@@ -118,10 +123,10 @@ class SentenceEmbedder(Embeddings):
         precision: Precision = "auto",
         runtime: Runtime = "auto",
         cache_dir: Path | None = None,
-        max_tokens: int | None = None,
+        max_tokens: int | None = DEFAULT_MAX_TOKENS,
     ) -> None:
         self.name = name
-        self.max_tokens = max_tokens if max_tokens is not None else _env_max_tokens()
+        self.max_tokens = _env_max_tokens() or max_tokens  # None: as the model's config says
         self.batch_size = batch_size
         self.precision = precision
         self.runtime = runtime
