@@ -168,6 +168,13 @@ def main() -> None:
     parser.add_argument("--sets", nargs="*", help="set folders, e.g. cmrc-zh-dev")
     parser.add_argument("--no-baseline", action="store_true", help="skip the tutorial retriever")
     parser.add_argument(
+        "--max-tokens",
+        type=int,
+        default=None,
+        help="tokens of a passage the embedding model reads (embedding.max_tokens; 0: the"
+        " model's own configured length); unset: the product's default",
+    )
+    parser.add_argument(
         "--postgresql",
         action="store_true",
         help="ours again with the catalog and keyword index in PostgreSQL (a server of the"
@@ -193,7 +200,11 @@ def main() -> None:
 def run(args: argparse.Namespace, catalog_for: Callable[[str], object] | None) -> None:
     from knowledge.embeddings import SentenceEmbedder, resolve_model_path
 
-    embedder = SentenceEmbedder()
+    embedder = (
+        SentenceEmbedder()
+        if args.max_tokens is None
+        else SentenceEmbedder(max_tokens=args.max_tokens or None)
+    )
     names = args.sets or sorted(
         p.name
         for p in (SHARED / "eval").iterdir()

