@@ -198,7 +198,10 @@ def export(model_dir: Path, target: Path, reference: Any) -> None:
         import numpy as np
 
         threads = max(1, int(torch.get_num_threads()))
-        got = OnnxSentenceModel(model_dir, Path(partial), threads).encode(PROBE, 8)
+        # Read as far as the reference reads (embedding.max_tokens): the probe's long text
+        # is cut where the reference cuts it.
+        reads = getattr(reference, "max_seq_length", None)
+        got = OnnxSentenceModel(model_dir, Path(partial), threads, reads).encode(PROBE, 8)
         want = np.asarray(reference.encode(PROBE, normalize_embeddings=False))
         cosine = (got * want).sum(axis=1) / (
             np.linalg.norm(got, axis=1) * np.linalg.norm(want, axis=1)

@@ -140,3 +140,22 @@ def test_bfloat16_is_not_used_where_it_would_change_the_vectors(tmp_path: Path) 
 
 
 pytestmark = pytest.mark.contract
+
+
+@pytest.mark.parametrize("runtime", ["onnx", "torch"])
+def test_the_model_reads_a_passage_as_far_as_embedding_max_tokens(
+    runtime: str, tmp_path: Path
+) -> None:
+    """A passage's words past `embedding.max_tokens` (160 by default) do not move its vector on
+    either runtime (the keyword index still holds them); read to the model's own 256, they do."""
+    head = "Walk-in repairs are welcome; bring your receipt for warranty claims. " * 14
+    tails = [head + "We open on Sunday.", head + "Closed on public holidays, and every Monday."]
+    cut = SentenceEmbedder(runtime=runtime, precision="float32", cache_dir=tmp_path)  # type: ignore[arg-type]
+    assert min(_cosines(*[[v] for v in cut.embed_documents(tails)])) > 0.99999
+    whole = SentenceEmbedder(
+        runtime=runtime,  # type: ignore[arg-type]
+        precision="float32",
+        cache_dir=tmp_path,
+        max_tokens=None,
+    )
+    assert max(_cosines(*[[v] for v in whole.embed_documents(tails)])) < 0.9999
