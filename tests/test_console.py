@@ -299,6 +299,8 @@ def test_an_owner_finds_a_customers_conversation_and_opening_it_is_audited(
     page.get_by_role("button", name="Refresh").last.click()
     page.get_by_text("conversation.open").filter(visible=True).first.wait_for(timeout=60_000)
     assert page.get_by_text("knowledge.upload").count() >= 1  # the editor's upload, by name
+    # Each action in words, its code beside it for those who search the log by code.
+    assert page.get_by_text("opened a conversation (conversation.open)").count() >= 1
     # An owner manages accounts: the new editor can log in at once.
     page.get_by_role("tab", name="Accounts").click()
     page.get_by_label("User name", exact=True).fill("dina")

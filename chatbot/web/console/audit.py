@@ -10,6 +10,56 @@ from chatbot.store.accounts import Account, Role
 from chatbot.web.console.common import Console, short_refs, when
 
 AUDIT_COLUMNS = ["when", "who", "action", "what", "detail"]
+# Each action in an owner's words; the code after it is what `chatbot audit` and the log's
+# other readers match on.
+_SAID = {
+    "login": "logged in",
+    "login.failed": "failed to log in",
+    "logout": "logged out",
+    "account.create": "created an account",
+    "account.bots": "changed an account's bots",
+    "account.password": "changed a password",
+    "account.remove": "removed an account",
+    "bot.create": "created a bot",
+    "bot.change": "changed a bot's settings",
+    "bot.delete": "deleted a bot",
+    "knowledge.upload": "added documents",
+    "knowledge.upload.queued": "queued documents",
+    "knowledge.upload.refused": "uploads refused",
+    "knowledge.delete": "deleted a document",
+    "knowledge.retitle": "retitled a document",
+    "knowledge.reindex": "re-indexed",
+    "knowledge.website": "read a website",
+    "knowledge.website.queued": "queued a website read",
+    "knowledge.website.refused": "a website read refused",
+    "knowledge.website.remove": "stopped reading a website",
+    "answer.pin": "pinned an answer",
+    "answer.unpin": "removed a pinned answer",
+    "eval.questions": "kept test questions",
+    "conversation.open": "opened a conversation",
+    "conversation.erase": "a customer erased their conversation",
+    "inbox.reply": "replied to a customer",
+    "inbox.take": "took over a conversation",
+    "inbox.hand_back": "handed a conversation back",
+    "inbox.close": "closed a conversation",
+    "lead.create": "a customer left a contact",
+    "lead.open": "opened a lead's contact",
+    "lead.status": "changed a lead's status",
+    "privacy.find": "looked for a customer's data",
+    "privacy.export": "exported a customer's data",
+    "privacy.erase": "erased a customer's data",
+    "privacy.purge": "deleted conversations past retention",
+    "webhook.add": "added a webhook",
+    "webhook.remove": "removed a webhook",
+    "whatsapp.connect": "set the WhatsApp number",
+    "whatsapp.disconnect": "removed the WhatsApp number",
+}
+
+
+def said(action: str) -> str:
+    """An action as the log shows it: "erased a customer's data (privacy.erase)"."""
+    words = _SAID.get(action)
+    return f"{words} ({action})" if words else action
 
 
 def _of_bots(target: str, actor: str, account: Account, names: set[str]) -> bool:
@@ -28,7 +78,7 @@ def audit_tab(console: Console) -> Any:
         account = console.staff(request, None, Role.OWNER)
         names = set(console.services.bot_names())
         return [
-            [when(e.at), e.actor, e.action, short_refs(e.target), short_refs(e.detail)]
+            [when(e.at), e.actor, said(e.action), short_refs(e.target), short_refs(e.detail)]
             for e in console.services.audit.entries()
             if account.bots is None or _of_bots(e.target, e.actor, account, names)
         ]
