@@ -90,7 +90,8 @@ def told_to_staff() -> Iterator[None]:
 def refusal(sentence: str, duration: float | None = 10) -> gr.Error:
     """A refusal shown to staff in one sentence. Not written to the server's log with a
     traceback: it is the console working as meant, and the log is for faults."""
-    return gr.Error(sentence, duration=duration, print_exception=False)
+    # Headed "Not done", not Gradio's "Error": nothing went wrong, the console said no.
+    return gr.Error(sentence, duration=duration, title="Not done", print_exception=False)
 
 
 # A name quoted as Python prints it ('shop'), not an apostrophe inside a word (bot's).
