@@ -69,7 +69,7 @@ class EmbeddingSettings(BaseModel):
         ge=16,
         le=8192,
         description="Tokens of a passage the embedding model reads; the rest of it is still "
-        "found by keyword search. 160: a sixth less work on long documents than "
+        "found by keyword search. 160: a fifth less work on long documents than "
         "all-MiniLM-L6-v2's configured 256, with the same hit@1 on the eval sets "
         "(docs/KNOWLEDGE.md). Unset (null): the model's own configured length. After changing "
         "it, `chatbot reindex` makes older passages' vectors the same way.",

@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # Tokens of a text the model reads (its config says 256; it was trained on 128). At 160 the
-# passages of bench/ingest.py's two books cost 17% fewer tokens (600,000 against 721,000) and
-# hit@1 of answerable questions is the 256's or higher on every shared/eval set, dev and test,
-# but one squad-ms-dev question; 128 (27% fewer) lost 4 clapnq-en-test questions
+# passages of bench/ingest.py's two books cost 20% fewer tokens (469,000 against 590,000) and
+# hit@1 of answerable questions is the 256's or higher on every shared/eval set, dev and test;
+# 128 (32% fewer) lost four clapnq-en-test questions and one covidfaq-en-test question
 # (docs/KNOWLEDGE.md). A passage's later words are still found by the keyword index.
 DEFAULT_MAX_TOKENS = 160
 Precision = Literal["auto", "float32", "bfloat16"]
