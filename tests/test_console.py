@@ -797,7 +797,7 @@ def test_each_tab_shows_its_data_when_opened_without_a_refresh(
         ("Conversations", question, True),
         ("Accounts", EDITOR, True),
         ("Customer data", "PDPA", False),
-        ("Audit log", "login", True),  # this very login, the newest entry
+        ("Audit log", "logged in (login)", True),  # this very login, the newest entry
     )
     # Looked at as an owner would: on a 1366-pixel laptop, then on a tablet (where the tab bar
     # folds its last tabs into a menu: each is opened wide, then the window narrowed), with
