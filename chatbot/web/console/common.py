@@ -107,6 +107,12 @@ def plain(reason: str) -> str:
     return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
+def warning(reason: object) -> str:
+    """A refusal said beside what was pressed (Markdown), where raising it would mark the
+    event's outputs: ⚠️ and the reason as a sentence, shown exactly as written."""
+    return f"⚠️ {md_text(plain(str(reason)))}"
+
+
 @dataclass(frozen=True)
 class Confirmation:
     """A destructive action asked twice. Its button asks first: what goes is named under it
@@ -141,8 +147,10 @@ class Confirmation:
         return self.done(*(gr.skip() for _ in range(outputs)))
 
 
-def confirmation(yes: str) -> Confirmation:
-    """The question and its two buttons, hidden until asked; `yes`: what the first does."""
+def confirmation(yes: str, bot: Any = None) -> Confirmation:
+    """The question and its two buttons, hidden until asked; `yes`: what the first does.
+    `bot` (the page's bot dropdown, for a removal of one bot's things): choosing another bot
+    takes the question away, as it named the other bot's."""
     target = gr.State(None)
     with gr.Group(visible=False) as box:
         said = gr.Markdown()
@@ -150,7 +158,9 @@ def confirmation(yes: str) -> Confirmation:
             do = gr.Button(yes, variant="stop")
             keep = gr.Button("No, keep it")
     made = Confirmation(box, said, target, do)
-    keep.click(made.hide, None, made.asked, show_progress="hidden")
+    keep.click(made.hide, None, made.asked)
+    if bot is not None:
+        bot.change(made.hide, None, made.asked)
     return made
 
 
@@ -161,6 +171,11 @@ def confirmed(target: Any, bot: str | None = None) -> Any:
     if target is None or (bot is not None and target[0] != bot):
         return None
     return target[1]
+
+
+def counted(n: int, noun: str) -> str:
+    """ "1 conversation", "3 conversations"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def short_ref(reference: str) -> str:

@@ -16,12 +16,12 @@ from chatbot.web.console.common import (
     Console,
     confirmation,
     confirmed,
-    plain,
+    counted,
     refusal,
+    told_to_staff,
     when,
 )
 from chatbot.web.customer_export import EXPORT_PATH
-from knowledge.errors import KnowledgeError
 
 # "reference": what staff see of a conversation, not the id the customer's chat holds (a
 # hash of it: docs/CONSOLE.md).
@@ -42,15 +42,14 @@ def customers_tab(console: Console) -> Any:
 
     def refs_of(asked: str, account: Account) -> list[Any]:
         selector, value = _asked_by(asked)
-        try:
-            found: list[Any] = find_customer(
-                services, account.username, bots=account.bots, **{selector: value}
-            )
-            return found
-        except NoSuchCustomer:
-            return []
-        except KnowledgeError as exc:
-            raise refusal(plain(str(exc)), duration=None) from exc
+        with told_to_staff():  # what else find_customer refuses: its reason
+            try:
+                found: list[Any] = find_customer(
+                    services, account.username, bots=account.bots, **{selector: value}
+                )
+                return found
+            except NoSuchCustomer:
+                return []
 
     def customer_conversations(asked: str, request: gr.Request):  # type: ignore[no-untyped-def]
         account = console.staff(request, None, Role.OWNER)
@@ -82,8 +81,8 @@ def customers_tab(console: Console) -> Any:
         held = services.personal_data.export(refs)
         messages = sum(len(c["turns"]) for c in held)
         return erasing.ask(
-            f"**Erase {_count(len(refs), 'conversation')} of this customer for good?**"
-            f" {_count(messages, 'message')}, their consent and any contact they left go, on"
+            f"**Erase {counted(len(refs), 'conversation')} of this customer for good?**"
+            f" {counted(messages, 'message')}, their consent and any contact they left go, on"
             f" every bot you see; it cannot be undone. Download them first if the customer"
             " asked for a copy.",
             ("", refs),
@@ -95,7 +94,7 @@ def customers_tab(console: Console) -> Any:
         if refs is None:
             return erasing.nothing(3)
         erase_customer(services, account.username, refs)
-        return erasing.done([], "", f"Erased {_count(len(refs), 'conversation')}.")
+        return erasing.done([], "", f"Erased {counted(len(refs), 'conversation')}.")
 
     with gr.Tab("Customer data", visible=False) as tab:
         gr.Markdown(
@@ -125,7 +124,3 @@ def customers_tab(console: Console) -> Any:
     erase_button.click(ask_erase, customer, erasing.asked)
     erasing.yes.click(erase_customer_data, erasing.target, [*found, *erasing.asked])
     return tab
-
-
-def _count(n: int, what: str) -> str:
-    return f"{n} {what}{'' if n == 1 else 's'}"

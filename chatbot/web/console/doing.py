@@ -18,7 +18,7 @@ from chatbot.inbox.outcomes import Figures, Outcome, percent
 from chatbot.store.accounts import Role
 from chatbot.store.gaps import normalise
 from chatbot.store.personal_data import ConversationRef
-from chatbot.web.console.common import Console, short_ref, when
+from chatbot.web.console.common import Console, counted, short_ref, when
 from chatbot.web.console.conversations import transcript_html
 
 RATE_COLUMNS = [
@@ -90,19 +90,15 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
             f" {chatter} other messages (greetings, thanks, asking for a person)."
         )
         top_frame = [[q, n] for q, n in top]
-        desk_summary, weekly = _desk_figures(services, bot, since, report(services, bot))
+        # The outcomes, worked out once: their rates above, and the desk's handoff count below.
+        made = report(services, bot)
+        desk_summary, weekly = _desk_figures(services, bot, since, made)
         return (
             summary + "\n\n" + desk_summary,
             _counts(per_day, "questions"),
             per_day,
             top_frame,
             _counts(weekly, "count"),
-        )
-
-    def outcomes(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
-        console.staff(request, bot)
-        made = report(services, bot)
-        return (
             _headline(made),
             _rate_rows(made.weeks, lambda week: f"from {week[5:]}"),
             _rate_rows(made.languages, lambda language: language),
@@ -186,8 +182,7 @@ def doing_tab(console: Console, bot: gr.Dropdown) -> None:
     shown = [summary, questions_plot, answered_plot, top_table, desk_plot]
     rates = [headline, weekly, by_language, language]
     for event in (show_stats.click, tab.select):  # shown when opened, not only on Refresh
-        event(stats, bot, shown)
-        event(outcomes, bot, rates)
+        event(stats, bot, [*shown, *rates])
         event(listed, [bot, which, language], [conversations, behind_ids])
     for chosen in (which.change, language.change):
         chosen(listed, [bot, which, language], [conversations, behind_ids])
@@ -202,24 +197,20 @@ def _headline(made: Report) -> str:
         f"In the last 30 days, **{t.conversations} conversations**."
         f" **Automation rate {percent(t.automation)}**: resolved by the bot alone"
         f" (involvement {percent(t.involvement)} × resolution {percent(t.resolution)}).",
-        f"- **Involvement {percent(t.involvement)}**: {_count(t.involved, 'conversation')}"
+        f"- **Involvement {percent(t.involvement)}**: {counted(t.involved, 'conversation')}"
         " with a question the bot tried to answer (greetings alone are not).",
         f"- **Resolution {percent(t.resolution)}**: {t.confirmed} confirmed (the customer"
         f" thanked, rated up, or rated the conversation 4 or 5) and {t.assumed} assumed (they"
         f" left after an answer without asking for more), of {t.judged} ended"
         + (f"; {made.open} still open" if made.open else "")
         + ".",
-        f"- **Handoff {percent(t.handoff)}**: {_count(t.person, 'conversation')} given to a"
+        f"- **Handoff {percent(t.handoff)}**: {counted(t.person, 'conversation')} given to a"
         " person.",
         f"- **CSAT {percent(t.csat)}**: {t.satisfied} of {t.rated} ratings were 4 or 5."
         if t.rated
         else "- **CSAT**: no ratings yet (customers are asked when they say thanks or bye).",
     ]
     return "\n".join(lines)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _rate_rows(groups: dict[str, Figures], label: Any) -> list[list[Any]]:

@@ -17,7 +17,7 @@ from chatbot.evaluation.history import changes, described, kept_runs, load_run, 
 from chatbot.evaluation.run import Meter, evaluate, save_run
 from chatbot.llm.select import ollama_models
 from chatbot.web.admin_auth import COOKIE
-from chatbot.web.console.common import Console, md_text, plain, refusal, told_to_staff
+from chatbot.web.console.common import Console, md_text, refusal, told_to_staff, warning
 from knowledge.errors import KnowledgeError
 
 QUESTION_COLUMNS = ["question", "a right answer holds", "from", "answerable", "language"]
@@ -159,7 +159,7 @@ def evaluation_tab(console: Console, bot: gr.Dropdown) -> None:
                 ),
             )
         except KnowledgeError as exc:  # a candidate that cannot be built (Ollama not running)
-            return *(gr.skip() for _ in range(len(shown) + 1)), f"⚠️ {md_text(plain(str(exc)))}"
+            return *(gr.skip() for _ in range(len(shown) + 1)), warning(exc)
         _, kept = save_run(folder(bot), bot, "console", results)
         return *shown_run(kept), gr.update(choices=run_choices(bot), value=None), ""
 

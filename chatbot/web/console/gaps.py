@@ -34,19 +34,31 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
 
     def gap_rows(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
         """The open questions, and the choice of one to answer."""
-        (rows, choices), _mark = changed(bot, None, request)
+        console.staff(request, bot)
+        drawn = open_questions(bot, None)
+        assert drawn is not None  # nothing seen before: always drawn
+        rows, choices, _mark = drawn
         return rows, gr.update(choices=choices, value=None)
 
-    def changed(bot: str, seen: list[Any] | None, request: gr.Request):  # type: ignore[no-untyped-def]
-        """The open questions again, when customers asked something new or staff pinned or
-        removed an answer since `seen`; else nothing to redraw (grouping embeds every open
-        question: too much to do every few seconds for each open console)."""
+    def watch(bot: str, seen: list[Any] | None, request: gr.Request):  # type: ignore[no-untyped-def]
+        """The open questions redrawn when they changed since `seen`, else nothing."""
         console.staff(request, bot)
+        drawn = open_questions(bot, seen)
+        if drawn is None:
+            return gr.skip(), gr.skip(), seen
+        rows, choices, mark = drawn
+        # The question being answered stays chosen while the list changes under it.
+        return rows, gr.update(choices=choices), mark
+
+    def open_questions(bot: str, seen: list[Any] | None) -> tuple[Any, list[str], Any] | None:
+        """The table's rows, the questions and what they were drawn from; None when customers
+        asked nothing new and no answer was pinned or removed since `seen` (grouping embeds
+        every open question: too much to do every few seconds for each open console)."""
         asked = services.conversations.gaps(bot) if bot else []
         pins = services.pins.all(bot) if bot else []
         mark = [bot, len(asked), asked[0]["created_at"] if asked else 0, [p.id for p in pins]]
         if mark == seen:
-            return (gr.skip(), gr.skip()), seen
+            return None
         pinned = [(p.question, p.created_at) for p in pins]
         gaps = group_gaps(asked, services.embedder.embed_documents, pinned)
         rows = [
@@ -61,14 +73,7 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
             ]
             for g in gaps
         ]
-        return (rows, [g.question for g in gaps]), mark
-
-    def watch(bot: str, seen: list[Any] | None, request: gr.Request):  # type: ignore[no-untyped-def]
-        (rows, choices), mark = changed(bot, seen, request)
-        if mark is seen:
-            return rows, choices, seen
-        # The question being answered stays chosen while the list changes under it.
-        return rows, gr.update(choices=choices), mark
+        return rows, [g.question for g in gaps], mark
 
     def pinned_rows(bot: str, request: gr.Request) -> list[list[Any]]:
         console.staff(request, bot)
@@ -149,7 +154,7 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
         with gr.Row():
             unpin_id = gr.Number(label="Pinned answer #", precision=0, scale=3)
             unpin_it = gr.Button("Remove pinned answer", scale=1)
-        unpinning = confirmation("Yes, remove it")
+        unpinning = confirmation("Yes, remove it", bot)
 
     # Shown when the tab is opened (an owner took an empty table for no data), kept current
     # while the console is open (a new customer's question appears by itself), and redrawn
@@ -157,7 +162,7 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
     gaps_shown = [gap_table, gap_question, seen]
     for shown in (show_gaps.click, tab.select):
         shown(gap_rows, bot, [gap_table, gap_question]).then(pinned_rows, bot, pinned)
-    gr.Timer(REFRESH_S).tick(watch, [bot, seen], gaps_shown, show_progress="hidden")
+    gr.Timer(REFRESH_S).tick(watch, [bot, seen], gaps_shown)
     pin_it.click(
         pin, [bot, gap_question, gap_answer, keep_as_test], [pinned_note, pinned, gap_answer]
     ).then(gap_rows, bot, [gap_table, gap_question])
@@ -166,4 +171,3 @@ def gaps_tab(console: Console, bot: gr.Dropdown) -> None:
         unpin, [bot, unpinning.target], [pinned_note, pinned, *unpinning.asked]
     )
     unpinned.then(gap_rows, bot, [gap_table, gap_question])
-    bot.change(unpinning.hide, None, unpinning.asked, show_progress="hidden")

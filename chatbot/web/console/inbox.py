@@ -36,9 +36,9 @@ from chatbot.web.console.common import (
     confirmed,
     md_address,
     md_text,
-    plain,
     refusal,
     told_to_staff,
+    warning,
     when,
 )
 from chatbot.web.console.whatsapp import sentence, whatsapp_section, window_note
@@ -294,7 +294,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
                 services, account.username, account.role, bot, url or "", list(events or [])
             )
         except KnowledgeError as exc:  # said beside the form; the tables stay as they were
-            return f"⚠️ {md_text(plain(str(exc)))}", gr.update(), gr.update()
+            return warning(exc), gr.update(), gr.update()
         said = (
             f"Webhook {hook_id} added. Its signing secret, shown this once (put it in the"
             f" receiver to check each post's X-Chatbot-Signature):\n\n`{secret}`"
@@ -320,7 +320,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
         try:
             remove_webhook(services, account.username, account.role, bot, int(hook_id))
         except KnowledgeError as exc:
-            return dropping_hook.done(f"⚠️ {md_text(plain(str(exc)))}", gr.skip(), gr.skip())
+            return dropping_hook.done(warning(exc), gr.skip(), gr.skip())
         return dropping_hook.done(f"Webhook {int(hook_id)} removed.", *hook_rows(bot, request))
 
     with gr.Tab("Inbox") as tab:
@@ -367,7 +367,7 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
                 add_hook = gr.Button("Add webhook")
                 hook_number = gr.Number(label="Webhook #", precision=0)
                 drop_hook = gr.Button("Remove webhook")
-            dropping_hook = confirmation("Yes, remove the webhook")
+            dropping_hook = confirmation("Yes, remove the webhook", bot)
             hook_said = gr.Markdown()
             delivery_table = gr.Dataframe(
                 wrap=True,
@@ -398,7 +398,6 @@ def inbox_tab(console: Console, bot: gr.Dropdown, badge: gr.Markdown) -> Any:
         [bot, dropping_hook.target],
         [hook_said, hook_table, delivery_table, *dropping_hook.asked],
     )
-    bot.change(dropping_hook.hide, None, dropping_hook.asked, show_progress="hidden")
     conversation.input(opened, [bot, conversation], [state, body])
     quick_reply.input(lambda answer: answer or "", quick_reply, text)
     leads.expand(lead_rows, bot, [lead_table, lead_chosen])

@@ -26,9 +26,9 @@ from chatbot.web.console.common import (
     hit_rows,
     job_lines,
     md_text,
-    plain,
     refusal,
     told_to_staff,
+    warning,
     when,
 )
 from chatbot.web.console.websites import websites_tab
@@ -134,7 +134,7 @@ def knowledge_tab(console: Console, bot: gr.Dropdown, guide: gr.Markdown) -> Kno
                 else IngestReport()
             )
         except KnowledgeError as exc:  # a vector store that is down: its one-line reason
-            return {outcome: f"⚠️ {md_text(plain(str(exc)))}", files_in: None}
+            return {outcome: warning(exc), files_in: None}
         finally:
             console.uploads.discard(paths)  # the knowledge base keeps what it needs; copies go
         rejected = [(p.name, why) for p, why in report.rejected]
@@ -246,7 +246,7 @@ def knowledge_tab(console: Console, bot: gr.Dropdown, guide: gr.Markdown) -> Kno
                 chosen = gr.Dropdown(label="Document", choices=[], scale=3)
                 show = gr.Button("Preview passages", scale=1)
                 remove = gr.Button("Delete document", variant="stop", scale=1)
-            deleting = confirmation("Yes, delete it")
+            deleting = confirmation("Yes, delete it", bot)
             with gr.Row():
                 new_title = gr.Textbox(
                     label="Title customers see for this document",
@@ -280,7 +280,6 @@ def knowledge_tab(console: Console, bot: gr.Dropdown, guide: gr.Markdown) -> Kno
     deleting.yes.click(
         delete_document, [bot, deleting.target], [outcome, docs, chosen, guide, *deleting.asked]
     )
-    bot.change(deleting.hide, None, deleting.asked, show_progress="hidden")
     rename.click(retitle, [bot, chosen, new_title], [outcome, docs])
     show.click(preview, [bot, chosen], passages)
     search.click(try_search, [bot, query], hits)

@@ -22,9 +22,9 @@ from chatbot.web.console.common import (
     job_lines,
     md_address,
     md_text,
-    plain,
     refusal,
     told_to_staff,
+    warning,
 )
 from knowledge.errors import KnowledgeError
 from knowledge.ingest import ProgressSink, SiteReport
@@ -122,7 +122,7 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
                 return said, *rows(bot), job_lines(services, bot)
             report = read_website(services, bot, address, account.username, _Pages(progress))
         except KnowledgeError as exc:  # not a website address, a site that refuses
-            return f"⚠️ {md_text(plain(str(exc)))}", *unchanged
+            return warning(exc), *unchanged
         return report_lines(report), *rows(bot), ""
 
     def watch(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
@@ -181,7 +181,7 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
             chosen = gr.Dropdown(label="Website", choices=[], scale=3)
             again = gr.Button("Read it again now", scale=1)
             stop = gr.Button("Stop reading it", variant="stop", scale=1)
-        removing = confirmation("Yes, stop and forget its pages")
+        removing = confirmation("Yes, stop and forget its pages", bot)
         with gr.Row():
             hours = gr.Number(
                 value=24,
@@ -208,5 +208,4 @@ def websites_tab(console: Console, bot: gr.Dropdown) -> None:
         gr.Timer(3.0).tick(watch, bot, [sites, queued])
     stop.click(ask_remove, [bot, chosen], removing.asked)
     removing.yes.click(remove, [bot, removing.target], [outcome, sites, chosen, *removing.asked])
-    bot.change(removing.hide, None, removing.asked, show_progress="hidden")
     schedule.click(set_every, [bot, chosen, hours], [outcome, sites, chosen])

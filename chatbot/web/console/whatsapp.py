@@ -17,8 +17,8 @@ from chatbot.web.console.common import (
     confirmation,
     confirmed,
     md_text,
-    plain,
     refusal,
+    warning,
     when,
 )
 from chatbot.whatsapp.desk import WINDOW_S
@@ -105,8 +105,8 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
             )
             checked = check(services, bot)
         except KnowledgeError as exc:  # said beside the form; nothing changed
-            return f"⚠️ {md_text(plain(str(exc)))}", *current(bot, request), gr.update()
-        told = md_text(checked.said) if checked.ok else f"⚠️ {md_text(plain(checked.said))}"
+            return warning(exc), *current(bot, request), gr.update()
+        told = md_text(checked.said) if checked.ok else warning(checked.said)
         said = (
             f"Saved. {told}\n\nIn the Meta app (WhatsApp › Configuration), set the callback URL"
             f" to `{md_text(callback_url(services, bot))}` and the verify token to"
@@ -120,8 +120,8 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
         try:
             result = check(services, bot)
         except KnowledgeError as exc:
-            return f"⚠️ {md_text(plain(str(exc)))}", *current(bot, request)
-        said = md_text(result.said) if result.ok else f"⚠️ {md_text(plain(result.said))}"
+            return warning(exc), *current(bot, request)
+        said = md_text(result.said) if result.ok else warning(result.said)
         return said, *current(bot, request)
 
     def ask_remove(bot: str, request: gr.Request):  # type: ignore[no-untyped-def]
@@ -144,7 +144,7 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
         try:
             disconnect(services, account.username, account.role, bot)
         except KnowledgeError as exc:
-            return removing.done(f"⚠️ {md_text(plain(str(exc)))}", *current(bot, request))
+            return removing.done(warning(exc), *current(bot, request))
         return removing.done("The bot has no WhatsApp number now.", *current(bot, request))
 
     with gr.Accordion("WhatsApp: the bot on your business number", open=False) as section:
@@ -167,7 +167,7 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
             save = gr.Button("Save WhatsApp number", variant="primary")
             test = gr.Button("Check with Meta")
             drop = gr.Button("Remove WhatsApp number")
-        removing = confirmation("Yes, remove the number")
+        removing = confirmation("Yes, remove the number", bot)
         said = gr.Markdown()
         sent = gr.Dataframe(
             wrap=True,
@@ -183,4 +183,3 @@ def whatsapp_section(console: Console, bot: gr.Dropdown) -> None:
     test.click(checked, bot, [said, state, sent])
     drop.click(ask_remove, bot, removing.asked)
     removing.yes.click(removed, [bot, removing.target], [said, state, sent, *removing.asked])
-    bot.change(removing.hide, None, removing.asked, show_progress="hidden")
