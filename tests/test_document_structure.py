@@ -101,3 +101,20 @@ def test_a_sentence_repeated_in_the_body_of_later_pages_is_kept_each_time() -> N
     pages = " ".join(page.extract_text() for page in PdfReader(path).pages)
     read = " ".join(passages(path))
     assert read.count(phrase) == pages.count(phrase) > 2
+
+
+def test_only_pages_that_draw_rules_across_and_down_are_read_for_tables() -> None:
+    """pdfplumber reads every character of a page it looks at for tables (a second or more of
+    CPU a page), and finds a cell only between two rules across and two down. The manual's
+    contents pages underline each entry (hundreds of level rules, no plumb one): read as text,
+    not looked through for a table. Every page of the sme-dev documents that holds a table
+    is still looked through."""
+    from pypdf import PdfReader
+
+    from knowledge.loaders.pdf_tables import may_hold_table
+
+    manual = PdfReader(CORPUS / "pdf" / "army-manual-619-pages.pdf", strict=False)
+    assert not any(may_hold_table(manual.pages[n]) for n in (0, 1, 2, 3, 177, 309))
+    for name in ("workshop/docs/service-price-list-2026.pdf", "tuition/docs/timetable-2026.pdf"):
+        pages = PdfReader(SME / name).pages
+        assert all(may_hold_table(page) for page in pages), name

@@ -35,13 +35,75 @@ MAX_TABLE_PAGES = 24
 
 
 def may_hold_table(page: Any) -> bool:
-    """Whether a pypdf page draws enough lines or rectangles to be a ruled table."""
+    """Whether a pypdf page draws enough lines or rectangles to be a ruled table, both across
+    and down (see `_draws_a_grid`)."""
     try:
         contents = page.get_contents()
         data = contents.get_data()[:_MAX_CONTENT] if contents is not None else b""
     except Exception:  # an unreadable content stream: no table read from it
         return False
-    return any(n >= _MIN_DRAWINGS for n, _ in enumerate(_DRAWING.finditer(data), start=1))
+    if not any(n >= _MIN_DRAWINGS for n, _ in enumerate(_DRAWING.finditer(data), start=1)):
+        return False
+    try:
+        return _draws_a_grid(contents.operations)
+    except Exception:  # a stream pypdf cannot parse here: let pdfplumber judge, as before
+        return True
+
+
+# Operators that paint the path built so far; "n" ends it unpainted (a clipping path).
+_PAINTS = {b"S", b"s", b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"}
+_CURVES = {b"c", b"v", b"y"}
+_STRAIGHT = 0.5  # points: a segment this close to level or plumb is a rule
+
+
+def _draws_a_grid(operations: list[tuple[list[Any], bytes]]) -> bool:
+    """Whether the page paints at least two horizontal and two vertical straight edges, which
+    pdfplumber's line strategy needs for even one cell (it makes edges of painted lines and of
+    rectangles' sides, never of clipping paths). The manual in ../shared/corpus underlines its
+    contents pages' entries: 380 level rules a page and no plumb one, so no cell, yet pdfminer
+    read all of each page's characters to find that out (6.5 s of CPU for 16 pages).
+
+    Whatever this does not model makes the page a candidate, as every page that drew enough
+    was before: curves (pdfplumber makes edges of them too) and a rotated or skewed
+    coordinate system (which turns level into plumb)."""
+    level = plumb = 0
+    path: list[tuple[float, float, float, float]] = []  # segments of the path being built
+    start = point = (0.0, 0.0)
+
+    def segment(to: tuple[float, float]) -> None:
+        path.append((*point, *to))
+
+    for operands, operator in operations:
+        if operator == b"cm" and (float(operands[1]) or float(operands[2])):
+            return True
+        if operator in _CURVES:
+            return True
+        if operator == b"m":
+            start = point = (float(operands[0]), float(operands[1]))
+        elif operator == b"l":
+            to = (float(operands[0]), float(operands[1]))
+            segment(to)
+            point = to
+        elif operator == b"h":
+            segment(start)
+            point = start
+        elif operator == b"re":
+            x, y, w, h = (float(v) for v in operands[:4])
+            corners = [(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
+            for a, b in zip(corners, corners[1:] + corners[:1], strict=True):
+                path.append((*a, *b))
+            start = point = (x, y)
+        elif operator in _PAINTS or operator == b"n":
+            if operator != b"n":
+                for x0, y0, x1, y1 in path:
+                    if abs(y0 - y1) <= _STRAIGHT and abs(x0 - x1) > _STRAIGHT:
+                        level += 1
+                    elif abs(x0 - x1) <= _STRAIGHT and abs(y0 - y1) > _STRAIGHT:
+                        plumb += 1
+                if level >= 2 and plumb >= 2:
+                    return True
+            path = []
+    return False
 
 
 class TableReader:
