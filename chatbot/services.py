@@ -95,13 +95,14 @@ class Services:
         return open_chroma(path=str(path))
 
     def ingest_limits_for(self, bot: str) -> IngestLimits:
-        """The limits with OCR in the bot's languages (of the data Tesseract has here)."""
-        from knowledge.ocr import tesseract_languages
+        """The limits with OCR in the bot's languages (the loaders keep those Tesseract has
+        here when they first need OCR)."""
+        from knowledge.ocr import wanted_languages
 
         limits = self.ingest_limits
         if not self.settings.ingest.ocr:
             return limits
-        languages = tesseract_languages(self.profile(bot).languages)
+        languages = wanted_languages(self.profile(bot).languages)
         return replace(limits, parse=replace(limits.parse, ocr_languages=languages))
 
     @cached_property

@@ -46,13 +46,28 @@ def installed_languages() -> frozenset[str]:
 def tesseract_languages(answer_languages: Sequence[str]) -> str:
     """The `-l` argument for a bot's languages, of the data installed ("eng+msa"); empty when
     Tesseract or all of that data is missing (OCR is then off, and scans are turned away)."""
-    have = installed_languages()
+    return usable(wanted_languages(answer_languages))
+
+
+def wanted_languages(answer_languages: Sequence[str]) -> str:
+    """Tesseract's names of a bot's languages ("eng+msa"), whether or not they are installed:
+    what an ingest asks the loaders for. They keep what is installed (`usable`) only when a
+    page or photo is to be read, since asking Tesseract costs half a second of every upload,
+    and most uploads hold no scan."""
     wanted = [
         t
         for lang in answer_languages or DEFAULT_LANGUAGES
         for t in TESSERACT_LANGUAGES.get(lang, ())
     ]
-    return "+".join(t for t in dict.fromkeys(wanted) if t in have)
+    return "+".join(dict.fromkeys(wanted))
+
+
+def usable(languages: str) -> str:
+    """Those of `languages` ("eng+msa") whose data Tesseract has here; empty: no OCR."""
+    if not languages:
+        return ""
+    have = installed_languages()
+    return "+".join(t for t in languages.split("+") if t in have)
 
 
 @dataclass(frozen=True, slots=True)

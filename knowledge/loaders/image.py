@@ -21,8 +21,9 @@ _NO_OCR = (
 def load_image(data: bytes, ocr_languages: str) -> LoadedDocument:
     from PIL import Image, UnidentifiedImageError
 
-    from knowledge.ocr import read
+    from knowledge.ocr import read, usable
 
+    ocr_languages = usable(ocr_languages)
     if not ocr_languages:
         raise RejectedFile(_NO_OCR)
     try:

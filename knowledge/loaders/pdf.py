@@ -4,6 +4,7 @@ rendered with pdfium and read by OCR when Tesseract is installed."""
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import re
@@ -119,11 +120,18 @@ class _Scanner:
     """Renders the pages a text layer does not serve and reads them with Tesseract."""
 
     def __init__(self, data: bytes, languages: str) -> None:
-        self.data, self.languages = data, languages
+        self.data, self._wanted = data, languages
         self.read: list[int] = []  # pages whose OCR text was kept
         self.unreadable: list[tuple[int, float]] = []  # (page, confidence): left out
         self.blank: list[int] = []  # pages where OCR found no text at all
         self._pdf: Any = None
+
+    @functools.cached_property
+    def languages(self) -> str:
+        """The wanted languages Tesseract has data for, asked only once a page needs OCR."""
+        from knowledge.ocr import usable
+
+        return usable(self._wanted)
 
     def page_text(self, number: int) -> str | None:
         """The page's text by OCR; None when OCR is not trusted there (it is noted)."""
@@ -207,7 +215,8 @@ def load_pdf(
             found = laid_out or list(text_blocks("\n".join(repeats(text.split("\n"))), number))
             scanned = not found and _has_images(page)
             pages_with_images += scanned
-            if scanner is not None and (scanned or looks_garbled(text, at_least=40)):
+            needs_ocr = scanned or looks_garbled(text, at_least=40)
+            if needs_ocr and scanner is not None and scanner.languages:
                 read = scanner.page_text(number)
                 found = list(text_blocks(read, number)) if read else []
                 if on_part is not None and found:
@@ -232,7 +241,7 @@ def load_pdf(
                 f"{what} OCR could not read it reliably (confidence {best:.0f}% at best, in"
                 f" {scanner.languages}); a sharper scan, or the original exported again, may do"
             )
-        if scanner is not None and pages_with_images:
+        if scanner is not None and scanner.languages and pages_with_images:
             raise RejectedFile("the PDF is a scan and OCR found no text in it")
         if pages_with_images:
             raise RejectedFile(
