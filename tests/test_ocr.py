@@ -193,3 +193,9 @@ def test_staff_ingest_a_scan_and_a_photo_and_customers_get_their_prices(
     assert "rejected: 2" in off.out
     assert "no text layer (it looks like a scan) and OCR is off here" in off.out
     assert "images are read by OCR, which is off here" in off.out
+    # OCR on, but no Tesseract on this machine: found out when a page needs it, and said so.
+    missing = run_cli(
+        "ingest", "--bot", "other", str(documents), data_dir=data, env={"PATH": str(tmp_path)}
+    )  # fmt: skip
+    assert "rejected: 2" in missing.out, missing.out + missing.err
+    assert "no text layer (it looks like a scan) and OCR is off here" in missing.out
