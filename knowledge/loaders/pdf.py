@@ -12,7 +12,7 @@ from typing import Any
 
 from knowledge.documents import Block, BlockKind, LoadedDocument, PartSink
 from knowledge.errors import RejectedFile
-from knowledge.loaders.pdf_tables import TableReader, may_hold_table
+from knowledge.loaders.pdf_tables import TableReader
 from knowledge.loaders.textblocks import looks_garbled, text_blocks
 
 log = logging.getLogger(__name__)
@@ -210,8 +210,8 @@ def load_pdf(
                 text = ""
             text = _SPACES.sub(" ", text.translate(_LIGATURES))
             laid_out = None  # the page with its tables as rows and columns, when it has any
-            if text.strip() and may_hold_table(page):
-                laid_out = tables.page_blocks(number, repeats)
+            if text.strip():
+                laid_out = tables.page_blocks(number, page, repeats)
             found = laid_out or list(text_blocks("\n".join(repeats(text.split("\n"))), number))
             scanned = not found and _has_images(page)
             pages_with_images += scanned

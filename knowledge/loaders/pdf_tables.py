@@ -93,15 +93,16 @@ def _draws_a_grid(operations: list[tuple[list[Any], bytes]]) -> bool:
             for a, b in zip(corners, corners[1:] + corners[:1], strict=True):
                 path.append((*a, *b))
             start = point = (x, y)
-        elif operator in _PAINTS or operator == b"n":
-            if operator != b"n":
-                for x0, y0, x1, y1 in path:
-                    if abs(y0 - y1) <= _STRAIGHT and abs(x0 - x1) > _STRAIGHT:
-                        level += 1
-                    elif abs(x0 - x1) <= _STRAIGHT and abs(y0 - y1) > _STRAIGHT:
-                        plumb += 1
-                if level >= 2 and plumb >= 2:
-                    return True
+        elif operator in _PAINTS:
+            for x0, y0, x1, y1 in path:
+                if abs(y0 - y1) <= _STRAIGHT and abs(x0 - x1) > _STRAIGHT:
+                    level += 1
+                elif abs(x0 - x1) <= _STRAIGHT and abs(y0 - y1) > _STRAIGHT:
+                    plumb += 1
+            if level >= 2 and plumb >= 2:
+                return True
+            path = []
+        elif operator == b"n":  # a clipping path, not drawn
             path = []
     return False
 
@@ -119,12 +120,17 @@ class TableReader:
             self._pdf.close()
 
     def page_blocks(
-        self, number: int, kept: Callable[[list[str]], list[str]] = lambda lines: lines
+        self,
+        number: int,
+        drawn: Any,
+        kept: Callable[[list[str]], list[str]] = lambda lines: lines,
     ) -> list[Block] | None:
         """The page's blocks with its tables as tables, or None when it has no table (or
-        pdfplumber cannot read it): pypdf's text stands then. `kept` filters the lines of text
+        pdfplumber cannot read it): pypdf's text stands then. `drawn`: the page as pypdf has
+        it, looked at for rules (`may_hold_table`) only while pages may still be read for
+        tables, since that looks through its content anew. `kept` filters the lines of text
         around the tables (a letterhead read on an earlier page)."""
-        if self.pages_read >= MAX_TABLE_PAGES:
+        if self.pages_read >= MAX_TABLE_PAGES or not may_hold_table(drawn):
             return None
         self.pages_read += 1
         try:
